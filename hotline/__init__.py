@@ -1,0 +1,74 @@
+"""Hotline: the core of the citizen hotline backend — app factory, models, lifecycle, staff API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from .extensions import db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app; `config` overrides the environment (tests, embedded run)."""
+    app = Flask(__name__, instance_path=(config or {}).get("INSTANCE_PATH"))
+    app.config.update(load_config(app.instance_path, config))
+    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
+    app.json.sort_keys = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    from . import models  # noqa: F401  (register the tables)
+
+    from .api import register
+
+    register(app)
+    for extension in app.config.get("HOTLINE_EXTENSIONS", DEFAULT_EXTENSIONS):
+        _load_extension(app, extension)
+    return app
+
+
+# Areas outside the core plug themselves in here (routing hooks, channels' blueprints,
+# workers' outbox hooks), so that the core never imports them. Each names a module with a
+# `init_app(app)` function; a missing module is skipped.
+DEFAULT_EXTENSIONS: tuple[str, ...] = (
+    "routing.integration",
+    "workers.integration",
+    "channels.wechat",
+    "channels.phone",
+    "channels.web",
+    "channels.open311",
+    "hotline.reports",
+)
+
+
+def _load_extension(app: Flask, name: str) -> None:
+    import importlib
+
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            return  # that area is not built yet
+        raise
+    module.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite durability (SPEC §5): WAL, a full fsync on every commit, foreign keys on."""
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

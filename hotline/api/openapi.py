@@ -1,0 +1,100 @@
+"""The OpenAPI document of the staff and public API, generated from the marshmallow schemas."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import jsonify
+
+from ..domain.lifecycle import ACTIONS
+from . import api, schemas
+
+# Other areas (public pages, channels, workers) add their paths here at import time:
+# (path, method, summary, request schema or None, response schema or None, tags)
+EXTRA_PATHS: list[tuple[str, str, str, object, object, list[str]]] = []
+
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "fields": {"type": "object"}}}},
+}
+
+_PATHS: list[tuple[str, str, str, object, object, list[str]]] = [
+    ("/cases", "post", "Log a case (intake); Idempotency-Key makes retries safe",
+     schemas.CaseCreateSchema, schemas.CaseDetailSchema, ["cases"]),
+    ("/cases", "get", "List cases, filtered and paginated", None,
+     schemas.page_schema(schemas.CaseSchema), ["cases"]),
+    ("/cases/{number}", "get", "One case with its timeline", None, schemas.CaseDetailSchema,
+     ["cases"]),
+    ("/departments", "get", "List departments", None, None, ["admin"]),
+    ("/departments", "post", "Create a department", schemas.DepartmentSchema, None, ["admin"]),
+    ("/departments/{code}", "patch", "Change a department", schemas.DepartmentUpdateSchema, None,
+     ["admin"]),
+    ("/users", "get", "List users", None, None, ["admin"]),
+    ("/users", "post", "Create a user; the answer carries its API token once",
+     schemas.UserCreateSchema, schemas.UserSchema, ["admin"]),
+    ("/lines", "get", "List lines with their categories", None, None, ["admin"]),
+    ("/lines", "post", "Create a line", schemas.LineSchema, None, ["admin"]),
+    ("/lines/{code}", "patch", "Change a line", schemas.LineUpdateSchema, None, ["admin"]),
+    ("/lines/{code}/categories", "post", "Add a category to a line", schemas.CategorySchema,
+     None, ["admin"]),
+    ("/calendar/{year}", "get", "The working-day calendar of a year and its source", None,
+     schemas.CalendarOutSchema, ["calendar"]),
+    ("/calendar/{year}", "put", "Set a year's holidays and adjusted workdays (调休)",
+     schemas.CalendarSchema, schemas.CalendarOutSchema, ["calendar"]),
+]
+
+
+def build_spec() -> dict:
+    spec = APISpec(
+        title="Hotline API", version="1", openapi_version="3.0.3",
+        info={"description": "Staff and public API of the Hotline citizen hotline backend."},
+        plugins=[MarshmallowPlugin()],
+        servers=[{"url": "/api/v1"}],
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", _ERROR)
+    paths: dict[str, dict] = {}
+    for number, (path, method, summary, req, resp, tags) in enumerate(_PATHS + EXTRA_PATHS):
+        op: dict = {"summary": summary, "tags": tags, "operationId": f"op{number}",
+                    "responses": {
+                        "default": {"description": "error",
+                                    "content": {"application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Error"}}}}}}
+        if not path.startswith("/public"):
+            op["security"] = [{"bearer": []}]
+        if req is not None:
+            op["requestBody"] = {"required": True,
+                                 "content": {"application/json": {"schema": req}}}
+        ok = {"description": "success"}
+        if resp is not None:
+            ok["content"] = {"application/json": {"schema": resp}}
+        op["responses"]["200"] = ok
+        params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
+        if params:
+            op["parameters"] = [{"name": p, "in": "path", "required": True,
+                                 "schema": {"type": "string"}} for p in params]
+        paths.setdefault(path, {})[method] = op
+    for action, schema in schemas.ACTION_SCHEMAS.items():
+        rule = ACTIONS[action]
+        paths[f"/cases/{{number}}/{action}"] = {"post": {
+            "summary": f"{action}: from {', '.join(sorted(rule.sources or []))}; "
+                       f"for {', '.join(sorted(rule.roles))}",
+            "tags": ["lifecycle"], "operationId": f"action_{action.replace('-', '_')}",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "number", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "requestBody": {"content": {"application/json": {"schema": schema}}},
+            "responses": {"200": {"description": "the case after the action", "content": {
+                "application/json": {"schema": schemas.CaseDetailSchema}}},
+                "409": {"description": "illegal transition or stale version"}},
+        }}
+    for path, ops in paths.items():
+        spec.path(path=path, operations=ops)
+    return spec.to_dict()
+
+
+@api.get("/openapi.json")
+def openapi_document():
+    return jsonify(build_spec())

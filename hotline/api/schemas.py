@@ -1,0 +1,318 @@
+"""Marshmallow schemas: they own input validation and the shape of every response."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from ..domain.deadlines import PROVINCE_TZ
+from ..domain.lifecycle import MAX_EXTENSION_DAYS, Kind, Role, Status
+
+CHANNELS = ("phone", "wechat", "web", "sms", "open311")
+REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrative division code "
+                         "of 6, 9 or 12 digits.")
+PHONE = validate.Regexp(r"^\+?[0-9][0-9\- ]{2,30}$", error="Not a valid phone number.")
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE  # an unknown field is a mistake the caller must hear about
+
+
+class LocalDateTime(fields.DateTime):
+    """An instant as ISO 8601 with the province's offset; naive input is read as local time."""
+
+    def _serialize(self, value: dt.datetime | None, attr: Any, obj: Any, **kwargs: Any):
+        if value is None:
+            return None
+        return value.astimezone(PROVINCE_TZ).isoformat()
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result.tzinfo is None:
+            result = result.replace(tzinfo=PROVINCE_TZ)
+        return result
+
+
+def _text(max_len: int, required: bool = False, **kw: Any) -> fields.String:
+    validators = [validate.Length(max=max_len)]
+    if required:
+        validators.insert(0, validate.Length(min=1, error="Must not be empty."))
+    return fields.String(required=required, validate=validators, **kw)
+
+
+class CitizenSchema(StrictSchema):
+    name = _text(100, allow_none=True)
+    phone = fields.String(allow_none=True, validate=PHONE)
+    openid = _text(64, allow_none=True)
+    enterprise = _text(200, allow_none=True)
+
+
+class CaseCreateSchema(StrictSchema):
+    line = _text(32, required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    content = _text(20000, required=True)
+    category = _text(32, allow_none=True)
+    kind = fields.String(load_default=Kind.HANDLE.value,
+                         validate=validate.OneOf([k.value for k in Kind]))
+    citizen = fields.Nested(CitizenSchema, load_default=dict)
+    region = fields.String(allow_none=True, validate=REGION)
+    public_consent = fields.Boolean(load_default=False)
+    received_at = LocalDateTime(allow_none=True)
+    note = _text(2000, allow_none=True)
+
+    @post_load
+    def strip_content(self, data: dict, **kwargs: Any) -> dict:
+        data["content"] = data["content"].strip()
+        if not data["content"]:
+            raise ValidationError({"content": ["Must not be empty."]})
+        return data
+
+
+class EventSchema(Schema):
+    action = fields.String()
+    actor = fields.String()
+    actor_role = fields.String()
+    at = LocalDateTime()
+    note = fields.String(allow_none=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    url = fields.String(allow_none=True)
+    media_id = fields.String(allow_none=True)
+    filename = fields.String(allow_none=True)
+    content_type = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+    created_at = LocalDateTime()
+
+
+class CaseSchema(Schema):
+    number = fields.String()
+    line = fields.Function(lambda c: c.line.code)
+    channel = fields.String()
+    category = fields.Function(lambda c: c.category.code if c.category else None)
+    topic = fields.String(allow_none=True)
+    kind = fields.String()
+    status = fields.String()
+    department = fields.String(attribute="department_code", allow_none=True)
+    region = fields.String(allow_none=True)
+    citizen = fields.Function(lambda c: {"name": c.citizen_name, "phone": c.citizen_phone,
+                                         "openid": c.citizen_openid,
+                                         "enterprise": c.citizen_enterprise})
+    content = fields.String()
+    public_consent = fields.Boolean()
+    supervised = fields.Boolean()
+    received_at = LocalDateTime()
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+    accept_due_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
+    deadline_provisional = fields.Boolean()
+    overdue = fields.Method("get_overdue")
+    extension_days = fields.Integer()
+    pending_extension = fields.Method("get_pending_extension")
+    accepted_at = LocalDateTime(allow_none=True)
+    replied_at = LocalDateTime(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
+    reply_text = fields.String(allow_none=True)
+    answer_text = fields.String(allow_none=True)
+    routing = fields.Dict(allow_none=True)
+    duplicate_of = fields.Function(lambda c: c.duplicate_of.number if c.duplicate_of else None)
+    version = fields.Integer()
+
+    def get_overdue(self, case: Any) -> bool:
+        if case.status in (Status.CLOSED, Status.ANSWERED, Status.REVIEWED) or case.due_at is None:
+            return False
+        return case.due_at < dt.datetime.now(dt.UTC)
+
+    def get_pending_extension(self, case: Any) -> dict | None:
+        if not case.pending_extension_days:
+            return None
+        return {"working_days": case.pending_extension_days,
+                "reason": case.pending_extension_reason}
+
+
+class CaseDetailSchema(CaseSchema):
+    events = fields.List(fields.Nested(EventSchema))
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+
+
+class CaseListQuerySchema(StrictSchema):
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    line = _text(32)
+    category = _text(32)
+    department = _text(32)
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    kind = fields.String(validate=validate.OneOf([k.value for k in Kind]))
+    region = fields.String(validate=REGION)
+    topic = _text(64)
+    supervised = fields.Boolean()
+    overdue = fields.Boolean()
+    due_before = fields.Date()
+    received_from = fields.Date()
+    received_to = fields.Date()
+    q = _text(200)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def page_schema(item: type[Schema]) -> type[Schema]:
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item)),
+        "page": fields.Integer(), "per_page": fields.Integer(), "total": fields.Integer(),
+    }, name=f"{item.__name__.removesuffix('Schema')}PageSchema")
+
+
+# --- bodies of the lifecycle actions -------------------------------------------------------
+
+class ActionSchema(StrictSchema):
+    note = _text(2000, allow_none=True)
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class DispatchSchema(ActionSchema):
+    department = _text(32, required=True)
+    kind = fields.String(validate=validate.OneOf([Kind.HANDLE.value, Kind.INFORM.value]))
+
+
+class ReasonSchema(ActionSchema):
+    reason = _text(2000, required=True)
+
+
+class ExtensionSchema(ReasonSchema):
+    working_days = fields.Integer(required=True, strict=True,
+                                  validate=validate.Range(min=1, max=MAX_EXTENSION_DAYS))
+
+
+class DecisionSchema(ActionSchema):
+    approve = fields.Boolean(required=True, truthy={True}, falsy={False})
+
+
+class TextSchema(ActionSchema):
+    text = _text(20000, required=True)
+
+
+ACTION_SCHEMAS: dict[str, type[Schema]] = {
+    "dispatch": DispatchSchema,
+    "accept": ActionSchema,
+    "return": ReasonSchema,
+    "extension": ExtensionSchema,
+    "extension-decision": DecisionSchema,
+    "reply": TextSchema,
+    "review": DecisionSchema,
+    "answer": TextSchema,
+    "instruct": TextSchema,
+    "close": ActionSchema,
+    "reopen": ReasonSchema,
+}
+
+
+# --- administration ------------------------------------------------------------------------
+
+class DepartmentSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9\-_]{1,31}$", error="Lower-case letters, digits, - and _ (2-32)."))
+    name = _text(200, required=True)
+    region = fields.String(required=True, validate=REGION)
+    active = fields.Boolean(load_default=True)
+
+
+class DepartmentUpdateSchema(StrictSchema):
+    name = _text(200)
+    region = fields.String(validate=REGION)
+    active = fields.Boolean()
+
+
+class UserCreateSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Regexp(
+        r"^[\w.\-]{2,64}$", error="2-64 letters, digits, '.', '-' or '_'."))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    department = _text(32, allow_none=True)
+
+    @validates_schema
+    def handler_has_department(self, data: dict, **kwargs: Any) -> None:
+        if data["role"] == Role.HANDLER and not data.get("department"):
+            raise ValidationError({"department": ["A handler belongs to one department."]})
+        if data["role"] != Role.HANDLER and data.get("department"):
+            raise ValidationError({"department": ["Only handlers belong to a department."]})
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    role = fields.String()
+    department = fields.String(attribute="department_code", allow_none=True)
+    active = fields.Boolean()
+    created_at = LocalDateTime()
+
+
+class CategorySchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{2,32}$"))
+    name = _text(100, required=True)
+    accept_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
+    reply_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=120))
+    remind_days = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=30))
+
+
+class CategoryUpdateSchema(StrictSchema):
+    name = _text(100)
+    accept_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
+    reply_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=120))
+    remind_days = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=30))
+
+
+class LineSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{2,32}$"))
+    name = _text(100, required=True)
+    number_prefix = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="Two capital letters."))
+    phone_number = fields.String(allow_none=True, validate=PHONE)
+    hours = fields.String(load_default="00:00-24:00", validate=validate.Regexp(
+        r"^\d{2}:\d{2}-\d{2}:\d{2}$", error="Like 08:30-17:30."))
+    accept_days = fields.Integer(load_default=1, validate=validate.Range(min=1, max=60))
+    reply_days = fields.Integer(load_default=10, validate=validate.Range(min=1, max=120))
+    remind_days = fields.Integer(load_default=2, validate=validate.Range(min=0, max=30))
+    auto_dispatch_threshold = fields.Float(load_default=0.8, validate=validate.Range(0, 1))
+    categories = fields.List(fields.Nested(CategorySchema), load_default=list)
+
+
+class LineUpdateSchema(StrictSchema):
+    name = _text(100)
+    phone_number = fields.String(allow_none=True, validate=PHONE)
+    hours = fields.String(validate=validate.Regexp(r"^\d{2}:\d{2}-\d{2}:\d{2}$"))
+    accept_days = fields.Integer(validate=validate.Range(min=1, max=60))
+    reply_days = fields.Integer(validate=validate.Range(min=1, max=120))
+    remind_days = fields.Integer(validate=validate.Range(min=0, max=30))
+    auto_dispatch_threshold = fields.Float(validate=validate.Range(0, 1))
+    active = fields.Boolean()
+
+
+class CalendarSchema(StrictSchema):
+    holidays = fields.List(fields.Date(), required=True)
+    workdays = fields.List(fields.Date(), required=True)
+
+
+class CalendarOutSchema(Schema):
+    year = fields.Integer()
+    source = fields.String(allow_none=True)
+    published = fields.Boolean()
+    holidays = fields.List(fields.Date())
+    workdays = fields.List(fields.Date())
+    updated_at = LocalDateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True)

@@ -1,0 +1,154 @@
+"""The `hotline` command: run everything on one machine, workers, database and users."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from . import create_app
+
+
+def _app() -> Flask:
+    return create_app()
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the schema to the newest revision of every branch (each area has its own)."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(revision="heads")
+
+
+@click.group()
+def main() -> None:
+    """Hotline: citizen hotline and message-board backend."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (migrations)."""
+    app = _app()
+    upgrade_database(app)
+    click.echo(f"database ready: {app.config['SQLALCHEMY_DATABASE_URI']}")
+
+
+@main.command("seed-demo")
+def seed_demo_cmd() -> None:
+    """Add the demo lines, categories and Guizhou departments (idempotent)."""
+    from .seed import seed_demo
+
+    app = _app()
+    with app.app_context():
+        added = seed_demo()
+    click.echo("seeded: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option("--role", required=True,
+              type=click.Choice(["operator", "handler", "supervisor", "admin"]))
+@click.option("--department", default=None, help="department code (handlers only)")
+def create_user_cmd(name: str, role: str, department: str | None) -> None:
+    """Create a user; the API token is printed as the last line (it is shown only once)."""
+    from .api.admin import create_user
+    from .domain.errors import DomainError
+
+    if role == "handler" and not department:
+        raise click.UsageError("a handler needs --department")
+    if role != "handler" and department:
+        raise click.UsageError("only handlers belong to a department")
+    app = _app()
+    with app.app_context():
+        try:
+            user, token = create_user(name, role, department)
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.message} {exc.fields or ''}".strip()) from None
+        click.echo(f"created {role} {user.name}" + (f" of {department}" if department else ""))
+    click.echo(token)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="work off the queues and exit")
+def worker(burst: bool) -> None:
+    """Run an RQ worker with the scheduler (periodic jobs of workers/schedule.py)."""
+    from workers.worker import run_worker
+
+    run_worker(_app(), burst=burst)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="add the demo lines, categories and departments")
+@click.option("--web-workers", default=2, show_default=True, type=int)
+def run(host: str, port: int, demo: bool, web_workers: int) -> None:
+    """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
+    DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder."""
+    from .embedded import EmbeddedRedis
+
+    app = _app()
+    env = dict(os.environ)
+    env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
+    redis = None
+    if not app.config.get("REDIS_URL"):
+        redis = EmbeddedRedis(Path(app.instance_path) / "redis", port=_env_int("HOTLINE_REDIS_PORT"))
+        redis.start()
+        env["REDIS_URL"] = redis.url
+        click.echo(f"embedded redis-server at {redis.url}")
+    upgrade_database(app)
+    if demo:
+        from .seed import seed_demo
+
+        with app.app_context():
+            added = seed_demo()
+        click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+    click.echo(f"database: {env['DATABASE_URL']}")
+    children = [
+        subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env),
+        subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+                          "--workers", str(web_workers), "--access-logfile", "-",
+                          "--graceful-timeout", "10", "hotline.wsgi_app:app"], env=env),
+    ]
+    click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis:
+            redis.stop()
+    failed = [c.returncode for c in children if c.returncode not in (0, -15, None)]
+    if failed and not stopping:
+        raise SystemExit(1)
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
+if __name__ == "__main__":
+    main()

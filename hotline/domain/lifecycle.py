@@ -1,0 +1,296 @@
+"""The case lifecycle of SPEC §4: who may do what, from which status, and what it changes.
+
+`ACTIONS` is the one table of the rules. `perform` checks an action against the case's status,
+the actor's role and department, applies it to any object with the case's attributes (the ORM
+model in production, a plain object in unit tests) and returns the timeline event to record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from .deadlines import Deadlines, Policy
+from .errors import Forbidden, IllegalTransition, NotFound, UnknownReference, ValidationFailed
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    REPLIED = "replied"
+    REVIEWED = "reviewed"
+    ANSWERED = "answered"  # 即时答复, then closed
+    CLOSED = "closed"
+    RETURNED = "returned"  # 退单, back to dispatch
+    REOPENED = "reopened"  # 重办
+
+
+class Kind(StrEnum):
+    HANDLE = "handle"  # 转办件: to be handled and answered
+    INFORM = "inform"  # 转阅件: for information only
+    INSTANT = "instant"  # 即时答复: answered on the spot
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    HANDLER = "handler"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+OPEN_STATUSES = frozenset(Status) - {Status.CLOSED}
+# Statuses in which a department holds the case and its clock runs.
+WITH_DEPARTMENT = frozenset({Status.DISPATCHED, Status.ACCEPTED, Status.REPLIED})
+MAX_EXTENSION_DAYS = 30
+
+
+class CaseLike(Protocol):
+    status: str
+    kind: str
+    department_code: str | None
+    supervised: bool
+    pending_extension_days: int | None
+    pending_extension_reason: str | None
+    extension_days: int
+    reply_text: str | None
+    answer_text: str | None
+    deadline_base_at: dt.datetime
+    accepted_at: dt.datetime | None
+    replied_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+    department_code: str | None = None
+
+
+@dataclass
+class Context:
+    """What an action may need from outside the case: the time and the deadline arithmetic."""
+
+    now: dt.datetime
+    deadlines: Callable[[CaseLike], Deadlines]
+    department_exists: Callable[[str], bool] = lambda code: True
+
+
+@dataclass
+class Event:
+    action: str
+    note: str | None
+    from_status: str
+    to_status: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    name: str
+    sources: frozenset[Status] | None  # None: the action does not depend on the status list
+    roles: frozenset[Role]
+    own_department: bool  # a handler may act only on cases of its department
+    apply: Callable[[CaseLike, Actor, dict, Context], tuple[str, dict]]
+
+
+def _require_text(body: dict, key: str) -> str:
+    value = (body.get(key) or "").strip()
+    if not value:
+        raise ValidationFailed(f"'{key}' is required", {key: ["Missing data for required field."]})
+    return value
+
+
+def _dispatch(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    department = _require_text(body, "department")
+    if not ctx.department_exists(department):
+        raise UnknownReference("unknown department",
+                               {"department": [f"No department {department!r}."]})
+    case.department_code = department
+    if body.get("kind"):
+        if body["kind"] not in (Kind.HANDLE, Kind.INFORM):
+            raise ValidationFailed("a dispatched case is 'handle' or 'inform'",
+                                   {"kind": ["Must be one of: handle, inform."]})
+        case.kind = body["kind"]
+    elif case.kind == Kind.INSTANT:
+        case.kind = Kind.HANDLE
+    return Status.DISPATCHED, {"department": department, "kind": case.kind}
+
+
+def _accept(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    case.accepted_at = ctx.now
+    if case.kind == Kind.INFORM:
+        # 转阅件 are for information: signing for one is the end of it.
+        case.closed_at = ctx.now
+        return Status.CLOSED, {}
+    return Status.ACCEPTED, {}
+
+
+def _return(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    reason = _require_text(body, "reason")
+    previous = case.department_code
+    case.department_code = None
+    return Status.RETURNED, {"reason": reason, "department": previous}
+
+
+def _extension(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    days = body.get("working_days")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise ValidationFailed("working_days must be a whole number of days",
+                               {"working_days": [f"Must be between 1 and {MAX_EXTENSION_DAYS}."]})
+    reason = _require_text(body, "reason")
+    if case.pending_extension_days:
+        raise IllegalTransition("an extension request is already waiting for a decision")
+    case.pending_extension_days = days
+    case.pending_extension_reason = reason
+    return case.status, {"working_days": days, "reason": reason}
+
+
+def _extension_decision(case: CaseLike, actor: Actor, body: dict,
+                        ctx: Context) -> tuple[str, dict]:
+    approve = body.get("approve")
+    if not isinstance(approve, bool):
+        raise ValidationFailed("approve must be true or false", {"approve": ["Not a valid boolean."]})
+    days = case.pending_extension_days
+    if not days:
+        raise IllegalTransition("there is no extension request waiting for a decision")
+    case.pending_extension_days = None
+    case.pending_extension_reason = None
+    data: dict[str, Any] = {"approve": approve, "working_days": days}
+    if approve:
+        case.extension_days += days
+        data["due_date"] = _apply_deadlines(case, ctx).due_date.isoformat()
+    return case.status, data
+
+
+def _reply(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    case.reply_text = _require_text(body, "text")
+    case.replied_at = ctx.now
+    return Status.REPLIED, {"text": case.reply_text}
+
+
+def _review(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    approve = body.get("approve")
+    if not isinstance(approve, bool):
+        raise ValidationFailed("approve must be true or false", {"approve": ["Not a valid boolean."]})
+    if approve:
+        return Status.REVIEWED, {"approve": True}
+    if not (body.get("note") or "").strip():
+        raise ValidationFailed("say why the answer is sent back",
+                               {"note": ["Required when approve is false."]})
+    # Back to the department, which answers again; its deadline is unchanged.
+    case.replied_at = None
+    return Status.ACCEPTED, {"approve": False}
+
+
+def _answer(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    case.answer_text = _require_text(body, "text")
+    case.kind = Kind.INSTANT
+    case.replied_at = ctx.now
+    return Status.ANSWERED, {"text": case.answer_text}
+
+
+def _instruct(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    text = _require_text(body, "text")
+    case.supervised = True
+    return case.status, {"text": text}
+
+
+def _close(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    case.closed_at = ctx.now
+    return Status.CLOSED, {}
+
+
+def _reopen(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    reason = _require_text(body, "reason")
+    case.closed_at = None
+    case.accepted_at = None
+    case.replied_at = None
+    case.extension_days = 0
+    case.deadline_base_at = ctx.now
+    deadlines = _apply_deadlines(case, ctx)
+    return Status.REOPENED, {"reason": reason, "due_date": deadlines.due_date.isoformat()}
+
+
+def _apply_deadlines(case: CaseLike, ctx: Context) -> Deadlines:
+    deadlines = ctx.deadlines(case)
+    case.accept_due_date = deadlines.accept_due_date
+    case.due_date = deadlines.due_date
+    case.due_at = deadlines.due_at
+    case.deadline_provisional = deadlines.provisional
+    return deadlines
+
+
+S = Status
+R = Role
+_STAFF_DISPATCH = frozenset({R.OPERATOR, R.SUPERVISOR})
+
+ACTIONS: dict[str, ActionRule] = {
+    rule.name: rule
+    for rule in (
+        ActionRule("dispatch", frozenset({S.RECEIVED, S.RETURNED, S.REOPENED}), _STAFF_DISPATCH,
+                   False, _dispatch),
+        ActionRule("accept", frozenset({S.DISPATCHED}), frozenset({R.HANDLER}), True, _accept),
+        ActionRule("return", frozenset({S.DISPATCHED}), frozenset({R.HANDLER}), True, _return),
+        ActionRule("extension", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True, _extension),
+        ActionRule("extension-decision", frozenset({S.ACCEPTED, S.REPLIED}),
+                   frozenset({R.SUPERVISOR}), False, _extension_decision),
+        ActionRule("reply", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True, _reply),
+        ActionRule("review", frozenset({S.REPLIED}), _STAFF_DISPATCH, False, _review),
+        ActionRule("answer", frozenset({S.RECEIVED, S.RETURNED}), frozenset({R.OPERATOR}), False,
+                   _answer),
+        ActionRule("instruct", frozenset(OPEN_STATUSES), frozenset({R.SUPERVISOR}), False,
+                   _instruct),
+        ActionRule("close", frozenset({S.REVIEWED, S.ANSWERED}), _STAFF_DISPATCH, False, _close),
+        ActionRule("reopen", frozenset({S.CLOSED}), frozenset({R.SUPERVISOR}), False, _reopen),
+    )
+}
+
+
+def can_see(actor: Actor, department_code: str | None) -> bool:
+    """Handlers see only their own department's cases; everyone else on staff sees all."""
+    if actor.role == Role.HANDLER:
+        return department_code is not None and department_code == actor.department_code
+    return True
+
+
+def perform(action: str, case: CaseLike, actor: Actor, body: dict[str, Any],
+            ctx: Context) -> Event:
+    """Check and apply one lifecycle action; on any refusal the case is left untouched."""
+    rule = ACTIONS.get(action)
+    if rule is None:
+        raise NotFound(f"no action '{action}'; actions are: {', '.join(ACTIONS)}")
+    if not can_see(actor, case.department_code):
+        raise NotFound("no such case")
+    if actor.role != Role.ADMIN and actor.role not in rule.roles:
+        allowed = ", ".join(sorted(rule.roles))
+        raise Forbidden(f"'{action}' is for {allowed}; you are {actor.role}")
+    if rule.sources is not None and case.status not in rule.sources:
+        allowed = ", ".join(sorted(rule.sources))
+        raise IllegalTransition(
+            f"cannot {action} a case that is {case.status}; it must be {allowed}")
+    if action == "answer" and case.kind == Kind.INFORM:
+        raise IllegalTransition("a 转阅件 (inform) case is not answered on the spot")
+    snapshot = dict(vars(case)) if hasattr(case, "__dict__") else None
+    before = case.status
+    try:
+        to_status, data = rule.apply(case, actor, body, ctx)
+    except Exception:
+        _restore(case, snapshot)
+        raise
+    case.status = str(to_status)
+    note = body.get("note")
+    return Event(action=action, note=note, from_status=before, to_status=case.status, data=data)
+
+
+def _restore(case: Any, snapshot: dict | None) -> None:
+    # A refusal discovered mid-way (bad body after a field was set) must leave nothing behind.
+    if snapshot is None:
+        return
+    for key, value in snapshot.items():
+        if not key.startswith("_sa_"):
+            setattr(case, key, value)

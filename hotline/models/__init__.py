@@ -1,0 +1,14 @@
+"""All tables. Each area keeps its tables in a module of its own; importing this package
+registers every one of them with SQLAlchemy (and so with the migrations)."""
+
+from .core import (  # noqa: F401
+    Attachment,
+    CalendarYear,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Category,
+    Department,
+    Line,
+    User,
+)

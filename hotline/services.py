@@ -1,0 +1,270 @@
+"""Use cases of the core: intake, lifecycle actions, calendar. Views, channels and workers call
+these; each runs in the caller's transaction and commits once, so a refusal changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .domain import lifecycle
+from .domain.deadlines import Deadlines, Policy, compute_deadlines, local_date
+from .domain.errors import Conflict, NotFound, StaleVersion, UnknownReference, ValidationFailed
+from .domain.lifecycle import Actor, Context, Status
+from .domain.workdays import WorkCalendar, YearOverride
+from .extensions import db
+from .models import CalendarYear, Case, CaseCounter, CaseEvent, Category, Department, Line
+from .models.types import utcnow
+
+SYSTEM = Actor(name="system", role="admin")
+
+# Hooks other areas register at start-up (routing at intake, outbox after actions), so that the
+# core never imports them.
+after_create_hooks: list[Callable[[Case, Actor], None]] = []
+after_action_hooks: list[Callable[[Case, lifecycle.Event, Actor], None]] = []
+
+
+def work_calendar() -> WorkCalendar:
+    """The working-day calendar with the admin's overrides; a small table, read fresh each time
+    so that every process sees an admin's change at once."""
+    overrides = {
+        row.year: YearOverride(
+            row.year,
+            frozenset(dt.date.fromisoformat(d) for d in row.holidays),
+            frozenset(dt.date.fromisoformat(d) for d in row.workdays),
+        )
+        for row in db.session.scalars(select(CalendarYear))
+    }
+    return WorkCalendar(overrides)
+
+
+def policy_for(case: Case) -> Policy:
+    line = case.line
+    policy = Policy(line.accept_days, line.reply_days, line.remind_days)
+    if case.category is not None:
+        cat = case.category
+        policy = policy.overlaid(cat.accept_days, cat.reply_days, cat.remind_days)
+    return policy
+
+
+def deadlines_for(case: Case, calendar: WorkCalendar | None = None) -> Deadlines:
+    return compute_deadlines(case.deadline_base_at, policy_for(case), case.extension_days,
+                             calendar or work_calendar())
+
+
+def _apply_deadlines(case: Case, calendar: WorkCalendar | None = None) -> None:
+    d = deadlines_for(case, calendar)
+    case.accept_due_date = d.accept_due_date
+    case.due_date = d.due_date
+    case.due_at = d.due_at
+    case.deadline_provisional = d.provisional
+
+
+def request_fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def next_number(prefix: str, day: dt.date) -> str:
+    """FP20261123-0001: prefix, local date, sequence of the day — short enough to read aloud."""
+    key = f"{prefix}{day:%Y%m%d}"
+    result = db.session.execute(
+        update(CaseCounter).where(CaseCounter.key == key)
+        .values(value=CaseCounter.value + 1).returning(CaseCounter.value)
+    ).scalar_one_or_none()
+    if result is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseCounter(key=key, value=1))
+            result = 1
+        except IntegrityError:  # another request created the day's counter first
+            result = db.session.execute(
+                update(CaseCounter).where(CaseCounter.key == key)
+                .values(value=CaseCounter.value + 1).returning(CaseCounter.value)
+            ).scalar_one()
+    return f"{key}-{result:04d}"
+
+
+def find_line(code: str) -> Line:
+    line = db.session.scalar(select(Line).where(Line.code == code))
+    if line is None or not line.active:
+        raise UnknownReference("unknown line", {"line": [f"No line {code!r}."]})
+    return line
+
+
+def find_category(line: Line, code: str) -> Category:
+    cat = db.session.scalar(
+        select(Category).where(Category.line_id == line.id, Category.code == code))
+    if cat is None:
+        raise UnknownReference("unknown category for this line",
+                               {"category": [f"Line {line.code!r} has no category {code!r}."]})
+    return cat
+
+
+def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | None = None,
+                now: dt.datetime | None = None, commit: bool = True) -> tuple[Case, bool]:
+    """Log a case (intake). Returns (case, created); a replayed idempotency key returns the
+    case it made the first time, and the same key with another body is a conflict."""
+    now = now or utcnow()
+    fingerprint = request_fingerprint(data)
+    if idempotency_key:
+        existing = db.session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
+        if existing is not None:
+            if existing.request_hash != fingerprint:
+                raise Conflict("this Idempotency-Key was used for a different request")
+            return existing, False
+
+    line = find_line(data["line"])
+    category = find_category(line, data["category"]) if data.get("category") else None
+    received_at = data.get("received_at") or now
+    if received_at > now + dt.timedelta(minutes=5):  # a little clock skew between machines
+        raise ValidationFailed("received_at is in the future",
+                               {"received_at": ["Must not be in the future."]})
+    region = data.get("region")
+    citizen = data.get("citizen") or {}
+    kind = data.get("kind") or lifecycle.Kind.HANDLE
+    case = Case(
+        number=next_number(line.number_prefix, local_date(received_at)),
+        line=line,
+        channel=data["channel"],
+        category=category,
+        kind=kind,
+        status=Status.RECEIVED,
+        region=region,
+        citizen_name=citizen.get("name"),
+        citizen_phone=citizen.get("phone"),
+        citizen_openid=citizen.get("openid"),
+        citizen_enterprise=citizen.get("enterprise"),
+        content=data["content"],
+        public_consent=bool(data.get("public_consent", False)),
+        received_at=received_at,
+        created_at=now,
+        deadline_base_at=received_at,
+        extension_days=0,
+        supervised=False,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint if idempotency_key else None,
+    )
+    _apply_deadlines(case)
+    db.session.add(case)
+    db.session.flush()
+    note = data.get("note")
+    _record(case, "create", actor, note, None, case.status,
+            {"line": line.code, "channel": case.channel}, at=now)
+    for hook in after_create_hooks:
+        hook(case, actor)
+    if commit:
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if idempotency_key:
+                # Two retries raced; the first one's case is the answer for both.
+                existing = db.session.scalar(
+                    select(Case).where(Case.idempotency_key == idempotency_key))
+                if existing is not None and existing.request_hash == fingerprint:
+                    return existing, False
+                raise Conflict("this Idempotency-Key was used for a different request") from None
+            raise
+    return case, True
+
+
+def _record(case: Case, action: str, actor: Actor, note: str | None, from_status: str | None,
+            to_status: str | None, data: dict | None, at: dt.datetime | None = None) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, action=action, actor=actor.name, actor_role=actor.role,
+                      at=at or utcnow(), note=note, from_status=from_status,
+                      to_status=to_status, data=data or None)
+    case.events.append(event)
+    return event
+
+
+def record_event(case: Case, action: str, actor: Actor, note: str | None = None,
+                 data: dict | None = None) -> CaseEvent:
+    """Add a step that changes no status (a reminder, a call joined to the case) to the timeline."""
+    return _record(case, action, actor, note, case.status, case.status, data)
+
+
+def get_case(number: str, actor: Actor | None = None) -> Case:
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or (actor is not None and not lifecycle.can_see(actor, case.department_code)):
+        # A handler asking for another department's case learns nothing, not even that it exists.
+        raise NotFound(f"no case {number}")
+    return case
+
+
+def act(number: str, action: str, actor: Actor, body: dict[str, Any],
+        now: dt.datetime | None = None) -> Case:
+    """Perform one lifecycle action, record it on the timeline and commit, or change nothing."""
+    now = now or utcnow()
+    case = get_case(number, actor)
+    expected = body.get("version")
+    if expected is not None and expected != case.version:
+        raise StaleVersion(
+            f"the case changed since you read it (version {expected}, now {case.version})",
+            {"version": [f"Current version is {case.version}."]})
+    calendar_holder: dict[str, WorkCalendar] = {}
+
+    def deadlines(c: Case) -> Deadlines:
+        calendar_holder.setdefault("cal", work_calendar())
+        return deadlines_for(c, calendar_holder["cal"])
+
+    def department_exists(code: str) -> bool:
+        dep = db.session.scalar(select(Department).where(Department.code == code))
+        return dep is not None and dep.active
+
+    ctx = Context(now=now, deadlines=deadlines, department_exists=department_exists)
+    try:
+        event = lifecycle.perform(action, case, actor, body, ctx)
+        _record(case, event.action, actor, event.note, event.from_status, event.to_status,
+                event.data, at=now)
+        for hook in after_action_hooks:
+            hook(case, event, actor)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleVersion("the case was changed by someone else at the same time; reload it") \
+            from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return case
+
+
+def set_calendar_year(year: int, holidays: list[dt.date], workdays: list[dt.date],
+                      actor: Actor) -> int:
+    """Set a year's schedule and recount the deadlines of open cases that depend on it.
+
+    Returns how many cases got new deadlines.
+    """
+    row = db.session.get(CalendarYear, year)
+    if row is None:
+        row = CalendarYear(year=year)
+        db.session.add(row)
+    row.holidays = sorted(d.isoformat() for d in set(holidays))
+    row.workdays = sorted(d.isoformat() for d in set(workdays))
+    row.updated_by = actor.name
+    db.session.flush()
+    calendar = work_calendar()
+    # Open cases whose deadline window reaches into that year may count differently now.
+    start = dt.datetime(year - 1, 11, 1, tzinfo=dt.UTC)
+    changed = 0
+    open_cases = db.session.scalars(
+        select(Case).where(Case.status != Status.CLOSED, Case.due_at >= start))
+    for case in open_cases:
+        before = (case.accept_due_date, case.due_date, case.deadline_provisional)
+        _apply_deadlines(case, calendar)
+        after = (case.accept_due_date, case.due_date, case.deadline_provisional)
+        if before != after:
+            changed += 1
+            record_event(case, "deadline", actor, f"{year} 年工作日安排更新",
+                         {"due_date": case.due_date.isoformat(),
+                          "previous_due_date": before[1].isoformat() if before[1] else None})
+    db.session.commit()
+    return changed
