@@ -226,7 +226,9 @@ def _twilio_error(exc: TwilioException) -> SendError:
         return TransientSendError(reason, code=code)
     if status == 401 or code == 20003:
         # Wrong credentials say nothing about the message: it goes out once they are fixed.
-        return TransientSendError(f"{reason} (check TWILIO_ACCOUNT_SID/AUTH_TOKEN)", code=code)
+        return TransientSendError(
+            f"{reason} (check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)", code=code
+        )
     # 21211 invalid 'To', 21610 unsubscribed (STOP), 21614 not a mobile number, 21408 region not
     # enabled, 21617 body too long, ...: the same request will fail the same way.
     return PermanentSendError(reason, code=code)
