@@ -17,7 +17,10 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app; `config` overrides the environment (tests, embedded run)."""
-    app = Flask(__name__, instance_path=(config or {}).get("INSTANCE_PATH"))
+    import os
+
+    instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("HOTLINE_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance)
     app.config.update(load_config(app.instance_path, config))
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
     app.json.sort_keys = False

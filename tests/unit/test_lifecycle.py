@@ -1,0 +1,204 @@
+"""The lifecycle table of SPEC §4 as plain Python: every action from every status and role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from hotline.domain.deadlines import Deadlines, PROVINCE_TZ
+from hotline.domain.errors import (
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    UnknownReference,
+    ValidationFailed,
+)
+from hotline.domain.lifecycle import ACTIONS, Actor, Context, Status, perform
+
+NOW = dt.datetime(2026, 11, 23, 10, tzinfo=PROVINCE_TZ)
+DUE = Deadlines(dt.date(2026, 11, 24), dt.date(2026, 12, 7),
+                dt.datetime(2026, 12, 7, 23, 59, 59, tzinfo=PROVINCE_TZ), False)
+
+OPERATOR = Actor("op", "operator")
+SUPERVISOR = Actor("sup", "supervisor")
+ADMIN = Actor("root", "admin")
+HANDLER = Actor("h", "handler", "gz-hrss")
+OTHER_HANDLER = Actor("h2", "handler", "gov-520100")
+
+BODIES = {
+    "dispatch": {"department": "gz-hrss"},
+    "accept": {},
+    "return": {"reason": "不属于本单位职责"},
+    "extension": {"working_days": 5, "reason": "需现场核查"},
+    "extension-decision": {"approve": True},
+    "reply": {"text": "已办结"},
+    "review": {"approve": True},
+    "answer": {"text": "已当场解答"},
+    "instruct": {"text": "请从速办理"},
+    "close": {},
+    "reopen": {"reason": "群众不满意"},
+}
+
+# action: (statuses it starts from, status it ends in or None for "unchanged", actor allowed)
+TABLE = {
+    "dispatch": ({"received", "returned", "reopened"}, "dispatched", OPERATOR),
+    "accept": ({"dispatched"}, "accepted", HANDLER),
+    "return": ({"dispatched"}, "returned", HANDLER),
+    "extension": ({"accepted"}, None, HANDLER),
+    "extension-decision": ({"accepted", "replied"}, None, SUPERVISOR),
+    "reply": ({"accepted"}, "replied", HANDLER),
+    "review": ({"replied"}, "reviewed", SUPERVISOR),
+    "answer": ({"received", "returned"}, "answered", OPERATOR),
+    "instruct": ({s.value for s in Status} - {"closed"}, None, SUPERVISOR),
+    "close": ({"reviewed", "answered"}, "closed", OPERATOR),
+    "reopen": ({"closed"}, "reopened", SUPERVISOR),
+}
+
+
+def make_case(status: str, **kw) -> SimpleNamespace:
+    fields = dict(status=status, kind="handle", department_code="gz-hrss", supervised=False,
+                  pending_extension_days=None, pending_extension_reason=None, extension_days=0,
+                  reply_text=None, answer_text=None, deadline_base_at=NOW, accepted_at=None,
+                  replied_at=None, closed_at=None, accept_due_date=None, due_date=None,
+                  due_at=None, deadline_provisional=False)
+    if status == "extension-pending":
+        fields["status"] = "accepted"
+    fields.update(kw)
+    return SimpleNamespace(**fields)
+
+
+def ctx() -> Context:
+    return Context(now=NOW, deadlines=lambda c: DUE, department_exists=lambda code: code != "nope")
+
+
+def prepared(action: str, status: str) -> SimpleNamespace:
+    case = make_case(status)
+    if action == "extension-decision":
+        case.pending_extension_days = 5
+    return case
+
+
+@pytest.mark.parametrize("action", list(TABLE))
+def test_every_action_moves_only_from_its_statuses(action: str):
+    sources, target, actor = TABLE[action]
+    assert set(ACTIONS[action].sources) == sources
+    for status in Status:
+        case = prepared(action, status.value)
+        if status.value in sources:
+            event = perform(action, case, actor, dict(BODIES[action]), ctx())
+            assert case.status == (target or status.value)
+            assert event.action == action and event.from_status == status.value
+        else:
+            before = dict(vars(case))
+            with pytest.raises(IllegalTransition):
+                perform(action, case, actor, dict(BODIES[action]), ctx())
+            assert vars(case) == before
+
+
+@pytest.mark.parametrize("action", list(TABLE))
+def test_only_the_roles_in_the_table_may_act(action: str):
+    sources, _, allowed = TABLE[action]
+    status = sorted(sources)[0]
+    for actor in (OPERATOR, SUPERVISOR, HANDLER):
+        case = prepared(action, status)
+        may = actor.role in ACTIONS[action].roles
+        if may:
+            perform(action, case, actor, dict(BODIES[action]), ctx())
+        else:
+            with pytest.raises(Forbidden):
+                perform(action, case, actor, dict(BODIES[action]), ctx())
+            assert case.status == status
+    # admins may do anything
+    perform(action, prepared(action, status), ADMIN, dict(BODIES[action]), ctx())
+
+
+def test_handler_of_another_department_does_not_see_the_case():
+    case = make_case("dispatched")
+    with pytest.raises(NotFound):
+        perform("accept", case, OTHER_HANDLER, {}, ctx())
+    assert case.status == "dispatched"
+
+
+def test_accepting_an_inform_case_closes_it():
+    case = make_case("dispatched", kind="inform")
+    perform("accept", case, HANDLER, {}, ctx())
+    assert case.status == "closed" and case.closed_at == NOW
+
+
+def test_return_sends_the_case_back_to_dispatch_without_a_department():
+    case = make_case("dispatched")
+    event = perform("return", case, HANDLER, {"reason": "应由贵阳市办理"}, ctx())
+    assert case.status == "returned" and case.department_code is None
+    assert event.data["department"] == "gz-hrss"
+
+
+def test_rejected_review_goes_back_to_the_department_and_needs_a_note():
+    case = make_case("replied")
+    with pytest.raises(ValidationFailed):
+        perform("review", case, SUPERVISOR, {"approve": False}, ctx())
+    assert case.status == "replied"
+    perform("review", case, SUPERVISOR, {"approve": False, "note": "答复未说明付款时间"}, ctx())
+    assert case.status == "accepted"
+
+
+def test_extension_waits_for_a_decision_and_only_one_at_a_time():
+    case = make_case("accepted")
+    perform("extension", case, HANDLER, {"working_days": 5, "reason": "需现场核查"}, ctx())
+    assert case.pending_extension_days == 5 and case.status == "accepted"
+    with pytest.raises(IllegalTransition):
+        perform("extension", case, HANDLER, {"working_days": 2, "reason": "再延"}, ctx())
+    perform("extension-decision", case, SUPERVISOR, {"approve": True}, ctx())
+    assert case.extension_days == 5 and case.pending_extension_days is None
+
+
+def test_refused_extension_adds_no_days():
+    case = make_case("accepted", pending_extension_days=3, pending_extension_reason="x")
+    perform("extension-decision", case, SUPERVISOR, {"approve": False}, ctx())
+    assert case.extension_days == 0 and case.pending_extension_days is None
+
+
+def test_decision_without_a_request_is_refused():
+    with pytest.raises(IllegalTransition):
+        perform("extension-decision", make_case("accepted"), SUPERVISOR, {"approve": True}, ctx())
+
+
+@pytest.mark.parametrize("days", [0, -1, 31, "5", True, None])
+def test_extension_needs_a_sensible_number_of_days(days):
+    case = make_case("accepted")
+    with pytest.raises(ValidationFailed):
+        perform("extension", case, HANDLER, {"working_days": days, "reason": "x"}, ctx())
+    assert case.pending_extension_days is None
+
+
+def test_reopen_starts_a_fresh_deadline_from_now():
+    case = make_case("closed", extension_days=4, closed_at=NOW)
+    later = dt.datetime(2026, 12, 1, 9, tzinfo=PROVINCE_TZ)
+    c = Context(now=later, deadlines=lambda k: DUE)
+    perform("reopen", case, SUPERVISOR, {"reason": "回访不满意"}, c)
+    assert case.status == "reopened" and case.deadline_base_at == later
+    assert case.extension_days == 0 and case.closed_at is None and case.due_date == DUE.due_date
+
+
+def test_dispatch_to_an_unknown_department_is_refused_and_changes_nothing():
+    case = make_case("received", department_code=None)
+    with pytest.raises(UnknownReference):
+        perform("dispatch", case, OPERATOR, {"department": "nope"}, ctx())
+    assert case.status == "received" and case.department_code is None
+
+
+def test_instruct_marks_the_case_supervised_without_moving_it():
+    case = make_case("accepted")
+    perform("instruct", case, SUPERVISOR, {"text": "请务必十日内办结"}, ctx())
+    assert case.supervised and case.status == "accepted"
+
+
+def test_an_inform_case_is_not_answered_on_the_spot():
+    with pytest.raises(IllegalTransition):
+        perform("answer", make_case("received", kind="inform"), OPERATOR, {"text": "x"}, ctx())
+
+
+def test_unknown_action_is_not_found():
+    with pytest.raises(NotFound):
+        perform("approve-all", make_case("received"), ADMIN, {}, ctx())
