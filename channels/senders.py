@@ -310,9 +310,9 @@ class TwilioSmsSender(_TwilioSender):
             lambda: self.client.messages.list(to=msg.to, from_=from_number, limit=50)
         )
         for row in rows:
-            created = row.date_created
-            if created is not None and created < earliest:
-                break  # newest first: the rest is older still
+            # No early exit: Twilio sorts by date sent, and a still-queued message has none.
+            if row.date_created is not None and row.date_created < earliest:
+                continue
             if row.body == msg.text:
                 return SendResult(provider_id=row.sid, detail=f"twilio {row.status} (found)")
         return None

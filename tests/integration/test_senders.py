@@ -202,6 +202,17 @@ def test_call_without_twiml_url_reads_the_text_in_mandarin(fake_twilio):
     assert SURVEY_TEXT in twiml
 
 
+def test_find_sent_finds_a_survey_call_placed_since_the_attempt(fake_twilio):
+    sender = TwilioCallSender(
+        fake_twilio.account_sid, fake_twilio.auth_token, base_url=fake_twilio.url
+    )
+    msg = sms(channel="voice", twiml_url="https://hotline.example.gov.cn/s/9")
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    assert sender.find_sent(msg, since=before) is None
+    placed = sender.send(msg)
+    assert sender.find_sent(msg, since=before).provider_id == placed.provider_id
+
+
 # -- WeChat ------------------------------------------------------------------------------------
 
 
@@ -410,3 +421,19 @@ def _eventually(fn, timeout: float = 3.0):
         if value is not None or datetime.now(UTC) > deadline:
             return value
         time.sleep(0.05)
+
+
+def test_fake_wechat_serves_menus_and_media_to_wechatpy(fake_wechat):
+    from wechatpy import WeChatClient
+
+    client = WeChatClient(fake_wechat.appid, fake_wechat.secret)
+    client.API_BASE_URL = fake_wechat.api_base
+    client.session.set(client.access_token_key, fake_wechat.issue_token())
+    menu = {"button": [{"type": "click", "name": "查询进度", "key": "STATUS"}]}
+    client.menu.create(menu)
+    assert fake_wechat.menu == menu
+
+    fake_wechat.add_media("MEDIA_1", b"#!AMR\n...", "audio/amr")
+    response = client.media.download("MEDIA_1")
+    assert response.content == b"#!AMR\n..."
+    assert response.headers["Content-Type"] == "audio/amr"
