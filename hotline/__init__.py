@@ -28,7 +28,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     from . import models  # noqa: F401  (register the tables)
-
     from .api import register
 
     register(app)

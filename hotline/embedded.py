@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Self
 
 from redis import Redis
 
@@ -63,7 +64,7 @@ class EmbeddedRedis:
             try:
                 client.ping()
                 return self
-            except Exception:
+            except Exception:  # noqa: BLE001 - not up yet, whatever the reason
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("redis-server did not start in time")
@@ -78,7 +79,7 @@ class EmbeddedRedis:
                 self.process.wait()
         self.process = None
 
-    def __enter__(self) -> EmbeddedRedis:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

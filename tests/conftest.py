@@ -1,4 +1,5 @@
 """Shared fixtures: an app on a real database (SQLite by default; PostgreSQL when
+
 HOTLINE_TEST_DATABASE_URL names one), migrated once per session and emptied between tests."""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from sqlalchemy import text
 
 from hotline import create_app
 from hotline.extensions import db
+
+pytest_plugins = ["tests.fakeservers.fixtures"]
 
 TEST_DB_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 

@@ -14,4 +14,4 @@ PERIODIC: list[tuple[str, int, str]] = []
 
 def register(app: Flask, connection: Redis) -> None:
     """Nothing to schedule until the supervision sweeps exist."""
-    return None
+    return

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from .deadlines import Deadlines, Policy
+from .deadlines import Deadlines
 from .errors import Forbidden, IllegalTransition, NotFound, UnknownReference, ValidationFailed
 
 

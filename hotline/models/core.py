@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -160,7 +160,7 @@ class Case(db.Model):
     request_hash: Mapped[str | None] = mapped_column(String(64))
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 
     line: Mapped[Line] = relationship()
     category: Mapped[Category | None] = relationship()

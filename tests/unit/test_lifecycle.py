@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from hotline.domain.deadlines import Deadlines, PROVINCE_TZ
+from hotline.domain.deadlines import PROVINCE_TZ, Deadlines
 from hotline.domain.errors import (
     Forbidden,
     IllegalTransition,
@@ -58,11 +58,11 @@ TABLE = {
 
 
 def make_case(status: str, **kw) -> SimpleNamespace:
-    fields = dict(status=status, kind="handle", department_code="gz-hrss", supervised=False,
-                  pending_extension_days=None, pending_extension_reason=None, extension_days=0,
-                  reply_text=None, answer_text=None, deadline_base_at=NOW, accepted_at=None,
-                  replied_at=None, closed_at=None, accept_due_date=None, due_date=None,
-                  due_at=None, deadline_provisional=False)
+    fields = {"status": status, "kind": "handle", "department_code": "gz-hrss", "supervised": False,
+                  "pending_extension_days": None, "pending_extension_reason": None, "extension_days": 0,
+                  "reply_text": None, "answer_text": None, "deadline_base_at": NOW, "accepted_at": None,
+                  "replied_at": None, "closed_at": None, "accept_due_date": None, "due_date": None,
+                  "due_at": None, "deadline_provisional": False}
     if status == "extension-pending":
         fields["status"] = "accepted"
     fields.update(kw)
@@ -99,8 +99,8 @@ def test_every_action_moves_only_from_its_statuses(action: str):
 
 @pytest.mark.parametrize("action", list(TABLE))
 def test_only_the_roles_in_the_table_may_act(action: str):
-    sources, _, allowed = TABLE[action]
-    status = sorted(sources)[0]
+    sources, _, _allowed = TABLE[action]
+    status = min(sources)
     for actor in (OPERATOR, SUPERVISOR, HANDLER):
         case = prepared(action, status)
         may = actor.role in ACTIONS[action].roles
