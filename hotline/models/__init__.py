@@ -12,3 +12,4 @@ from .core import (  # noqa: F401
     Line,
     User,
 )
+from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
