@@ -150,5 +150,26 @@ def _env_int(name: str) -> int | None:
     return int(value) if value else None
 
 
+# Commands that other areas add: each module lists click commands in `commands`.
+COMMAND_MODULES = ("routing.cli", "workers.cli", "channels.wechat.cli", "channels.phone.cli",
+                   "hotline.reports.cli")
+
+
+def _add_area_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                continue
+            raise
+        for command in getattr(module, "commands", ()):
+            main.add_command(command)
+
+
+_add_area_commands()
+
 if __name__ == "__main__":
     main()
