@@ -58,8 +58,13 @@ DEPARTMENTS = [
     ("gov-522300", "黔西南布依族苗族自治州人民政府", "522300"),
     ("gov-522600", "黔东南苗族侗族自治州人民政府", "522600"),
     ("gov-522700", "黔南布依族苗族自治州人民政府", "522700"),
-    ("gov-guian", "贵安新区管理委员会", "520100"),
+    # 贵安新区 is no statutory division; routing's place data gives it 520900.
+    ("gov-guian", "贵安新区管理委员会", "520900"),
 ]
+
+
+# Areas add their own demo data (e.g. routing's default rules) here at start-up.
+seed_hooks: list = []
 
 
 def seed_demo() -> dict[str, int]:
@@ -83,5 +88,9 @@ def seed_demo() -> dict[str, int]:
         if db.session.scalar(select(Department).where(Department.code == code)) is None:
             db.session.add(Department(code=code, name=name, region=region, active=True))
             added["departments"] += 1
+    db.session.flush()
+    for hook in seed_hooks:
+        for key, count in hook().items():
+            added[key] = added.get(key, 0) + count
     db.session.commit()
     return added

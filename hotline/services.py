@@ -199,16 +199,11 @@ def get_case(number: str, actor: Actor | None = None) -> Case:
     return case
 
 
-def act(number: str, action: str, actor: Actor, body: dict[str, Any],
-        now: dt.datetime | None = None) -> Case:
-    """Perform one lifecycle action, record it on the timeline and commit, or change nothing."""
+def apply_action(case: Case, action: str, actor: Actor, body: dict[str, Any],
+                 now: dt.datetime | None = None) -> lifecycle.Event:
+    """Check and apply one lifecycle action and put it on the timeline, in the caller's
+    transaction (no commit). Used by `act` and by automatic steps such as routing's dispatch."""
     now = now or utcnow()
-    case = get_case(number, actor)
-    expected = body.get("version")
-    if expected is not None and expected != case.version:
-        raise StaleVersion(
-            f"the case changed since you read it (version {expected}, now {case.version})",
-            {"version": [f"Current version is {case.version}."]})
     calendar_holder: dict[str, WorkCalendar] = {}
 
     def deadlines(c: Case) -> Deadlines:
@@ -220,12 +215,25 @@ def act(number: str, action: str, actor: Actor, body: dict[str, Any],
         return dep is not None and dep.active
 
     ctx = Context(now=now, deadlines=deadlines, department_exists=department_exists)
+    event = lifecycle.perform(action, case, actor, body, ctx)
+    _record(case, event.action, actor, event.note, event.from_status, event.to_status,
+            event.data, at=now)
+    for hook in after_action_hooks:
+        hook(case, event, actor)
+    return event
+
+
+def act(number: str, action: str, actor: Actor, body: dict[str, Any],
+        now: dt.datetime | None = None) -> Case:
+    """Perform one lifecycle action, record it on the timeline and commit, or change nothing."""
+    case = get_case(number, actor)
+    expected = body.get("version")
+    if expected is not None and expected != case.version:
+        raise StaleVersion(
+            f"the case changed since you read it (version {expected}, now {case.version})",
+            {"version": [f"Current version is {case.version}."]})
     try:
-        event = lifecycle.perform(action, case, actor, body, ctx)
-        _record(case, event.action, actor, event.note, event.from_status, event.to_status,
-                event.data, at=now)
-        for hook in after_action_hooks:
-            hook(case, event, actor)
+        apply_action(case, action, actor, body, now)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()

@@ -13,3 +13,4 @@ from .core import (  # noqa: F401
     User,
 )
 from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
+from .rules import RoutingRule  # noqa: F401
