@@ -1,0 +1,150 @@
+"""The router: one message in, one ``Decision`` out (topic, category, region, department).
+
+Building a ``Router`` is cheap (it sorts the rules and indexes the departments), so the core
+builds a new one whenever an admin edits the rules; the heavy parts — jieba's dictionary,
+the place and topic lexicons — are loaded once per process and shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from routing import categories, places, segment, topics
+from routing.model import Decision, Department, Rule
+from routing.rules import Context, RuleBook, describe
+
+CATEGORY_NAMES = {
+    "policy_consult": "政策咨询",
+    "hardship": "困难诉求",
+    "complaint": "投诉举报",
+    "suggestion": "意见建议",
+    "donation": "联系捐赠",
+    "general_consult": "一般咨询",
+    "situation": "情况反映",
+    "consult": "咨询",
+    "appeal": "求助",
+}
+
+# How much the caller's own region (from the phone number's area or the account profile)
+# tells about where the matter is, when the text names no place.
+CALLER_REGION_CONFIDENCE = 0.6
+# No place in the text: how often a provincial department is then the right one.
+NO_PLACE_CONFIDENCE = 0.85
+RULE_BASE_CONFIDENCE = 0.97
+
+
+class Router:
+    """Routes messages with a fixed set of rules and departments.
+
+    ``Router(rules, departments).route(text, line, caller_region)`` → ``Decision``.
+    Thread-safe: routing reads shared data and never changes it.
+    """
+
+    def __init__(self, rules: Iterable[Rule], departments: Iterable[Department]) -> None:
+        self.book = RuleBook(rules, departments)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return list(self.book.rules)
+
+    @property
+    def departments(self) -> list[Department]:
+        return list(self.book.departments.values())
+
+    def route(self, text: str, line: str, caller_region: str | None = None) -> Decision:
+        """Suggest topic, category, region and department for one message."""
+        norm = segment.normalize(text or "")
+        bounds = segment.boundaries(segment.cut(norm))
+        reasons: list[str] = []
+
+        region, region_name, region_conf, region_source = self._region(
+            norm, bounds, caller_region, reasons
+        )
+
+        guess = topics.classify(norm, bounds, line)
+        topic_path = "/".join(p for p in guess.path if p)
+        if guess.words:
+            why = "、".join(guess.words[:8])
+            runner = f"；次选 {guess.runner_up} {guess.runner_up_score}" if guess.runner_up else ""
+            reasons.append(f"主题: {topic_path}（{why}；得分 {guess.score}{runner}）")
+        else:
+            reasons.append(f"主题: {topic_path}（未识别到主题词，按线路 {line} 默认）")
+
+        cat = categories.suggest(norm, bounds, line)
+        if cat.category is not None:
+            label = CATEGORY_NAMES.get(cat.category, cat.category)
+            cues = "、".join(cat.cues[:6]) if cat.cues else f"无提示词，按线路 {line} 默认"
+            reasons.append(f"类别: {cat.category} {label}（{cues}）")
+
+        ctx = Context(norm, line, cat.category, guess.path[0], region)
+        winner, others = self.book.first(ctx)
+        department, dept_conf, rule_id = None, 0.0, None
+        if winner is None:
+            reasons.append("部门: 无适用规则，交接线员")
+        else:
+            rule = winner.rule
+            rule_id = rule.id
+            dept_conf = self._department_confidence(rule, winner.department, guess.confidence,
+                                                    cat.confidence, region, region_conf)
+            department = winner.department
+            target = department or "交接线员"
+            name = self.book.departments[department].name if department else ""
+            via = f"；{winner.via}" if rule.uses_region else ""
+            reasons.append(f"部门: {target} {name}（{describe(rule)}{via}）".replace(" （", "（"))
+            alt = next((o for o in others if o.department != department), None)
+            if alt is not None:
+                reasons.append(f"备选部门: {alt.department or '交接线员'}（{describe(alt.rule)}）")
+
+        return Decision(
+            topic=guess.path,
+            topic_confidence=guess.confidence,
+            category=cat.category,
+            category_confidence=cat.confidence,
+            region=region,
+            region_name=region_name,
+            region_confidence=region_conf,
+            region_source=region_source,
+            department=department,
+            department_confidence=round(dept_conf, 3),
+            rule_id=rule_id,
+            confidence=round(dept_conf, 3) if department else 0.0,
+            reasons=reasons,
+        )
+
+    def _region(self, norm: str, bounds: frozenset[int], caller_region: str | None,
+                reasons: list[str]) -> tuple[str | None, str | None, float, str | None]:
+        located = places.locate(norm, bounds)
+        caller = places.division(caller_region) if caller_region else None
+        if caller_region and caller is None:
+            reasons.append(f"来电地区 {caller_region} 不是已知区划代码，未采用")
+        # A bare 贵州 narrows nothing down: the caller's own region says more.
+        if located is not None and not (located.code == places.PROVINCE and caller is not None):
+            said = "、".join(dict.fromkeys(f"“{m.name}”" for m in located.mentions))
+            note = f"；{located.note}" if located.note else ""
+            reasons.append(
+                f"地区: {places.display_name(located.code)} {located.code}（文中{said}{note}）"
+            )
+            return located.code, located.name, located.confidence, "text"
+        if caller is not None:
+            reasons.append(f"地区: {places.display_name(caller.code)} {caller.code}（文中无地名，用来电地区）")
+            return caller.code, caller.name, CALLER_REGION_CONFIDENCE, "caller"
+        reasons.append("地区: 文中无地名")
+        return None, None, 0.0, None
+
+    @staticmethod
+    def _department_confidence(rule: Rule, department: str | None, topic_conf: float,
+                               category_conf: float, region: str | None,
+                               region_conf: float) -> float:
+        """How likely the rule's department is right: the rule's own certainty times the
+        certainty of each suggestion it relied on."""
+        conf = RULE_BASE_CONFIDENCE
+        if rule.topic1 is not None:
+            # Keywords that also matched are direct evidence for the topic the rule wants.
+            conf *= max(topic_conf, 0.75) if rule.keywords else topic_conf
+        if rule.category is not None:
+            conf *= category_conf
+        if rule.uses_region or rule.region_level in ("prefecture", "county"):
+            conf *= region_conf
+        elif region is None and department and not department.startswith("gov-"):
+            conf *= NO_PLACE_CONFIDENCE
+        return conf

@@ -1,0 +1,193 @@
+"""Topic classification (问题分类) on the three-level taxonomy of ``routing/topics.csv``.
+
+Scores come from the weighted vocabulary in ``data/topic_terms.txt``: each word found in the
+text adds its weight to its topic path and that path's ancestors. The level-1 topic with the
+highest score wins; inside it, the best supported level-2 and then level-3 topic are given
+only when some word points at them. A line adds a small prior (the 扶贫专线 hears mostly
+about 农村农业/扶贫开发), which also gives the topic when no word is found at all: every case
+gets a level-1 topic.
+
+Confidence rises with the winning score and falls with a close runner-up; see ``_confidence``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from routing import segment
+
+HERE = Path(__file__).parent
+TAXONOMY = HERE / "topics.csv"
+TERMS = HERE / "data" / "topic_terms.txt"
+DEFAULT_WEIGHT = 2.0
+
+Path3 = tuple[str, str | None, str | None]
+
+# What a line mostly hears about: a nudge for close calls, and the answer when no word is
+# found (weight, and the topic path given in that case).
+LINE_PRIOR: dict[str, tuple[float, Path3]] = {
+    "fupin": (0.6, ("农村农业", "扶贫开发", None)),
+    "zhitongche": (0.6, ("经济管理", None, None)),
+    "board": (0.0, ("城乡建设", None, None)),
+}
+FALLBACK: Path3 = ("党务政务", "其他", "其他")
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """A vocabulary word found in the text, with the topic paths it votes for."""
+
+    term: str
+    votes: tuple[tuple[Path3, float], ...]
+
+
+@dataclass(frozen=True)
+class TopicGuess:
+    """The suggested topic of a text."""
+
+    path: Path3
+    confidence: float
+    score: float
+    runner_up: str | None
+    runner_up_score: float
+    words: tuple[str, ...]  # the words that voted for the winning level-1 topic
+
+
+@lru_cache(maxsize=1)
+def taxonomy() -> frozenset[Path3]:
+    """Every (level1, level2, level3) of the taxonomy, with its level-1 and level-2 prefixes."""
+    paths: set[Path3] = set()
+    with TAXONOMY.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            l1, l2, l3 = row["level1"], row["level2"], row["level3"]
+            paths.update({(l1, None, None), (l1, l2, None), (l1, l2, l3)})
+    return frozenset(paths)
+
+
+def level1_topics() -> list[str]:
+    return sorted({p[0] for p in taxonomy()})
+
+
+def _parse_path(text: str) -> Path3:
+    parts = [p.strip() for p in text.split("/")]
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(f"topic path needs 1 to 3 levels: {text!r}")
+    parts += [None] * (3 - len(parts))  # type: ignore[list-item]
+    path: Path3 = (parts[0], parts[1], parts[2])  # type: ignore[assignment]
+    if path not in taxonomy():
+        raise ValueError(f"{TERMS.name}: {text!r} is not in {TAXONOMY.name}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> segment.Lexicon[TermHit]:
+    """The topic vocabulary; a word under several topics splits its weight among them."""
+    return _vocabulary()[0]
+
+
+@lru_cache(maxsize=1)
+def combinations() -> tuple[tuple[tuple[str, ...], TermHit], ...]:
+    """Word pairs that count when both occur anywhere (拖欠+工资: 拖欠我们三个月工资)."""
+    return _vocabulary()[1]
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[segment.Lexicon[TermHit], tuple[tuple[tuple[str, ...], TermHit], ...]]:
+    votes: dict[str, list[tuple[Path3, float]]] = defaultdict(list)
+    path: Path3 | None = None
+    for lineno, raw in enumerate(TERMS.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            path = _parse_path(line.strip("[]"))
+            continue
+        if path is None:
+            raise ValueError(f"{TERMS.name}:{lineno}: words before any [topic]")
+        for item in line.split():
+            word, _, weight = item.partition(":")
+            votes[segment.normalize(word)].append((path, float(weight) if weight else DEFAULT_WEIGHT))
+    lex: segment.Lexicon[TermHit] = segment.Lexicon()
+    combos = []
+    for word, vs in votes.items():
+        share = 1.0 / len(vs)
+        hit = TermHit(word, tuple((p, w * share) for p, w in vs))
+        if "+" in word:
+            combos.append((tuple(word.split("+")), hit))
+        else:
+            lex.add(word, hit)
+    return lex, tuple(combos)
+
+
+def classify(text: str, bounds: frozenset[int], line: str | None = None) -> TopicGuess:
+    """The topic of ``text`` (normalized; ``bounds`` from its segmentation)."""
+    s1: dict[str, float] = defaultdict(float)
+    s2: dict[tuple[str, str], float] = defaultdict(float)
+    s3: dict[Path3, float] = defaultdict(float)
+    words: dict[str, list[str]] = defaultdict(list)
+    seen: set[str] = set()
+    hits = [m.value for m in lexicon().scan(text, bounds)]
+    hits += [hit for parts, hit in combinations() if all(p in text for p in parts)]
+    for hit in hits:
+        if hit.term in seen:
+            continue  # a word said twice is one piece of evidence, not two
+        seen.add(hit.term)
+        for (l1, l2, l3), weight in hit.votes:
+            if weight <= 0:
+                continue
+            s1[l1] += weight
+            words[l1].append(hit.term)
+            if l2 is not None:
+                s2[(l1, l2)] += weight
+                if l3 is not None:
+                    s3[(l1, l2, l3)] += weight
+    prior_weight, prior_path = LINE_PRIOR.get(line or "", (0.0, FALLBACK))
+    if not s1:
+        # Nothing recognisable: the line's usual topic, with a confidence that says so.
+        return TopicGuess(prior_path, 0.1, 0.0, None, 0.0, ())
+    if prior_weight:
+        s1[prior_path[0]] += prior_weight
+        if prior_path[1] is not None:
+            s2[(prior_path[0], prior_path[1])] += prior_weight / 2
+    ranked = sorted(s1.items(), key=lambda kv: (-kv[1], kv[0]))
+    top, score = ranked[0]
+    runner, runner_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
+    l2 = _best({k[1]: v for k, v in s2.items() if k[0] == top})
+    l3 = None
+    if l2 is not None:
+        l3 = _best({k[2]: v for k, v in s3.items() if k[0] == top and k[1] == l2 and k[2]})
+    return TopicGuess(
+        (top, l2, l3),
+        _confidence(score, runner_score),
+        round(score, 2),
+        runner,
+        round(runner_score, 2),
+        tuple(words.get(top, ())),
+    )
+
+
+def _best(scores: dict) -> str | None:
+    if not scores:
+        return None
+    key, value = max(scores.items(), key=lambda kv: (kv[1], kv[0] is not None))
+    return key if value > 0 else None
+
+
+def _confidence(score: float, runner_up: float) -> float:
+    """How likely the level-1 topic is right, from the winning and second scores.
+
+    Evidence: ``1 - exp(-score/2.5)`` (one decisive word of weight 3 gives 0.70, two give
+    0.91). Margin: ``score / (score + runner_up)`` (a tie halves it). Checked against the
+    labelled set by ``routing.evaluate`` (its calibration table).
+    """
+    evidence = 1.0 - math.exp(-score / 2.5)
+    margin = score / (score + runner_up) if score + runner_up > 0 else 0.0
+    return round(evidence * (0.3 + 0.7 * margin) ** 1.5, 3)
+
+
+segment.register_words(lexicon().terms())  # combinations' parts need no registering
