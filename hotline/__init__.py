@@ -59,6 +59,9 @@ def _load_extension(app: Flask, name: str) -> None:
         if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
             return  # that area is not built yet
         raise
+    if not hasattr(module, "init_app"):
+        app.logger.warning("extension %s has no init_app(app); skipped", name)
+        return
     module.init_app(app)
 
 

@@ -58,7 +58,8 @@ def deadlines_for(case: Case, calendar: WorkCalendar | None = None) -> Deadlines
                              calendar or work_calendar())
 
 
-def _apply_deadlines(case: Case, calendar: WorkCalendar | None = None) -> None:
+def apply_deadlines(case: Case, calendar: WorkCalendar | None = None) -> None:
+    """Set the case's deadlines from its base, policy and extensions."""
     d = deadlines_for(case, calendar)
     case.accept_due_date = d.accept_due_date
     case.due_date = d.due_date
@@ -152,7 +153,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
         idempotency_key=idempotency_key,
         request_hash=fingerprint if idempotency_key else None,
     )
-    _apply_deadlines(case)
+    apply_deadlines(case)
     db.session.add(case)
     db.session.flush()
     note = data.get("note")
@@ -267,7 +268,7 @@ def set_calendar_year(year: int, holidays: list[dt.date], workdays: list[dt.date
         select(Case).where(Case.status != Status.CLOSED, Case.due_at >= start))
     for case in open_cases:
         before = (case.accept_due_date, case.due_date, case.deadline_provisional)
-        _apply_deadlines(case, calendar)
+        apply_deadlines(case, calendar)
         after = (case.accept_due_date, case.due_date, case.deadline_provisional)
         if before != after:
             changed += 1

@@ -1,0 +1,152 @@
+"""Routing wired into the core: every new case gets a topic, category, region and department
+suggestion at intake; confident ones are dispatched at once; likely duplicates are linked.
+
+Registered by `hotline.create_app` through `init_app`; the core knows nothing of routing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import func, or_, select
+
+from hotline import seed, services
+from hotline.domain.lifecycle import Actor, Kind, Status
+from hotline.extensions import db
+from hotline.models import Case, Category, Department, RoutingRule
+
+from . import Department as RDepartment
+from . import Router, Rule, default_rules, similarity
+
+ROUTING_ACTOR = Actor(name="routing", role="operator")
+DEFAULT_DUPLICATE_DAYS = 30
+# Same caller within the window already says a lot; similar content at this level (cosine on
+# content words) was the same matter in the labelled pairs we looked at, unrelated text ~0.
+DUPLICATE_SIMILARITY = 0.35
+# Departments change rarely and have no change stamp: a router is rebuilt at least this often.
+DEPARTMENTS_TTL = 60.0
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {"key": None, "router": None, "built": 0.0}
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS)
+    app.config.setdefault("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY)
+    if route_new_case not in services.after_create_hooks:
+        services.after_create_hooks.append(route_new_case)
+    if seed_default_rules not in seed.seed_hooks:
+        seed.seed_hooks.append(seed_default_rules)
+
+
+def _departments() -> list[RDepartment]:
+    rows = db.session.scalars(select(Department).where(Department.active.is_(True)))
+    return [RDepartment(d.code, d.name, d.region) for d in rows]
+
+
+def _rules_key() -> tuple:
+    count, latest, top = db.session.execute(
+        select(func.count(RoutingRule.id), func.max(RoutingRule.updated_at),
+               func.max(RoutingRule.id))).one()
+    deps = db.session.execute(select(func.count(Department.id), func.max(Department.id))).one()
+    return (count, latest, top, *deps)
+
+
+def current_router() -> Router:
+    """The router for the rules in the database now; rebuilt when an admin changes a rule,
+    so an edit decides the next case without a restart. (The segmenter's dictionaries are
+    loaded once per process inside `routing`, whatever the rules.)"""
+    key = _rules_key()
+    now = time.monotonic()
+    with _lock:
+        if _cache["key"] == key and now - _cache["built"] < DEPARTMENTS_TTL:
+            return _cache["router"]
+    departments = _departments()
+    rows = db.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True))
+                              .order_by(RoutingRule.id)).all()
+    if rows:
+        rules = [Rule(id=r.id, line=r.line, category=r.category, topic1=r.topic1,
+                      keywords=tuple(r.keywords or ()), region_level=r.region_level,
+                      department=r.department, priority=r.priority) for r in rows]
+    elif key[0] == 0:
+        rules = default_rules(departments)  # nothing configured yet: the shipped policy
+    else:
+        rules = []  # the admin switched every rule off: route nothing automatically
+    router = Router(rules, departments)
+    with _lock:
+        _cache.update(key=key, router=router, built=now)
+    return router
+
+
+def route_new_case(case: Case, actor: Actor) -> None:
+    """Suggest, fill in what intake left open, link a likely duplicate, dispatch if sure."""
+    decision = current_router().route(case.content, line=case.line.code,
+                                      caller_region=case.region)
+    case.topic1, case.topic2, case.topic3 = decision.topic
+    category_changed = False
+    if case.category is None and decision.category:
+        case.category = db.session.scalar(select(Category).where(
+            Category.line_id == case.line_id, Category.code == decision.category))
+        category_changed = case.category is not None
+    if not case.region and decision.region:
+        case.region = decision.region
+    if category_changed:
+        services.apply_deadlines(case)  # a category may have its own time limits
+
+    threshold = case.line.auto_dispatch_threshold
+    sure = decision.department is not None and decision.confidence >= threshold
+    auto = sure and case.kind == Kind.HANDLE and case.status == Status.RECEIVED
+    case.routing = {**decision.as_dict(), "threshold": threshold, "auto_dispatched": auto}
+
+    earlier = find_duplicate(case)
+    if earlier is not None:
+        case.duplicate_of = earlier[0]
+        services.record_event(case, "duplicate", ROUTING_ACTOR,
+                              f"疑似重复件：与 {earlier[0].number} 内容相近",
+                              {"of": earlier[0].number, "similarity": round(earlier[1], 3)})
+    if auto:
+        services.apply_action(case, "dispatch", ROUTING_ACTOR, {
+            "department": decision.department,
+            "note": "自动分派：" + "；".join(decision.reasons),
+        })
+
+
+def find_duplicate(case: Case) -> tuple[Case, float] | None:
+    """The most similar earlier case of the same caller (phone or openid) within the window."""
+    contacts = []
+    if case.citizen_phone:
+        contacts.append(Case.citizen_phone == case.citizen_phone)
+    if case.citizen_openid:
+        contacts.append(Case.citizen_openid == case.citizen_openid)
+    if not contacts:
+        return None
+    days = int(current_app.config.get("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS))
+    since = case.received_at - dt.timedelta(days=days)
+    candidates = db.session.scalars(
+        select(Case).where(or_(*contacts), Case.id != case.id, Case.received_at >= since,
+                           Case.received_at <= case.received_at)
+        .order_by(Case.received_at.desc()).limit(20))
+    minimum = float(current_app.config.get("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY))
+    best: tuple[Case, float] | None = None
+    for other in candidates:
+        score = similarity(case.content, other.content)
+        if score >= minimum and (best is None or score > best[1]):
+            best = (other, score)
+    return best
+
+
+def seed_default_rules() -> dict[str, int]:
+    """Write the shipped policy into the rules table once, so an admin sees and edits it."""
+    if db.session.scalar(select(func.count(RoutingRule.id))):
+        return {"rules": 0}
+    rules = default_rules(_departments())
+    for r in rules:
+        db.session.add(RoutingRule(line=r.line, category=r.category, topic1=r.topic1,
+                                   keywords=list(r.keywords), region_level=r.region_level,
+                                   department=r.department, priority=r.priority, active=True,
+                                   updated_by="seed"))
+    return {"rules": len(rules)}

@@ -1,0 +1,113 @@
+"""Routing at intake through the staff API: suggestions, automatic dispatch, rules edited by an
+admin, and likely duplicates."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def gov_weining(api, tokens):
+    r = api.post("/departments", tokens.admin,
+                 {"code": "gov-520526", "name": "威宁彝族回族苗族自治县人民政府", "region": "520526"})
+    assert r.status_code == 201
+
+
+def log(api, tokens, **body):
+    base = {"channel": "phone", "citizen": {"phone": "13800000000"}}
+    r = api.post("/cases", tokens.operator, {**base, **body})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_guiyang_social_security_complaint_goes_to_guiyang(api, tokens):
+    case = log(api, tokens, line="board", content="贵阳市社会保障热线12333形同虚设")
+    assert case["region"] == "520100"
+    assert case["topic"].startswith("劳动和社会保障")
+    assert case["routing"]["department"] == "gov-520100"
+
+
+def test_forced_poverty_exit_in_weining_goes_to_weining_county(api, tokens, gov_weining):
+    case = log(api, tokens, line="fupin",
+               content="我是毕节市威宁县哈喇河镇的村民，给一包农用肥就被强制脱贫是否符合国家精准扶贫")
+    assert case["region"] == "520526"
+    assert case["routing"]["department"] == "gov-520526"
+    assert case["routing"]["region_name"].startswith("威宁")
+
+
+def test_confident_case_is_dispatched_automatically_with_reasons(api, tokens, gov_weining):
+    case = log(api, tokens, line="fupin",
+               content="我是毕节市威宁县哈喇河镇的村民，给一包农用肥就被强制脱贫是否符合国家精准扶贫")
+    assert case["routing"]["confidence"] >= case["routing"]["threshold"]
+    assert case["status"] == "dispatched" and case["department"] == "gov-520526"
+    dispatch = case["events"][-1]
+    assert dispatch["action"] == "dispatch" and dispatch["actor"] == "routing"
+    assert "威宁" in dispatch["note"] and "自动分派" in dispatch["note"]
+
+
+def test_unsure_case_waits_for_an_operator_with_the_suggestion_shown(api, tokens):
+    api.patch("/lines/board", tokens.admin, {"auto_dispatch_threshold": 1.0})
+    case = log(api, tokens, line="board", content="贵阳市社会保障热线12333形同虚设")
+    assert case["status"] == "received" and case["department"] is None
+    assert case["routing"]["department"] == "gov-520100"
+    assert case["routing"]["auto_dispatched"] is False and case["routing"]["reasons"]
+
+
+def test_editing_a_rule_changes_the_next_decision_without_restart(api, tokens):
+    text = "遵义市汇川区某工地拖欠农民工工资三个月，老板跑了，请帮忙讨薪"
+    first = log(api, tokens, line="board", content=text)
+    rule = {"keywords": ["讨薪", "拖欠农民工工资"], "department": "gz-hrss", "priority": 900,
+            "note": "欠薪专项行动期间统一交人社厅"}
+    assert first["routing"]["department"] != "gz-hrss"
+    r = api.post("/rules", tokens.admin, rule)
+    assert r.status_code == 201
+    second = log(api, tokens, line="board", content=text)
+    assert second["routing"]["department"] == "gz-hrss"
+    assert second["routing"]["rule_id"] == r.get_json()["id"]
+    api.patch(f"/rules/{r.get_json()['id']}", tokens.admin, {"active": False})
+    third = log(api, tokens, line="board", content=text)
+    assert third["routing"]["department"] == first["routing"]["department"]
+
+
+def test_rules_refer_to_things_that_exist(api, tokens):
+    for body, field, status in (
+        ({"department": "gz-nowhere"}, "department", 422),
+        ({"department": "gz-hrss", "line": "nope"}, "line", 422),
+        ({"department": "gz-hrss", "category": "complaint"}, "category", 400),
+        ({"department": "gz-hrss", "region_level": "village"}, "region_level", 400),
+    ):
+        r = api.post("/rules", tokens.admin, body)
+        assert r.status_code == status and field in r.get_json()["error"]["fields"], r.get_json()
+    assert api.post("/rules", tokens.operator, {"department": "gz-hrss"}).status_code == 403
+
+
+def test_demo_seed_ships_the_default_rules_for_admins_to_edit(api, tokens):
+    rules = api.get("/rules", tokens.supervisor).get_json()["items"]
+    assert len(rules) >= 10
+    assert any(r["department"] == "{region}" for r in rules)
+
+
+def test_same_caller_with_similar_content_is_linked_as_a_likely_duplicate(api, tokens):
+    citizen = {"phone": "13908571234", "name": "李秀英"}
+    first = log(api, tokens, line="fupin", citizen=citizen,
+                content="我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。")
+    second = log(api, tokens, line="fupin", citizen=citizen,
+                 content="又打来问一下，我们家危房改造补助到现在还没发，村里一直说在审核。")
+    other = log(api, tokens, line="fupin", citizen=citizen,
+                content="想咨询一下小孩上大学的助学贷款怎么申请。")
+    assert second["duplicate_of"] == first["number"]
+    assert any(e["action"] == "duplicate" for e in second["events"])
+    assert other["duplicate_of"] is None
+    stranger = log(api, tokens, line="fupin", citizen={"phone": "13700001111"},
+                   content="我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。")
+    assert stranger["duplicate_of"] is None
+
+
+def test_routing_fills_category_and_region_the_operator_left_open(api, tokens):
+    case = log(api, tokens, line="zhitongche",
+               content="请问我们小微企业在六盘水市申请稳岗返还需要什么材料？")
+    assert case["category"] == "policy_consult"
+    assert case["region"] == "520200"
+    explicit = log(api, tokens, line="zhitongche", category="situation", region="520300",
+                   content="请问我们小微企业在六盘水市申请稳岗返还需要什么材料？")
+    assert explicit["category"] == "situation" and explicit["region"] == "520300"
