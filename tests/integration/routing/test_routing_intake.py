@@ -105,9 +105,9 @@ def test_same_caller_with_similar_content_is_linked_as_a_likely_duplicate(api, t
 
 def test_routing_fills_category_and_region_the_operator_left_open(api, tokens):
     case = log(api, tokens, line="zhitongche",
-               content="请问我们小微企业在六盘水市申请稳岗返还需要什么材料？")
+               content="请问国家对小微企业减税降费的政策有哪些，我们在六盘水市的企业能不能享受？")
     assert case["category"] == "policy_consult"
     assert case["region"] == "520200"
     explicit = log(api, tokens, line="zhitongche", category="situation", region="520300",
-                   content="请问我们小微企业在六盘水市申请稳岗返还需要什么材料？")
+                   content="请问国家对小微企业减税降费的政策有哪些，我们在六盘水市的企业能不能享受？")
     assert explicit["category"] == "situation" and explicit["region"] == "520300"
