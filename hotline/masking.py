@@ -10,7 +10,8 @@ What is masked, and how (``kind``: found by → masked as):
   X先生; jieba's person-name tag as one more signal → the surname and one 某 per character
   of the given name: 张某某, 张某, 欧阳某某. A surname with a title (张先生, 李女士, 王局长)
   already hides the person and stays. A name found once is masked at every mention.
-- ``mobile``: 1[3-9] and nine digits, with spaces, dashes or +86 → 138****5678.
+- ``mobile``: 1[3-9] and nine digits, with spaces, dashes or +86 → 138********. The last
+  four digits are never shown: they are the secret of the public status look-up.
 - ``landline``: an area code and 7–8 digits, or a bare 7–8 digit number after a cue
   (电话、座机 …) → area code kept, all digits but the last four starred: 0851-****1234.
 - ``id_card``: 18 digits with a valid birth date and check digit, 15-digit old IDs, and any
@@ -399,7 +400,9 @@ def _mobiles(norm: str, public: frozenset[str]) -> Iterator[_Candidate]:
         prefix = match.group(1) or ""
         if "".join(match.group(2, 3, 4)) in public:
             continue
-        yield _Candidate("mobile", *match.span(), f"{prefix}{match.group(2)}****{match.group(4)}")
+        # The last four digits stay hidden: they are what a citizen gives to look up a case
+        # (phone_tail), and the board shows case numbers.
+        yield _Candidate("mobile", *match.span(), f"{prefix}{match.group(2)}********")
 
 
 _AREA = r"(?:10|2\d|[3-9]\d{2})"
@@ -453,7 +456,7 @@ def _landlines(norm: str, public: frozenset[str]) -> Iterator[_Candidate]:
         prefix, local = match.group(1), match.group(2)
         if _is_public_number(prefix, local, public) or _is_office_number(norm, match.start()):
             continue
-        yield _Candidate("landline", *match.span(), prefix + _keep_last_four(local))
+        yield _Candidate("landline", *match.span(), prefix + "*" * len(local))
     for match in _LOCAL_NUMBER.finditer(norm):
         local = match.group()
         # a bare 7–8 digit number is only a phone number when the text says so
@@ -461,7 +464,7 @@ def _landlines(norm: str, public: frozenset[str]) -> Iterator[_Candidate]:
             continue
         if _is_public_number("", local, public) or _is_office_number(norm, match.start()):
             continue
-        yield _Candidate("landline", *match.span(), _keep_last_four(local))
+        yield _Candidate("landline", *match.span(), "*" * len(local))
 
 
 # --------------------------------------------------------------------------- plates
