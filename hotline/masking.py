@@ -13,7 +13,7 @@ What is masked, and how (``kind``: found by → masked as):
 - ``mobile``: 1[3-9] and nine digits, with spaces, dashes or +86 → 138********. The last
   four digits are never shown: they are the secret of the public status look-up.
 - ``landline``: an area code and 7–8 digits, or a bare 7–8 digit number after a cue
-  (电话、座机 …) → area code kept, all digits but the last four starred: 0851-****1234.
+  (电话、座机 …) → only the area code kept: 0851-********, for the same reason as mobiles.
 - ``id_card``: 18 digits with a valid birth date and check digit, 15-digit old IDs, and any
   15–18 digit number right after 身份证 (a mistyped ID is still the writer's) → the division
   code and the last four kept: 520102********1234. The birth date is what identifies.
