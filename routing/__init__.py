@@ -53,26 +53,14 @@ The jieba dictionary is loaded once per process, lazily, and cached under
 ``<tmp>/hotline-routing/``.
 """
 
-from typing import TYPE_CHECKING, Any
-
+# routing.evaluate is a module and, re-exported here, its function: the name "evaluate" in
+# this package is the function (import the module itself with `from routing.evaluate import`).
+from routing.evaluate import Report, evaluate
 from routing.model import Decision, Department, Rule
 from routing.places import current_code, find_region
 from routing.router import Router
 from routing.rules import default_rules, demo_departments
 from routing.similarity import similarity
-
-if TYPE_CHECKING:
-    from routing.evaluate import Report, evaluate
-
-
-def __getattr__(name: str) -> Any:
-    # evaluate is imported on first use, so `python -m routing.evaluate` runs it cleanly.
-    if name in ("evaluate", "Report"):
-        from routing import evaluate as module
-
-        return getattr(module, name)
-    raise AttributeError(name)
-
 
 __all__ = [
     "Decision",

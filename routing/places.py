@@ -8,8 +8,9 @@ people say are derived here: 威宁彝族回族苗族自治县 → 威宁县, �
 
 ``locate()`` picks one region for a text: the most specific division of the best supported
 chain of mentions (毕节市威宁县哈喇河镇 → 威宁县, with the prefecture agreeing). A place in
-Guizhou wins over another province (a 威宁 worker owed wages in 宁波 is 威宁's case); another
-province wins over a bare 贵州; two counties of one prefecture that tie give the prefecture.
+Guizhou wins over another province (a 威宁 worker owed wages in 宁波 is 威宁's case), and so
+does a bare 贵州 (a 广东 firm donating to 贵州 schools); another province alone is kept (wages
+owed in 宁波); two counties of one prefecture that tie give the prefecture.
 """
 
 from __future__ import annotations
@@ -224,15 +225,18 @@ def locate(text: str, bounds: frozenset[int]) -> Located | None:
     divs = divisions()
     local = [m for m in found if m.code != PROVINCE and divs[m.code].in_guizhou]
     outside = [m for m in found if not divs[m.code].in_guizhou]
+    province = any(m.code == PROVINCE for m in found)
     if local:
         pool, note = local, ""
         if outside:
             note = "外省地名 " + "、".join(sorted({m.name for m in outside})) + " 不作辖区"
-    elif outside:
+    elif outside and not province:
         pool, note = outside, ""
     else:
-        # Only the province is named: a true statement, but it narrows nothing down.
-        return Located(PROVINCE, divs[PROVINCE].name, 0.6, tuple(found), "仅提到省名")
+        # Only the province is named (perhaps beside another province: this is Guizhou's
+        # hotline, so 贵州 says whose matter it is): true, but it narrows nothing down.
+        note = "仅提到省名" + ("；外省地名不作辖区" if outside else "")
+        return Located(PROVINCE, divs[PROVINCE].name, 0.6, tuple(found), note)
     return _best_chain(pool, found, note)
 
 
@@ -248,9 +252,10 @@ def _best_chain(pool: list[Mention], found: list[Mention], note: str) -> Located
         for m in support:
             sure *= 1.0 - KIND_CONFIDENCE.get(m.kind, 0.8)
         scored.append((len(support), 1.0 - sure, len(chain(code)), code, support))
-    # More supporting mentions first, then more specific, then earlier in the text.
+    # More supporting mentions first (a county named with its prefecture has two), then
+    # the place named first: unrelated places are usually subject first, context after.
     order = {c: i for i, c in enumerate(candidates)}
-    scored.sort(key=lambda s: (-s[0], -s[2], order[s[3]]))
+    scored.sort(key=lambda s: (-s[0], order[s[3]], -s[2]))
     top = scored[0]
     _, conf, depth, code, support = top
     rivals = [s for s in scored[1:] if s[3] not in chain(code) and code not in chain(s[3])]

@@ -29,7 +29,7 @@ CATEGORY_NAMES = {
 # tells about where the matter is, when the text names no place.
 CALLER_REGION_CONFIDENCE = 0.6
 # No place in the text: how often a provincial department is then the right one.
-NO_PLACE_CONFIDENCE = 0.85
+NO_PLACE_CONFIDENCE = 0.9
 RULE_BASE_CONFIDENCE = 0.97
 
 
@@ -61,7 +61,12 @@ class Router:
             norm, bounds, caller_region, reasons
         )
 
-        guess = topics.classify(norm, bounds, line)
+        cat = categories.suggest(norm, bounds, line)
+        implied = categories.IMPLIED_TOPIC.get(cat.category or "")
+        extra = []
+        if implied is not None and cat.confidence >= 0.5:
+            extra.append(topics.TermHit(f"类别{cat.category}", ((implied, 3.0),)))
+        guess = topics.classify(norm, bounds, line, extra)
         topic_path = "/".join(p for p in guess.path if p)
         if guess.words:
             why = "、".join(guess.words[:8])
@@ -70,7 +75,6 @@ class Router:
         else:
             reasons.append(f"主题: {topic_path}（未识别到主题词，按线路 {line} 默认）")
 
-        cat = categories.suggest(norm, bounds, line)
         if cat.category is not None:
             label = CATEGORY_NAMES.get(cat.category, cat.category)
             cues = "、".join(cat.cues[:6]) if cat.cues else f"无提示词，按线路 {line} 默认"

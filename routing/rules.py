@@ -14,7 +14,7 @@ passes them in); this module only says how they apply:
 ``default_rules()`` is the demo centre's dispatch policy, in four bands:
 
 - 100  matters with their own vertical system whatever the place: taxes (国家税务总局贵州省
-       税务局), telecoms (no 通信管理局 here: 工信厅), discipline matters (operator).
+       税务局), telecom charges (no 通信管理局 here: 工信厅), discipline matters (operator).
 - 20   court matters (judgements, enforcement): no department here, operator.
 - 10   a Guizhou county or prefecture is known: that place's government (``{region}``);
        county governments take precedence once an admin adds them.
@@ -172,8 +172,10 @@ PROVINCIAL = {
 
 TAX = ("税务", "纳税", "发票", "增值税", "个税", "所得税", "退税", "留抵", "加计扣除", "税收",
        "税费", "税额", "免征", "定期定额", "稽查", "减税", "免税")
-TELECOM = ("信号", "基站", "宽带", "运营商", "移动公司", "联通", "电信", "话费", "套餐", "增值业务",
-           "骚扰电话", "短信", "5g", "4g", "网速", "掉线", "断网", "携号转网", "流量")
+# Operators' charges and conduct go to the telecoms regulator whatever the place; coverage
+# (信号, 基站) is the local government's to coordinate, like any other local matter.
+TELECOM_BILLING = ("运营商", "移动公司", "联通", "电信公司", "话费", "套餐", "增值业务", "扣费",
+                   "骚扰电话", "短信", "携号转网", "流量", "资费")
 COURT = ("法院", "判决", "被执行人", "强制执行", "老赖", "诉讼", "起诉", "打官司", "律师")
 POVERTY = ("扶贫", "脱贫", "贫困", "建档立卡", "搬迁", "帮扶", "雨露计划", "返贫", "边缘户",
            "监测户", "驻村", "第一书记", "乡村振兴", "东西部协作", "小额信贷")
@@ -214,7 +216,7 @@ def default_rules(departments: Iterable[Department]) -> list[Rule]:
     # 100: vertical systems, and matters that must not go to the local government.
     add(100, "", topic1="纪检监察")
     add(100, "gz-tax", topic1="经济管理", keywords=TAX)
-    add(100, "gz-industry", topic1="科技与信息产业", keywords=TELECOM)
+    add(100, "gz-industry", topic1="科技与信息产业", keywords=TELECOM_BILLING)
     # 20: courts are not departments of this system.
     add(20, "", topic1="政法", keywords=COURT)
     # 10: a place in Guizhou is known → its government.

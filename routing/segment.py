@@ -8,8 +8,8 @@ rest of the process segments text. Its cache file goes to ``<tmp>/hotline-routin
 than jieba's default of the bare temp dir, and jieba's load messages are kept off stderr.
 
 ``Lexicon`` finds dictionary entries in a text by leftmost-longest matching. A two-character
-entry only counts when it is also a whole word of the segmentation (both of its ends fall on
-word boundaries): that keeps 正安 (a county) out of 正安排 (is arranging).
+place name only counts when it is also a whole word of the segmentation (both of its ends
+fall on word boundaries): that keeps 正安 (a county) out of 正安排 (is arranging).
 """
 
 from __future__ import annotations
@@ -133,10 +133,13 @@ class Match(Generic[T]):
 class Lexicon(Generic[T]):
     """A term → value dictionary scanned by leftmost-longest matching."""
 
-    def __init__(self, entries: Iterable[tuple[str, T]] = (), whole_words: bool = True) -> None:
-        # whole_words: two-character entries must be whole words of the segmentation. Off
-        # for cue words (强制 inside the registered term 强制脱贫 is still a cue).
-        self.whole_words = whole_words
+    def __init__(self, entries: Iterable[tuple[str, T]] = (), pairs: str = "word") -> None:
+        # How a two-character entry must sit in the segmentation: "word" — both its ends on
+        # word boundaries (places: 正安 is not in 正安排); "edge" — at least one end (topic
+        # words: 社保 in 社保补贴); "any" — anywhere (cue words: 强制 in 强制脱贫).
+        if pairs not in ("word", "edge", "any"):
+            raise ValueError(f"pairs must be word, edge or any: {pairs!r}")
+        self.pairs = pairs
         self._entries: dict[str, T] = {}
         self._by_first: dict[str, list[int]] = {}
         for term, value in entries:
@@ -174,7 +177,7 @@ class Lexicon(Generic[T]):
         found: list[Match[T]] = []
         entries = self._entries
         by_first = self._by_first
-        whole_words = self.whole_words
+        pairs = self.pairs
         i, n = 0, len(text)
         while i < n:
             for length in by_first.get(text[i], ()):
@@ -185,8 +188,10 @@ class Lexicon(Generic[T]):
                 value = entries.get(term)
                 if value is None:
                     continue
-                if length == 2 and whole_words and not (i in bounds and j in bounds):
-                    continue
+                if length == 2 and pairs != "any":
+                    at_start, at_end = i in bounds, j in bounds
+                    if not (at_start and at_end) if pairs == "word" else not (at_start or at_end):
+                        continue
                 found.append(Match(term, i, j, value))
                 i = j
                 break
