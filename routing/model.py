@@ -85,8 +85,8 @@ class Decision:
 
     Confidences are in 0..1. ``confidence`` is the overall one: the estimated probability
     that the suggested department is the one an experienced operator would choose (0 when
-    no department is suggested). At 0.8, about nine in ten suggestions are right on the
-    labelled set; compare it with a line's auto-dispatch threshold.
+    no department is suggested). Compare it with a line's auto-dispatch threshold: 0.8
+    means "at least about nine in ten right" (99% on the labelled set; see ``routing``).
     """
 
     topic: tuple[str, str | None, str | None]

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from routing import places
+from routing import places, segment
 from routing.model import REGION_PLACEHOLDER, Department, Rule
 
 
@@ -58,16 +58,21 @@ def region_level(region: str | None) -> str:
     return div.level
 
 
-def matches(rule: Rule, ctx: Context) -> bool:
-    """Whether every condition the rule sets holds for the case."""
+def matches(rule: Rule, ctx: Context, keywords: tuple[str, ...] | None = None) -> bool:
+    """Whether every condition the rule sets holds for the case.
+
+    ``keywords``: the rule's keywords already normalized (the rule book does it once).
+    """
     if rule.line is not None and rule.line != ctx.line:
         return False
     if rule.category is not None and rule.category != ctx.category:
         return False
     if rule.topic1 is not None and rule.topic1 != ctx.topic1:
         return False
-    if rule.keywords and not any(k.lower() in ctx.text for k in rule.keywords if k):
-        return False
+    if rule.keywords:
+        wanted = keywords if keywords is not None else normalized_keywords(rule)
+        if not any(k in ctx.text for k in wanted):
+            return False
     if rule.region_level is not None:
         level = region_level(ctx.region)
         if rule.region_level == "province" and level != "province":
@@ -77,6 +82,11 @@ def matches(rule: Rule, ctx: Context) -> bool:
         if rule.region_level == "county" and level != "county":
             return False
     return True
+
+
+def normalized_keywords(rule: Rule) -> tuple[str, ...]:
+    """A rule's keywords as the text is compared: half-width, lower case."""
+    return tuple(segment.normalize(k) for k in rule.keywords if k)
 
 
 class RuleBook:
@@ -92,6 +102,7 @@ class RuleBook:
         indexed = list(enumerate(rules))
         indexed.sort(key=lambda ir: (-ir[1].priority, -ir[1].conditions, ir[0]))
         self.rules = [r for _, r in indexed]
+        self._keywords = [normalized_keywords(r) for r in self.rules]
 
     def government_of(self, region: str | None) -> tuple[Department | None, str]:
         """The most specific ``gov-`` department for a region (county, else prefecture)."""
@@ -125,8 +136,8 @@ class RuleBook:
     def first(self, ctx: Context) -> tuple[Resolution | None, list[Resolution]]:
         """The winning resolution and the other applicable ones (best first)."""
         found = []
-        for rule in self.rules:
-            if matches(rule, ctx):
+        for rule, keywords in zip(self.rules, self._keywords, strict=True):
+            if matches(rule, ctx, keywords):
                 res = self.resolve(rule, ctx.region)
                 if res is not None:
                     found.append(res)
