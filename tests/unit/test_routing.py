@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -195,3 +196,30 @@ def test_default_rules_leave_out_departments_that_do_not_exist():
     rules = default_rules(only)
     named = {r.department for r in rules} - {"", "{region}"}
     assert named == {"gz-hrss"}
+
+
+def test_common_input_method_slips_are_understood(router):
+    d = router.route("云岩区那个工地晚上燥音太大了，根本睡不着", "board")
+    assert d.topic[0] == "环境保护"
+    assert router.route("我们村的底保评得不公平", "fupin").topic[0] == "民政"
+
+
+def test_a_huge_pasted_letter_is_read_only_as_far_as_needed(router):
+    letter = "尊敬的领导：我是威宁县的村民，反映低保评审不公的问题。" + "情况如下。" * 5000
+    started = time.thread_time()
+    d = router.route(letter, "board")
+    assert time.thread_time() - started < 0.5
+    assert d.region == "520526"
+
+
+def test_routing_costs_well_under_ten_milliseconds_a_message_after_warm_up(router):
+    texts = [WEINING, "贵阳市社会保障热线12333形同虚设", "小区停水三天了，也没有通知",
+             "请问注册公司要多长时间？", "举报某饭店后厨卫生很差"] * 10
+    router.route("预热", "board")
+    costs = []
+    for text in texts:
+        started = time.thread_time()
+        router.route(text, "board")
+        costs.append(time.thread_time() - started)
+    costs.sort()
+    assert costs[len(costs) // 2] < 0.010
