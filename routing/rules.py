@@ -98,7 +98,11 @@ class RuleBook:
         self.governments: dict[str, Department] = {}
         for d in self.departments.values():
             if d.is_government:
-                self.governments.setdefault(places.current_code(d.region), d)
+                # gov-520526 names its region in its code: that wins over a region field
+                # entered coarser by mistake. gov-guian has only its region field (520900).
+                suffix = d.code[4:]
+                region = suffix if len(suffix) == 6 and suffix.isdigit() else d.region
+                self.governments.setdefault(places.current_code(region), d)
         indexed = list(enumerate(rules))
         indexed.sort(key=lambda ir: (-ir[1].priority, -ir[1].conditions, ir[0]))
         self.rules = [r for _, r in indexed]

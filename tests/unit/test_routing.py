@@ -223,3 +223,9 @@ def test_routing_costs_well_under_ten_milliseconds_a_message_after_warm_up(route
         costs.append(time.thread_time() - started)
     costs.sort()
     assert costs[len(costs) // 2] < 0.010
+
+
+def test_a_county_government_is_found_by_its_code_even_with_a_coarse_region(departments):
+    with_county = [*departments, Department("gov-520526", "威宁县人民政府", "520500")]
+    d = Router(default_rules(with_county), with_county).route(WEINING, "fupin")
+    assert d.department == "gov-520526"
