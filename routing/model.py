@@ -66,8 +66,9 @@ class Rule:
 class Department:
     """A handling unit (承办单位). ``region``: its 6-digit division code.
 
-    A department whose code starts with ``gov-`` is the government of its region; that is
-    what a rule's ``{region}`` resolves to.
+    A department whose code starts with ``gov-`` is a government: of the division its code
+    names (``gov-520526``), or of its ``region`` (``gov-guian``, 520900). That is what a rule's
+    ``{region}`` resolves to.
     """
 
     code: str
