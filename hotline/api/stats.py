@@ -1,0 +1,296 @@
+"""Reports in the staff API: `/stats/...` figures and charts, the case ledger export and the
+bulletins. The figures and their definitions are those of `hotline.reports.summary`.
+
+Every report takes a period — `period=2026-10` (or `2026-W44`, `2026-Q4`, `2026`), or
+`from`/`to` local dates (both included; `from` alone runs to today, `to` alone starts on the
+1st of its month; neither: this month so far) — and the case list's filters `line`, `channel`,
+`topic`, `category`, `region`, `department`, `kind`. Handlers get their own department's
+figures only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, g, jsonify, stream_with_context
+from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy import func, select
+
+from ..domain.deadlines import local_date
+from ..domain.errors import NotFound, ValidationFailed
+from ..domain.lifecycle import Role
+from ..extensions import db
+from ..models.types import utcnow
+from ..reports import charts, ledger
+from ..reports.models import ALL_LINES, Bulletin
+from ..reports.periods import PERIOD_HELP, Period, date_range, parse_period
+from ..reports.scope import Scope
+from ..reports.summary import RANK_KEYS, Report, build_summary
+from . import api
+from .auth import login_required
+from .openapi import EXTRA_PATHS
+from .schemas import CHANNELS, REGION, CaseListQuerySchema, StrictSchema, _text
+from .util import json_body, query_args
+
+STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
+MAX_DAYS = 366 * 5 + 1
+
+
+class StatsQuerySchema(StrictSchema):
+    period = _text(40)
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    line = _text(32)
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    topic = _text(64)
+    category = _text(32)
+    region = fields.String(validate=REGION)
+    department = _text(32)
+    kind = fields.String(validate=validate.OneOf(["handle", "inform", "instant"]))
+    rank_by = fields.String(load_default="points", validate=validate.OneOf(RANK_KEYS))
+
+    @validates_schema
+    def one_way_to_say_the_period(self, data: dict, **kwargs: Any) -> None:
+        if "period" in data and ("from_" in data or "to" in data):
+            raise ValidationError({"period": ["Give 'period' or 'from'/'to', not both."]})
+
+
+class LedgerQuerySchema(CaseListQuerySchema):
+    """The case list's filters, without paging: the ledger is every matching case."""
+
+    class Meta:
+        exclude = ("page", "per_page")
+
+
+class BulletinCreateSchema(StrictSchema):
+    period = _text(40, required=True)
+    line = _text(32, allow_none=True)
+
+
+def _period(args: dict[str, Any]) -> Period:
+    if "period" in args:
+        return parse_period(args["period"])
+    today = local_date(utcnow())
+    end = args.get("to") or today
+    start = args.get("from_") or end.replace(day=1)
+    period = date_range(start, end)
+    if period.days > MAX_DAYS:
+        raise ValidationFailed("a report covers at most five years",
+                               {"from": [f"At most {MAX_DAYS} days before 'to'."]})
+    return period
+
+
+def _scope() -> tuple[Scope, dict[str, Any]]:
+    args = query_args(StatsQuerySchema())
+    if args.get("line"):
+        from ..services import find_line
+
+        find_line(args["line"])  # an unknown line is a mistake to report, not an empty report
+    return Scope.of(_period(args), args, g.actor), args
+
+
+@api.get("/stats/summary")
+@login_required(*STAFF)
+def stats_summary():
+    scope, args = _scope()
+    return jsonify(build_summary(scope, rank_by=args["rank_by"]))
+
+
+@api.get("/stats/departments")
+@login_required(*STAFF)
+def stats_departments():
+    scope, args = _scope()
+    report = Report(scope)
+    return jsonify({"period": scope.period.label, "filters": scope.filters,
+                    "rank_by": args["rank_by"], "departments": report.ranking(args["rank_by"])})
+
+
+@api.get("/stats/hot")
+@login_required(*STAFF)
+def stats_hot():
+    from ..reports.hot import hot_issues
+
+    scope, _ = _scope()
+    return jsonify({"period": scope.period.label, "filters": scope.filters,
+                    **hot_issues(scope)})
+
+
+@api.get("/stats/phone")
+@login_required(*STAFF)
+def stats_phone():
+    from ..reports.phone import phone_figures
+
+    scope, _ = _scope()
+    return jsonify({"period": scope.period.label, "filters": {"line": scope.line} if scope.line
+                    else {}, **phone_figures(scope)})
+
+
+@api.get("/stats/charts/<name>.<any(svg,png):fmt>")
+@login_required(*STAFF)
+def stats_chart(name: str, fmt: str):
+    if name not in charts.CHARTS:
+        raise NotFound(f"no chart '{name}'; charts are: {', '.join(charts.CHARTS)}")
+    scope, args = _scope()
+    summary = build_summary(scope, rank_by=args["rank_by"], sections=())
+    body = charts.render(name, summary, fmt)
+    resp = Response(body, mimetype=charts.FORMATS[fmt])
+    resp.headers["Cache-Control"] = "private, max-age=60"
+    return resp
+
+
+@api.get("/ledger.<any(csv,xlsx):fmt>")
+@login_required(*STAFF)
+def ledger_export(fmt: str):
+    from ..reports.scope import ledger_conditions
+
+    args = query_args(LedgerQuerySchema())
+    now = utcnow()
+    conditions = ledger_conditions(args, g.actor, now)
+    mimetype = {"csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
+    filename = f"ledger-{local_date(now):%Y%m%d}.{fmt}"
+    chinese = quote(f"案件台账-{local_date(now):%Y%m%d}.{fmt}")
+    body = stream_with_context(ledger.export(conditions, fmt, now))
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{filename}\"; filename*=UTF-8''{chinese}")
+    resp.headers["Cache-Control"] = "no-store"  # personal data: no copies in caches
+    resp.headers["X-Accel-Buffering"] = "no"  # let a proxy pass the stream on as it comes
+    return resp
+
+
+# --- bulletins -------------------------------------------------------------------------------
+
+def _bulletin_meta(b: Bulletin) -> dict[str, Any]:
+    base = f"/api/v1/bulletins/{b.id}"
+    return {"id": b.id, "kind": b.kind, "period": b.period,
+            "line": None if b.scope == ALL_LINES else b.scope, "title": b.title,
+            "from": b.starts_on.isoformat(), "to": b.ends_on.isoformat(),
+            "as_of": _local_iso(b.as_of), "created_at": _local_iso(b.created_at),
+            "created_by": b.created_by, "html_url": f"{base}.html", "xlsx_url": f"{base}.xlsx"}
+
+
+def _local_iso(instant: dt.datetime) -> str:
+    from ..domain.deadlines import PROVINCE_TZ
+
+    return instant.astimezone(PROVINCE_TZ).isoformat()
+
+
+def _bulletin(bulletin_id: int) -> Bulletin:
+    b = db.session.get(Bulletin, bulletin_id)
+    if b is None:
+        raise NotFound(f"no bulletin {bulletin_id}")
+    return b
+
+
+class BulletinListSchema(StrictSchema):
+    kind = fields.String(validate=validate.OneOf(["week", "month", "quarter", "year", "range"]))
+    line = _text(32)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+@api.get("/bulletins")
+@login_required(*STAFF)
+def list_bulletins():
+    args = query_args(BulletinListSchema())
+    query = select(Bulletin)
+    if "kind" in args:
+        query = query.where(Bulletin.kind == args["kind"])
+    if "line" in args:
+        query = query.where(Bulletin.scope == args["line"])
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page, per_page = args["page"], args["per_page"]
+    rows = db.session.scalars(query.order_by(Bulletin.starts_on.desc(), Bulletin.kind,
+                                             Bulletin.scope).offset((page - 1) * per_page)
+                              .limit(per_page))
+    return jsonify({"items": [_bulletin_meta(b) for b in rows], "page": page,
+                    "per_page": per_page, "total": total})
+
+
+@api.post("/bulletins")
+@login_required(Role.SUPERVISOR)
+def create_bulletin():
+    from ..reports.bulletin import write_bulletin
+
+    body = json_body(BulletinCreateSchema())
+    period = parse_period(body["period"])
+    existed = db.session.scalar(select(Bulletin.id).where(
+        Bulletin.period == period.label, Bulletin.scope == (body.get("line") or ALL_LINES)))
+    b = write_bulletin(period, body.get("line"), created_by=g.user.name)
+    resp = jsonify(_bulletin_meta(b))
+    resp.status_code = 200 if existed else 201
+    resp.headers["Location"] = f"/api/v1/bulletins/{b.id}"
+    return resp
+
+
+@api.get("/bulletins/<int:bulletin_id>")
+@login_required(*STAFF)
+def get_bulletin(bulletin_id: int):
+    b = _bulletin(bulletin_id)
+    return jsonify({**_bulletin_meta(b), "summary": b.summary})
+
+
+@api.get("/bulletins/<int:bulletin_id>.<any(html,xlsx):fmt>")
+@login_required(*STAFF)
+def bulletin_file(bulletin_id: int, fmt: str):
+    b = _bulletin(bulletin_id)
+    if fmt == "html":
+        resp = Response(b.html, mimetype="text/html")
+        # The page is self-contained: no scripts, styles inline, charts as data: images.
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+    else:
+        resp = Response(b.xlsx, mimetype="application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet")
+        resp.headers["Content-Disposition"] = (
+            f'attachment; filename="bulletin-{b.period}-{b.scope}.xlsx"')
+    return resp
+
+
+# --- the API document ------------------------------------------------------------------------
+
+_FILTERS = ("Period: period=2026-10 | 2026-W44 | 2026-Q4 | 2026, or from/to (local dates, "
+            "both included). Filters: line, channel, topic, category, region, department, "
+            "kind. " + PERIOD_HELP)
+_DEFINITIONS = (
+    "Cases received in the period (local midnight, Asia/Shanghai), as they stand now. "
+    "by_category etc.: {code, name, count, percent}, percents with two decimals summing to "
+    "100.00 (largest remainder). response_rate (回应率) = cases signed for or answered on the "
+    "spot / received; on_time_rate = replied or answered by 23:59:59 local on due_date "
+    "(extensions included; a reopened case with its new reply and deadline) / replied or "
+    "answered; resolution_rate = closed / received; satisfaction_rate = (满意+基本满意) / "
+    "answered surveys, with surveys_answered; working_days_to_reply: working days after the "
+    "day the round started to the day of the reply (average, nearest-rank p90); overdue_now: "
+    "not replied and past due_at. Rates are {value (percent, 2 decimals, null for 0/0), "
+    "numerator, denominator}.")
+EXTRA_PATHS.extend([
+    ("/stats/summary", "get", "Report of a period: volume by category/topic/channel/kind/region "
+     "and per day/week/month, handling, outcome rates, departments ranked with points, hot "
+     "issues, phone figures. " + _DEFINITIONS + " " + _FILTERS + " rank_by: "
+     + ", ".join(RANK_KEYS), None, None, ["reports"]),
+    ("/stats/departments", "get", "Departments ranked (points, then on-time rate, "
+     "satisfaction, overdue). " + _FILTERS, None, None, ["reports"]),
+    ("/stats/hot", "get", "Hot issues: topics and terms rising against the previous period, "
+     "clusters of similar cases (并单 candidates). " + _FILTERS, None, None, ["reports"]),
+    ("/stats/phone", "get", "Phone figures: calls offered, answered within 15 s, abandoned, "
+     "call-backs. " + _FILTERS, None, None, ["reports"]),
+    ("/stats/charts/{name}.svg", "get", "A chart as SVG: " + ", ".join(charts.CHARTS)
+     + ". Same query as /stats/summary.", None, None, ["reports"]),
+    ("/stats/charts/{name}.png", "get", "A chart as PNG: " + ", ".join(charts.CHARTS)
+     + ". Same query as /stats/summary.", None, None, ["reports"]),
+    ("/ledger.csv", "get", ("The case ledger (台账) as CSV (UTF-8 with BOM), streamed; the "
+     "filters of GET /cases without paging"), None, None, ["reports"]),
+    ("/ledger.xlsx", "get", ("The case ledger (台账) as XLSX, streamed; the filters of GET "
+     "/cases without paging"), None, None, ["reports"]),
+    ("/bulletins", "get", ("Bulletins written (weekly, monthly, quarterly), newest first; "
+     "kind, line, page, per_page"), None, None, ["reports"]),
+    ("/bulletins", "post", "Write (or rewrite) the bulletin of a period now (supervisor)",
+     BulletinCreateSchema, None, ["reports"]),
+    ("/bulletins/{id}", "get", "A bulletin's details and figures", None, None, ["reports"]),
+    ("/bulletins/{id}.html", "get", "A bulletin as an HTML page with its charts", None, None,
+     ["reports"]),
+    ("/bulletins/{id}.xlsx", "get", "A bulletin's tables as XLSX", None, None, ["reports"]),
+])

@@ -1,0 +1,216 @@
+"""Hot issues (热点): topics and terms rising fastest against the previous period, and clusters
+of similar cases that may be one matter (并单 candidates).
+
+- Topics: cases per level-2 topic (level 1 where routing gave no level 2) in the period and
+  in the previous one of the same length; ranked by the increase in cases.
+- Terms: words of the case texts (segmented as routing segments them), counted once per case,
+  in the latest `TERM_SAMPLE` cases of each period; ranked by how far the period's count goes
+  beyond what the previous period's share would predict. Words every case uses (我们, 公司,
+  反映) are left out.
+- Clusters: cases of the period with the same topic and the same county (or city), whose
+  texts share most of their character pairs (Jaccard similarity of character bigrams at least
+  `CLUSTER_SIMILARITY`), joined transitively. Cases routing already linked as duplicates of the
+  same caller are shown too; `callers` says how many different people wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..domain.deadlines import PROVINCE_TZ
+from ..extensions import db
+from ..models import Case
+from . import figures
+from .scope import Scope
+
+TERM_SAMPLE = 2000
+CLUSTER_SAMPLE = 2000
+CLUSTER_GROUP_CAP = 300  # pairwise comparison inside one topic+place group
+CLUSTER_SIMILARITY = 0.35
+MIN_TERM_CASES = 3
+TOP = 10
+
+# Words of nearly every letter to a hotline: they say nothing about what is rising.
+_STOP = """
+我们 你们 他们 自己 这个 那个 什么 怎么 为什么 如何 是否 已经 没有 不是 可以 能够 希望 请求 要求
+反映 咨询 问题 情况 相关 有关 部门 单位 公司 企业 领导 政府 帮助 解决 处理 协调 办理 一直 至今 目前
+现在 今年 去年 本人 我家 我村 我们村 村里 这些 那些 因为 所以 但是 而且 还是 或者 以及 进行 一下 一个
+多次 不能 不会 导致 造成 由于 关于 对于 通过 根据 按照 需要 应该 谢谢 您好 你好 请问 时候 时间 地方
+工作 有限公司 有限责任公司 省长 直通车 热线 电话 来电 来信 留言 市民 群众 老百姓 同志 先生 女士
+"""
+STOP_WORDS = frozenset(_STOP.split())
+_WORDLIKE = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def hot_issues(scope: Scope) -> dict[str, Any]:
+    previous = scope.with_period(scope.period.previous())
+    return {
+        "previous_period": {"label": previous.period.label,
+                            "from": previous.period.start.isoformat(),
+                            "to": previous.period.end.isoformat()},
+        "topics": rising_topics(scope, previous),
+        "terms": rising_terms(scope, previous),
+        "clusters": clusters(scope),
+    }
+
+
+def _topic_counts(scope: Scope) -> Counter[str]:
+    stmt = (select(Case.topic1, Case.topic2, func.count().label("n"))
+            .where(*scope.conditions()).group_by(Case.topic1, Case.topic2))
+    out: Counter[str] = Counter()
+    for row in db.session.execute(stmt):
+        if row.topic1:
+            out["/".join(t for t in (row.topic1, row.topic2) if t)] += row.n
+    return out
+
+
+def rising_topics(scope: Scope, previous: Scope, top: int = TOP) -> list[dict[str, Any]]:
+    now, before = _topic_counts(scope), _topic_counts(previous)
+    rows = [{"topic": topic, "count": n, "previous": before.get(topic, 0),
+             "increase": n - before.get(topic, 0),
+             "change": figures.change(n, before.get(topic, 0))}
+            for topic, n in now.items()]
+    rows = [r for r in rows if r["increase"] > 0]
+    rows.sort(key=lambda r: (-r["increase"], -r["count"], r["topic"]))
+    return rows[:top]
+
+
+def _latest_texts(scope: Scope, limit: int) -> list[str]:
+    stmt = (select(Case.content).where(*scope.conditions())
+            .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def _segmenter():
+    try:  # the routing area's tokenizer knows place names and the hotline's own words
+        from routing.segment import cut, normalize
+
+        return lambda text: cut(normalize(text))
+    except ImportError:  # pragma: no cover - routing is part of the same distribution
+        import jieba
+
+        return lambda text: jieba.lcut(text)
+
+
+def terms_of(text: str, cut: Any = None) -> set[str]:
+    """The words of a text worth counting (two characters or more, not a stop word)."""
+    cut = cut or _segmenter()
+    return {w for w in cut(text) if len(w) >= 2 and w not in STOP_WORDS and _WORDLIKE.match(w)
+            and _CJK.search(w)}
+
+
+def _document_frequency(texts: Iterable[str]) -> tuple[Counter[str], int]:
+    cut = _segmenter()
+    df: Counter[str] = Counter()
+    n = 0
+    for text in texts:
+        df.update(terms_of(text, cut))
+        n += 1
+    return df, n
+
+
+def rising_terms(scope: Scope, previous: Scope, top: int = 15) -> list[dict[str, Any]]:
+    now_df, now_n = _document_frequency(_latest_texts(scope, TERM_SAMPLE))
+    before_df, before_n = _document_frequency(_latest_texts(previous, TERM_SAMPLE))
+    rows = []
+    for term, n in now_df.items():
+        if n < MIN_TERM_CASES:
+            continue
+        prev = before_df.get(term, 0)
+        # What the previous period's share of cases mentioning the term predicts for this
+        # period's sample; the excess is what is new. Add-one keeps unseen terms finite.
+        expected = (prev + 1) * (now_n + 1) / (before_n + 1)
+        excess = n - expected
+        if excess <= 0:
+            continue
+        rows.append({"term": term, "cases": n, "previous": prev,
+                     "share": figures.percent(n, now_n),
+                     "previous_share": figures.percent(prev, before_n),
+                     "score": round(excess, 2)})
+    rows.sort(key=lambda r: (-r["score"], -r["cases"], r["term"]))
+    return rows[:top]
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    chars = "".join(_CJK.findall(text))
+    return frozenset(chars[i:i + 2] for i in range(len(chars) - 1))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _components(n: int, linked: Callable[[int, int], bool]) -> list[list[int]]:
+    """Connected components of n items under `linked` (union-find), each in item order."""
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if root(i) != root(j) and linked(i, j):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):
+        groups[root(i)].append(i)
+    return list(groups.values())
+
+
+def clusters(scope: Scope, top: int = TOP) -> list[dict[str, Any]]:
+    """Groups of similar cases of the period (并单 candidates), largest first."""
+    stmt = (select(Case.id, Case.number, Case.content, Case.topic1, Case.topic2, Case.region,
+                   Case.citizen_phone, Case.citizen_openid, Case.citizen_name, Case.status,
+                   Case.received_at)
+            .where(*scope.conditions())
+            .order_by(Case.received_at.desc(), Case.id.desc()).limit(CLUSTER_SAMPLE))
+    groups: dict[tuple[str | None, str | None, str], list[Any]] = defaultdict(list)
+    for row in db.session.execute(stmt):
+        groups[(row.topic1, row.topic2, (row.region or "")[:6])].append(row)
+    found = []
+    for (topic1, topic2, region), rows in groups.items():
+        for group in _similar_groups(rows[:CLUSTER_GROUP_CAP]):
+            group.sort(key=lambda r: (r.received_at, r.id))
+            callers = {r.citizen_phone or r.citizen_openid or r.citizen_name or f"#{r.id}"
+                       for r in group}
+            found.append({
+                "size": len(group),
+                "callers": len(callers),
+                "topic": "/".join(t for t in (topic1, topic2) if t) or None,
+                "region": region or None,
+                "numbers": [r.number for r in group][:20],
+                "open": sum(1 for r in group if r.status != "closed"),
+                "first_received_at": _local_iso(group[0].received_at),
+                "last_received_at": _local_iso(group[-1].received_at),
+                "sample": group[0].content[:120],
+            })
+    found.sort(key=lambda c: (-c["size"], -c["callers"], c["numbers"][0]))
+    return found[:top]
+
+
+def _similar_groups(rows: list[Any]) -> list[list[Any]]:
+    """The groups of two or more rows whose texts are alike."""
+    if len(rows) < 2:
+        return []
+    grams = [_bigrams(r.content) for r in rows]
+
+    def alike(i: int, j: int) -> bool:
+        return _jaccard(grams[i], grams[j]) >= CLUSTER_SIMILARITY
+
+    return [[rows[i] for i in members] for members in _components(len(rows), alike)
+            if len(members) >= 2]
+
+
+def _local_iso(instant: Any) -> str:
+    return instant.astimezone(PROVINCE_TZ).isoformat()

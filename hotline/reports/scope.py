@@ -1,0 +1,151 @@
+"""Which cases a report or an export covers: the period and the filters, as SQL conditions.
+
+A report covers the cases *received* in its period (a cohort): every figure of a report —
+volume, handling, rates — is about those cases as they stand when the report is made. The
+filters are those of the case list: line, channel, topic (any level), category, region (a
+division includes the divisions inside it), department, kind. A handler only ever sees their
+own department's cases, whatever they ask for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from ..api.cases import region_prefix
+from ..domain.deadlines import PROVINCE_TZ, end_of_day
+from ..domain.lifecycle import Actor, Role, Status
+from ..models import Case, Category, Line
+from .periods import Period
+
+CHANNEL_NAMES = {"phone": "电话", "wechat": "微信", "web": "网站", "sms": "短信",
+                 "open311": "Open311"}
+KIND_NAMES = {"handle": "转办件", "inform": "转阅件", "instant": "即时答复"}
+STATUS_NAMES = {"received": "已登记", "dispatched": "已转办", "accepted": "已签收",
+                "replied": "已答复", "reviewed": "已审核", "answered": "即时答复",
+                "closed": "已办结", "returned": "已退单", "reopened": "重办"}
+RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+
+# The case list's `overdue=true`: the clock runs in these statuses (replied included, since a
+# review may send the answer back). The ledger export follows the list exactly.
+LIST_OVERDUE_STATUSES = (Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED,
+                         Status.REOPENED, Status.REPLIED)
+# A report's "overdue now" (超期未答复) leaves out cases the department has already answered and
+# that wait for the centre's review: that wait is not the department's delay.
+UNANSWERED_STATUSES = (Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED,
+                       Status.REOPENED)
+FILTER_KEYS = ("line", "channel", "topic", "category", "region", "department", "kind")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A period and the filters of a report."""
+
+    period: Period
+    line: str | None = None
+    channel: str | None = None
+    topic: str | None = None
+    category: str | None = None
+    region: str | None = None
+    department: str | None = None
+    kind: str | None = None
+
+    @classmethod
+    def of(cls, period: Period, args: dict[str, Any], actor: Actor | None = None) -> Scope:
+        scope = cls(period, **{k: args.get(k) for k in FILTER_KEYS})
+        if actor is not None and actor.role == Role.HANDLER:
+            scope = replace(scope, department=actor.department_code)
+        return scope
+
+    def with_period(self, period: Period) -> Scope:
+        return replace(self, period=period)
+
+    @property
+    def filters(self) -> dict[str, str]:
+        return {k: getattr(self, k) for k in FILTER_KEYS if getattr(self, k)}
+
+    def conditions(self, *, received: bool = True) -> list[ColumnElement[bool]]:
+        """Conditions on `Case` for this scope; without `received`, the filters only."""
+        out: list[ColumnElement[bool]] = []
+        if received:
+            out += [Case.received_at >= self.period.start_at,
+                    Case.received_at < self.period.end_before]
+        out += filter_conditions(line=self.line, channel=self.channel, topic=self.topic,
+                                 category=self.category, region=self.region,
+                                 department=self.department, kind=self.kind)
+        return out
+
+
+def filter_conditions(*, line: str | None = None, channel: str | None = None,
+                      topic: str | None = None, category: str | None = None,
+                      region: str | None = None, department: str | None = None,
+                      kind: str | None = None) -> list[ColumnElement[bool]]:
+    """The case list's filters as conditions on `Case` (codes are matched in subqueries, so
+    the caller needs no joins)."""
+    out: list[ColumnElement[bool]] = []
+    line_id = select(Line.id).where(Line.code == line).scalar_subquery() if line else None
+    if line_id is not None:
+        out.append(Case.line_id == line_id)
+    if category:
+        ids = select(Category.id).where(Category.code == category)
+        if line_id is not None:
+            ids = ids.where(Category.line_id == line_id)
+        out.append(Case.category_id.in_(ids))
+    if channel:
+        out.append(Case.channel == channel)
+    if kind:
+        out.append(Case.kind == kind)
+    if department:
+        out.append(Case.department_code == department)
+    if region:
+        out.append(Case.region.startswith(region_prefix(region)))
+    if topic:
+        out.append(or_(Case.topic1 == topic, Case.topic2 == topic, Case.topic3 == topic))
+    return out
+
+
+def overdue_condition(now: dt.datetime) -> ColumnElement[bool]:
+    """Past its deadline at `now` and not yet answered (a report's 超期未答复)."""
+    return Case.status.in_([str(s) for s in UNANSWERED_STATUSES]) & (Case.due_at < now)
+
+
+def list_overdue_condition(now: dt.datetime) -> ColumnElement[bool]:
+    """The case list's `overdue=true`."""
+    return Case.status.in_([str(s) for s in LIST_OVERDUE_STATUSES]) & (Case.due_at < now)
+
+
+def ledger_conditions(args: dict[str, Any], actor: Actor,
+                      now: dt.datetime) -> list[ColumnElement[bool]]:
+    """The conditions of `GET /api/v1/cases` for the same query arguments, for the ledger
+    export (台账). Kept in step with the list by a test that compares both."""
+    out = filter_conditions(line=args.get("line"), channel=args.get("channel"),
+                            topic=args.get("topic"), category=args.get("category"),
+                            region=args.get("region"), department=args.get("department"),
+                            kind=args.get("kind"))
+    if actor.role == Role.HANDLER:
+        if not actor.department_code:
+            return [false()]
+        out.append(Case.department_code == actor.department_code)
+    if "status" in args:
+        out.append(Case.status == args["status"])
+    if "supervised" in args:
+        out.append(Case.supervised == args["supervised"])
+    if "overdue" in args:
+        late = list_overdue_condition(now)
+        out.append(late if args["overdue"] else ~late)
+    if "due_before" in args:
+        out.append(Case.due_at <= end_of_day(args["due_before"]))
+    if "received_from" in args:
+        start = dt.datetime.combine(args["received_from"], dt.time(), tzinfo=PROVINCE_TZ)
+        out.append(Case.received_at >= start)
+    if "received_to" in args:
+        out.append(Case.received_at <= end_of_day(args["received_to"]))
+    if "q" in args:
+        for word in args["q"].split():
+            pattern = f"%{word}%"
+            out.append(or_(Case.content.like(pattern), Case.number.like(pattern),
+                           Case.citizen_enterprise.like(pattern)))
+    return out
