@@ -1,0 +1,80 @@
+"""Twilio's status callbacks for what the workers sent (``TWILIO_STATUS_CALLBACK_URL``).
+
+    POST /channels/twilio/outbox-status?outbox_key=<outbox row id>
+
+The senders add ``outbox_key`` to the callback URL of every SMS and call, so the callback names
+the outbox row even when the worker died between Twilio accepting the message and recording its
+sid (see channels/senders.py). Here the row learns its provider sid (a row left in ``sending``
+is thereby known to be sent and must not be sent again) and how delivery went: delivered, or
+undelivered/failed (SMS) and busy/no-answer/failed (survey calls), which staff see as ``dead``
+with Twilio's reason.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+
+from hotline.extensions import db
+from hotline.models import OutboxMessage
+from hotline.models.types import utcnow
+
+from . import twiml
+from .blueprint import bp, field
+from .security import twilio_webhook
+
+logger = logging.getLogger(__name__)
+
+#: Twilio took it (and may have delivered it): the row is sent.
+ACCEPTED = frozenset({"accepted", "queued", "scheduled", "sending", "sent", "delivered", "read",
+                      "receiving", "received", "initiated", "ringing", "in-progress",
+                      "answered", "completed"})
+#: It will not reach the citizen as it is.
+UNDELIVERED = frozenset({"undelivered", "failed", "busy", "no-answer", "canceled"})
+REASONS = {"undelivered": "短信未送达", "failed": "发送失败", "busy": "对方忙线",
+           "no-answer": "无人接听", "canceled": "呼叫已取消"}
+
+
+def _row() -> OutboxMessage | None:
+    key = (request.args.get("outbox_key") or "").strip()
+    if not key.isdigit():
+        return None
+    return db.session.get(OutboxMessage, int(key))
+
+
+@bp.post("/outbox-status")
+@twilio_webhook
+def outbox_status():
+    row = _row()
+    sid = field("MessageSid") or field("SmsSid") or field("CallSid")
+    status = (field("MessageStatus", size=32) or field("SmsStatus", size=32)
+              or field("CallStatus", size=32) or "").lower()
+    if row is None:
+        logger.warning("status %s of %s names no outbox row (%s)", status, sid,
+                       request.args.get("outbox_key"))
+        return twiml.twiml()
+    if sid and not row.provider_id:
+        row.provider_id = sid
+    delivery = dict((row.payload or {}).get("delivery") or {})
+    if status in ACCEPTED:
+        if row.status in ("pending", "sending", "failed"):
+            # Twilio has it: a row the worker never got to record must not go out again.
+            row.status = "sent"
+            row.sent_at = row.sent_at or utcnow()
+        if status in ("delivered", "read", "completed"):
+            delivery.update(status=status, at=utcnow().isoformat())
+    elif status in UNDELIVERED:
+        code = field("ErrorCode", size=16)
+        reason = f"Twilio {status}" + (f" {code}" if code else "") + f"：{REASONS[status]}"
+        delivery.update(status=status, error_code=code, at=utcnow().isoformat())
+        if row.status in ("sending", "sent", "failed"):
+            row.status = "dead"
+            row.last_error = reason
+        logger.info("outbox %s (%s) not delivered: %s", row.id, sid, reason)
+    else:
+        logger.info("outbox %s: Twilio status %r noted", row.id, status)
+    if delivery:
+        row.payload = {**(row.payload or {}), "delivery": delivery}
+    db.session.commit()
+    return twiml.twiml()

@@ -1,0 +1,208 @@
+"""SMS to a line's number (POST /channels/twilio/sms).
+
+What a text is taken for, in this order:
+
+- a case number (FP20261123-0001, with or without the dash, "查询" before it): the case's
+  status in the TwiML reply — only to the phone that filed it; anyone else gets the very answer
+  a number that does not exist gets;
+- a survey answer (1/2/3, 满意/基本满意/不满意) while the sender has a survey open: recorded;
+- an opt-out or help keyword (STOP, 退订, HELP...): no case;
+- anything else: a new case on that line (channel ``sms``); the acknowledgement SMS with the
+  case number goes through the outbox, so the TwiML answer is empty.
+
+Each MessageSid is handled once: Twilio's retry gets the reply given the first time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from hotline import services, surveys
+from hotline.domain.errors import Conflict
+from hotline.domain.lifecycle import Actor, Status
+from hotline.extensions import db
+from hotline.models import Attachment, Case, Department, Line, SmsMessage, Survey
+from hotline.models.types import utcnow
+
+from . import calls
+from .blueprint import bp, field, number
+from .numbers import same_number, variants
+from .security import twilio_webhook
+
+logger = logging.getLogger(__name__)
+
+TEXTER = Actor(name="citizen:sms", role="citizen")
+_CASE_NUMBER = re.compile(
+    r"^\s*(?:查询|查|进度|工单号?|工单查询)?[\s:：]*([A-Za-z]{2})\s*(\d{8})\s*[-－—_]?\s*(\d{4})\s*[。.!！?？]?\s*$")
+# Twilio answers the English opt-out/opt-in/help words itself; the Chinese ones are the
+# operators' convention for "stop texting me". None of them is a case.
+KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "START",
+                      "YES", "UNSTOP", "HELP", "INFO", "退订", "TD", "T", "N"})
+STATUS_WORDS = {
+    Status.RECEIVED: "已受理，正在分派承办单位",
+    Status.DISPATCHED: "已转交{department}办理",
+    Status.ACCEPTED: "{department}已签收，正在办理",
+    Status.REPLIED: "{department}已答复，正在审核",
+    Status.REVIEWED: "答复已审核，即将办结",
+    Status.ANSWERED: "已答复",
+    Status.CLOSED: "已办结",
+    Status.RETURNED: "正在重新分派承办单位",
+    Status.REOPENED: "正在重新办理",
+}
+ANSWER_EXCERPT = 200
+
+
+def parse_case_number(text: str) -> str | None:
+    """"查询fp20261123 0001" → "FP20261123-0001"; None when the text is not a case number."""
+    match = _CASE_NUMBER.match(text or "")
+    if not match:
+        return None
+    prefix, day, seq = match.groups()
+    return f"{prefix.upper()}{day}-{seq}"
+
+
+@bp.post("/sms")
+@twilio_webhook
+def incoming_sms():
+    sid = field("MessageSid") or field("SmsSid", required=True)
+    to = field("To")
+    sender = field("From")
+    line = calls.line_for_number(to)
+    if line is None or not line.active:
+        logger.warning("SMS %s to %s (not a line) from %s: not taken", sid, to, sender)
+        return _reply("您好，本号码暂未开通热线短信服务，请拨打热线电话反映问题。")
+    seen = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == sid))
+    if seen is not None:
+        return _reply(seen.reply)
+    body = (request.form.get("Body") or "").strip()
+    limit = int(current_app.config["PHONE_SMS_MAX_CHARS"])
+    if len(body) > limit:
+        # Twilio joins long texts up to 1600 characters; more is not an SMS.
+        logger.warning("SMS %s of %d characters refused", sid, len(body))
+        return _reply(f"您好，短信内容过长（超过{limit}字），请精简后重新发送，"
+                      "或拨打热线电话反映。")
+    record = SmsMessage(message_sid=sid, line=line, from_number=(sender or "")[:32] or None,
+                        to_number=(to or "")[:32] or None, body=body, media=_media() or None,
+                        received_at=utcnow(), intent="help")
+    db.session.add(record)
+    try:
+        record.reply = _take(record, line, body)
+        db.session.commit()
+    except IntegrityError:
+        # The same message delivered twice at once: the first one's answer stands.
+        db.session.rollback()
+        seen = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == sid))
+        if seen is None:
+            raise
+        return _reply(seen.reply)
+    return _reply(record.reply)
+
+
+def _take(record: SmsMessage, line: Line, body: str) -> str | None:
+    """Decide what the text is, do it, and return the reply (None: no TwiML message)."""
+    sign = f"【{line.name}】"
+    wanted = parse_case_number(body)
+    if wanted:
+        record.intent = "status"
+        return sign + status_reply(wanted, record.from_number)
+    rating = surveys.parse_rating(body)
+    if rating is not None:
+        survey = _open_survey(record.from_number)
+        if survey is not None:
+            record.intent = "survey"
+            record.case = survey.case
+            try:
+                surveys.record_answer(survey, rating[0], rating[1], "sms")
+            except Conflict:
+                return sign + "您已完成本次评价，感谢您的支持。"
+            thanks = f"感谢您的评价：{surveys.RATINGS[rating[0]]}。"
+            if rating[0] == "unsatisfied":
+                thanks += "我们会督促承办单位重新研究，并再次与您联系。"
+            return sign + thanks
+        if not rating[1]:
+            return sign + _help_text()
+    if body.upper() in KEYWORDS:
+        record.intent = "keyword"
+        logger.info("SMS keyword %r from %s", body, record.from_number)
+        return None
+    if not body and not record.media:
+        return sign + _help_text()
+    record.intent = "case"
+    content = body or "（彩信，内容见附件）"
+    case, _ = services.create_case(
+        {"line": line.code, "channel": "sms", "content": content,
+         "citizen": {"phone": record.from_number}, "received_at": record.received_at,
+         "note": "短信来信"},
+        TEXTER, idempotency_key=f"twilio-sms:{record.message_sid}", commit=False)
+    record.case = case
+    for item in record.media or []:
+        case.attachments.append(_attachment(item))
+    calls.acknowledge(case)
+    return None
+
+
+def status_reply(number: str, phone: str | None) -> str:
+    """The status of a case for its own citizen; the not-found text for anyone else."""
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or not same_number(case.citizen_phone, phone):
+        return (f"未查询到工单 {number}，请核对工单号。"
+                "查询需使用登记时的手机号发送。")
+    department = None
+    if case.department_code:
+        dep = db.session.scalar(select(Department).where(Department.code == case.department_code))
+        department = dep.name if dep else case.department_code
+    words = STATUS_WORDS.get(case.status, case.status).format(department=department or "承办单位")
+    text = f"工单 {number} {words}。"
+    if case.status not in (Status.CLOSED, Status.ANSWERED, Status.REVIEWED) and case.due_date:
+        text += f"办理时限：{case.due_date:%Y年%m月%d日}。"
+    answer = case.answer_text if case.status == Status.ANSWERED else None
+    if case.status == Status.CLOSED:
+        answer = case.reply_text or case.answer_text
+    if answer:
+        if len(answer) > ANSWER_EXCERPT:
+            answer = answer[:ANSWER_EXCERPT] + "……"
+        text += f"答复：{answer}"
+    return text
+
+
+def _open_survey(phone: str | None) -> Survey | None:
+    # Cases typed in by operators hold 139..., those from Twilio +86139...: try each spelling.
+    for spelling in variants(phone):
+        survey = surveys.open_survey_for(phone=spelling)
+        if survey is not None:
+            return survey
+    return None
+
+
+def _help_text() -> str:
+    return "您好，直接回复您要反映的问题即可登记工单；回复工单号（如 FP20261123-0001）可查询办理进度。"
+
+
+def _media() -> list[dict[str, str]]:
+    count = min(number("NumMedia") or 0, 10)
+    items = []
+    for i in range(count):
+        url = (request.form.get(f"MediaUrl{i}") or "").strip()
+        if url:
+            items.append({"url": url[:1000],
+                          "content_type": (request.form.get(f"MediaContentType{i}") or "")[:100]})
+    return items
+
+
+def _attachment(item: dict[str, str]) -> Attachment:
+    kind = "image" if item.get("content_type", "").startswith("image/") else "document"
+    return Attachment(kind=kind, url=item["url"], content_type=item.get("content_type") or None,
+                      created_at=utcnow())
+
+
+def _reply(text: str | None) -> Response:
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return Response(str(response), mimetype="text/xml")

@@ -1,0 +1,505 @@
+"""Calls in the staff API: operators log the calls they answer, see the lines' calls, read the
+call figures, and answer on the spot (即时答复) from the answers given before.
+
+    GET  /api/v1/calls                      the calls, newest first (line, outcome, dates...)
+    GET  /api/v1/calls/<CallSid>            one call
+    POST /api/v1/calls/<CallSid>/case       log an answered call: a new case, or join an
+                                            existing one (`case`); with `answer`, 即时答复
+    GET  /api/v1/calls/figures              offered, answered within 15 s, abandoned,
+                                            missed-call call-backs done... per line
+    GET  /api/v1/knowledge?q=               earlier answers matching the words of a question
+
+The call rows are written by the phone channel from Twilio's webhooks; `call_figures` is what
+the reports read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from typing import Any
+
+from flask import g, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as when
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import services
+from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
+from ..domain.errors import Conflict, NotFound, StaleVersion, ValidationFailed
+from ..domain.lifecycle import Kind, Role, Status
+from ..extensions import db
+from ..models import Call, CallbackTask, Case, Category, Line
+from ..models.calls import Outcome, Stage, callable_number
+from ..models.types import utcnow
+from . import api
+from .auth import login_required
+from .openapi import EXTRA_PATHS
+from .schemas import (
+    CaseDetailSchema,
+    CitizenSchema,
+    LocalDateTime,
+    StrictSchema,
+    page_schema,
+)
+from .util import json_body, query_args
+
+logger = logging.getLogger(__name__)
+
+CALL_STAFF = (Role.OPERATOR, Role.SUPERVISOR)
+#: GB/T 33358: a call should be answered within 15 seconds.
+ANSWER_TARGET_SECONDS = 15
+REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrative division "
+                         "code of 6, 9 or 12 digits.")
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+class CallSchema(Schema):
+    call_sid = fields.String()
+    direction = fields.String()
+    line = fields.Function(lambda c: c.line.code)
+    from_number = fields.String(data_key="from", allow_none=True)
+    to_number = fields.String(data_key="to", allow_none=True)
+    started_at = LocalDateTime()
+    after_hours = fields.Boolean()
+    stage = fields.String()
+    outcome = fields.String(allow_none=True)
+    enqueued_at = LocalDateTime(allow_none=True)
+    answered_at = LocalDateTime(allow_none=True)
+    ended_at = LocalDateTime(allow_none=True)
+    queue_seconds = fields.Integer(allow_none=True)
+    duration_seconds = fields.Integer(allow_none=True)
+    answered_within_target = fields.Method("get_within_target")
+    recording = fields.Method("get_recording")
+    case = fields.Function(lambda c: c.case.number if c.case else None)
+    logged_by = fields.String(allow_none=True)
+    logged_at = LocalDateTime(allow_none=True)
+
+    def get_within_target(self, call: Call) -> bool | None:
+        if call.outcome != Outcome.ANSWERED or call.queue_seconds is None:
+            return None
+        return call.queue_seconds <= ANSWER_TARGET_SECONDS
+
+    def get_recording(self, call: Call) -> dict | None:
+        if not call.recording_sid:
+            return None
+        return {"sid": call.recording_sid, "url": call.recording_url,
+                "seconds": call.recording_seconds}
+
+
+class CallListQuerySchema(StrictSchema):
+    line = fields.String(validate=validate.Length(max=32))
+    outcome = fields.String(validate=validate.OneOf([o.value for o in Outcome] + ["none"]))
+    stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
+    phone = fields.String(validate=validate.Length(min=3, max=32))
+    logged = fields.Boolean()
+    after_hours = fields.Boolean()
+    received_from = fields.Date(data_key="from")
+    received_to = fields.Date(data_key="to")
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class CallLogSchema(StrictSchema):
+    """Log a call: `case` to join an existing case, or the new case's fields."""
+
+    case = fields.String(validate=validate.Length(min=1, max=32))
+    category = fields.String(allow_none=True, validate=validate.Length(max=32))
+    content = fields.String(validate=validate.Length(max=20000))
+    kind = fields.String(validate=validate.OneOf([Kind.HANDLE.value, Kind.INFORM.value,
+                                                  Kind.INSTANT.value]))
+    citizen = fields.Nested(CitizenSchema)
+    region = fields.String(allow_none=True, validate=REGION)
+    public_consent = fields.Boolean()
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    # 即时答复: the answer given on the phone; the case is then `answered`.
+    answer = fields.String(validate=validate.Length(min=1, max=20000))
+    # The earlier case whose answer was reused (from /knowledge), kept on the timeline.
+    knowledge_case = fields.String(validate=validate.Length(min=1, max=32))
+
+    @validates_schema
+    def one_way(self, data: dict, **kwargs: Any) -> None:
+        if "case" in data:
+            extra = sorted(set(data) - {"case", "note", "answer", "knowledge_case"})
+            if extra:
+                raise ValidationError({k: ["Not allowed when joining an existing case."]
+                                       for k in extra})
+            return
+        if not (data.get("content") or "").strip():
+            raise ValidationError({"content": [("Give the content of a new case, or 'case' to "
+                                               "join an existing one.")]})
+        if data.get("kind") == Kind.INFORM and data.get("answer"):
+            raise ValidationError({"answer": [("A 转阅件 (inform) case is not answered on the "
+                                              "spot.")]})
+
+
+class FiguresQuerySchema(StrictSchema):
+    line = fields.String(validate=validate.Length(max=32))
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+
+    @validates_schema
+    def ordered(self, data: dict, **kwargs: Any) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise ValidationError({"from": ["Must not be after 'to'."]})
+
+
+class KnowledgeQuerySchema(StrictSchema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line = fields.String(validate=validate.Length(max=32))
+    category = fields.String(validate=validate.Length(max=32))
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=20))
+
+
+_call = CallSchema()
+_detail = CaseDetailSchema()
+
+
+# --- calls ---------------------------------------------------------------------------------
+
+def _find_call(call_sid: str) -> Call:
+    call = db.session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None:
+        raise NotFound(f"no call {call_sid}")
+    return call
+
+
+@api.get("/calls")
+@login_required(*CALL_STAFF)
+def list_calls():
+    args = query_args(CallListQuerySchema())
+    query = select(Call)
+    if "line" in args:
+        query = query.join(Line, Call.line_id == Line.id).where(Line.code == args["line"])
+    if "outcome" in args:
+        query = query.where(Call.outcome.is_(None) if args["outcome"] == "none"
+                            else Call.outcome == args["outcome"])
+    if "stage" in args:
+        query = query.where(Call.stage == args["stage"])
+    if "phone" in args:
+        digits = re.sub(r"\D", "", args["phone"])
+        query = query.where(Call.from_number.like(f"%{digits[-11:]}"))
+    if "logged" in args:
+        query = query.where(Call.case_id.is_not(None) if args["logged"] else Call.case_id.is_(None))
+    if "after_hours" in args:
+        query = query.where(Call.after_hours.is_(args["after_hours"]))
+    if "received_from" in args:
+        query = query.where(Call.started_at >= _day_start(args["received_from"]))
+    if "received_to" in args:
+        query = query.where(Call.started_at <= end_of_day(args["received_to"]))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page, per_page = args["page"], args["per_page"]
+    rows = db.session.scalars(query.order_by(Call.started_at.desc(), Call.id.desc())
+                              .offset((page - 1) * per_page).limit(per_page)).all()
+    return jsonify({"items": _call.dump(rows, many=True), "page": page, "per_page": per_page,
+                    "total": total})
+
+
+@api.get("/calls/<call_sid>")
+@login_required(*CALL_STAFF)
+def get_call(call_sid: str):
+    return jsonify(_call.dump(_find_call(call_sid)))
+
+
+@api.post("/calls/<call_sid>/case")
+@login_required(*CALL_STAFF)
+def log_call(call_sid: str):
+    """The operator files the call: its record joins a new or an existing case."""
+    call = _find_call(call_sid)
+    data = json_body(CallLogSchema())
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    scoped = f"{g.user.id}:{key}" if key else None
+    if call.case is not None:
+        return _already_logged(call, data, scoped)
+    extra = {"knowledge_case": data["knowledge_case"]} if data.get("knowledge_case") else None
+    try:
+        if "case" in data:
+            case = services.get_case(data["case"], g.actor)
+            created = False
+        else:
+            case, created = services.create_case(_new_case(call, data), g.actor,
+                                                 idempotency_key=scoped, commit=False)
+        if call.outcome is None:
+            # The operator is talking to the caller: answered, whatever the webhooks said.
+            call.outcome = Outcome.ANSWERED
+            call.answered_at = call.answered_at or utcnow()
+            if call.stage != Stage.ENDED:
+                call.stage = Stage.CONNECTED
+        call.join_case(case, g.actor, data.get("note"), extra)
+        if data.get("answer"):
+            services.apply_action(case, "answer", g.actor,
+                                  {"text": data["answer"], "note": data.get("note")})
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleVersion("the case was changed by someone else at the same time; reload it") \
+            from None
+    except Exception:
+        db.session.rollback()
+        raise
+    body = {"case": _detail.dump(case), "call": _call.dump(call)}
+    resp = jsonify(body)
+    resp.status_code = 201 if created else 200
+    resp.headers["Location"] = f"/api/v1/cases/{case.number}"
+    return resp
+
+
+def _new_case(call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    citizen = dict(data.get("citizen") or {})
+    citizen.setdefault("phone", callable_number(call.from_number))
+    # Answered on the phone is 即时答复 whatever kind was sent: the answer makes it one anyway.
+    kind = Kind.INSTANT.value if data.get("answer") else data.get("kind") or Kind.HANDLE.value
+    new = {"line": call.line.code, "channel": "phone", "content": data["content"].strip(),
+           "category": data.get("category"), "kind": kind, "citizen": citizen,
+           "region": data.get("region"), "public_consent": data.get("public_consent", False),
+           # Deadlines count from the call, not from when the operator finished typing.
+           "received_at": min(call.started_at, utcnow())}
+    if data.get("note"):
+        new["note"] = data["note"]
+    return new
+
+
+def _already_logged(call: Call, data: dict[str, Any], scoped: str | None):
+    """A call belongs to one case. Logging it again is fine when it names that same case (or
+    replays the Idempotency-Key that made it); anything else is a conflict."""
+    same = data.get("case") == call.case.number
+    if not same and scoped:
+        earlier = db.session.scalar(select(Case).where(Case.idempotency_key == scoped))
+        same = earlier is not None and earlier.id == call.case_id
+    if not same:
+        raise Conflict(f"call {call.call_sid} is already part of case {call.case.number}",
+                       {"case": [call.case.number]})
+    resp = jsonify({"case": _detail.dump(call.case), "call": _call.dump(call)})
+    resp.headers["Location"] = f"/api/v1/cases/{call.case.number}"
+    return resp
+
+
+# --- figures -------------------------------------------------------------------------------
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=PROVINCE_TZ)
+
+
+def call_figures(date_from: dt.date, date_to: dt.date, line: str | None = None) -> dict[str, Any]:
+    """The phone figures of a period (local dates, both included), in total and per line.
+
+    - ``offered``: calls that reached a line; ``to_operators``: those inside the line's hours
+      (the others were asked to leave a message at once);
+    - ``answered``, ``answered_within_15s`` (waiting in the queue, after the greeting, at most
+      15 s), ``abandoned`` (hung up before an operator answered), ``messages`` (recorded
+      messages, each a case), ``no_message``;
+    - rates over ``to_operators``: ``answer_rate``, ``within_15s_rate``, ``abandon_rate``
+      (percent, two decimals; None when there were no calls);
+    - ``missed_call_callbacks``: missed-call tasks made in the period — ``total``, ``done`` (an
+      operator called back), ``open``, ``cancelled`` (the caller got through again).
+    """
+    start, end = _day_start(date_from), end_of_day(date_to)
+    answered = Call.outcome == Outcome.ANSWERED
+    within = and_(answered, Call.queue_seconds <= ANSWER_TARGET_SECONDS)
+
+    def count(condition: Any) -> Any:
+        return func.sum(when((condition, 1), else_=0))
+
+    query = (select(Line.code, Line.name, func.count(Call.id), count(Call.after_hours.is_(True)),
+                    count(answered), count(within), count(Call.outcome == Outcome.ABANDONED),
+                    count(Call.outcome == Outcome.MESSAGE),
+                    count(Call.outcome == Outcome.NO_MESSAGE),
+                    func.avg(when((answered, Call.queue_seconds))),
+                    func.max(when((answered, Call.queue_seconds))),
+                    func.avg(when((answered, Call.duration_seconds))))
+             .join(Line, Call.line_id == Line.id)
+             .where(Call.direction == "inbound", Call.started_at >= start,
+                    Call.started_at <= end)
+             .group_by(Line.code, Line.name).order_by(Line.code))
+    tasks = (select(CallbackTask.line_code, CallbackTask.status, func.count(CallbackTask.id))
+             .where(CallbackTask.kind == "missed_call", CallbackTask.created_at >= start,
+                    CallbackTask.created_at <= end)
+             .group_by(CallbackTask.line_code, CallbackTask.status))
+    if line:
+        query = query.where(Line.code == line)
+        tasks = tasks.where(CallbackTask.line_code == line)
+    per_task: dict[str, dict[str, int]] = {}
+    for code, status, n in db.session.execute(tasks):
+        per_task.setdefault(code or "", {})[status] = n
+    by_line = []
+    for row in db.session.execute(query):
+        figures = _figures(*row[2:], per_task.pop(row[0], {}))
+        by_line.append({"line": row[0], "name": row[1], **figures})
+    for code, statuses in per_task.items():  # call-backs of a line with no calls this period
+        by_line.append({"line": code, "name": None, **_figures(0, 0, 0, 0, 0, 0, 0, None, None,
+                                                                 None, statuses)})
+    total = _figures(*(sum(f[k] for f in by_line) for k in (
+        "offered", "after_hours", "answered", "answered_within_15s", "abandoned", "messages",
+        "no_message")), None, max((f["longest_wait_seconds"] or 0 for f in by_line), default=None),
+        None, {s: sum(f["missed_call_callbacks"][s] for f in by_line)
+               for s in ("done", "open", "cancelled")})
+    weighted = [(f["avg_wait_seconds"], f["answered"]) for f in by_line if f["avg_wait_seconds"]
+                is not None]
+    if weighted and sum(n for _, n in weighted):
+        total["avg_wait_seconds"] = round(sum(a * n for a, n in weighted)
+                                          / sum(n for _, n in weighted), 1)
+    talk = [(f["avg_duration_seconds"], f["answered"]) for f in by_line
+            if f["avg_duration_seconds"] is not None]
+    if talk and sum(n for _, n in talk):
+        total["avg_duration_seconds"] = round(sum(a * n for a, n in talk)
+                                              / sum(n for _, n in talk), 1)
+    return {"from": date_from.isoformat(), "to": date_to.isoformat(), "line": line,
+            "answer_target_seconds": ANSWER_TARGET_SECONDS, **total, "by_line": by_line}
+
+
+def _figures(offered: int, after_hours: int, answered: int, within: int, abandoned: int,
+             messages: int, no_message: int, avg_wait: float | None, longest: int | None,
+             avg_duration: float | None, tasks: dict[str, int]) -> dict[str, Any]:
+    offered, after_hours, answered, within, abandoned, messages, no_message = (
+        int(v or 0) for v in (offered, after_hours, answered, within, abandoned, messages,
+                              no_message))
+    to_operators = offered - after_hours
+
+    def rate(n: int) -> float | None:
+        return round(100.0 * n / to_operators, 2) if to_operators else None
+
+    done, open_, cancelled = (int(tasks.get(s, 0)) for s in ("done", "open", "cancelled"))
+    return {
+        "offered": offered, "after_hours": after_hours, "to_operators": to_operators,
+        "answered": answered, "answered_within_15s": within, "abandoned": abandoned,
+        "messages": messages, "no_message": no_message,
+        "answer_rate": rate(answered), "within_15s_rate": rate(within),
+        "abandon_rate": rate(abandoned),
+        "avg_wait_seconds": round(float(avg_wait), 1) if avg_wait is not None else None,
+        "longest_wait_seconds": int(longest) if longest is not None else None,
+        "avg_duration_seconds": round(float(avg_duration), 1) if avg_duration is not None
+        else None,
+        "missed_call_callbacks": {"total": done + open_ + cancelled, "done": done,
+                                  "open": open_, "cancelled": cancelled},
+    }
+
+
+@api.get("/calls/figures")
+@login_required(*CALL_STAFF)
+def figures():
+    args = query_args(FiguresQuerySchema())
+    today = local_date(utcnow())
+    date_to = args.get("date_to") or today
+    date_from = args.get("date_from") or date_to.replace(day=1)
+    if date_from > date_to:
+        raise ValidationFailed("the period is empty", {"from": ["Must not be after 'to'."]})
+    if args.get("line") and db.session.scalar(select(Line).where(Line.code == args["line"])) \
+            is None:
+        raise NotFound(f"no line {args['line']}")
+    return jsonify(call_figures(date_from, date_to, args.get("line")))
+
+
+# --- knowledge: earlier answers (即时答复) ----------------------------------------------------
+
+ANSWERED_STATUSES = (Status.ANSWERED, Status.REVIEWED, Status.CLOSED)
+# Words that say nothing about the matter asked about.
+STOP_WORDS = frozenset({
+    "不", "与", "为", "么", "也", "了", "于", "从", "他", "以", "你",
+    "到", "又", "及", "向", "吗", "吧", "呀", "呢", "和", "哪", "啊",
+    "在", "她", "它", "对", "就", "想", "我", "或", "把", "是", "有",
+    "没", "的", "等", "给", "被", "要", "请", "还", "都", "问", "一下",
+    "一个", "什么", "他们", "你们", "你好", "反映", "可以", "咨询", "哪个",
+    "哪些", "哪里", "多少", "如何", "已经", "帮助", "帮忙", "怎么", "怎样",
+    "您好", "情况", "想问", "我们", "是否", "没有", "现在", "目前", "能否",
+    "请问", "谢谢", "这个", "这些", "那个", "那些", "问题", "需要", "麻烦",
+    "为什么", "怎么办", "能不能", "可不可以",
+})
+CANDIDATES = 400
+
+
+def search_terms(question: str) -> list[str]:
+    """The words of a question worth looking for, longest first (jieba's search mode)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    seen: dict[str, None] = {}
+    for word in jieba.cut_for_search(question):
+        word = word.strip().lower()
+        if len(word) < 2 or word in STOP_WORDS or not re.search(r"\w", word):
+            continue
+        seen[word] = None
+    terms = sorted(seen, key=len, reverse=True)
+    return terms[:12]
+
+
+def search_answers(question: str, *, line: str | None = None, category: str | None = None,
+                   limit: int = 5) -> tuple[list[str], list[dict[str, Any]]]:
+    """Earlier answered cases whose question and answer share the most (and the rarest) words
+    with `question`; newest first among equals."""
+    terms = search_terms(question)
+    if not terms:
+        return terms, []
+    answer = func.coalesce(Case.answer_text, Case.reply_text)
+    query = (select(Case).where(Case.status.in_(ANSWERED_STATUSES),
+                                or_(Case.answer_text.is_not(None), Case.reply_text.is_not(None)))
+             .where(or_(*(or_(Case.content.icontains(t, autoescape=True),
+                              answer.icontains(t, autoescape=True)) for t in terms))))
+    if line:
+        query = query.join(Line, Case.line_id == Line.id).where(Line.code == line)
+    if category:
+        query = query.join(Category, Case.category_id == Category.id).where(
+            Category.code == category)
+    rows = db.session.scalars(
+        query.order_by(func.coalesce(Case.closed_at, Case.replied_at).desc(), Case.id.desc())
+        .limit(CANDIDATES)).all()
+    if not rows:
+        return terms, []
+    # Rarer words among the candidates weigh more (inverse document frequency).
+    texts = [(row, (row.content or "").lower(), (row.answer_text or row.reply_text or "").lower())
+             for row in rows]
+    df = {t: sum(1 for _, q, a in texts if t in q or t in a) for t in terms}
+    idf = {t: math.log(1 + len(texts) / (1 + df[t])) + 0.1 for t in terms}
+    scored = []
+    for order, (row, q, a) in enumerate(texts):
+        matched = [t for t in terms if t in q or t in a]
+        if not matched:
+            continue
+        score = sum(idf[t] * min(len(t), 4) * ((1.0 if t in q else 0) + (0.5 if t in a else 0))
+                    for t in matched)
+        score *= 0.5 + 0.5 * len(matched) / len(terms)
+        scored.append((score, -order, row, matched))
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    return terms, [_knowledge_item(row, score, matched)
+                   for score, _, row, matched in scored[:limit]]
+
+
+def _knowledge_item(case: Case, score: float, matched: list[str]) -> dict[str, Any]:
+    answered_at = case.replied_at or case.closed_at
+    return {
+        "number": case.number,
+        "line": case.line.code,
+        "category": case.category.code if case.category else None,
+        "topic": case.topic,
+        "department": case.department_code,
+        "question": case.content,
+        "answer": case.answer_text or case.reply_text,
+        "answered_at": answered_at.astimezone(PROVINCE_TZ).isoformat() if answered_at else None,
+        "score": round(score, 3),
+        "matched": matched,
+    }
+
+
+@api.get("/knowledge")
+@login_required(*CALL_STAFF)
+def knowledge():
+    args = query_args(KnowledgeQuerySchema())
+    terms, items = search_answers(args["q"], line=args.get("line"), category=args.get("category"),
+                                  limit=args["limit"])
+    return jsonify({"q": args["q"], "terms": terms, "items": items})
+
+
+EXTRA_PATHS.extend([
+    ("/calls", "get", ("The lines' calls, newest first (filters: line, outcome, stage, phone, "
+     "logged, after_hours, from, to)"), None, page_schema(CallSchema), ["calls"]),
+    ("/calls/{call_sid}", "get", "One call", None, CallSchema, ["calls"]),
+    ("/calls/{call_sid}/case", "post", ("Log an answered call: a new case, or join an existing "
+     "one ('case'); 'answer' answers it on the spot (即时答复)"), CallLogSchema, None, ["calls"]),
+    ("/calls/figures", "get", ("Phone figures of a period: offered, answered within 15 s, "
+     "abandoned, missed-call call-backs"), None, None, ["calls"]),
+    ("/knowledge", "get", "Earlier answers matching a question's words (即时答复)", None, None,
+     ["calls"]),
+])
