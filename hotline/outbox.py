@@ -2,14 +2,21 @@
 
 Whoever changes a case and wants the citizen told calls `enqueue` before committing; the relay
 in `workers/` sends what was committed, so a message exists exactly when its cause does.
+
+Each row is named to the providers by `message_key` (its id, as `channels.senders` expects): the
+key goes with the send and comes back on Twilio's status callback (`outbox_key=<id>`, handled
+by the phone channel).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
+from .domain.errors import IllegalTransition, ValidationFailed
 from .extensions import db
 from .models import Case, OutboxMessage
 from .models.types import utcnow
@@ -38,6 +45,39 @@ def enqueue(case: Case | None, channel: str, recipient: str | None, text: str, p
     return message
 
 
+# When a citizen last wrote to us on a channel (WeChat's 48-hour window for customer-service
+# messages): fn(channel, recipient) -> instant or None. The WeChat channel, which sees every
+# inbound message, registers one; the relay also looks at the cases and survey answers.
+last_inbound_finders: list[Callable[[str, str], dt.datetime | None]] = []
+
+
+def message_key(message: OutboxMessage) -> str:
+    """The name a message goes out under (idempotency key, status-callback parameter)."""
+    return str(message.id)
+
+
+def message_for_key(key: str) -> OutboxMessage | None:
+    """The outbox row a provider's callback names, or None for a key that is not ours."""
+    key = (key or "").strip().removeprefix("outbox-")
+    return db.session.get(OutboxMessage, int(key)) if key.isdigit() else None
+
+
+def phone_e164(phone: str) -> str:
+    """A phone number as E.164, which Twilio needs: numbers without a country code are
+    Chinese (a mobile 139…, or a landline with its area code 0851…)."""
+    raw = phone.strip()
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if raw.startswith("+"):
+        return "+" + digits
+    if raw.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("86") and len(digits) == 13:
+        return "+" + digits
+    if digits.startswith("0"):  # a landline with its area code: 0851-86833668
+        return "+86" + digits[1:]
+    return "+86" + digits
+
+
 def citizen_channel(case: Case) -> tuple[str, str] | None:
     """How to reach the citizen of a case: by the channel they used when it can carry a reply,
     else WeChat when we know their openid, else SMS when we know a mobile number."""
@@ -55,3 +95,46 @@ def _is_mobile(phone: str) -> bool:
     if digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     return len(digits) == 11 and digits.startswith("1")
+
+
+# -- staff actions on messages that did not go out (the dead-letter list) ---------------------
+
+RETRY_FROM = ("dead", "unknown", "failed", "cancelled")
+RESOLVE_FROM = ("dead", "unknown", "failed", "pending")
+
+
+def retry_message(message: OutboxMessage, by: str, note: str | None = None) -> OutboxMessage:
+    """Send a dead, unknown, failed or cancelled message again, now (no commit).
+
+    For an "unknown" row the person retrying has decided that a second copy is better than
+    none, so it is sent without the "maybe already sent" check that would stop it again.
+    """
+    if message.status not in RETRY_FROM:
+        raise IllegalTransition(f"a {message.status} message cannot be retried; "
+                                f"only {', '.join(RETRY_FROM)} ones")
+    if message.status == "unknown":
+        message.maybe_sent = False
+    message.status = "pending"
+    message.next_attempt_at = utcnow()
+    message.handled_by = by
+    message.note = note
+    return message
+
+
+def resolve_message(message: OutboxMessage, outcome: str, by: str,
+                    note: str | None = None) -> OutboxMessage:
+    """Close a message by hand (no commit): "sent" when staff confirmed it arrived (or told
+    the citizen another way), "cancelled" when it should not go out any more."""
+    if outcome not in ("sent", "cancelled"):
+        raise ValidationFailed("outcome is 'sent' or 'cancelled'",
+                               {"outcome": ["Must be one of: sent, cancelled."]})
+    if message.status not in RESOLVE_FROM:
+        raise IllegalTransition(f"a {message.status} message cannot be resolved by hand; "
+                                f"only {', '.join(RESOLVE_FROM)} ones")
+    message.status = outcome
+    message.maybe_sent = False
+    if outcome == "sent":
+        message.sent_at = message.sent_at or utcnow()
+    message.handled_by = by
+    message.note = note
+    return message

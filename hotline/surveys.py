@@ -8,6 +8,7 @@ may reopen the case (重办).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -16,10 +17,16 @@ from sqlalchemy import select
 from .domain.errors import Conflict
 from .domain.lifecycle import Actor
 from .extensions import db
-from .models import Case, Survey
+from .models import Case, OutboxMessage, Survey
 from .models.types import utcnow
 
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+# Other ways to put a survey to a citizen who has no WeChat (the phone channel's automated
+# survey call, <Gather> 满意请按1…): fn(case, survey) -> the outbox message it wrote (with
+# `outbox.enqueue`, channel "voice", payload {"twiml_url": ...}) or None to decline. The first
+# that answers is used; with none, a mobile gets an SMS and anyone else an operator's call-back.
+survey_call_hooks: list[Callable[[Case, Survey], OutboxMessage | None]] = []
+
 _BY_KEY = {"1": "satisfied", "2": "basically_satisfied", "3": "unsatisfied"}
 # Longest words first: "不满意" and "基本满意" both contain "满意".
 _BY_WORD = [("基本满意", "basically_satisfied"), ("不满意", "unsatisfied"),

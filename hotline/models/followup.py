@@ -1,12 +1,23 @@
 """Tables of the follow-up: the outbox of outward messages, surveys (回访), the operators'
-call-back tasks, and the departments' points ledger (积分)."""
+call-back tasks, the departments' points ledger (积分), and the marks the supervision sweep
+leaves on cases it reminded (催办) or escalated (督办)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -28,12 +39,24 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # pending → sending → sent; failed (will retry); dead (gave up; staff may retry)
+    # pending → sending → sent; failed (will retry); dead (gave up; staff may retry);
+    # unknown (an attempt was cut off and the provider cannot be asked: staff decide);
+    # cancelled (staff gave it up).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(100))
+    # When the latest attempt started: committed before the provider is called, so that a
+    # worker killed mid-send leaves the row in "sending" with the time to reconcile from.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The latest attempt may have reached the provider (timeout, 5xx): ask it before resending.
+    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the relay last put it on an RQ queue; a job lost with Redis is queued again later.
+    relayed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Who last retried, confirmed or cancelled it by hand, and why.
+    handled_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
     # Makes "the same message" impossible to write twice (e.g. "notify:<case>:<event id>").
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -47,6 +70,9 @@ class Survey(db.Model):
     """A satisfaction survey (回访) of a closed case: 满意 / 基本满意 / 不满意."""
 
     __tablename__ = "surveys"
+    # The reminder sweep and the supervisor's "unsatisfied" list both start from open answers.
+    __table_args__ = (Index("ix_surveys_answer", "answered_at", "sent_at"),
+                      Index("ix_surveys_rating", "rating", "handled_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -100,3 +126,33 @@ class PointsEntry(db.Model):
     points: Mapped[int] = mapped_column(Integer)  # negative: a deduction
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class SupervisionMark(db.Model):
+    """One reminder (催办) or escalation (督办) the sweep gave a case for one deadline.
+
+    Unique per case, kind and deadline: however often the sweep runs, a deadline gets one
+    reminder and one escalation; a deadline moved by an extension or a reopening gets its own.
+    Kept apart from the case row so that the sweep never bumps a case's version under a
+    handler who is editing it.
+    """
+
+    __tablename__ = "supervision_marks"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "deadline",
+                                       name="uq_supervision_marks_case_kind_deadline"),
+                      Index("ix_supervision_marks_sweep", "sweep", "kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # remind_accept, remind_reply, escalate_...
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    department_code: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sweep: Mapped[str] = mapped_column(String(32))  # the sweep run that made it
+
+    case: Mapped[Case] = relationship()
+
+
+# The sweep's "not yet signed for" query reads dispatched cases by their signing deadline; the
+# index belongs to the cases table but is declared here, with the query that needs it.
+Index("ix_cases_status_accept_due", Case.__table__.c.status, Case.__table__.c.accept_due_date)

@@ -1,0 +1,68 @@
+"""RQ jobs: small functions named for what they do. Each runs in an app context, re-reads what
+it needs from the database (never trusting arguments that went stale) and calls the module that
+holds the rule."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+# The app of this worker process, set by `run_worker`; jobs run by a worker inside an app
+# context (tests, `hotline sweep`) use that context's app instead.
+_app: Flask | None = None
+
+
+def use_app(app: Flask | None) -> None:
+    global _app
+    _app = app
+
+
+@contextlib.contextmanager
+def app_context() -> Iterator[Flask]:
+    if has_app_context():
+        yield current_app._get_current_object()
+        return
+    global _app
+    if _app is None:
+        from hotline import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        yield _app
+
+
+def deliver_message(message_id: int) -> str:
+    """Send one outbox message (if it is still due and nobody else has it)."""
+    from .relay import deliver
+
+    with app_context():
+        return deliver(message_id)
+
+
+def relay_outbox() -> dict[str, Any]:
+    """Queue every due outbox message; take back attempts that were cut off."""
+    from .relay import relay
+
+    with app_context():
+        report = relay()
+        return {"queued": report.queued, "recovered": report.recovered,
+                "unknown": report.unknown}
+
+
+def sweep_deadlines() -> dict[str, Any]:
+    """Reminders (催办), escalations (督办) and points for every case that needs them now."""
+    from .sweeps import sweep
+
+    with app_context():
+        return sweep().as_dict()
+
+
+def remind_unanswered_surveys() -> int:
+    """Ask again, once, citizens who have not answered their survey."""
+    from .sweeps import remind_surveys
+
+    with app_context():
+        return remind_surveys()

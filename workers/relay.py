@@ -1,0 +1,398 @@
+"""The outbox relay: committed outward messages go to RQ, then out through their channel, once.
+
+One message (an `OutboxMessage` row) moves like this::
+
+    pending ─┬─ queued at commit (fast path) ─┐
+             └─ queued by the periodic relay ─┴─▶ RQ job `deliver` ─▶ claim: "sending" (committed)
+                                                                        │
+       sent ◀── the provider took it ──────────────────────────────────┤
+       failed ◀─ try again later (backoff; reconcile first if it may have gone out) ─┤
+       dead ◀── cannot go out as it is, or out of attempts (staff may retry) ───────┤
+       unknown ◀ cut off mid-send and the provider cannot be asked (WeChat): staff decide
+
+Why this is "exactly once" as far as the providers allow:
+
+- The row is committed as "sending" before the provider is called, and the claim is a
+  conditional UPDATE, so two workers (or a job queued twice) cannot both send it.
+- A row found in "sending" after its lease belongs to a worker that died mid-send: a Twilio
+  row is checked with the provider (`find_sent`) before anything is sent again; a WeChat row,
+  which cannot be looked up, goes to staff as "unknown" and is never resent by itself.
+- Redis holds only pointers ("deliver row 42"); the database is the truth. A job lost with Redis
+  is queued again by the relay after `OUTBOX_RELAY_LEASE_SECONDS`, and a job queued twice finds
+  the row already claimed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy import and_, event, func, or_, select, update
+
+from channels.senders import (
+    LogSender,
+    OutboundMessage,
+    PermanentSendError,
+    Reconciler,
+    Sender,
+    SendResult,
+    TransientSendError,
+    build_senders,
+)
+from hotline.extensions import db
+from hotline.models import Case, OutboxMessage, Survey
+from hotline.models.types import utcnow
+from hotline.outbox import last_inbound_finders, message_key, phone_e164
+
+from .settings import sender_config, setting
+
+logger = logging.getLogger(__name__)
+
+SEND_QUEUE = "notifications"
+RETRYABLE = ("pending", "failed")
+# What staff see on a row that cannot be verified (shown in the dead-letter list).
+UNKNOWN_REASON = ("发送状态未知：发送过程中断，{channel} 无法查询消息是否已送达，未自动重发；"
+                  "请核实后选择重发或确认已送达")
+# Seconds the web process leaves Redis alone after it failed to answer, so that requests do
+# not each wait on a Redis that is down.
+FAST_PATH_PAUSE = 15.0
+_fast_path_paused_until = 0.0
+
+
+# -- senders and the messages they take ------------------------------------------------------
+
+
+def redis_for(app: Flask, timeout: float | None = 2) -> Redis | None:
+    """A Redis client of this app (one pool per app and timeout), or None without REDIS_URL."""
+    if not app.config.get("REDIS_URL"):
+        return None
+    clients = app.extensions.setdefault("hotline_redis", {})
+    if timeout not in clients:
+        clients[timeout] = Redis.from_url(app.config["REDIS_URL"], socket_timeout=timeout,
+                                          socket_connect_timeout=timeout)
+    return clients[timeout]
+
+
+def senders_for(app: Flask) -> dict[str, Sender]:
+    """The outward senders configured for this app (built once per app and process)."""
+    senders = app.extensions.get("hotline_senders")
+    if senders is None:
+        senders = build_senders(sender_config(app), redis_for(app, timeout=10))
+        app.extensions["hotline_senders"] = senders
+    return senders
+
+
+def can_reconcile(sender: Sender | None) -> bool:
+    return isinstance(sender, Reconciler)
+
+
+def resend_is_harmless(sender: Sender | None) -> bool:
+    """The log sender sends nothing to anybody: an attempt cut off may simply be repeated."""
+    return isinstance(sender, LogSender)
+
+
+def latest_inbound(openid: str) -> dt.datetime | None:
+    """When this citizen last wrote to the WeChat account, as far as anyone here knows."""
+    seen: list[dt.datetime] = []
+    for finder in last_inbound_finders:
+        found = finder("wechat", openid)
+        if found is not None:
+            seen.append(found)
+    case_at = db.session.scalar(select(func.max(Case.received_at)).where(
+        Case.citizen_openid == openid, Case.channel == "wechat"))
+    answer_at = db.session.scalar(
+        select(func.max(Survey.answered_at)).join(Case, Survey.case_id == Case.id)
+        .where(Case.citizen_openid == openid, Survey.answer_channel == "wechat"))
+    # SQLite's MAX() hands back the stored text; the typed column does not apply to aggregates.
+    seen.extend(_instant(v) for v in (case_at, answer_at) if v is not None)
+    return max(seen) if seen else None
+
+
+def _instant(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def outbound_for(message: OutboxMessage) -> OutboundMessage:
+    """What the sender of the row's channel is handed."""
+    if not message.recipient:
+        raise PermanentSendError(f"{message_key(message)} has no recipient")
+    payload = message.payload or {}
+    to = message.recipient
+    if message.channel in ("sms", "voice"):
+        to = phone_e164(to)
+    from_number = payload.get("from_number")
+    if from_number is None and message.case is not None:
+        from_number = message.case.line.phone_number
+    last_inbound_at = None
+    if message.channel == "wechat":
+        last_inbound_at = latest_inbound(message.recipient)
+    return OutboundMessage(
+        key=message_key(message), channel=message.channel, to=to, text=message.text,
+        purpose=message.purpose, template=payload.get("template"),
+        last_inbound_at=last_inbound_at, from_number=from_number,
+        twiml_url=payload.get("twiml_url"))
+
+
+def backoff(app: Flask, attempts: int) -> dt.timedelta:
+    """Wait before attempt `attempts + 1`: doubling from the base, capped, with jitter so that
+    many messages failing together (provider down) do not all come back at the same second."""
+    base = setting(app, "OUTBOX_BACKOFF_SECONDS")
+    cap = setting(app, "OUTBOX_BACKOFF_MAX_SECONDS")
+    seconds = min(base * 2 ** max(attempts - 1, 0), cap)
+    return dt.timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+# -- sending one message ----------------------------------------------------------------------
+
+
+def _fresh(message_id: int) -> OutboxMessage | None:
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id)
+                             .execution_options(populate_existing=True))
+
+
+def _record(message_id: int, claimed_at: dt.datetime | None, **values: Any) -> bool:
+    """Write an attempt's outcome; with `claimed_at`, only while the row is still this
+    attempt's (a relay may have taken back a row whose attempt outlived its lease)."""
+    query = update(OutboxMessage).where(OutboxMessage.id == message_id)
+    if claimed_at is not None:
+        query = query.where(OutboxMessage.status == "sending",
+                            OutboxMessage.claimed_at == claimed_at)
+    changed = db.session.execute(query.values(updated_at=utcnow(), **values)).rowcount
+    db.session.commit()
+    return bool(changed)
+
+
+def deliver(message_id: int, now: dt.datetime | None = None) -> str:
+    """Send one outbox message if it is due and nobody else is sending it; say what happened."""
+    app = current_app._get_current_object()
+    now = now or utcnow()
+    message = _fresh(message_id)
+    if message is None:
+        return "missing"
+    if message.status not in RETRYABLE or message.next_attempt_at > now:
+        db.session.rollback()
+        return f"skipped: {message.status}"
+    previous_claim, may_be_out, attempt = message.claimed_at, message.maybe_sent, \
+        message.attempts + 1
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == message.status,
+               OutboxMessage.attempts == message.attempts)
+        .values(status="sending", attempts=attempt, claimed_at=now, updated_at=now)
+    ).rowcount
+    db.session.commit()  # "sending" is durable before anyone talks to the provider
+    if not claimed:
+        return "skipped: taken by another worker"
+
+    message = _fresh(message_id)
+    channel, created_at = message.channel, message.created_at
+    sender = senders_for(app).get(channel)
+    if sender is None:
+        _record(message_id, now, status="dead", maybe_sent=False,
+                last_error=f"no sender for channel {channel!r}")
+        return "dead"
+    try:
+        outbound = outbound_for(message)
+    except PermanentSendError as exc:
+        _record(message_id, now, status="dead", maybe_sent=False, last_error=exc.reason)
+        return "dead"
+    db.session.rollback()  # no transaction stays open while the provider is called
+
+    if may_be_out and not resend_is_harmless(sender):
+        if not can_reconcile(sender):
+            _record(message_id, now, status="unknown", maybe_sent=True,
+                    last_error=UNKNOWN_REASON.format(channel=channel))
+            return "unknown"
+        try:
+            found = sender.find_sent(outbound, previous_claim or created_at)
+        except TransientSendError as exc:
+            return _failed(app, message_id, now, attempt, f"checking with the provider: "
+                           f"{exc.reason}", maybe_sent=True)
+        if found is not None:
+            return _sent(message_id, found, "found at the provider; not sent again")
+
+    try:
+        result = sender.send(outbound)
+    except PermanentSendError as exc:
+        _record(message_id, now, status="dead", maybe_sent=False, last_error=exc.reason)
+        logger.warning("%s dead: %s", outbound.key, exc.reason)
+        return "dead"
+    except TransientSendError as exc:
+        if exc.maybe_sent and not can_reconcile(sender) and not resend_is_harmless(sender):
+            _record(message_id, now, status="unknown", maybe_sent=True,
+                    last_error=f"{UNKNOWN_REASON.format(channel=channel)} ({exc.reason})")
+            return "unknown"
+        return _failed(app, message_id, now, attempt, exc.reason,
+                       maybe_sent=exc.maybe_sent and not resend_is_harmless(sender))
+    except Exception as exc:  # the request may have left: treat it as "maybe sent"
+        logger.exception("unexpected error sending %s", outbound.key)
+        reason = f"unexpected error: {type(exc).__name__}: {exc}"
+        if can_reconcile(sender) or resend_is_harmless(sender):
+            return _failed(app, message_id, now, attempt, reason,
+                           maybe_sent=not resend_is_harmless(sender))
+        _record(message_id, now, status="unknown", maybe_sent=True,
+                last_error=f"{UNKNOWN_REASON.format(channel=channel)} ({reason})")
+        return "unknown"
+    return _sent(message_id, result)
+
+
+def _sent(message_id: int, result: SendResult, note: str | None = None) -> str:
+    # Recorded whatever happened to the row meanwhile: the provider has the message.
+    _record(message_id, None, status="sent", maybe_sent=False, sent_at=utcnow(),
+            provider_id=result.provider_id, last_error=note)
+    return "sent"
+
+
+def _failed(app: Flask, message_id: int, now: dt.datetime, attempt: int, reason: str, *,
+            maybe_sent: bool) -> str:
+    if attempt >= setting(app, "OUTBOX_MAX_ATTEMPTS"):
+        _record(message_id, now, status="dead", maybe_sent=maybe_sent,
+                last_error=f"gave up after {attempt} attempts: {reason}")
+        return "dead"
+    _record(message_id, now, status="failed", maybe_sent=maybe_sent, last_error=reason,
+            next_attempt_at=now + backoff(app, attempt))
+    return "failed"
+
+
+# -- the relay: from the database to RQ -------------------------------------------------------
+
+
+@dataclass
+class RelayReport:
+    queued: int = 0
+    recovered: int = 0  # attempts cut off, set up to be checked and resent
+    unknown: int = 0  # attempts cut off that cannot be checked: for staff
+    ids: list[int] = field(default_factory=list)
+
+
+def queue_deliveries(app: Flask, ids: Iterable[int], connection: Redis | None = None) -> int:
+    """Put one `deliver` job per row on the send queue, in one round trip. Raises RedisError."""
+    from .jobs import deliver_message
+
+    ids = list(ids)
+    if not ids:
+        return 0
+    connection = connection or redis_for(app)
+    if connection is None:
+        raise RedisError("REDIS_URL is not set")
+    queue = Queue(SEND_QUEUE, connection=connection)
+    jobs = [Queue.prepare_data(deliver_message, args=(i,), timeout=60, result_ttl=600,
+                               failure_ttl=7 * 86400, description=f"deliver outbox-{i}")
+            for i in ids]
+    with connection.pipeline() as pipe:
+        queue.enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()
+    return len(ids)
+
+
+def recover_cut_off(app: Flask, now: dt.datetime) -> tuple[int, int]:
+    """Rows left in "sending" beyond the lease: their worker died or hung mid-send."""
+    lease = dt.timedelta(seconds=setting(app, "OUTBOX_SENDING_LEASE_SECONDS"))
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
+        .limit(setting(app, "OUTBOX_RELAY_BATCH"))).all()
+    senders = senders_for(app)
+    recovered = unknown = 0
+    for row in rows:
+        sender = senders.get(row.channel)
+        if can_reconcile(sender) or resend_is_harmless(sender) or sender is None:
+            row.status = "failed"
+            row.maybe_sent = not resend_is_harmless(sender)
+            row.next_attempt_at = now
+            row.last_error = (f"attempt of {row.claimed_at.isoformat()} was cut off; checked with "
+                              "the provider before any resend")
+            recovered += 1
+        else:
+            row.status = "unknown"
+            row.maybe_sent = True
+            row.last_error = UNKNOWN_REASON.format(channel=row.channel)
+            unknown += 1
+            logger.warning("%s left in sending; marked unknown for staff", message_key(row))
+    db.session.commit()
+    return recovered, unknown
+
+
+def relay(now: dt.datetime | None = None, connection: Redis | None = None) -> RelayReport:
+    """One pass of the relay: take back cut-off attempts, then queue every due row."""
+    app = current_app._get_current_object()
+    now = now or utcnow()
+    report = RelayReport()
+    report.recovered, report.unknown = recover_cut_off(app, now)
+    grace = now - dt.timedelta(seconds=setting(app, "OUTBOX_RELAY_GRACE_SECONDS"))
+    stale = now - dt.timedelta(seconds=setting(app, "OUTBOX_RELAY_LEASE_SECONDS"))
+    o = OutboxMessage
+    fresh_from_commit = and_(o.relayed_at.is_(None), o.attempts == 0, o.created_at > grace)
+    not_queued_since_due = or_(o.relayed_at.is_(None), o.relayed_at < o.next_attempt_at)
+    ids = list(db.session.scalars(
+        select(o.id)
+        .where(o.status.in_(RETRYABLE), o.next_attempt_at <= now,
+               or_(and_(not_queued_since_due, ~fresh_from_commit), o.relayed_at <= stale))
+        .order_by(o.next_attempt_at, o.id)
+        .limit(setting(app, "OUTBOX_RELAY_BATCH"))))
+    db.session.rollback()
+    if ids:
+        queue_deliveries(app, ids, connection)  # raises while Redis is down: rows stay due
+        db.session.execute(update(o).where(o.id.in_(ids)).values(relayed_at=now))
+        db.session.commit()
+    report.queued, report.ids = len(ids), ids
+    return report
+
+
+# -- the fast path: queue right after the commit that wrote the row ---------------------------
+
+_PENDING_KEY = "hotline_outbox_due"
+
+
+def _collect(session: Any, flush_context: Any) -> None:
+    now = utcnow()
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, OutboxMessage) and obj.status == "pending" and obj.id is not None \
+                and (obj.next_attempt_at is None or obj.next_attempt_at <= now):
+            session.info.setdefault(_PENDING_KEY, set()).add(obj.id)
+
+
+def _forget(session: Any, *args: Any) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def _push_after_commit(session: Any) -> None:
+    ids = session.info.pop(_PENDING_KEY, None)
+    if not ids or not has_app_context():
+        return
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL") or app.config.get("OUTBOX_FAST_PATH") is False:
+        return
+    global _fast_path_paused_until
+    if time.monotonic() < _fast_path_paused_until:
+        return  # Redis failed a moment ago; the periodic relay will queue these
+    try:
+        queue_deliveries(app, sorted(ids), redis_for(app, timeout=0.5))
+    except RedisError as exc:
+        _fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE
+        logger.warning("Redis unavailable (%s); %d message(s) wait for the relay", exc, len(ids))
+
+
+_listening = False
+
+
+def listen_for_commits() -> None:
+    """Queue new messages as soon as their transaction commits (once per process)."""
+    global _listening
+    if _listening:
+        return
+    event.listen(db.session, "after_flush", _collect)
+    event.listen(db.session, "after_commit", _push_after_commit)
+    event.listen(db.session, "after_rollback", _forget)
+    _listening = True
