@@ -1,0 +1,180 @@
+"""The official accounts the channel answers for: the default one from the environment
+(WECHAT_TOKEN, WECHAT_APPID, WECHAT_SECRET, WECHAT_AES_KEY) and others added by an admin, each
+with its own webhook path, line and credentials; and the clients that talk to WeChat for them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from sqlalchemy import select
+from wechatpy.crypto import WeChatCrypto
+
+from hotline.extensions import db
+
+from .models import WeChatAccount
+
+DEFAULT_CODE = "default"
+#: The line of the default account's cases unless WECHAT_LINE says otherwise.
+DEFAULT_LINE = "fupin"
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account's settings, decrypted, as the webhook and the senders need them."""
+
+    code: str
+    name: str
+    appid: str | None
+    token: str
+    secret: str | None
+    aes_key: str | None
+    line_code: str
+    template_id: str | None = None
+    source: str = "environment"  # or "admin"
+
+    @property
+    def safe_mode(self) -> bool:
+        """With an AES key the account runs in safe (or compatible) mode: every message
+        must arrive encrypted; a plain one is refused."""
+        return bool(self.aes_key)
+
+    def crypto(self) -> WeChatCrypto:
+        return WeChatCrypto(self.token, self.aes_key, self.appid)
+
+
+def _setting(name: str) -> str | None:
+    value = current_app.config.get(name) or os.environ.get(name)
+    return str(value) if value else None
+
+
+def environment_account() -> Account | None:
+    """The default account, when WECHAT_TOKEN is configured."""
+    token = _setting("WECHAT_TOKEN")
+    if not token:
+        return None
+    return Account(
+        code=DEFAULT_CODE,
+        name=_setting("WECHAT_ACCOUNT_NAME") or "贵州12345政务服务",
+        appid=_setting("WECHAT_APPID"),
+        token=token,
+        secret=_setting("WECHAT_SECRET"),
+        aes_key=_setting("WECHAT_AES_KEY"),
+        line_code=_setting("WECHAT_LINE") or DEFAULT_LINE,
+        template_id=_setting("WECHAT_TEMPLATE_ID"),
+    )
+
+
+def find_account(code: str) -> Account | None:
+    """The active account answering at /channels/wechat/<code>, or None."""
+    if code == DEFAULT_CODE:
+        env = environment_account()
+        if env is not None:
+            return env
+    row = db.session.scalar(select(WeChatAccount).where(WeChatAccount.code == code))
+    if row is None or not row.active:
+        return None
+    return from_row(row)
+
+
+def account_for_appid(appid: str) -> Account | None:
+    env = environment_account()
+    if env is not None and env.appid == appid:
+        return env
+    row = db.session.scalar(select(WeChatAccount).where(WeChatAccount.appid == appid))
+    return from_row(row) if row is not None and row.active else None
+
+
+def all_accounts() -> list[Account]:
+    """Every active account, the environment's first."""
+    accounts = [a for a in [environment_account()] if a is not None]
+    rows = db.session.scalars(
+        select(WeChatAccount).where(WeChatAccount.active.is_(True)).order_by(WeChatAccount.id))
+    accounts += [from_row(r) for r in rows if r.code != DEFAULT_CODE or not accounts]
+    return accounts
+
+
+def from_row(row: WeChatAccount) -> Account:
+    return Account(
+        code=row.code, name=row.name, appid=row.appid, token=reveal(row.token_enc) or "",
+        secret=reveal(row.secret_enc), aes_key=reveal(row.aes_key_enc),
+        line_code=row.line_code, template_id=row.template_id, source="admin")
+
+
+# -- secrets at rest ------------------------------------------------------------------------
+
+
+def _fernet() -> Fernet:
+    # A key of its own, derived from SECRET_KEY: the signed survey links use SECRET_KEY too,
+    # and one must not be usable to forge or read the other.
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hotline-wechat",
+               info=b"account secrets").derive(current_app.config["SECRET_KEY"].encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def conceal(value: str | None) -> str | None:
+    """Encrypt a credential for storage (None stays None)."""
+    if value is None:
+        return None
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def reveal(stored: str | None) -> str | None:
+    """Decrypt a stored credential. A value written under another SECRET_KEY cannot be read:
+    the account then fails its signature checks instead of running with a wrong secret."""
+    if stored is None:
+        return None
+    try:
+        return _fernet().decrypt(stored.encode()).decode()
+    except InvalidToken:
+        current_app.logger.error("a WeChat account secret cannot be decrypted: was SECRET_KEY "
+                                 "changed? Set the account's credentials again.")
+        return None
+
+
+def valid_aes_key(value: str) -> bool:
+    """WeChat's EncodingAESKey: 43 characters of base64 that decode to 32 bytes."""
+    if len(value) != 43:
+        return False
+    try:
+        return len(base64.b64decode(value + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+# -- talking to WeChat (workers and the command line only: never from the webhook) ----------
+
+
+def api_client(account: Account, redis: Any | None) -> Any:
+    """A wechatpy client for the account whose access token is shared through Redis."""
+    from channels.senders import DEFAULT_TIMEOUT, SharedTokenWeChatClient
+
+    if not account.appid or not account.secret:
+        raise RuntimeError(f"WeChat account {account.code!r} has no appid/secret configured")
+    return SharedTokenWeChatClient(
+        account.appid, account.secret, redis=redis,
+        api_base_url=_setting("WECHAT_API_BASE"),
+        timeout=float(_setting("SENDER_TIMEOUT") or DEFAULT_TIMEOUT))
+
+
+def sender_for(account: Account, redis: Any | None) -> Any:
+    """A `channels.senders.WeChatSender` for this account (customer-service messages inside
+    the 48-hour window, the account's template outside it)."""
+    from channels.senders import DEFAULT_TIMEOUT, WeChatSender
+
+    if not account.appid or not account.secret:
+        raise RuntimeError(f"WeChat account {account.code!r} has no appid/secret configured")
+    return WeChatSender(
+        account.appid, account.secret, redis=redis,
+        api_base_url=_setting("WECHAT_API_BASE"),
+        template_id=account.template_id or _setting("WECHAT_TEMPLATE_ID"),
+        template_field=_setting("WECHAT_TEMPLATE_FIELD") or "content",
+        timeout=float(_setting("SENDER_TIMEOUT") or DEFAULT_TIMEOUT))

@@ -1,0 +1,95 @@
+"""Fixtures of the WeChat channel's tests: the default account configured as from the
+environment, and citizens who talk to it through real signed (and encrypted) requests built
+with wechatpy's crypto (`channels.wechat.simulator`)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from channels.wechat.simulator import Simulator
+
+TOKEN = "hotlineWxToken2026"
+APPID = "wx0123456789abcdef"  # the fake WeChat server's default appid
+SECRET = "fake-wechat-secret"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F0dgmFbOk3B3lLqYs4nXg6u"  # 43 characters, like the console's
+ACCOUNT_USER = "gh_9b5d3c1a7e2f"
+
+
+@dataclass
+class Citizen:
+    """One WeChat user writing to an account, as WeChat's servers relay them."""
+
+    client: Any
+    sim: Simulator
+    openid: str
+    path: str = "/channels/wechat"
+
+    def post(self, xml: str | bytes, **query: str):
+        request = self.sim.request(xml, openid=self.openid)
+        params = {**request.query, **query}
+        return self.client.post(self.path, query_string=params, data=request.body,
+                                content_type="text/xml")
+
+    def send(self, xml: str | bytes) -> str:
+        resp = self.post(xml)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        return self.sim.read_reply(resp.data)
+
+    def say(self, text: str) -> str:
+        return self.send(self.sim.text(self.openid, text))
+
+    def click(self, key: str) -> str:
+        return self.send(self.sim.event(self.openid, "CLICK", key))
+
+    def subscribe(self) -> str:
+        return self.send(self.sim.event(self.openid, "subscribe"))
+
+
+def account_config(mode: str) -> dict[str, Any]:
+    config = {"WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET,
+              "WECHAT_AES_KEY": AES_KEY if mode != "plain" else None,
+              "WECHAT_ACCOUNT_NAME": "贵州12345", "WECHAT_LINE": "fupin"}
+    return config
+
+
+@pytest.fixture
+def wechat(app):
+    """The app with the default account in safe mode (WECHAT_AES_KEY set)."""
+    app.config.update(account_config("safe"))
+    return app
+
+
+@pytest.fixture
+def live_server(wechat):
+    """The app served over HTTP on a free port (for the command line and chunked uploads)."""
+    server = make_server("127.0.0.1", 0, wechat, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def citizen_factory(wechat):
+    client = wechat.test_client()
+
+    def make(openid: str, mode: str = "safe", path: str = "/channels/wechat", token: str = TOKEN,
+             aes_key: str | None = AES_KEY, appid: str | None = APPID) -> Citizen:
+        sim = Simulator(token, appid=appid, aes_key=aes_key if mode != "plain" else None,
+                        mode=mode, account_user=ACCOUNT_USER)
+        return Citizen(client, sim, openid, path)
+
+    return make
+
+
+@pytest.fixture
+def citizen(citizen_factory) -> Citizen:
+    return citizen_factory("oGz5v0ZKxqL2m8Yt3Hn4RcUe7Wb1")
