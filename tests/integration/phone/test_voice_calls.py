@@ -434,3 +434,20 @@ def test_repeated_incoming_call_webhook_keeps_one_call(twilio):
     second = twilio.twiml("/voice", call_params(CALL))
     assert [el.tag for el in first] == [el.tag for el in second]
     assert count(Call) == 1
+
+
+@pytest.mark.parametrize("proxies, status", [(1, 200), (0, 403)])
+def test_behind_a_proxy_the_forwarded_public_url_is_what_is_checked(app, _migrated, proxies,
+                                                                    status):
+    from hotline import create_app
+
+    from .conftest import AUTH_TOKEN, TwilioWebhooks
+
+    behind = create_app({**_migrated, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": None,
+                         "TRUSTED_PROXY_COUNT": proxies})
+    twilio = TwilioWebhooks(behind.test_client(), base="https://12345.guizhou.gov.cn")
+    resp = twilio.post("/voice", call_params(CALL), headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "12345.guizhou.gov.cn",
+        "X-Forwarded-For": "54.172.60.1"})
+    assert resp.status_code == status
+    assert count(Call) == (1 if status == 200 else 0)
