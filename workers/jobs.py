@@ -5,6 +5,7 @@ holds the rule."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,17 +53,27 @@ def relay_outbox() -> dict[str, Any]:
                 "unknown": report.unknown}
 
 
-def sweep_deadlines() -> dict[str, Any]:
-    """Reminders (催办), escalations (督办) and points for every case that needs them now."""
+def sweep_deadlines(at: str | None = None) -> dict[str, Any]:
+    """Reminders (催办), escalations (督办) and points for every case that needs them now (or
+    as of `at`, an ISO instant: catching up, tests)."""
     from .sweeps import sweep
 
     with app_context():
-        return sweep().as_dict()
+        return sweep(_instant(at)).as_dict()
 
 
-def remind_unanswered_surveys() -> int:
+def remind_unanswered_surveys(at: str | None = None) -> int:
     """Ask again, once, citizens who have not answered their survey."""
     from .sweeps import remind_surveys
 
     with app_context():
-        return remind_surveys()
+        return remind_surveys(_instant(at))
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"an instant needs its offset: {value!r}")
+    return moment

@@ -127,6 +127,8 @@ class PointsEntry(db.Model):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
+    case: Mapped[Case | None] = relationship()
+
 
 class SupervisionMark(db.Model):
     """One reminder (催办) or escalation (督办) the sweep gave a case for one deadline.

@@ -43,7 +43,7 @@ def test_citizen_is_told_of_dispatch_reply_and_closure_and_asked_to_rate_by_sms(
 
 def test_survey_link_in_the_message_opens_the_survey_of_that_case(closed_case, app):
     case = closed_case()
-    message = [r for r in outbox(case["number"]) if r.purpose == "survey"][0]
+    message = next(r for r in outbox(case["number"]) if r.purpose == "survey")
     token = message.text.rsplit("/survey/", 1)[1]
     survey = surveys.survey_from_token(token)
     assert survey is not None and survey.case.number == case["number"]
