@@ -15,3 +15,4 @@ from .core import (  # noqa: F401
 from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
 from .rules import RoutingRule  # noqa: F401
 from .calls import Call, SmsMessage  # noqa: F401
+from .publication import Publication, PublicationState  # noqa: F401

@@ -1,0 +1,177 @@
+"""The public JSON API of SPEC §4, no login: a citizen's case status by number and phone tail,
+writing a web message, the board, and survey answers by the signed link.
+
+    GET  /api/v1/public/cases/<number>?phone_tail=NNNN
+    POST /api/v1/public/messages
+    GET  /api/v1/public/board            GET /api/v1/public/board/<number>
+    GET  /api/v1/public/lines
+    GET  /api/v1/public/surveys/<token>  POST /api/v1/public/surveys/<token>
+
+A JSON body needs ``Content-Type: application/json``, which a cross-site HTML form cannot send
+without the browser asking first (CORS), so these endpoints need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from marshmallow import fields, validate
+
+from hotline.api.errors import error_response
+from hotline.api.openapi import EXTRA_PATHS
+from hotline.api.publication import case_answer, mask_case_text
+from hotline.api.schemas import REGION, StrictSchema, _text
+from hotline.api.util import json_body, query_args
+from hotline.domain.errors import NotFound
+from hotline.extensions import db
+from hotline.surveys import RATINGS, record_answer, survey_from_token
+
+from . import intake, public
+from .public import NUMBER, PHONE_TAIL, BoardFilters
+from .security import RateLimited, check_limit
+
+bp = Blueprint("public_api", __name__, url_prefix="/api/v1/public")
+
+NOT_FOUND = "没有找到编号与电话后四位相符的工单"
+
+
+class StatusQuery(StrictSchema):
+    phone_tail = fields.String(required=True, validate=validate.Regexp(
+        PHONE_TAIL.pattern, error="The last four digits of the phone number."))
+
+
+class BoardQuery(StrictSchema):
+    q = _text(100)
+    line = _text(32)
+    category = _text(32)
+    topic = _text(64)
+    region = fields.String(validate=REGION)
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+
+class SurveyAnswerSchema(StrictSchema):
+    rating = fields.String(required=True, validate=validate.OneOf(list(RATINGS)))
+    comment = _text(500, allow_none=True)
+
+
+@bp.errorhandler(RateLimited)
+def rate_limited(exc: RateLimited):
+    db.session.rollback()
+    resp, status = error_response(429, exc.code, exc.message)
+    resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp, status
+
+
+@bp.get("/cases/<number>")
+def case_status(number: str):
+    check_limit("status")
+    args = query_args(StatusQuery())
+    number = public.normalize_number(number)[:40]
+    # Counted per number as well, from whatever address: 10,000 possible tails must not be
+    # walked through by spreading the tries over many clients.
+    check_limit("status_number", key=number)
+    case = public.lookup(number, args["phone_tail"]) if NUMBER.match(number) else None
+    if case is None:
+        raise NotFound(NOT_FOUND)
+    return jsonify(public.citizen_view(case))
+
+
+@bp.post("/messages")
+def post_message():
+    check_limit("write")
+    message = json_body(intake.WebMessageSchema())
+    key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
+    case, created = intake.submit(message, idempotency_key=f"web-api:{key}" if key else None)
+    body = {
+        "number": case.number,
+        "status": case.status,
+        "status_label": public.status_label(case.status),
+        "received_at": public.local_instant(case.received_at),
+        "status_url": f"/status?number={case.number}",
+        "message": f"留言已收到，工单编号 {case.number}。凭编号和电话后四位可查询办理进度。",
+    }
+    resp = jsonify(body)
+    resp.status_code = 201 if created else 200
+    resp.headers["Location"] = f"/api/v1/public/cases/{case.number}"
+    return resp
+
+
+@bp.get("/board")
+def board():
+    check_limit("board")
+    args = query_args(BoardQuery())
+    f = BoardFilters(**{k: v for k, v in args.items()})
+    return jsonify(public.board_page(f))
+
+
+@bp.get("/board/<number>")
+def board_case(number: str):
+    check_limit("board")
+    pub = public.published(number)
+    if pub is None:
+        raise NotFound(f"no published case {number}")
+    return jsonify(public.published_view(pub))
+
+
+@bp.get("/lines")
+def lines():
+    return jsonify({"items": public.lines_with_categories()})
+
+
+def _survey(token: str) -> Any:
+    survey = survey_from_token(token)
+    if survey is None:
+        raise NotFound("no such survey")
+    return survey
+
+
+def _survey_json(survey: Any) -> dict[str, Any]:
+    case = survey.case
+    return {
+        "number": case.number,
+        "line_name": case.line.name,
+        "received_date": public.local_day(case.received_at),
+        "closed_date": public.local_day(case.closed_at),
+        "question": mask_case_text(case, case.content),
+        "answer": mask_case_text(case, case_answer(case)),
+        "ratings": RATINGS,
+        "answered": survey.answered_at is not None,
+        "rating": survey.rating,
+    }
+
+
+@bp.get("/surveys/<token>")
+def get_survey(token: str):
+    return jsonify(_survey_json(_survey(token)))
+
+
+@bp.post("/surveys/<token>")
+def answer_survey(token: str):
+    check_limit("survey")
+    survey = _survey(token)
+    body = json_body(SurveyAnswerSchema())
+    comment = (body.get("comment") or "").strip() or None
+    record_answer(survey, body["rating"], comment, "web")  # a second answer is a 409
+    db.session.commit()
+    return jsonify(_survey_json(survey))
+
+
+EXTRA_PATHS.extend([
+    ("/public/cases/{number}", "get", ("A citizen's case status: number and ?phone_tail=NNNN; a "
+     "wrong tail is answered exactly like a number that does not exist"), None, None,
+     ["public"]),
+    ("/public/messages", "post", ("Write a web message (网上留言); Idempotency-Key makes retries "
+     "safe"), intake.WebMessageSchema, None, ["public"]),
+    ("/public/board", "get", ("Published cases with their answers, masked; filters q, line, "
+     "category, topic, region, from, to"), None, None, ["public"]),
+    ("/public/board/{number}", "get", "One published case", None, None, ["public"]),
+    ("/public/lines", "get", "Lines and categories one can write to", None, None, ["public"]),
+    ("/public/surveys/{token}", "get", "The survey behind a signed link", None, None,
+     ["public"]),
+    ("/public/surveys/{token}", "post", ("Answer the survey: satisfied, basically_satisfied, "
+     "unsatisfied"), SurveyAnswerSchema, None, ["public"]),
+])

@@ -1,0 +1,207 @@
+"""A message written on the web (网上留言) becomes a case: validation, attachments, intake.
+
+The HTML form and the public JSON API both end in `submit`. The citizen's phone is required:
+the status look-up and the answer by SMS depend on it. A message to the 省长直通车 comes from an
+enterprise, so it names the enterprise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate, validates_schema
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+
+from hotline import services
+from hotline.api.schemas import REGION, StrictSchema
+from hotline.domain.errors import ValidationFailed
+from hotline.domain.lifecycle import Actor
+from hotline.extensions import db
+from hotline.models import Attachment, Case
+
+WEB_CITIZEN = Actor(name="citizen:web", role="citizen")
+
+CONTENT_MIN, CONTENT_MAX = 10, 5000
+TITLE_MAX = 40
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+
+# Attachments: photos and scanned documents, recognised by their first bytes (a name or a
+# declared type proves nothing).
+MAX_FILES = 3
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_FILES * MAX_FILE_BYTES + 256 * 1024  # the files plus the form fields
+FILE_TYPES = (
+    (b"\xff\xd8\xff", "jpg", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
+    (b"%PDF-", "pdf", "application/pdf"),
+)
+
+
+def normalize_phone(value: str) -> str:
+    """13985012345 from '139 8501 2345', '+86 139-8501-2345' or full-width digits."""
+    text = unicodedata.normalize("NFKC", value or "")
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+class WebMessageSchema(StrictSchema):
+    """A web message. Field names are the public API's; the form uses the same ones."""
+
+    line = fields.String(load_default="board", validate=validate.Length(min=1, max=32))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    title = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(max=TITLE_MAX))
+    content = fields.String(required=True, validate=validate.Length(max=CONTENT_MAX))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    phone = fields.String(required=True, validate=validate.Length(max=32))
+    enterprise = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=200))
+    region = fields.String(load_default=None, allow_none=True, validate=REGION)
+    public_consent = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def check(self, data: dict, **kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        content = (data.get("content") or "").strip()
+        if len(content) < CONTENT_MIN:
+            errors["content"] = [f"请写清楚您反映的问题（至少 {CONTENT_MIN} 个字）。"]
+        if not (data.get("name") or "").strip():
+            errors["name"] = ["请填写姓名。"]
+        phone = normalize_phone(data.get("phone") or "")
+        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
+            errors["phone"] = ["请填写正确的手机号码或带区号的固定电话。"]
+        if data.get("line") == "zhitongche" and not (data.get("enterprise") or "").strip():
+            errors["enterprise"] = ["省长直通车受理民营企业反映的问题，请填写企业名称。"]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def tidy(self, data: dict, **kwargs: Any) -> dict:
+        for key in ("title", "content", "name", "enterprise"):
+            if data.get(key) is not None:
+                data[key] = data[key].strip() or None
+        data["phone"] = normalize_phone(data["phone"])
+        return data
+
+
+class WebFormSchema(WebMessageSchema):
+    """The HTML form: the same fields, and the browser's extras (the submit button, the form's
+    own id) are ignored instead of refused."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def case_data(message: dict) -> dict[str, Any]:
+    """The core's intake body for a web message. A title the writer gave is the first line of
+    the content: the case has no title field, and staff read it first either way."""
+    content = message["content"]
+    if message.get("title"):
+        content = f"{message['title']}\n{content}"
+    return {
+        "line": message["line"],
+        "channel": "web",
+        "category": message["category"],
+        "kind": "handle",
+        "content": content,
+        "citizen": {"name": message["name"], "phone": message["phone"],
+                    "enterprise": message.get("enterprise")},
+        "region": message.get("region"),
+        "public_consent": message["public_consent"],
+    }
+
+
+@dataclass
+class Upload:
+    filename: str
+    extension: str
+    content_type: str
+    data: bytes
+
+
+def read_uploads(files: list[FileStorage]) -> list[Upload]:
+    """The attached files, checked: at most MAX_FILES, each at most MAX_FILE_BYTES, and each a
+    JPEG, PNG or PDF by its content."""
+    chosen = [f for f in files if f and f.filename]
+    if len(chosen) > MAX_FILES:
+        raise ValidationFailed("too many attachments",
+                               {"attachments": [f"最多上传 {MAX_FILES} 个附件。"]})
+    out = []
+    for f in chosen:
+        data = f.stream.read(MAX_FILE_BYTES + 1)
+        name = _safe_name(f.filename or "附件")
+        if len(data) > MAX_FILE_BYTES:
+            raise ValidationFailed("attachment too large", {"attachments": [
+                f"“{name}”超过 {MAX_FILE_BYTES // (1024 * 1024)} MB。"]})
+        kind = next(((ext, ctype) for magic, ext, ctype in FILE_TYPES if data.startswith(magic)),
+                    None)
+        if kind is None:
+            raise ValidationFailed("attachment type not accepted", {"attachments": [
+                f"“{name}”不是 JPG、PNG 图片或 PDF 文件。"]})
+        out.append(Upload(name, kind[0], kind[1], data))
+    return out
+
+
+def _safe_name(name: str) -> str:
+    # Only for display to staff; the stored file gets a name of our own.
+    name = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:100] or "附件"
+
+
+def upload_folder() -> Path:
+    folder = current_app.config.get("WEB_UPLOAD_FOLDER") or str(
+        Path(current_app.instance_path) / "uploads")
+    return Path(folder)
+
+
+def submit(message: dict, uploads: list[Upload] = (), *,
+           idempotency_key: str | None = None) -> tuple[Case, bool]:
+    """Log the message as a case, with its attachments, in one transaction.
+
+    Returns (case, created); a replay of the same submission returns the first case.
+    """
+    data = case_data(message)
+    case, created = services.create_case(data, WEB_CITIZEN, idempotency_key=idempotency_key,
+                                         commit=False)
+    if not created:
+        return case, False
+    written: list[Path] = []
+    try:
+        folder = upload_folder() / case.number[:10]
+        for upload in uploads:
+            folder.mkdir(parents=True, exist_ok=True)
+            key = f"{case.number[:10]}/{case.number}-{uuid.uuid4().hex[:12]}.{upload.extension}"
+            path = upload_folder() / key
+            path.write_bytes(upload.data)
+            written.append(path)
+            attachment = Attachment(case=case, kind="image" if upload.content_type.startswith(
+                "image/") else "document", media_id=key, filename=upload.filename,
+                content_type=upload.content_type, size=len(upload.data))
+            db.session.add(attachment)
+            db.session.flush()
+            attachment.url = f"/channels/web/attachments/{attachment.id}"
+            services.record_event(case, "attachment", WEB_CITIZEN, upload.filename,
+                                  {"attachment": attachment.id,
+                                   "sha256": hashlib.sha256(upload.data).hexdigest()})
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        for path in written:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, IntegrityError) and idempotency_key:
+            # A double click raced this request; the first one's case is the answer for both.
+            return services.create_case(data, WEB_CITIZEN, idempotency_key=idempotency_key)
+        raise
+    return case, True

@@ -1,0 +1,217 @@
+"""Abuse protection for the public pages and API: rate limits per client, CSRF tokens for the
+HTML forms, the client's address behind proxies, and the security headers of every page.
+
+Rate limits count in Redis when ``REDIS_URL`` is set, so that every gunicorn process shares
+one count; if Redis cannot be reached they count in the process's memory for a while instead
+(a public form must keep working when Redis is down — SPEC §5 — and a per-process count still
+stops a single client hammering one process).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, session
+from itsdangerous import BadData, URLSafeTimedSerializer
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
+
+from hotline.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# Limits per client (and per case number for status look-ups), in the `limits` notation.
+# Writing: a citizen writes a few messages a day at most. Status: a few tries to type a number
+# and a phone tail right, never enough to walk through the 10,000 tails of one number.
+DEFAULT_LIMITS = {
+    "write": "5/10minute;20/day",
+    "status": "10/minute;60/hour",
+    "status_number": "10/hour;30/day",
+    "survey": "10/minute",
+    "board": "120/minute",
+    "open311_write": "60/minute;2000/day",
+}
+REDIS_RETRY_SECONDS = 30
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CsrfFailed(DomainError):
+    status = 400
+    code = "csrf_failed"
+
+
+class RateLimiter:
+    """Moving-window counters per (scope, key), in Redis or in memory."""
+
+    def __init__(self, redis_url: str | None):
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis_url = redis_url
+        self._redis: MovingWindowRateLimiter | None = None
+        self._redis_down_until = 0.0
+
+    def _shared(self) -> MovingWindowRateLimiter | None:
+        if not self._redis_url or time.monotonic() < self._redis_down_until:
+            return None
+        if self._redis is None:
+            # Short timeouts: a public page must not hang on a dead Redis.
+            storage = RedisStorage(self._redis_url, wrap_exceptions=True,
+                                   socket_connect_timeout=0.3, socket_timeout=0.5,
+                                   key_prefix="hotline-web-limits")
+            self._redis = MovingWindowRateLimiter(storage)
+        return self._redis
+
+    def hit(self, scope: str, key: str, rules: str) -> int | None:
+        """Count one request; None if it is allowed, else the seconds until it would be."""
+        items = parse_many(rules)
+        shared = self._shared()
+        if shared is not None:
+            try:
+                return self._hit(shared, items, scope, key)
+            except (StorageError, RedisError, OSError) as exc:
+                log.warning("rate limits: Redis unreachable (%s); counting in memory for %ss",
+                            exc, REDIS_RETRY_SECONDS)
+                self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        return self._hit(self._memory, items, scope, key)
+
+    @staticmethod
+    def _hit(limiter: MovingWindowRateLimiter, items: list[RateLimitItem], scope: str,
+             key: str) -> int | None:
+        for item in items:
+            if not limiter.hit(item, scope, key):
+                reset = limiter.get_window_stats(item, scope, key).reset_time
+                return max(1, int(reset - time.time()) + 1)
+        return None
+
+
+def limiter() -> RateLimiter:
+    return current_app.extensions["hotline_web_limiter"]
+
+
+def check_limit(scope: str, key: str | None = None) -> None:
+    """Count this request against `scope` for this client (or `key`); refuse it when over."""
+    rules = {**DEFAULT_LIMITS, **current_app.config.get("WEB_RATE_LIMITS", {})}.get(scope)
+    if not rules:
+        return
+    wait = limiter().hit(scope, key or client_address(), rules)
+    if wait is not None:
+        raise RateLimited("too many requests; try again later", wait)
+
+
+def client_address() -> str:
+    """The client's address. Behind N trusted reverse proxies (``WEB_TRUSTED_PROXIES``), the
+    N-th address from the right of X-Forwarded-For: the ones further left are the client's
+    own claims and would let it pick a fresh rate-limit bucket for every request."""
+    hops = int(current_app.config.get("WEB_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")
+                     if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.remote_addr or "unknown"
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+CSRF_MAX_AGE = 6 * 3600  # a citizen may take a long time to write a letter
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hotline-web-csrf")
+
+
+def csrf_token() -> str:
+    """A token for a form: the session's secret, signed and timestamped."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return _serializer().dumps(session["csrf"])
+
+
+def check_csrf() -> None:
+    """Refuse a form post that did not come from our own page in this browser."""
+    if not _same_origin():
+        raise CsrfFailed("the form was sent from another site")
+    token = request.form.get("csrf_token", "")
+    try:
+        value = _serializer().loads(token, max_age=current_app.config.get(
+            "WEB_CSRF_MAX_AGE", CSRF_MAX_AGE))
+    except BadData:
+        raise CsrfFailed("the form has expired or was not sent from this site") from None
+    expected = session.get("csrf")
+    if not isinstance(value, str) or not expected or not hmac.compare_digest(value, expected):
+        raise CsrfFailed("the form has expired or was not sent from this site")
+
+
+def _same_origin() -> bool:
+    # Browsers say where a request comes from; a cross-site form post is refused before the
+    # token is even looked at.
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # older browsers and privacy settings send none; the token still decides
+    if origin == "null":
+        return False  # a sandboxed frame or a data: page
+    allowed = {_origin_of(request.host_url)}
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        allowed.add(_origin_of(base))
+    return _origin_of(origin) in allowed
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+# --- headers -------------------------------------------------------------------------------
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def secure_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def no_store(view: Callable) -> Callable:
+    """For pages with a form or a citizen's own case: never kept in a shared cache."""
+    from functools import wraps
+
+    from flask import make_response
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return wrapper
+
+
+def install(app: Flask) -> None:
+    """One rate limiter per app (each counts for its own Redis), and cookie defaults."""
+    app.extensions["hotline_web_limiter"] = RateLimiter(app.config.get("REDIS_URL"))
+    # The CSRF secret travels in the session cookie: keep it from scripts and other sites.
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
