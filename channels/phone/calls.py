@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline import outbox, services
 from hotline.domain.deadlines import PROVINCE_TZ
+from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
 from hotline.models import Call, CallbackTask, Case, Line
@@ -184,11 +185,13 @@ def missed_call_task(call: Call, why: str) -> CallbackTask | None:
 
 
 def take_message(call: Call, recording_sid: str, recording_url: str,
-                 seconds: int | None) -> Case:
+                 seconds: int | None) -> Case | None:
     """A recorded message becomes a case, once per RecordingSid. Commits.
 
     The case carries the recording, a call-back task (kind ``recording``: nobody has heard
     the caller yet) and, for a mobile number, an SMS acknowledgement with the case number.
+    If intake refuses the case (the line was closed meanwhile), the recording stays on the call
+    with a call-back task, and None is returned: a message is never lost.
     """
     key = f"twilio-recording:{recording_sid}"
     existing = db.session.scalar(select(Case).where(Case.idempotency_key == key))
@@ -227,9 +230,30 @@ def take_message(call: Call, recording_sid: str, recording_url: str,
         if existing is None:
             raise
         return existing
+    except DomainError as exc:
+        db.session.rollback()
+        logger.error("message %s of call %s is no case (%s); kept on the call for a call-back",
+                     recording_sid, call.call_sid, exc.message)
+        _keep_uncased_message(call, recording_sid, recording_url, seconds, why)
+        return None
     logger.info("recorded message %s of call %s is case %s", recording_sid, call.call_sid,
                 case.number)
     return case
+
+
+def _keep_uncased_message(call: Call, recording_sid: str, recording_url: str,
+                          seconds: int | None, why: str) -> None:
+    call.recording_sid = recording_sid
+    call.recording_url = recording_url
+    call.recording_seconds = seconds
+    call.outcome = Outcome.MESSAGE
+    if db.session.scalar(select(CallbackTask).where(
+            CallbackTask.dedupe_key == f"recording:{recording_sid}")) is None:
+        db.session.add(CallbackTask(
+            kind="recording", phone=callable_number(call.from_number), line_code=call.line.code,
+            reason=f"来电留言（{why}）未能自动登记为工单，请听取录音 {recording_url} 后处理",
+            status="open", dedupe_key=f"recording:{recording_sid}", created_at=utcnow()))
+    db.session.commit()
 
 
 def acknowledgement_text(case: Case) -> str:

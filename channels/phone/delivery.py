@@ -58,17 +58,18 @@ def outbox_status():
         row.provider_id = sid
     delivery = dict((row.payload or {}).get("delivery") or {})
     if status in ACCEPTED:
-        if row.status in ("pending", "sending", "failed"):
+        if row.status in ("pending", "sending", "failed", "unknown"):
             # Twilio has it: a row the worker never got to record must not go out again.
             row.status = "sent"
             row.sent_at = row.sent_at or utcnow()
+            row.maybe_sent = False  # no longer a question: Twilio says it has it
         if status in ("delivered", "read", "completed"):
             delivery.update(status=status, at=utcnow().isoformat())
     elif status in UNDELIVERED:
         code = field("ErrorCode", size=16)
         reason = f"Twilio {status}" + (f" {code}" if code else "") + f"：{REASONS[status]}"
         delivery.update(status=status, error_code=code, at=utcnow().isoformat())
-        if row.status in ("sending", "sent", "failed"):
+        if row.status in ("sending", "sent", "failed", "unknown"):
             row.status = "dead"
             row.last_error = reason
         logger.info("outbox %s (%s) not delivered: %s", row.id, sid, reason)

@@ -207,6 +207,8 @@ def message_recorded():
         return twiml.twiml(twiml.goodbye("感谢您的来电，再见。"))
     if recording_sid and url and seconds != 0:
         case = calls.take_message(call, recording_sid, url, seconds)
+        if case is None:
+            return twiml.twiml(twiml.goodbye("您的留言已收到，我们会尽快与您联系。感谢您的来电，再见。"))
         return twiml.twiml(twiml.message_taken(case.number))
     calls.mark_no_message(call, "提示留言后未留言")
     _commit()

@@ -165,3 +165,13 @@ def test_forged_delivery_callback_changes_nothing(twilio):
     assert twilio.post(path, params, signature=forged).status_code == 403
     db.session.expire_all()
     assert (row.status, row.provider_id) == ("sending", None)
+
+
+def test_delivery_callback_answers_the_question_a_cut_off_attempt_left(twilio):
+    row = outbox_row("unknown")
+    row.maybe_sent = True
+    db.session.commit()
+    twilio.post(f"/channels/twilio/outbox-status?outbox_key={row.id}",
+                {"MessageSid": "SM" + "6" * 32, "MessageStatus": "delivered"})
+    db.session.expire_all()
+    assert (row.status, row.maybe_sent, row.provider_id) == ("sent", False, "SM" + "6" * 32)

@@ -451,3 +451,22 @@ def test_behind_a_proxy_the_forwarded_public_url_is_what_is_checked(app, _migrat
         "X-Forwarded-For": "54.172.60.1"})
     assert resp.status_code == status
     assert count(Call) == (1 if status == 200 else 0)
+
+
+def test_a_message_intake_refuses_is_kept_on_the_call_for_a_call_back(twilio):
+    twilio.twiml("/voice", call_params(CALL))
+    twilio.twiml("/queue-result", call_params(CALL, QueueResult="leave", QueueTime="90"))
+    line = the_call().line
+    line.active = False  # the line was closed while the caller was speaking
+    db.session.commit()
+
+    root = twilio.twiml("/message", call_params(CALL, RecordingSid=RECORDING,
+                                                RecordingUrl=RECORDING_URL,
+                                                RecordingDuration="20"))
+
+    assert "留言已收到" in spoken(root)
+    assert count(Case) == 0
+    call = the_call()
+    assert (call.outcome, call.recording_url) == ("message", RECORDING_URL)
+    task = db.session.scalar(select(CallbackTask))
+    assert task.kind == "recording" and RECORDING_URL in task.reason
