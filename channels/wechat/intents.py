@@ -23,6 +23,7 @@ _UNBIND = re.compile(r"^\s*(?:解绑|解除绑定|取消绑定)(?:手机|手机�
 _NEW = re.compile(r"^\s*(?:新诉求|新问题|另起一件|重新反映|反映新问题)\s*[。.!！]*\s*$")
 _HELP = {"你好", "您好", "在吗", "在不在", "在么", "有人吗", "hello", "hi", "帮助", "help", "?",
          "？", "菜单", "使用说明", "怎么用", "说明"}
+_TRAILING = re.compile(r"[\s。.!！?？~～,，、呀啊呢吧]+$")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -76,7 +77,8 @@ def classify(text: str, *, code_pending: bool = False) -> Intent:
     rating = parse_rating(text)
     if rating is not None:
         return Intent("survey", rating=rating[0], comment=rating[1])
-    if text.lower() in _HELP or not text:
+    bare = _TRAILING.sub("", text).lower()
+    if bare in _HELP or not bare:
         return Intent("help")
     return Intent("text")
 

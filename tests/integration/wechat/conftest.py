@@ -4,6 +4,7 @@ with wechatpy's crypto (`channels.wechat.simulator`)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from channels.wechat.simulator import Simulator
+from hotline.api.admin import create_user
 
 TOKEN = "hotlineWxToken2026"
 APPID = "wx0123456789abcdef"  # the fake WeChat server's default appid
@@ -93,3 +95,26 @@ def citizen_factory(wechat):
 @pytest.fixture
 def citizen(citizen_factory) -> Citizen:
     return citizen_factory("oGz5v0ZKxqL2m8Yt3Hn4RcUe7Wb1")
+
+
+def number_in(reply: str) -> str:
+    match = re.search(r"[A-Z]{2}\d{8}-\d{4}", reply)
+    assert match, reply
+    return match.group(0)
+
+
+def handle_as_staff(api, tokens, number: str) -> None:
+    """Dispatch (unless routing already did), sign for, answer and review the case."""
+    case = api.get(f"/cases/{number}", tokens.operator).get_json()
+    if case["status"] == "received":
+        resp = api.post(f"/cases/{number}/dispatch", tokens.operator, {"department": "gz-civil"})
+        assert resp.status_code == 200, resp.get_json()
+        case = resp.get_json()
+    _, handler = create_user("handler-wx", "handler", case["department"])
+    for token, action, body in (
+            (handler, "accept", {}),
+            (handler, "reply", {"text": "经核实，您家的低保申请已由威宁县民政局审核通过，"
+                                        "将从下月起按月发放。"}),
+            (tokens.supervisor, "review", {"approve": True})):
+        resp = api.post(f"/cases/{number}/{action}", token, body)
+        assert resp.status_code == 200, (action, resp.get_json())

@@ -4,42 +4,18 @@ reviewed answer and answers the survey."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from channels.wechat.models import WeChatFollower, WeChatInbound
-from hotline.api.admin import create_user
 from hotline.extensions import db
 from hotline.models import Attachment, Case, Survey
 from hotline.surveys import open_survey_for
 
+from .conftest import handle_as_staff, number_in
+
 FIRST = ("我是威宁县迤那镇的村民，家里两个老人常年生病，去年申请了低保，材料都交到村委会了，"
          "到现在半年多还没有消息，想问问什么时候能批下来。")
 SECOND = "村委会的电话一直打不通，镇上民政办说要等县里审核。"
-
-
-def number_in(reply: str) -> str:
-    match = re.search(r"[A-Z]{2}\d{8}-\d{4}", reply)
-    assert match, reply
-    return match.group(0)
-
-
-def handle_as_staff(api, tokens, number: str) -> None:
-    """Dispatch (unless routing already did), sign for, answer, review and close."""
-    case = api.get(f"/cases/{number}", tokens.operator).get_json()
-    if case["status"] == "received":
-        resp = api.post(f"/cases/{number}/dispatch", tokens.operator, {"department": "gz-civil"})
-        assert resp.status_code == 200, resp.get_json()
-        case = resp.get_json()
-    _, handler = create_user("handler-wx", "handler", case["department"])
-    for token, action, body in (
-            (handler, "accept", {}),
-            (handler, "reply", {"text": "经核实，您家的低保申请已由威宁县民政局审核通过，"
-                                        "将从下月起按月发放。"}),
-            (tokens.supervisor, "review", {"approve": True})):
-        resp = api.post(f"/cases/{number}/{action}", token, body)
-        assert resp.status_code == 200, (action, resp.get_json())
 
 
 def test_citizen_writes_follows_and_rates_a_case_entirely_through_wechat(
