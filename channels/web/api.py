@@ -82,8 +82,9 @@ def case_status(number: str):
 
 @bp.post("/messages")
 def post_message():
-    check_limit("write")
+    check_limit("write_attempt")
     message = json_body(intake.WebMessageSchema())
+    check_limit("write")
     key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
     case, created = intake.submit(message, idempotency_key=f"web-api:{key}" if key else None)
     body = {

@@ -149,7 +149,7 @@ def write_post():
     # The form may carry photos: this view alone accepts a body of that size.
     request.max_content_length = intake.MAX_UPLOAD_BYTES
     check_csrf()
-    check_limit("write")
+    check_limit("write_attempt")
     form = request.form
     values = {k: form.get(k, "") for k in FORM_FIELDS}
     values["public_consent"] = form.get("public_consent") == "yes"
@@ -161,6 +161,7 @@ def write_post():
     try:
         message = intake.WebFormSchema().load(payload)
         uploads = intake.read_uploads(request.files.getlist("attachments"))
+        check_limit("write")
         key = None
         if values["submission"]:
             # A double click or a reload sends the same form twice: one case for both.

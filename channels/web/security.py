@@ -29,11 +29,13 @@ from hotline.domain.errors import DomainError
 log = logging.getLogger(__name__)
 
 # Limits per client (and per case number for status look-ups), in the `limits` notation.
-# Writing: a citizen writes a few messages a day at most. Status: a few tries to type a number
-# and a phone tail right, never enough to walk through the 10,000 tails of one number.
+# Many citizens share one address behind a mobile carrier's NAT, so the per-client numbers are
+# generous; what stops walking through the 10,000 phone tails of one case number is the count
+# per number, whatever the address.
 DEFAULT_LIMITS = {
-    "write": "5/10minute;20/day",
-    "status": "10/minute;60/hour",
+    "write": "10/10minute;50/day",  # messages written (valid ones)
+    "write_attempt": "30/10minute",  # every post of the form, mistakes included
+    "status": "20/minute;200/hour",
     "status_number": "10/hour;30/day",
     "survey": "10/minute",
     "board": "120/minute",

@@ -1,0 +1,160 @@
+"""The status look-up: number + last four digits of the phone. A wrong tail looks exactly like a
+number that does not exist, and tries are limited per client and per number."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from .conftest import csrf_of
+
+
+def test_citizen_sees_status_and_steps_by_number_and_phone_tail(api, closed_case):
+    case = closed_case()
+    resp = api.get(f"/public/cases/{case['number']}?phone_tail=2345")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["status"] == "closed" and body["status_label"] == "已办结"
+    labels = [s["label"] for s in body["steps"]]
+    assert labels[0] == "已受理（网站留言）"
+    assert "已转交贵州省住房和城乡建设厅办理" in labels and labels[-1] == "已办结"
+    assert body["answer"].startswith("经核查")
+    # Four digits are a weak proof: the citizen's own data is masked all the same.
+    assert "张建华" not in body["question"] and "13985012345" not in str(body)
+    assert body["published_url"] is None
+
+
+def test_open_case_shows_department_and_deadline_but_no_answer_yet(api, tokens, new_case):
+    case = new_case()
+    if case["status"] == "received":  # routing may have dispatched it already
+        api.post(f"/cases/{case['number']}/dispatch", tokens.operator, {"department": "gz-hrss"})
+    body = api.get(f"/public/cases/{case['number']}?phone_tail=2345").get_json()
+    assert body["status_label"] == "已转办"
+    assert body["department_name"] and body["due_date"]
+    assert body["answer"] is None
+
+
+def test_wrong_tail_is_indistinguishable_from_a_number_that_does_not_exist(api, new_case):
+    number = new_case()["number"]
+    missing = number[:-4] + "9999"
+    wrong = api.get(f"/public/cases/{number}?phone_tail=1111")
+    absent = api.get(f"/public/cases/{missing}?phone_tail=1111")
+    assert wrong.status_code == absent.status_code == 404
+    assert wrong.data == absent.data
+    assert dict(wrong.headers) == dict(absent.headers)
+
+
+def test_wrong_tail_takes_as_long_as_a_missing_number(app, api, new_case):
+    app.config["WEB_RATE_LIMITS"] = {"status": "10000/minute", "status_number": "10000/minute"}
+    number = new_case()["number"]
+    missing = number[:-4] + "9999"
+
+    def timed(path: str) -> float:
+        start = time.perf_counter()
+        assert api.get(path).status_code == 404
+        return time.perf_counter() - start
+
+    for _ in range(5):  # warm up
+        timed(f"/public/cases/{number}?phone_tail=1111")
+        timed(f"/public/cases/{missing}?phone_tail=1111")
+    wrong, absent = [], []
+    for _ in range(40):  # interleaved, so that drift hits both alike
+        wrong.append(timed(f"/public/cases/{number}?phone_tail=1111"))
+        absent.append(timed(f"/public/cases/{missing}?phone_tail=1111"))
+    ratio = statistics.median(wrong) / statistics.median(absent)
+    assert 0.7 < ratio < 1.4, ratio
+
+
+def test_status_page_finds_the_case_with_the_form(browser, new_case):
+    number = new_case()["number"]
+    page = browser.get(f"/status?number={number}").get_data(as_text=True)
+    assert f'value="{number}"' in page
+    resp = browser.post("/status", data={"csrf_token": csrf_of(page), "number": number.lower(),
+                                         "phone_tail": "２３４５"})
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert f"工单 {number}" in html and "办理过程" in html
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_status_page_says_the_same_for_wrong_tail_and_missing_number(browser, new_case):
+    number = new_case()["number"]
+    token = csrf_of(browser.get("/status").get_data(as_text=True))
+    wrong = browser.post("/status", data={"csrf_token": token, "number": number,
+                                          "phone_tail": "0000"})
+    absent = browser.post("/status", data={"csrf_token": token, "number": number[:-4] + "9999",
+                                           "phone_tail": "0000"})
+    assert wrong.status_code == absent.status_code == 404
+    strip = (lambda html, n: html.replace(n, "N"))
+    assert strip(wrong.get_data(as_text=True), number) == \
+        strip(absent.get_data(as_text=True), number[:-4] + "9999")
+    assert "没有找到编号与电话后四位相符的工单" in wrong.get_data(as_text=True)
+
+
+def test_malformed_tail_is_a_bad_request(api, new_case):
+    number = new_case()["number"]
+    for tail in ("12", "abcd", "12345", ""):
+        resp = api.get(f"/public/cases/{number}?phone_tail={tail}")
+        assert resp.status_code == 400, tail
+    assert api.get(f"/public/cases/{number}").status_code == 400
+
+
+def test_status_lookups_are_limited_per_client(app, api, new_case):
+    app.config["WEB_RATE_LIMITS"] = {"status": "5/minute"}
+    number = new_case()["number"]
+    codes = [api.get(f"/public/cases/{number}?phone_tail={1000 + i}").status_code
+             for i in range(7)]
+    assert codes == [404] * 5 + [429] * 2
+    resp = api.get(f"/public/cases/{number}?phone_tail=2345")
+    assert resp.status_code == 429  # even the right tail, until the window passes
+    assert resp.get_json()["error"]["code"] == "too_many_requests"
+    assert 0 < int(resp.headers["Retry-After"]) <= 60
+    other = api.get(f"/public/cases/{number}?phone_tail=2345",
+                    environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200  # another client is not held up
+
+
+def test_guessing_tails_of_one_number_from_many_addresses_is_stopped(app, api, new_case):
+    app.config["WEB_RATE_LIMITS"] = {"status_number": "4/hour"}
+    number = new_case()["number"]
+    codes = [api.get(f"/public/cases/{number}?phone_tail={1000 + i}",
+                     environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
+             for i in range(6)]
+    assert codes == [404] * 4 + [429] * 2
+    # A number that does not exist is limited the same way: no difference to learn from.
+    missing = number[:-4] + "9999"
+    codes = [api.get(f"/public/cases/{missing}?phone_tail={1000 + i}",
+                     environ_base={"REMOTE_ADDR": f"10.0.1.{i}"}).status_code
+             for i in range(6)]
+    assert codes == [404] * 4 + [429] * 2
+
+
+def test_status_page_limit_shows_a_chinese_page(app, browser, new_case):
+    app.config["WEB_RATE_LIMITS"] = {"status": "2/minute"}
+    number = new_case()["number"]
+    token = csrf_of(browser.get("/status").get_data(as_text=True))
+    for _ in range(2):
+        browser.post("/status", data={"csrf_token": token, "number": number,
+                                      "phone_tail": "0000"})
+    resp = browser.post("/status", data={"csrf_token": token, "number": number,
+                                         "phone_tail": "2345"})
+    assert resp.status_code == 429
+    assert "操作太频繁" in resp.get_data(as_text=True)
+    assert resp.headers["Retry-After"]
+
+
+def test_behind_a_trusted_proxy_each_citizen_has_own_limit(app, api, new_case):
+    app.config["WEB_RATE_LIMITS"] = {"status": "2/minute"}
+    app.config["WEB_TRUSTED_PROXIES"] = 1
+    number = new_case()["number"]
+
+    def ask(client_ip: str, claimed: str = "") -> int:
+        forwarded = f"{claimed}, {client_ip}" if claimed else client_ip
+        return api.get(f"/public/cases/{number}?phone_tail=0000",
+                       headers={"X-Forwarded-For": forwarded},
+                       environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+
+    assert [ask("223.104.1.1") for _ in range(3)] == [404, 404, 429]
+    assert ask("223.104.1.2") == 404
+    # A client cannot get a fresh count by claiming another address in front of the proxy's.
+    assert ask("223.104.1.1", claimed="8.8.8.8") == 429
