@@ -71,8 +71,8 @@ def parse_case_number(text: str) -> str | None:
 @twilio_webhook
 def incoming_sms():
     sid = field("MessageSid") or field("SmsSid", required=True)
-    to = field("To")
-    sender = field("From")
+    to = field("To", size=256)
+    sender = field("From", size=256)
     line = calls.line_for_number(to)
     if line is None or not line.active:
         logger.warning("SMS %s to %s (not a line) from %s: not taken", sid, to, sender)

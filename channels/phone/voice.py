@@ -82,12 +82,12 @@ def _commit() -> None:
 @twilio_webhook
 def incoming_call():
     sid = field("CallSid", required=True)
-    to = field("To")
+    to = field("To", size=256)
     line = calls.line_for_number(to)
     if line is None or not line.active:
         # Nothing to store: it is no line of ours. The log says who tried.
         logger.warning("call %s to %s (not a line) from %s: told and hung up", sid, to,
-                       field("From"))
+                       field("From", size=256))
         return twiml.twiml(twiml.unknown_number())
     call = calls.find_call(sid)
     if call is None:

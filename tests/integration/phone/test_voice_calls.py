@@ -470,3 +470,10 @@ def test_a_message_intake_refuses_is_kept_on_the_call_for_a_call_back(twilio):
     assert (call.outcome, call.recording_url) == ("message", RECORDING_URL)
     task = db.session.scalar(select(CallbackTask))
     assert task.kind == "recording" and RECORDING_URL in task.reason
+
+
+def test_a_call_from_a_sip_address_still_reaches_the_queue(twilio):
+    sip = "sip:" + "operator.training.room.07" * 3 + "@hotline.sip.twilio.com"
+    root = twilio.twiml("/voice", call_params(CALL, caller=sip))
+    assert root.find("Enqueue") is not None
+    assert the_call().from_number == sip[:32]
