@@ -30,9 +30,21 @@ after_create_hooks: list[Callable[[Case, Actor], None]] = []
 after_action_hooks: list[Callable[[Case, lifecycle.Event, Actor], None]] = []
 
 
+# The calendar is read on every intake; it changes a few times a year. Each process keeps it
+# for a short while, and the process where an admin changes it drops its copy at once.
+CALENDAR_TTL = 30.0
+_calendar_cache: dict[str, Any] = {"at": -1e9, "calendar": None, "db": None}
+
+
 def work_calendar() -> WorkCalendar:
-    """The working-day calendar with the admin's overrides; a small table, read fresh each time
-    so that every process sees an admin's change at once."""
+    """The working-day calendar with the admin's overrides."""
+    import time
+
+    now = time.monotonic()
+    engine_url = str(db.engine.url)
+    if (_calendar_cache["calendar"] is not None and _calendar_cache["db"] == engine_url
+            and now - _calendar_cache["at"] < CALENDAR_TTL):
+        return _calendar_cache["calendar"]
     overrides = {
         row.year: YearOverride(
             row.year,
@@ -41,7 +53,13 @@ def work_calendar() -> WorkCalendar:
         )
         for row in db.session.scalars(select(CalendarYear))
     }
-    return WorkCalendar(overrides)
+    calendar = WorkCalendar(overrides)
+    _calendar_cache.update(at=now, calendar=calendar, db=engine_url)
+    return calendar
+
+
+def forget_calendar() -> None:
+    _calendar_cache.update(at=-1e9, calendar=None)
 
 
 def policy_for(case: Case) -> Policy:
@@ -155,12 +173,14 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
     )
     apply_deadlines(case)
     db.session.add(case)
+    # One flush at commit: hooks look things up, and each autoflush of a half-built case
+    # would cost a round of UPDATEs (and a version number).
+    with db.session.no_autoflush:
+        _record(case, "create", actor, data.get("note"), None, case.status,
+                {"line": line.code, "channel": case.channel}, at=now)
+        for hook in after_create_hooks:
+            hook(case, actor)
     db.session.flush()
-    note = data.get("note")
-    _record(case, "create", actor, note, None, case.status,
-            {"line": line.code, "channel": case.channel}, at=now)
-    for hook in after_create_hooks:
-        hook(case, actor)
     if commit:
         try:
             db.session.commit()
@@ -179,7 +199,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
 
 def _record(case: Case, action: str, actor: Actor, note: str | None, from_status: str | None,
             to_status: str | None, data: dict | None, at: dt.datetime | None = None) -> CaseEvent:
-    event = CaseEvent(case_id=case.id, action=action, actor=actor.name, actor_role=actor.role,
+    event = CaseEvent(action=action, actor=actor.name, actor_role=actor.role,
                       at=at or utcnow(), note=note, from_status=from_status,
                       to_status=to_status, data=data or None)
     case.events.append(event)
@@ -260,6 +280,7 @@ def set_calendar_year(year: int, holidays: list[dt.date], workdays: list[dt.date
     row.workdays = sorted(d.isoformat() for d in set(workdays))
     row.updated_by = actor.name
     db.session.flush()
+    forget_calendar()
     calendar = work_calendar()
     # Open cases whose deadline window reaches into that year may count differently now.
     start = dt.datetime(year - 1, 11, 1, tzinfo=dt.UTC)
@@ -276,4 +297,5 @@ def set_calendar_year(year: int, holidays: list[dt.date], workdays: list[dt.date
                          {"due_date": case.due_date.isoformat(),
                           "previous_due_date": before[1].isoformat() if before[1] else None})
     db.session.commit()
+    forget_calendar()  # also after the commit: a reader in between may have cached the old one
     return changed

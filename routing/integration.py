@@ -49,11 +49,13 @@ def _departments() -> list[RDepartment]:
 
 
 def _rules_key() -> tuple:
-    count, latest, top = db.session.execute(
-        select(func.count(RoutingRule.id), func.max(RoutingRule.updated_at),
-               func.max(RoutingRule.id))).one()
-    deps = db.session.execute(select(func.count(Department.id), func.max(Department.id))).one()
-    return (count, latest, top, *deps)
+    """Changes whenever a rule is added, edited or deleted, or a department is added."""
+    return tuple(db.session.execute(select(
+        select(func.count(RoutingRule.id)).scalar_subquery(),
+        select(func.max(RoutingRule.updated_at)).scalar_subquery(),
+        select(func.max(RoutingRule.id)).scalar_subquery(),
+        select(func.max(Department.id)).scalar_subquery(),
+    )).one())
 
 
 def current_router() -> Router:
@@ -90,7 +92,7 @@ def route_new_case(case: Case, actor: Actor) -> None:
     category_changed = False
     if case.category is None and decision.category:
         case.category = db.session.scalar(select(Category).where(
-            Category.line_id == case.line_id, Category.code == decision.category))
+            Category.line_id == case.line.id, Category.code == decision.category))
         category_changed = case.category is not None
     if not case.region and decision.region:
         case.region = decision.region
@@ -127,7 +129,7 @@ def find_duplicate(case: Case) -> tuple[Case, float] | None:
     days = int(current_app.config.get("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS))
     since = case.received_at - dt.timedelta(days=days)
     candidates = db.session.scalars(
-        select(Case).where(or_(*contacts), Case.id != case.id, Case.received_at >= since,
+        select(Case).where(or_(*contacts), Case.id.is_not(case.id), Case.received_at >= since,
                            Case.received_at <= case.received_at)
         .order_by(Case.received_at.desc()).limit(20))
     minimum = float(current_app.config.get("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY))
