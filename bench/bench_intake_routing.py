@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hotline import create_app, services  # noqa: E402
-from hotline.cli import upgrade_database  # noqa: E402
-from hotline.domain.lifecycle import Actor  # noqa: E402
-from hotline.seed import seed_demo  # noqa: E402
+from hotline import create_app, services
+from hotline.cli import upgrade_database
+from hotline.domain.lifecycle import Actor
+from hotline.seed import seed_demo
 
 
 def messages() -> list[dict]:
