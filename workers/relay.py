@@ -62,10 +62,9 @@ RETRYABLE = ("pending", "failed")
 # What staff see on a row that cannot be verified (shown in the dead-letter list).
 UNKNOWN_REASON = ("发送状态未知：发送过程中断，{channel} 无法查询消息是否已送达，未自动重发；"
                   "请核实后选择重发或确认已送达")
-# Seconds the web process leaves Redis alone after it failed to answer, so that requests do
+# Seconds a web process leaves Redis alone after it failed to answer, so that requests do
 # not each wait on a Redis that is down.
 FAST_PATH_PAUSE = 15.0
-_fast_path_paused_until = 0.0
 
 
 # -- senders and the messages they take ------------------------------------------------------
@@ -374,13 +373,12 @@ def _push_after_commit(session: Any) -> None:
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL") or app.config.get("OUTBOX_FAST_PATH") is False:
         return
-    global _fast_path_paused_until
-    if time.monotonic() < _fast_path_paused_until:
+    if time.monotonic() < app.extensions.get("hotline_fast_path_paused_until", 0.0):
         return  # Redis failed a moment ago; the periodic relay will queue these
     try:
         queue_deliveries(app, sorted(ids), redis_for(app, timeout=0.5))
     except RedisError as exc:
-        _fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE
+        app.extensions["hotline_fast_path_paused_until"] = time.monotonic() + FAST_PATH_PAUSE
         logger.warning("Redis unavailable (%s); %d message(s) wait for the relay", exc, len(ids))
 
 

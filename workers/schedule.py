@@ -22,7 +22,7 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
-from rq.exceptions import StopRequested
+from rq.exceptions import SchedulerNotFound, StopRequested
 
 from .settings import setting
 
@@ -109,17 +109,22 @@ class HotlineCronScheduler(CronScheduler):
     #: Sleep at most this long, to renew the lease and notice the worker's death in time.
     MAX_SLEEP = 5.0
 
-    def __init__(self, connection: Redis, parent_pid: int | None = None, **kwargs: object):
+    def __init__(self, connection: Redis, parent_pid: int | None = None,
+                 lease_seconds: int | None = None, **kwargs: object):
         super().__init__(connection, **kwargs)
+        if lease_seconds:
+            self.LEASE_SECONDS = lease_seconds
         self.token = f"{self.name}:{uuid.uuid4().hex[:8]}"
         self.parent_pid = parent_pid
         self._lease = connection.register_script(_LEASE)
         self.leading = False
+        self._outage_logged = False
 
     def hold_lease(self) -> bool:
         was = self.leading
         self.leading = bool(self._lease(keys=[self.LEASE_KEY],
                                         args=[self.token, self.LEASE_SECONDS * 1000]))
+        self._outage_logged = False  # Redis answered
         if self.leading and not was:
             logger.info("cron scheduler %s now enqueues the periodic jobs", self.name)
         return self.leading
@@ -130,8 +135,10 @@ class HotlineCronScheduler(CronScheduler):
                 return []
             return super().enqueue_jobs()
         except RedisError as exc:
+            if self.leading or not self._outage_logged:
+                logger.warning("cron scheduler: Redis unavailable (%s); waiting", exc)
             self.leading = False
-            logger.warning("cron scheduler: Redis unavailable (%s); waiting", exc)
+            self._outage_logged = True
             return []
 
     def save(self, pipeline: object = None) -> None:
@@ -154,9 +161,9 @@ class HotlineCronScheduler(CronScheduler):
     def register_death(self, pipeline: object = None) -> None:
         try:
             if self.connection.get(self.LEASE_KEY) == self.token.encode():
-                self.connection.delete(self.LEASE_KEY)
+                self.connection.delete(self.LEASE_KEY)  # the next scheduler need not wait
             super().register_death(pipeline)  # type: ignore[arg-type]
-        except RedisError:
+        except (RedisError, SchedulerNotFound):
             pass
 
 
@@ -165,7 +172,8 @@ def run_scheduler(app: Flask, url: str, parent_pid: int | None = None) -> None:
     is down when it starts is waited for."""
     connection = Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
     while parent_pid is None or os.getppid() == parent_pid:
-        scheduler = HotlineCronScheduler(connection, parent_pid=parent_pid)
+        scheduler = HotlineCronScheduler(connection, parent_pid=parent_pid,
+                                         lease_seconds=setting(app, "CRON_LEASE_SECONDS"))
         register(app, scheduler)
         try:
             scheduler.start()

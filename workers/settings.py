@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "RELAY_INTERVAL": 10,
     "SWEEP_INTERVAL": 300,
     "SURVEY_REMINDER_INTERVAL": 900,
+    # How long a scheduler that died keeps the others from enqueueing the periodic jobs.
+    "CRON_LEASE_SECONDS": 30,
 }
 
 SENDER_KEYS = (

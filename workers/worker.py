@@ -78,15 +78,17 @@ def run_worker(app: Flask, burst: bool = False, simple: bool = False) -> None:
     wait = 1.0
     try:
         while True:
-            worker = worker_class([*QUEUE_NAMES], connection=redis_connection(app, timeout=None))
             started = time.monotonic()
+            worker = None
             try:
+                worker = worker_class([*QUEUE_NAMES],
+                                      connection=redis_connection(app, timeout=None))
                 worker.work(with_scheduler=True, burst=burst)
             except RedisError as exc:
                 logger.warning("worker stopped by a Redis error: %s", exc)
             except StopRequested:
                 break
-            if burst or worker.stop_asked:
+            if burst or (worker is not None and worker.stop_asked):
                 break
             if time.monotonic() - started > 60:
                 wait = 1.0  # a new outage, not the same one continuing

@@ -3,7 +3,6 @@ WeChat servers, real RQ workers, and helpers that bring a case to a given step."
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,7 +70,7 @@ def relay_and_work(app: Any, rounds: int = 3) -> None:
     from workers.relay import relay
 
     for _ in range(rounds):
-        relay(now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60))
+        relay()
         work(app)
 
 

@@ -1,0 +1,182 @@
+"""A real `hotline worker` process: SIGKILLed in the middle of a send and started again, it sends
+nothing twice and loses nothing; running through a Redis outage, it sends what waited once
+Redis is back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hotline.extensions import db
+from hotline.models import OutboxMessage
+
+from .conftest import OPENID, PUBLIC
+
+pytestmark = pytest.mark.slow
+
+CITIZENS = [("王建国", "13985012345"), ("陈红", "13708512222"), ("杨光明", "18685100333")]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def statuses() -> dict[int, str]:
+    db.session.rollback()  # a fresh read: the worker process writes these rows
+    rows = db.session.execute(select(OutboxMessage.id, OutboxMessage.status)).all()
+    db.session.rollback()
+    return dict(rows)
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by `pid` (RQ's work horses put themselves in their own process
+    group, so killing the worker's group is not enough)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def kill_hard(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and everything it started, as a crash or an OOM kill would."""
+    for pid in [process.pid, *descendants(process.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(10)
+
+
+@pytest.fixture
+def start_worker(app, fake_twilio, fake_wechat, tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:
+    started: list[subprocess.Popen] = []
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "HOTLINE_INSTANCE_PATH": app.instance_path,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_API_BASE": fake_twilio.url,
+        "WECHAT_APPID": fake_wechat.appid,
+        "WECHAT_SECRET": fake_wechat.secret,
+        "WECHAT_API_BASE": fake_wechat.api_base,
+        "WECHAT_TEMPLATE_ID": "TM-case-progress",
+        "SENDER_TIMEOUT": "15",
+        "RELAY_INTERVAL": "1",
+        "OUTBOX_SENDING_LEASE_SECONDS": "3",
+        "OUTBOX_RELAY_GRACE_SECONDS": "1",
+        "OUTBOX_BACKOFF_SECONDS": "0",
+        # The killed worker's scheduler held the lease: the next one takes over after this.
+        "CRON_LEASE_SECONDS": "3",
+    }
+
+    def start() -> subprocess.Popen:
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - kept open
+        process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+        if process.poll() is None or descendants(process.pid):
+            kill_hard(process)
+    for log in sorted(tmp_path.glob("worker-*.log")):  # shown by pytest when a test fails
+        print(f"--- {log.name}\n{log.read_text(errors='replace')[-6000:]}")
+
+
+@pytest.mark.parametrize("channel", ["sms", "wechat"])
+def test_worker_killed_mid_send_and_restarted_sends_nothing_twice_and_loses_nothing(
+        channel, new_case, step, app, start_worker, fake_twilio, fake_wechat):
+    if channel == "sms":
+        fake_twilio.delay_next(seconds=4, path="Messages.json")
+        stalled_requests = lambda: fake_twilio.requests_to("Messages.json", "POST")
+    else:
+        fake_wechat.delay_next(seconds=4, path="message/custom")
+        stalled_requests = lambda: fake_wechat.requests_to("message/custom", "POST")
+    first = new_case(channel="wechat", citizen={"openid": OPENID}) if channel == "wechat" \
+        else new_case()
+    step(first["number"], "dispatch", {"department": "gz-hrss"})
+    for name, phone in CITIZENS[1:]:
+        case = new_case(citizen={"name": name, "phone": phone})
+        step(case["number"], "dispatch", {"department": "gz-hrss"})
+
+    worker = start_worker()
+    wait_until(lambda: len(stalled_requests()) == 1, what="the first send")
+    stalled_id = next(i for i, s in statuses().items() if s == "sending")
+    kill_hard(worker)
+    # The provider finishes what it was given although nobody waits for the answer any more.
+    if channel == "sms":
+        wait_until(lambda: len(fake_twilio.messages) == 1, what="Twilio to finish")
+    else:
+        wait_until(lambda: len(fake_wechat.sent) == 1, what="WeChat to finish")
+    assert statuses()[stalled_id] == "sending"
+
+    start_worker()
+    settled = "sent" if channel == "sms" else "unknown"
+    wait_until(lambda: statuses() == {stalled_id: settled, **{i: "sent" for i in statuses()
+                                                               if i != stalled_id}},
+               what="every message to settle")
+    time.sleep(2)  # a few more relay rounds: still nothing goes out twice
+
+    sms = [(m["to"], m["body"]) for m in fake_twilio.messages]
+    assert len(sms) == len(set(sms)) == (3 if channel == "sms" else 2)
+    assert len(fake_wechat.sent) == (1 if channel == "wechat" else 0)
+    # One request per message: the one cut off was not made again.
+    assert len(stalled_requests()) == (3 if channel == "sms" else 1)
+    row = db.session.get(OutboxMessage, stalled_id)
+    if channel == "sms":
+        assert row.provider_id == fake_twilio.messages[0]["sid"]
+    else:
+        assert row.last_error.startswith("发送状态未知")
+
+
+def test_running_worker_rides_out_a_redis_outage_and_then_sends_what_waited(
+        new_case, step, app, start_worker, redis_server, fake_twilio):
+    start_worker()
+    case = new_case()
+    step(case["number"], "dispatch", {"department": "gz-hrss"})
+    wait_until(lambda: len(fake_twilio.messages) == 1, what="the first SMS")
+
+    with redis_server.down():
+        for name, phone in CITIZENS[1:]:
+            case = new_case(citizen={"name": name, "phone": phone})
+            step(case["number"], "dispatch", {"department": "gz-hrss"})
+        time.sleep(2)  # the worker and its scheduler meet the outage
+
+    wait_until(lambda: set(statuses().values()) == {"sent"} and len(fake_twilio.messages) >= 3,
+               what="the messages that waited")
+    time.sleep(2)
+    assert sorted(m["to"] for m in fake_twilio.messages) == \
+        sorted("+86" + phone for _, phone in CITIZENS)
