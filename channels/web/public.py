@@ -183,7 +183,8 @@ def board_topics() -> list[str]:
 
 
 def lines_with_categories() -> list[dict[str, Any]]:
-    lines = db.session.scalars(select(Line).where(Line.active.is_(True)).order_by(Line.id))
+    lines = db.session.scalars(select(Line).where(Line.active.is_(True)).order_by(
+        (Line.code != "board"), Line.id))  # the message board first: it is the web's own line
     return [{"code": line.code, "name": line.name, "phone_number": line.phone_number,
              "hours": line.hours,
              "categories": [{"code": c.code, "name": c.name} for c in line.categories]}

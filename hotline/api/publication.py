@@ -88,15 +88,20 @@ def find_in_case_text(case: Case, text: str | None) -> list[Masked]:
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 
 
+def _split_title(text: str) -> tuple[str | None, str]:
+    """(title, body) when the writer gave a title — the web form stores it as the first line —
+    else (None, text)."""
+    first_line, _, rest = text.strip().partition("\n")
+    first_line = first_line.strip()
+    if rest.strip() and 0 < len(first_line) <= 40 and not first_line.endswith("。") and \
+            not _SENTENCE_END.search(first_line[:-1]):
+        return first_line, rest.strip()
+    return None, text.strip()
+
+
 def propose_title(question: str) -> str:
-    """A short title from the (masked) question: its own first line when the writer gave one
-    (the web form stores the title as the first line), else its first sentence."""
-    text = question.strip()
-    first_line, _, rest = text.partition("\n")
-    if rest.strip() and 0 < len(first_line.strip()) <= 40:
-        candidate = first_line.strip()
-    else:
-        candidate = _SENTENCE_END.split(text, maxsplit=1)[0].strip()
+    """A short title from the (masked) question: its first sentence, shortened."""
+    candidate = _SENTENCE_END.split(question.strip(), maxsplit=1)[0].strip()
     candidate = candidate.strip("，,：: ")
     if len(candidate) > 30:
         candidate = candidate[:28].rstrip("，,、 ") + "…"
@@ -104,8 +109,10 @@ def propose_title(question: str) -> str:
 
 
 def propose(case: Case) -> dict[str, str]:
-    question = mask_case_text(case, case.content)
-    return {"title": propose_title(question), "question": question,
+    masked = mask_case_text(case, case.content)
+    given, body = _split_title(masked) if case.channel == "web" else (None, masked)
+    # A web writer's title becomes the published title; the question is the letter itself.
+    return {"title": given or propose_title(masked), "question": body,
             "answer": mask_case_text(case, case_answer(case))}
 
 
@@ -313,7 +320,7 @@ def _item(case: Case, pub: Publication | None) -> dict:
     return {
         "number": case.number,
         "state": pub.state if pub else "none",
-        "title": pub.title if pub else propose_title(mask_case_text(case, case.content)),
+        "title": pub.title if pub else propose(case)["title"],
         "line": case.line.code,
         "category": case.category.code if case.category else None,
         "closed_at": _iso(case.closed_at),
