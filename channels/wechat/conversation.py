@@ -14,8 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: SQLite's own locking alone
+    fcntl = None  # type: ignore[assignment]
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -72,6 +80,12 @@ def handle(account: Account, msg: Inbound, body: bytes, now: dt.datetime | None 
     earlier = _stored_reply(key)
     if earlier is not None:
         return earlier
+    with serialized_writes():
+        return _handle_new(account, msg, body, key, now)
+
+
+def _handle_new(account: Account, msg: Inbound, body: bytes, key: str,
+                now: dt.datetime) -> str:
     row = WeChatInbound(
         account_code=account.code, dedupe_key=key, openid=msg.openid, msg_type=msg.msg_type,
         event=msg.event, msg_id=msg.msg_id, create_time=_created(msg, now), received_at=now,
@@ -99,6 +113,35 @@ def handle(account: Account, msg: Inbound, body: bytes, now: dt.datetime | None 
     return outcome.reply
 
 
+@contextmanager
+def serialized_writes() -> Iterator[None]:
+    """On SQLite, let one webhook transaction write at a time, queued on a file lock.
+
+    SQLite has one writer; a process that finds the database locked sleeps in growing steps
+    (1, 2, 5 … 100 ms) and polls again, so under load two gunicorn workers spend their time
+    asleep and one can starve the other for seconds. A blocking flock wakes the next waiter as
+    soon as the lock is released. PostgreSQL locks rows and needs none of this.
+    """
+    path = _lock_path()
+    if path is None or fcntl is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _lock_path() -> str | None:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return url.database + ".wechat-lock"
+
+
 def _stored_reply(key: str) -> str | None:
     return db.session.scalar(select(WeChatInbound.reply).where(WeChatInbound.dedupe_key == key))
 
@@ -122,8 +165,10 @@ def _follower(account: Account, openid: str, now: dt.datetime) -> WeChatFollower
         return follower
     try:
         with db.session.begin_nested():
-            db.session.add(WeChatFollower(account_code=account.code, openid=openid,
-                                          subscribed=True, created_at=now, code_attempts=0))
+            follower = WeChatFollower(account_code=account.code, openid=openid,
+                                      subscribed=True, created_at=now, code_attempts=0)
+            db.session.add(follower)
+        return follower
     except IntegrityError:
         pass  # created by a concurrent request; read it (and wait for its lock) below
     return db.session.scalar(query)

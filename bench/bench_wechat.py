@@ -1,0 +1,238 @@
+"""The WeChat webhook's latency under concurrent senders, against a trivial Flask endpoint
+served the same way, in one run on this machine.
+
+    python bench/bench_wechat.py [--senders 50] [--rounds 4] [--workers 2] [--mode safe]
+
+Both servers are gunicorn on loopback with the same sync workers (`hotline run`'s default is
+2), and both get the same requests: per sender a subscribe, then rounds of a new case, a
+message added to it, a retry of that message (same MsgId), `我的` and `新诉求` — each
+signed and, in safe mode, AES-encrypted by wechatpy's crypto, built before the clock starts.
+The webhook runs for real: SQLite (WAL, synchronous=FULL), routing at intake, one commit per
+message. The trivial endpoint answers `success` without reading the body.
+
+Prints p50/p99/max latency and throughput of both, their ratios, and the webhook's p99 as a
+share of WeChat's 5-second budget; then checks that the run made exactly one case per round
+and sender (retries made none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from channels.wechat.simulator import Request, Simulator
+
+TOKEN = "benchWxToken"
+APPID = "wx0123456789abcdef"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F0dgmFbOk3B3lLqYs4nXg6u"
+WECHAT_BUDGET = 5.0
+
+MESSAGES = [
+    "我家在威宁县迤那镇，低保申请交上去半年了还没有消息，想问问什么时候能批下来。",
+    "我在毕节打工的工资被拖欠了四个月，老板一直说没钱，请帮忙协调。",
+    "我们村的通组公路塌方了，车过不去，学生上学要绕很远，请尽快派人修。",
+    "贵阳高新区的技改补贴已经公示三个月了还没有拨付到位，企业资金很紧张。",
+    "镇上的农贸市场每天早上占道经营，学生上学要走到马路中间，太危险了。",
+]
+TRIVIAL_APP = '''
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.post("/channels/wechat")
+def webhook():
+    return "success"
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def script(sim: Simulator, sender: int, rounds: int) -> list[Request]:
+    """One sender's requests, signed (and encrypted) in advance."""
+    openid = f"oBench{sender:022d}"
+    xmls = [sim.event(openid, "subscribe")]
+    for r in range(rounds):
+        xmls.append(sim.text(openid, MESSAGES[(sender + r) % len(MESSAGES)]))
+        added = sim.text(openid, f"补充说明第{r + 1}条：村委会电话一直打不通。")
+        xmls += [added, added]  # the second is WeChat's retry: same MsgId
+        xmls.append(sim.text(openid, "我的"))
+        xmls.append(sim.text(openid, "新诉求"))
+    return [sim.request(x, openid=openid) for x in xmls]
+
+
+def post(port: int, request: Request) -> tuple[float, int]:
+    path = "/channels/wechat?" + urlencode(request.query)
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", path, body=request.body, headers={"Content-Type": "text/xml"})
+        response = conn.getresponse()
+        response.read()
+        status = response.status
+    finally:
+        conn.close()
+    return time.perf_counter() - started, status
+
+
+def load(port: int, scripts: list[list[Request]]) -> tuple[list[float], list[int], float]:
+    """Every sender in its own thread, its requests one after the other (as one citizen)."""
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(scripts) + 1)
+
+    def run(requests: list[Request]) -> None:
+        start.wait()
+        for request in requests:
+            elapsed, status = post(port, request)
+            with lock:
+                latencies.append(elapsed)
+                statuses.append(status)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in scripts]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    return latencies, statuses, time.perf_counter() - began
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, path: str = "/") -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("server did not come up")
+
+
+def gunicorn(app: str, port: int, workers: int, env: dict, cwd: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+         str(workers), "--backlog", "2048", "--log-level", "warning", app],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def summary(latencies: list[float], wall: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {"n": len(ordered), "p50": statistics.median(ordered) * 1000,
+            "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+            "max": ordered[-1] * 1000, "rps": len(ordered) / wall}
+
+
+def prepare_database(tmp: str, env: dict) -> None:
+    code = ("from hotline import create_app; from hotline.cli import upgrade_database;"
+            "from hotline.seed import seed_demo; app = create_app(); upgrade_database(app);"
+            "ctx = app.app_context(); ctx.push(); seed_demo()")
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def count_cases(env: dict, tmp: str) -> tuple[int, int]:
+    code = ("from hotline import create_app; from hotline.extensions import db;"
+            "from sqlalchemy import text; app = create_app(); ctx = app.app_context(); ctx.push();"
+            "print(db.session.execute(text('select count(*) from cases')).scalar(),"
+            "db.session.execute(text('select count(*) from wechat_inbound')).scalar())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--mode", choices=["plain", "safe", "compatible"], default="safe")
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="bench-wechat-")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp}/hotline.db", "HOTLINE_INSTANCE_PATH": tmp,
+                "SECRET_KEY": "bench-secret", "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
+                "PYTHONPATH": str(ROOT)})
+    if args.mode != "plain":
+        env["WECHAT_AES_KEY"] = AES_KEY
+    prepare_database(tmp, env)
+    Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
+
+    sim = Simulator(TOKEN, appid=APPID, aes_key=AES_KEY if args.mode != "plain" else None,
+                    mode=args.mode)
+    warm_sim = Simulator(TOKEN, appid=APPID, aes_key=AES_KEY if args.mode != "plain" else None,
+                         mode=args.mode)
+    # Warm-up: every worker loads the routing dictionaries on its first case.
+    warmup = [script(warm_sim, 10_000 + i, 1) for i in range(args.workers * 4)]
+    scripts = [script(sim, i, args.rounds) for i in range(args.senders)]
+
+    results = {}
+    for name, app, health in (("trivial Flask endpoint", "trivial:app", None),
+                              ("WeChat webhook", "hotline.wsgi_app:app", "/healthz")):
+        port = free_port()
+        proc = gunicorn(app, port, args.workers, env, tmp)
+        try:
+            wait_until_up(port, proc, health or "/")
+            if health:
+                load(port, warmup)
+            latencies, statuses, wall = load(port, scripts)
+        finally:
+            stop(proc)
+        bad = [s for s in statuses if s != 200]
+        if bad:
+            raise SystemExit(f"{name}: {len(bad)} requests failed (HTTP {sorted(set(bad))})")
+        results[name] = summary(latencies, wall)
+
+    print(f"WeChat webhook, {args.senders} concurrent senders, {args.mode} mode; gunicorn "
+          f"{args.workers} sync workers on loopback; SQLite WAL synchronous=FULL; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"{'':24}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>9}")
+    for name, r in results.items():
+        print(f"{name:24}{r['n']:>9}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['max']:>9.1f}"
+              f"{r['rps']:>9.0f}")
+    base, hook = results["trivial Flask endpoint"], results["WeChat webhook"]
+    print(f"ratio webhook/trivial: p50 {hook['p50'] / base['p50']:.1f}x, "
+          f"p99 {hook['p99'] / base['p99']:.1f}x, throughput {hook['rps'] / base['rps']:.2f}x")
+    share = hook["p99"] / 1000 / WECHAT_BUDGET
+    print(f"webhook p99 = {share:.1%} of WeChat's {WECHAT_BUDGET:.0f} s budget: "
+          + ("OK" if share < 0.2 else "TOO SLOW"))
+    cases, inbound = count_cases(env, tmp)
+    expected = args.senders * args.rounds + len(warmup)
+    print(f"cases made: {cases} (expected {expected}); messages logged: {inbound} "
+          f"(retries answered from the log: {args.senders * args.rounds})")
+
+
+if __name__ == "__main__":
+    main()
