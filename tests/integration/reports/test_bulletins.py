@@ -1,0 +1,103 @@
+"""Bulletins: written on demand, by the schedule and by `hotline report`; kept and served."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from hotline.extensions import db
+from hotline.reports.jobs import write_due_bulletins
+from hotline.reports.models import Bulletin
+
+from .conftest import local
+
+OCT12 = local(2026, 10, 12, 9, 30)
+
+
+def test_supervisor_writes_a_monthly_bulletin_and_staff_read_it(api, tokens, build):
+    build.closed(OCT12, local(2026, 10, 13, 9, 0))
+    build.replied(OCT12, local(2026, 10, 30, 9, 0), department="gov-520100")
+    resp = api.post("/bulletins", tokens.supervisor, {"period": "2026-10",
+                                                     "line": "zhitongche"})
+    assert resp.status_code == 201, resp.get_json()
+    meta = resp.get_json()
+    assert meta["title"] == "服务民营企业省长直通车2026年10月月度通报"
+    assert (meta["kind"], meta["period"], meta["line"]) == ("month", "2026-10", "zhitongche")
+
+    page = api.get(meta["html_url"], tokens.handler)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "服务民营企业省长直通车2026年10月月度通报" in html
+    assert "本期共受理群众和企业诉求 <b>2</b> 件" in html
+    assert "按期答复率 50.00%" in html
+    assert html.count("data:image/svg+xml;base64,") == 3  # trend, categories, ranking
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+    book = openpyxl.load_workbook(io.BytesIO(api.get(meta["xlsx_url"], tokens.operator).data))
+    assert {"概况", "诉求类别", "单位排名", "每日受理", "热点问题"} <= set(book.sheetnames)
+    ranking = list(book["单位排名"].iter_rows(min_row=4, values_only=True))
+    assert [(r[0], r[2]) for r in ranking] == [(1, "贵州省人力资源和社会保障厅"),
+                                              (2, "贵阳市人民政府")]
+
+    detail = api.get(f"/bulletins/{meta['id']}", tokens.operator).get_json()
+    assert detail["summary"]["total"] == 2
+    listed = api.get("/bulletins?kind=month", tokens.operator).get_json()
+    assert [b["id"] for b in listed["items"]] == [meta["id"]]
+
+
+def test_writing_a_bulletin_again_replaces_it(api, tokens, build):
+    first = api.post("/bulletins", tokens.supervisor, {"period": "2026-W42"}).get_json()
+    build.case(OCT12)
+    again = api.post("/bulletins", tokens.supervisor, {"period": "2026-W42"})
+    assert again.status_code == 200
+    assert again.get_json()["id"] == first["id"]
+    assert api.get(f"/bulletins/{first['id']}", tokens.operator).get_json()["summary"][
+        "total"] == 1
+
+
+def test_only_a_supervisor_writes_bulletins(api, tokens):
+    assert api.post("/bulletins", tokens.operator, {"period": "2026-10"}).status_code == 403
+    assert api.post("/bulletins", tokens.supervisor, {"period": "2026-13"}).status_code == 400
+    assert api.post("/bulletins", tokens.supervisor,
+                    {"period": "2026-10", "line": "nosuch"}).status_code == 422
+    assert api.get("/bulletins/999.html", tokens.operator).status_code == 404
+
+
+def test_schedule_writes_each_due_bulletin_once(app, build):
+    build.replied(OCT12, local(2026, 10, 13, 9, 0))
+    monday = local(2026, 11, 2, 1, 0)  # after October, week 44 and the third quarter ended
+    written = write_due_bulletins(now=monday)
+    scopes = ["all", "fupin", "zhitongche", "board"]
+    assert sorted(written) == sorted(f"{p}/{s}" for p in ("2026-W44", "2026-10", "2026-Q3")
+                                     for s in scopes)
+    assert write_due_bulletins(now=local(2026, 11, 2, 2, 0)) == []
+    october = db.session.scalar(select(Bulletin).where(Bulletin.period == "2026-10",
+                                                       Bulletin.scope == "all"))
+    assert october.summary["total"] == 1
+    assert october.title == "政民互动平台2026年10月月度通报"
+
+
+def test_report_command_writes_the_bulletin_files(app, build, tmp_path: Path):
+    from hotline.cli import main
+
+    build.closed(OCT12, local(2026, 10, 13, 9, 0))
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "HOTLINE_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "test"}
+    result = CliRunner().invoke(main, ["report", "--period", "2026-10", "--line", "zhitongche",
+                                       "--out", str(tmp_path / "out")], env=env)
+    assert result.exit_code == 0, result.output
+    assert "受理 1 件" in result.output and "按期答复率 100.00%" in result.output
+    html = tmp_path / "out" / "bulletin-2026-10-zhitongche.html"
+    assert html.exists() and (tmp_path / "out" / "bulletin-2026-10-zhitongche.xlsx").exists()
+    assert "月度通报" in html.read_text(encoding="utf-8")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Bulletin)) == 1
+
+    weekly = CliRunner().invoke(main, ["report", "--period", "2026-W44", "--json"], env=env)
+    assert weekly.exit_code == 0 and '"label": "2026-W44"' in weekly.output
+    bad = CliRunner().invoke(main, ["report", "--period", "2026-Q5"], env=env)
+    assert bad.exit_code != 0 and "2026-Q4" in bad.output
