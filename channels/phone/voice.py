@@ -95,8 +95,9 @@ def incoming_call():
                                          after_hours=not line_is_open(line))
         _commit()
     if call is not None and call.after_hours:
-        call.stage = Stage.RECORDING
-        _commit()
+        if call.stage == Stage.GREETING:
+            call.stage = Stage.RECORDING
+            _commit()
         when = hours.describe(line.hours)
         if when:
             days = "工作日" if current_app.config["PHONE_HOURS_WORKDAYS_ONLY"] else "每日"
