@@ -13,12 +13,14 @@ import datetime as dt
 import hmac
 import math
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, g
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from hotline.api.cases import region_prefix
 from hotline.api.publication import case_answer, mask_case_text, publication_of
@@ -122,11 +124,16 @@ def board_query(f: BoardFilters) -> Select:
     return query
 
 
+# A published case is shown with its line, category and department: load them with it.
+_WITH_CASE = (joinedload(Publication.case).joinedload(Case.line),
+              joinedload(Publication.case).joinedload(Case.category))
+
+
 def board_page(f: BoardFilters) -> dict[str, Any]:
     query = board_query(f)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(
-        query.options(joinedload(Publication.case))
+        query.options(*_WITH_CASE)
         .order_by(Publication.published_at.desc(), Publication.id.desc())
         .offset((f.page - 1) * f.per_page).limit(f.per_page)).all()
     names = _department_names()
@@ -140,7 +147,7 @@ def published(number: str) -> Publication | None:
     return db.session.scalar(
         select(Publication).join(Case, Publication.case_id == Case.id)
         .where(Case.number == normalize_number(number),
-               Publication.state == PublicationState.APPROVED))
+               Publication.state == PublicationState.APPROVED).options(*_WITH_CASE))
 
 
 def published_view(pub: Publication, department_names: dict[str, str] | None = None
@@ -182,9 +189,25 @@ def board_topics() -> list[str]:
     return [t for t in rows if t]
 
 
+LINES_TTL = 30.0  # seconds: an admin's new category shows on the pages within half a minute
+
+
 def lines_with_categories() -> list[dict[str, Any]]:
-    lines = db.session.scalars(select(Line).where(Line.active.is_(True)).order_by(
-        (Line.code != "board"), Line.id))  # the message board first: it is the web's own line
+    """Active lines and their categories. Every page lists them and they change a few times a
+    year, so each process keeps them for LINES_TTL seconds."""
+    if "web_lines" not in g:
+        cache = current_app.extensions.setdefault("hotline_web_lines", {})
+        now = time.monotonic()
+        if not cache or now - cache["at"] > LINES_TTL or current_app.testing:
+            cache.update(at=now, lines=_lines_with_categories())
+        g.web_lines = cache["lines"]
+    return g.web_lines
+
+
+def _lines_with_categories() -> list[dict[str, Any]]:
+    lines = db.session.scalars(
+        select(Line).where(Line.active.is_(True)).options(selectinload(Line.categories))
+        .order_by((Line.code != "board"), Line.id))  # the message board first: the web's own
     return [{"code": line.code, "name": line.name, "phone_number": line.phone_number,
              "hours": line.hours,
              "categories": [{"code": c.code, "name": c.name} for c in line.categories]}
