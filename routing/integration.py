@@ -18,6 +18,7 @@ from hotline import seed, services
 from hotline.domain.lifecycle import Actor, Kind, Status
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, RoutingRule
+from hotline.phones import variants
 
 from . import Department as RDepartment
 from . import Router, Rule, default_rules, similarity
@@ -121,7 +122,8 @@ def find_duplicate(case: Case) -> tuple[Case, float] | None:
     """The most similar earlier case of the same caller (phone or openid) within the window."""
     contacts = []
     if case.citizen_phone:
-        contacts.append(Case.citizen_phone == case.citizen_phone)
+        # +8613985012345 from Twilio and 13985012345 typed by an operator are one caller.
+        contacts.append(Case.citizen_phone.in_(variants(case.citizen_phone)))
     if case.citizen_openid:
         contacts.append(Case.citizen_openid == case.citizen_openid)
     if not contacts:

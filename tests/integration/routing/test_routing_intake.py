@@ -98,6 +98,9 @@ def test_same_caller_with_similar_content_is_linked_as_a_likely_duplicate(api, t
     assert second["duplicate_of"] == first["number"]
     assert any(e["action"] == "duplicate" for e in second["events"])
     assert other["duplicate_of"] is None
+    by_twilio = log(api, tokens, line="fupin", citizen={"phone": "+8613908571234"},
+                    content="危房改造补助还没发下来，村里说在审核，我想问问到底什么时候能发。")
+    assert by_twilio["duplicate_of"] in (first["number"], second["number"])
     stranger = log(api, tokens, line="fupin", citizen={"phone": "13700001111"},
                    content="我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。")
     assert stranger["duplicate_of"] is None
