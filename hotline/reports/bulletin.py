@@ -45,6 +45,22 @@ def bulletin_title(period: Period, line: Line | None) -> str:
     return f"{org}{period.title}{KIND_TITLES[period.kind]}"
 
 
+FILTER_NAMES = {"channel": "渠道", "topic": "问题分类", "category": "诉求类别", "region": "地区",
+                "department": "承办单位", "kind": "性质"}
+
+
+def _filter_value(key: str, value: str, lines: dict[str, str]) -> str:
+    from .scope import CHANNEL_NAMES, KIND_NAMES
+
+    if key == "channel":
+        return CHANNEL_NAMES.get(value, value)
+    if key == "kind":
+        return KIND_NAMES.get(value, value)
+    if key == "region":
+        return region_name(value)
+    return value
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}%"
 
@@ -67,7 +83,8 @@ def render_html(summary: dict[str, Any], title: str) -> str:
     regions = summary["by_region"]
     rows = [(channels[i] if i < len(channels) else None, regions[i] if i < len(regions) else None)
             for i in range(max(len(channels), len(regions)))]
-    filters = "，".join(f"{k}={v}" for k, v in summary["filters"].items())
+    filters = "，".join(f"{FILTER_NAMES.get(k, k)}：{_filter_value(k, v, lines)}"
+                       for k, v in summary["filters"].items() if k != "line")
     return _env.get_template("bulletin.html").render(
         title=title, s=summary, h=summary["handling"], o=summary["outcome"],
         hot=summary.get("hot") or {}, ph=summary.get("phone") or {"offered": 0,

@@ -115,7 +115,7 @@ def _volume(fig: Any, summary: dict[str, Any]) -> None:
     ax.bar(range(len(values)), values, color=PALETTE[0], width=0.75)
     step = max(1, len(labels) // 15)
     ax.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, ha="right")
-    ax.set_ylabel("件")
+    ax.set_ylabel("件", rotation=0, labelpad=12)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="y", alpha=0.3)
 
@@ -128,6 +128,8 @@ def _horizontal(fig: Any, title: str, rows: list[tuple[str, float, str]], color:
         _no_data(ax)
         return
     rows = rows[:MAX_BARS]
+    # Bars of the same thickness however many there are: the figure grows with them.
+    fig.set_figheight(max(2.4, 0.42 * len(rows) + 1.5))
     labels = [r[0] for r in rows][::-1]
     values = [r[1] for r in rows][::-1]
     notes = [r[2] for r in rows][::-1]
@@ -141,6 +143,10 @@ def _horizontal(fig: Any, title: str, rows: list[tuple[str, float, str]], color:
         ax.text(x + (top - low) * 0.01, bar.get_y() + bar.get_height() / 2, note,
                 va="center", fontsize=9)
     ax.set_xlabel(xlabel)
+    if xmax is not None and xmax > 100:  # a rate: the axis reads 0-100 %, notes beyond it
+        ax.set_xticks(range(0, 101, 20))
+    else:
+        ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="x", alpha=0.3)
 
 
@@ -182,7 +188,6 @@ def _departments(fig: Any, summary: dict[str, Any]) -> None:
         rate = d["on_time_rate"]
         note = f"{'—' if rate is None else f'{rate:.1f}%'}  积分 {d['points']}  超期 {d['overdue_now']}"
         rows.append((f"{d['rank']}. {d['name']}", rate or 0.0, note))
-    fig.set_figheight(max(3.0, 0.38 * min(len(rows), MAX_BARS) + 1.4))
     _horizontal(fig, f"承办单位排名（按期答复率）\n{summary['period']['title']}", rows, PALETTE[1],
                 "按期答复率 %", xmax=135.0)
 

@@ -41,7 +41,7 @@ _STOP = """
 反映 咨询 问题 情况 相关 有关 部门 单位 公司 企业 领导 政府 帮助 解决 处理 协调 办理 一直 至今 目前
 现在 今年 去年 本人 我家 我村 我们村 村里 这些 那些 因为 所以 但是 而且 还是 或者 以及 进行 一下 一个
 多次 不能 不会 导致 造成 由于 关于 对于 通过 根据 按照 需要 应该 谢谢 您好 你好 请问 时候 时间 地方
-工作 有限公司 有限责任公司 省长 直通车 热线 电话 来电 来信 留言 市民 群众 老百姓 同志 先生 女士
+工作 一半 无法 迟迟 尽快 多年 几年 有限公司 有限责任公司 省长 直通车 热线 电话 来电 来信 留言 市民 群众 老百姓 同志 先生 女士
 """
 STOP_WORDS = frozenset(_STOP.split())
 _WORDLIKE = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
@@ -101,8 +101,9 @@ def _segmenter():
 def terms_of(text: str, cut: Any = None) -> set[str]:
     """The words of a text worth counting (two characters or more, not a stop word)."""
     cut = cut or _segmenter()
+    # 某村, 某工地: the writer's placeholder, not a subject.
     return {w for w in cut(text) if len(w) >= 2 and w not in STOP_WORDS and _WORDLIKE.match(w)
-            and _CJK.search(w)}
+            and _CJK.search(w) and not w.startswith("某")}
 
 
 def _document_frequency(texts: Iterable[str]) -> tuple[Counter[str], int]:
@@ -124,8 +125,9 @@ def rising_terms(scope: Scope, previous: Scope, top: int = 15) -> list[dict[str,
             continue
         prev = before_df.get(term, 0)
         # What the previous period's share of cases mentioning the term predicts for this
-        # period's sample; the excess is what is new. Add-one keeps unseen terms finite.
-        expected = (prev + 1) * (now_n + 1) / (before_n + 1)
+        # period's sample (half a case added, so an unseen term is not infinitely new); the
+        # excess is what is new. With no previous period at all, every term is new.
+        expected = (prev + 0.5) / (before_n + 1) * now_n if before_n else 0.0
         excess = n - expected
         if excess <= 0:
             continue

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select, true
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select, true
 
 from ..domain.deadlines import PROVINCE_TZ
 from ..domain.lifecycle import Status
@@ -400,7 +400,8 @@ class Report:
         return self._memo("surveys", compute)
 
     def _points(self) -> dict[str, tuple[int, int]]:
-        """Points booked in the period (by the date of the entry, not of the case)."""
+        """Points booked in the period (by the date of the entry, not of the case's receipt:
+        a deduction in October for a September case is October's)."""
         def compute() -> dict[str, tuple[int, int]]:
             period = self.scope.period
             stmt = (select(PointsEntry.department_code,
@@ -410,7 +411,10 @@ class Report:
                     .group_by(PointsEntry.department_code))
             case_filters = _without_department(self.scope).conditions(received=False)
             if case_filters:
-                stmt = stmt.join(Case, Case.id == PointsEntry.case_id).where(*case_filters)
+                # A sweep's entry names its case and follows the case's line, category...;
+                # an entry without a case (a manual adjustment) counts in every scope.
+                stmt = stmt.outerjoin(Case, Case.id == PointsEntry.case_id).where(
+                    or_(PointsEntry.case_id.is_(None), and_(*case_filters)))
             if self.scope.department:
                 stmt = stmt.where(PointsEntry.department_code == self.scope.department)
             return {row.department_code: (int(row.points or 0), int(row.deductions or 0))

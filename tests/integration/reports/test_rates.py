@@ -205,3 +205,19 @@ def test_filters_narrow_every_figure(build, summary):
     assert summary(category="hardship")["by_category"][0]["name"] == "困难诉求"
     assert summary(department="gz-hrss")["total"] == 2
     assert summary(department="gz-tax")["total"] == 0
+
+
+def test_points_of_a_line_report_follow_the_case_and_keep_manual_entries(build, summary):
+    zt = build.replied(OCT12, local(2026, 10, 30, 9, 0), department="gz-hrss")
+    fp = build.replied(OCT12, local(2026, 10, 30, 9, 0), department="gz-hrss", line="fupin",
+                       category="hardship")
+    at = local(2026, 10, 28, 9, 0)
+    db.session.add_all([
+        PointsEntry(department_code="gz-hrss", case_id=zt.id, reason="overdue", points=-1, at=at),
+        PointsEntry(department_code="gz-hrss", case_id=fp.id, reason="overdue", points=-2, at=at),
+        PointsEntry(department_code="gz-hrss", reason="commendation", points=1, at=at),
+    ])
+    db.session.commit()
+    assert summary(line="zhitongche")["departments"][0]["points"] == 0  # -1 + 1
+    assert summary(line="fupin")["departments"][0]["points"] == -1  # -2 + 1
+    assert summary()["departments"][0]["points"] == -2
