@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
 from ..domain.deadlines import local_date
@@ -25,6 +25,22 @@ from .models import ALL_LINES, Bulletin
 from .periods import last_complete
 
 log = logging.getLogger(__name__)
+
+JOB_PATH = "hotline.reports.jobs.bulletin_schedule"
+_app: Flask | None = None
+
+
+def bulletin_schedule() -> list[str]:
+    """The RQ job: `write_due_bulletins` inside an app context (a worker's job has none)."""
+    global _app
+    if has_app_context():
+        return write_due_bulletins()
+    if _app is None:
+        from .. import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        return write_due_bulletins()
 
 
 def write_due_bulletins(now: dt.datetime | None = None) -> list[str]:
