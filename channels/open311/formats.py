@@ -4,6 +4,7 @@ and its error format (a list of {code, description})."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -23,12 +24,17 @@ ITEM_TAGS = {
 }
 
 
+# Characters XML 1.0 cannot carry at all, escaped or not: a stray control character in a
+# citizen's text must not make the whole document unreadable for a client.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _fill(element: ET.Element, value: Any) -> None:

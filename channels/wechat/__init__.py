@@ -5,7 +5,8 @@ check their cases and answer the survey there.
   `/channels/wechat/<account>` (accounts added through `/api/v1/wechat/accounts`);
 - `conversation`: what each message does (intake, status, 我的, survey, phone binding);
 - `outbound`: what the workers need to message a WeChat citizen (account, 48-hour window);
-- `cli`: `hotline wechat-menu`, `hotline wechat-send`.
+- `media`: pictures and voice fetched from WeChat by a periodic job, served to staff;
+- `cli`: `hotline wechat-menu`, `hotline wechat-send`, `hotline wechat-fetch-media`.
 
 The webhook only stores and answers: routing runs in the core's intake hooks, and everything
 that calls WeChat's API (status updates, the survey, the menu) runs in workers or commands.
@@ -19,12 +20,27 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from . import models  # noqa: F401  (register the tables on the shared metadata)
     from .admin import bp as admin_bp
+    from .media import bp as media_bp
     from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(media_bp)
     _document_api()
     _register_finder()
+    _schedule_media_fetch()
+
+
+def _schedule_media_fetch() -> None:
+    """Fetch citizens' pictures and voice from WeChat every minute, within its 3 days."""
+    try:
+        from workers.schedule import PERIODIC, Periodic
+    except ImportError:
+        return
+    job = "channels.wechat.media.fetch_pending_media"
+    if not any(getattr(p, "func", None) == job or (isinstance(p, tuple) and p[0] == job)
+               for p in PERIODIC):
+        PERIODIC.append(Periodic(job, queue="default", interval=60, timeout=600))
 
 
 def _register_finder() -> None:

@@ -121,4 +121,21 @@ def wechat_send(openid: str, text: str, url: str | None, code: str, event: str |
     click.echo(reply if reply else "(no reply: success)")
 
 
-commands = [wechat_menu, wechat_send]
+@click.command("wechat-fetch-media")
+@click.option("--limit", default=200, show_default=True)
+def wechat_fetch_media(limit: int) -> None:
+    """Fetch the pictures and voice messages citizens sent (normally a periodic job)."""
+    from .media import fetch_pending
+
+    app = _app()
+    with app.app_context():
+        redis = None
+        if app.config.get("REDIS_URL"):
+            from hotline.queue import redis_connection
+
+            redis = redis_connection(app)
+        outcomes = fetch_pending(limit=limit, redis=redis)
+    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) or "nothing to fetch")
+
+
+commands = [wechat_menu, wechat_send, wechat_fetch_media]

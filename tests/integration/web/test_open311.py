@@ -430,3 +430,11 @@ def test_round_trip_with_the_georeport_client_library(live_server, api_key, api,
         many = client.get_service_requests(service_request_id=number, status="closed")
         many = many if isinstance(many, list) else [many]  # xmltodict: one element, no list
         assert [r["service_request_id"] for r in many] == [number]
+
+
+def test_control_characters_in_a_text_do_not_break_the_xml():
+    from channels.open311.formats import to_xml
+
+    body = to_xml("service_requests", [{"description": "路灯不亮\x01\x0b，请修复 <急> & 谢谢"}])
+    parsed = from_xml(ET.fromstring(body))
+    assert parsed == [{"description": "路灯不亮，请修复 <急> & 谢谢"}]
