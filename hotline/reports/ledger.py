@@ -43,7 +43,7 @@ COLUMNS: list[tuple[str, float]] = [
 ]
 HEADERS = [c[0] for c in COLUMNS]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = "=+-@\t\r"
 _PHONE_OR_NUMBER = re.compile(r"^[+-]?[0-9][0-9 \-]*$")
 
 
@@ -62,7 +62,10 @@ def _query(conditions: list[ColumnElement[bool]]):
 def _local(instant: dt.datetime | None) -> str | None:
     if instant is None:
         return None
-    return instant.astimezone(PROVINCE_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    t = instant.astimezone(PROVINCE_TZ)
+    # An f-string is several times faster than strftime, and this runs four times a row.
+    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d} "
+            f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}")
 
 
 def rows(conditions: list[ColumnElement[bool]],
@@ -72,27 +75,31 @@ def rows(conditions: list[ColumnElement[bool]],
     categories = {c.id: c.name for c in db.session.scalars(select(Category))}
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     unanswered = {str(s) for s in UNANSWERED_STATUSES}
-    result = db.session.execute(_query(conditions))
+    # Core execution on the session's connection: the ORM's row loading adds nothing to plain
+    # columns and costs a third of the time. Rows are unpacked as tuples (faster than names).
+    result = db.session.connection().execute(_query(conditions))
     for partition in result.partitions():
-        for r in partition:
-            replied = r.replied_at
+        for (number, line_id, channel, category_id, topic1, topic2, topic3, kind, status,
+             department_code, region, citizen_name, citizen_phone, citizen_enterprise,
+             content, public_consent, supervised, received_at, accept_due_date, due_date,
+             extension_days, accepted_at, replied_at, closed_at, due_at, reply_text,
+             answer_text, duplicate_of_id) in partition:
             on_time = None
-            if replied is not None and r.due_date is not None:
-                on_time = replied.astimezone(PROVINCE_TZ).date() <= r.due_date
-            overdue = (r.status in unanswered and r.due_at is not None and r.due_at < now)
+            if replied_at is not None and due_date is not None:
+                on_time = replied_at.astimezone(PROVINCE_TZ).date() <= due_date
             yield [
-                r.number, lines.get(r.line_id), CHANNEL_NAMES.get(r.channel, r.channel),
-                categories.get(r.category_id), "/".join(t for t in (r.topic1, r.topic2, r.topic3)
-                                                        if t) or None,
-                KIND_NAMES.get(r.kind, r.kind), STATUS_NAMES.get(r.status, r.status),
-                departments.get(r.department_code, r.department_code), r.region,
-                r.citizen_name, r.citizen_phone, r.citizen_enterprise, r.content,
-                r.public_consent, r.supervised, _local(r.received_at),
-                r.accept_due_date.isoformat() if r.accept_due_date else None,
-                r.due_date.isoformat() if r.due_date else None, r.extension_days or 0,
-                _local(r.accepted_at), _local(replied), _local(r.closed_at),
-                on_time, overdue, r.reply_text or r.answer_text,
-                r.duplicate_of_id is not None,
+                number, lines.get(line_id), CHANNEL_NAMES.get(channel, channel),
+                categories.get(category_id),
+                "/".join(t for t in (topic1, topic2, topic3) if t) or None,
+                KIND_NAMES.get(kind, kind), STATUS_NAMES.get(status, status),
+                departments.get(department_code, department_code), region,
+                citizen_name, citizen_phone, citizen_enterprise, content,
+                public_consent, supervised, _local(received_at),
+                accept_due_date.isoformat() if accept_due_date else None,
+                due_date.isoformat() if due_date else None, extension_days or 0,
+                _local(accepted_at), _local(replied_at), _local(closed_at),
+                on_time, status in unanswered and due_at is not None and due_at < now,
+                reply_text or answer_text, duplicate_of_id is not None,
             ]
 
 
@@ -100,10 +107,10 @@ def csv_safe(value: Any) -> str:
     """A value as CSV text that no spreadsheet runs as a formula."""
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "是" if value else "否"
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _PHONE_OR_NUMBER.match(text):
+    text = value if type(value) is str else str(value)
+    if text and text[0] in _FORMULA_START and not _PHONE_OR_NUMBER.match(text):
         return "'" + text
     return text
 

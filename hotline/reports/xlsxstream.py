@@ -14,19 +14,21 @@ no zip entry needs Zip64); more rows continue on a new sheet 台账(2), 台账(3
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 MAX_ROWS = 1_048_576 - 1  # Excel's limit, less the header row
 MAX_SHEET_BYTES = 1_900_000_000
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 FLUSH_EVERY = 500  # rows between hand-overs of compressed bytes
 
-# Characters XML 1.0 does not allow (a citizen's text may hold them).
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Characters XML 1.0 does not allow may be in a citizen's text. One pass of str.translate both escapes markup and drops the characters XML does not allow
+# (cheaper than escape() and a regex on every cell of a million rows).
+_XML_TEXT = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
+_XML_TEXT.update({c: None for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20),
+                                    0xFFFE, 0xFFFF, *range(0xD800, 0xE000)]})
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -77,20 +79,17 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def clean_text(value: str) -> str:
-    """Text as a cell may hold it: no XML-illegal characters, at most Excel's cell length."""
-    return _ILLEGAL.sub("", value)[:MAX_CELL_CHARS]
-
-
 def _cell(value: Any, style: str = "") -> str:
     if value is None or value == "":
         return "<c/>"
-    if isinstance(value, bool):
+    if type(value) is str:
+        return (f'<c{style} t="inlineStr"><is><t xml:space="preserve">'
+                f"{value[:MAX_CELL_CHARS].translate(_XML_TEXT)}</t></is></c>")
+    if value is True or value is False:
         value = "是" if value else "否"
-    if isinstance(value, int | float):
+    elif isinstance(value, int | float):
         return f"<c{style}><v>{value}</v></c>"
-    return (f'<c{style} t="inlineStr"><is><t xml:space="preserve">'
-            f"{escape(clean_text(str(value)))}</t></is></c>")
+    return _cell(str(value), style)
 
 
 class _Sink:

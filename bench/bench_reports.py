@@ -1,0 +1,342 @@
+"""Benchmark: the report summary over 1,000,000 cases in SQLite, as a ratio to the bare
+GROUP BY on the same machine in the same run; and the ledger export's memory for 1,000,000 rows.
+
+    python bench/bench_reports.py              # 1,000,000 cases (builds a ~1.5 GB database once)
+    python bench/bench_reports.py 100000       # fewer, for a quick look
+    python bench/bench_reports.py --keep DIR   # build in DIR and reuse it on later runs
+
+What is built: a migrated SQLite database (WAL) with the demo lines, categories and
+departments, and N cases received in October 2026 with the timeline a real month leaves:
+a quarter answered on the spot, most dispatched, signed for, replied, reviewed and closed,
+some returned (退单), extended, reopened, a third of the closed ones surveyed — about five
+timeline steps per case. Written with raw sqlite3 `executemany` (the ORM would take an hour).
+
+What is timed (wall clock, median of three runs, after one warm-up run that loads jieba and
+the summary's code):
+
+- baseline: `SELECT category_id, count(*) FROM cases WHERE received_at in the month GROUP BY
+  category_id` through the raw sqlite3 driver — the least a breakdown by category can cost;
+- the summary of `GET /api/v1/stats/summary?period=2026-10` (every section: volume, handling,
+  outcome, departments, hot issues, phone), and each section alone.
+
+Memory of the export: the ledger of all N cases written to /dev/null as CSV and as XLSX, each
+in a fresh process, with tracemalloc's peak of Python allocations and the process's peak RSS
+(ru_maxrss) less that of the same process before the export; and, for comparison, the peak
+of reading the same rows into a list (what a non-streaming export would hold).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hotline import create_app
+from hotline.cli import upgrade_database
+from hotline.domain.deadlines import PROVINCE_TZ, end_of_day
+from hotline.domain.workdays import WorkCalendar
+from hotline.extensions import db
+from hotline.seed import seed_demo
+
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=PROVINCE_TZ)
+MONTH_START = dt.datetime(2026, 10, 1, tzinfo=PROVINCE_TZ)
+TS = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores instants in SQLite (naive UTC)
+TOPICS = [("劳动和社会保障", "工资福利"), ("城乡建设", "住房保障"), ("经济管理", "企业经营"),
+          ("交通运输", "公路建设"), ("财税金融", "税收"), ("农村农业", "扶贫开发"),
+          ("教育文体", "义务教育"), ("卫生健康", "医疗保障"), ("市场监管", "食品安全"),
+          ("生态环境", "污染防治")]
+TEXTS = ["包工头拖欠农民工工资至今未发", "开发商逾期交房业主多次反映无果", "稳岗补贴迟迟没有到账",
+         "通组公路修到一半停工雨天无法出行", "增值税留抵退税办理进度慢", "易地扶贫搬迁安置房漏水",
+         "孩子入学学位不足", "医保报销比例咨询", "餐馆使用过期食材", "养殖场污水直排河道"]
+REGIONS = ["520102", "520103", "520111", "520302", "520402", "520502", "520526", "520527",
+           "520602", "522301", "522601", "522701"]
+DEPARTMENTS = ["gz-hrss", "gz-housing", "gz-tax", "gz-market", "gz-transport", "gz-education",
+               "gz-health", "gz-env", "gov-520100", "gov-520300", "gov-520500", "gov-520600"]
+
+
+def utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).strftime(TS)
+
+
+def build(path: Path, n: int) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": str(path.parent),
+                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+    upgrade_database(app)
+    with app.app_context():
+        seed_demo()
+        lines = {code: (lid, prefix) for code, lid, prefix in db.session.execute(
+            db.text("SELECT code, id, number_prefix FROM lines"))}
+        cats = {}
+        for lid, cid in db.session.execute(db.text("SELECT line_id, id FROM categories")):
+            cats.setdefault(lid, []).append(cid)
+        db.session.remove()
+    cal = WorkCalendar()
+    due_cache: dict[dt.date, tuple[str, str, str]] = {}
+
+    def deadlines(day: dt.date) -> tuple[str, str, str]:
+        if day not in due_cache:
+            accept = cal.add_working_days(day, 1).date
+            due = cal.add_working_days(day, 10).date
+            due_cache[day] = (accept.isoformat(), due.isoformat(), utc_text(end_of_day(due)))
+        return due_cache[day]
+
+    rng = random.Random(20261001)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA synchronous=OFF")  # bench data, written once
+    con.execute("PRAGMA journal_mode=WAL")
+    case_sql = (
+        "INSERT INTO cases (id, number, line_id, channel, category_id, topic1, topic2, kind, "
+        "status, department_code, region, citizen_name, citizen_phone, content, "
+        "public_consent, supervised, received_at, created_at, updated_at, deadline_base_at, "
+        "accept_due_date, due_date, due_at, deadline_provisional, extension_days, accepted_at,"
+        " replied_at, closed_at, reply_text, version) VALUES "
+        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?,?,?,?,?,?,?,0,?,?,?,?,?,1)")
+    event_sql = ("INSERT INTO case_events (case_id, action, actor, actor_role, at, "
+                 "from_status, to_status, data) VALUES (?,?,?,?,?,?,?,?)")
+    survey_sql = ("INSERT INTO surveys (case_id, round, channel, sent_at, answered_at, rating) "
+                  "VALUES (?,1,'sms',?,?,?)")
+    seconds = 31 * 86400
+    counters: dict[str, int] = {}
+    cases, events, surveys = [], [], []
+    line_weights = [("zhitongche", 0.3), ("fupin", 0.3), ("board", 0.4)]
+    started = time.perf_counter()
+    for case_id in range(1, n + 1):
+        line = rng.choices([x[0] for x in line_weights], [x[1] for x in line_weights])[0]
+        lid, prefix = lines[line]
+        received = MONTH_START + dt.timedelta(seconds=rng.randrange(seconds))
+        day = received.date()
+        key = f"{prefix}{day:%Y%m%d}"
+        counters[key] = counters.get(key, 0) + 1
+        accept_due, due_date, due_at = deadlines(day)
+        t1, t2 = rng.choice(TOPICS)
+        region = rng.choice(REGIONS)
+        rec = utc_text(received)
+        status, dep, kind, ext = "received", None, "handle", 0
+        accepted = replied = closed = reply = None
+        ev = [(case_id, "create", "op", "operator", rec, None, "received", None)]
+        r = rng.random()
+        if r < 0.25:  # 即时答复
+            kind, status = "instant", "closed"
+            replied = utc_text(received + dt.timedelta(minutes=8))
+            closed = utc_text(received + dt.timedelta(minutes=9))
+            reply = "已当场解答。"
+            ev += [(case_id, "answer", "op", "operator", replied, "received", "answered", None),
+                   (case_id, "close", "op", "operator", closed, "answered", "closed", None)]
+        elif r < 0.97:
+            dep = rng.choice(DEPARTMENTS)
+            at = received + dt.timedelta(minutes=30)
+            ev.append((case_id, "dispatch", "op", "operator", utc_text(at), "received",
+                       "dispatched", json.dumps({"department": dep, "kind": "handle"})))
+            status = "dispatched"
+            if rng.random() < 0.03:  # 退单, then sent to the right one
+                at += dt.timedelta(hours=3)
+                ev.append((case_id, "return", "h", "handler", utc_text(at), "dispatched",
+                           "returned", json.dumps({"reason": rng.choice(
+                               ["非本单位职责", "属地管理事项", "诉求不清"]), "department": dep},
+                               ensure_ascii=False)))
+                dep = rng.choice(DEPARTMENTS)
+                at += dt.timedelta(hours=1)
+                ev.append((case_id, "dispatch", "op", "operator", utc_text(at), "returned",
+                           "dispatched", json.dumps({"department": dep, "kind": "handle"})))
+            if rng.random() < 0.95:
+                at += dt.timedelta(hours=rng.choice([1, 4, 20, 40]))
+                accepted = utc_text(at)
+                ev.append((case_id, "accept", "h", "handler", accepted, "dispatched",
+                           "accepted", None))
+                status = "accepted"
+                if rng.random() < 0.02:
+                    ext = 5
+                    ev.append((case_id, "extension", "h", "handler", utc_text(at), "accepted",
+                               "accepted", json.dumps({"working_days": 5, "reason": "需核查"})))
+                    ev.append((case_id, "extension-decision", "sup", "supervisor",
+                               utc_text(at), "accepted", "accepted",
+                               json.dumps({"approve": True, "working_days": 5})))
+                    accept_due, due_date, due_at = accept_due, *deadlines_ext(cal, day, 15)
+                reply_at = received + dt.timedelta(days=rng.choice([1, 2, 3, 5, 8, 12, 16]))
+                if reply_at < NOW:
+                    replied, reply, status = utc_text(reply_at), "已办理。", "replied"
+                    ev.append((case_id, "reply", "h", "handler", replied, "accepted", "replied",
+                               None))
+                    done = reply_at + dt.timedelta(hours=5)
+                    if done < NOW and rng.random() < 0.9:
+                        closed, status = utc_text(done), "closed"
+                        ev += [(case_id, "review", "op", "operator", closed, "replied",
+                                "reviewed", json.dumps({"approve": True})),
+                               (case_id, "close", "op", "operator", closed, "reviewed",
+                                "closed", None)]
+                        if rng.random() < 0.3:
+                            surveys.append((case_id, closed, closed, rng.choice(
+                                ["satisfied"] * 7 + ["basically_satisfied"] * 2
+                                + ["unsatisfied"])))
+        cases.append((case_id, f"{key}-{counters[key]:05d}", lid, rng.choice(
+            ["phone", "phone", "wechat", "web"]), rng.choice(cats[lid]), t1, t2, kind, status,
+            dep, region, "市民", f"139{case_id:08d}", f"{rng.choice(TEXTS)}（{region}）", rec, rec,
+            rec, rec, accept_due, due_date, due_at, ext, accepted, replied, closed, reply))
+        events += ev
+        if len(cases) >= 50_000:
+            _flush(con, case_sql, cases, event_sql, events, survey_sql, surveys)
+    _flush(con, case_sql, cases, event_sql, events, survey_sql, surveys)
+    con.execute("ANALYZE")
+    con.close()
+    print(f"built {n:,} cases in {time.perf_counter() - started:.0f} s: {path} "
+          f"({path.stat().st_size / 1e9:.2f} GB)")
+
+
+def deadlines_ext(cal: WorkCalendar, day: dt.date, days: int) -> tuple[str, str]:
+    due = cal.add_working_days(day, days).date
+    return due.isoformat(), utc_text(end_of_day(due))
+
+
+def _flush(con, case_sql, cases, event_sql, events, survey_sql, surveys) -> None:
+    with con:
+        con.executemany(case_sql, cases)
+        con.executemany(event_sql, events)
+        con.executemany(survey_sql, surveys)
+    cases.clear()
+    events.clear()
+    surveys.clear()
+
+
+def timed(fn, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_summary(path: Path) -> None:
+    from hotline.reports.hot import hot_issues
+    from hotline.reports.periods import parse_period
+    from hotline.reports.phone import phone_figures
+    from hotline.reports.scope import Scope
+    from hotline.reports.summary import Report, build_summary
+
+    period = parse_period("2026-10")
+    con = sqlite3.connect(path)
+    start, end = utc_text(period.start_at), utc_text(period.end_before)
+
+    def bare() -> None:
+        con.execute("SELECT category_id, count(*) FROM cases WHERE received_at >= ? AND "
+                    "received_at < ? GROUP BY category_id", (start, end)).fetchall()
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": str(path.parent),
+                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+    with app.app_context():
+        scope = Scope(period)
+        summary = build_summary(scope, now=NOW)  # warm-up: jieba, imports, page cache
+        bare()
+        base = timed(bare)
+        whole = timed(lambda: build_summary(scope, now=NOW))
+        parts = {
+            "volume (5 breakdowns, day/week/month)": lambda: Report(scope, now=NOW).volume(),
+            "handling (incl. timeline steps)": lambda: Report(scope, now=NOW).handling(),
+            "outcome": lambda: Report(scope, now=NOW).outcome(),
+            "departments ranked": lambda: Report(scope, now=NOW).ranking(),
+            "hot issues": lambda: hot_issues(scope),
+            "phone": lambda: phone_figures(scope),
+        }
+        print(f"\nsummary over {summary['total']:,} cases of 2026-10 (median of 3):")
+        print(f"  bare GROUP BY category_id (raw sqlite3)   {base * 1000:8.0f} ms   1.0x")
+        print(f"  whole summary (GET /stats/summary)         {whole * 1000:8.0f} ms "
+              f"{whole / base:6.1f}x")
+        for name, fn in parts.items():
+            t = timed(fn)
+            print(f"    {name:40} {t * 1000:8.0f} ms {t / base:6.1f}x")
+        check = summary["by_category"]
+        print(f"  by_category sums to {sum(c['percent'] for c in check):.2f}% over "
+              f"{len(check)} categories; on-time rate {summary['outcome']['on_time_rate']}")
+    con.close()
+
+
+EXPORT_CHILD = r"""
+import os, resource, sys, time, tracemalloc
+sys.path.insert(0, sys.argv[1])
+from hotline import create_app
+from hotline.models.types import utcnow
+app = create_app({"DATABASE_URL": "sqlite:///" + sys.argv[2], "INSTANCE_PATH": sys.argv[3],
+                  "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+mode, trace = sys.argv[4], sys.argv[5] == "1"
+with app.app_context():
+    from hotline.extensions import db
+    from hotline.reports import ledger
+    from hotline.reports.xlsxstream import stream_xlsx  # imports done before measuring
+    db.session.execute(db.text("SELECT 1"))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
+    t = time.perf_counter()
+    size = rows = 0
+    if mode == "list":
+        rows = len(db.session.execute(ledger._query([])).all())
+    else:
+        with open(os.devnull, "wb") as out:
+            for chunk in ledger.export([], mode, utcnow()):
+                size += len(chunk)
+                out.write(chunk)
+    elapsed = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{elapsed:.2f} {size} {peak} {(after - before) * 1024} {rows}")
+"""
+
+
+def bench_export(path: Path, n: int) -> None:
+    print(f"\nledger export of {n:,} rows (fresh process each; RSS = peak growth during it):")
+    for mode in ("csv", "xlsx", "list"):
+        timing = _child(path, mode, trace=False)
+        traced = _child(path, mode, trace=True)
+        seconds, size, _, rss, _ = timing
+        peak = traced[2]
+        label = {"csv": "CSV, streamed", "xlsx": "XLSX, streamed",
+                 "list": "rows read into a list (no streaming, for comparison)"}[mode]
+        extra = f", {size / 1e6:.0f} MB out, {n / seconds:,.0f} rows/s" if size else ""
+        print(f"  {label:54} {seconds:6.1f} s{extra}; peak Python allocations "
+              f"{peak / 1e6:7.1f} MB, RSS growth {rss / 1e6:7.1f} MB")
+
+
+def _child(path: Path, mode: str, trace: bool) -> list[float]:
+    out = subprocess.run([sys.executable, "-c", EXPORT_CHILD, str(ROOT), str(path),
+                          str(path.parent), mode, "1" if trace else "0"],
+                         capture_output=True, text=True, check=True)
+    return [float(x) for x in out.stdout.split()[-5:]]
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    keep = None
+    if "--keep" in args:
+        i = args.index("--keep")
+        keep = Path(args[i + 1])
+        del args[i:i + 2]
+    n = int(args[0]) if args else 1_000_000
+    folder = keep or Path(tempfile.mkdtemp(prefix="bench-reports-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"reports-{n}.db"
+    if not path.exists():
+        build(path, n)
+    else:
+        print(f"reusing {path}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"SQLite {sqlite3.sqlite_version}")
+    bench_summary(path)
+    bench_export(path, n)
+    if keep is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
