@@ -19,18 +19,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hotline import create_app, services  # noqa: E402
-from hotline.api import publication  # noqa: E402
-from hotline.cli import upgrade_database  # noqa: E402
-from hotline.domain.lifecycle import Actor  # noqa: E402
-from hotline.extensions import db  # noqa: E402
-from hotline.seed import seed_demo  # noqa: E402
+from hotline import create_app, services
+from hotline.api import publication
+from hotline.cli import upgrade_database
+from hotline.domain.lifecycle import Actor
+from hotline.extensions import db
+from hotline.seed import seed_demo
 
 LETTERS = [
-    "我叫张建华，家住贵阳市云岩区中华北路88号3栋2单元501室，电话13985012345。小区旁边的建筑工地"
-    "每天夜里十二点以后还在施工，噪音很大，老人孩子无法休息，请帮助解决。",
-    "六盘水市水城区米箩镇到县城的公路坑洼严重，雨天车辆无法通行，村民出行和农产品外运都很困难，"
-    "希望尽快修复。我叫陈国富，电话15885901234。",
+    ("我叫张建华，家住贵阳市云岩区中华北路88号3栋2单元501室，电话13985012345。小区旁边的建筑工地"
+    "每天夜里十二点以后还在施工，噪音很大，老人孩子无法休息，请帮助解决。"),
+    ("六盘水市水城区米箩镇到县城的公路坑洼严重，雨天车辆无法通行，村民出行和农产品外运都很困难，"
+    "希望尽快修复。我叫陈国富，电话15885901234。"),
     "我是毕节市威宁县哈喇河镇的村民杨光荣，去年危房改造的补助款至今没有到位，房子漏雨，请帮忙。",
     "遵义市红花岗区幸福小区物业擅自提高物业费，业主多次协商无果，联系人李秀英13608511234。",
 ]

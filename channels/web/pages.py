@@ -321,8 +321,8 @@ def _wait_text(seconds: int) -> str:
 @bp.errorhandler(CsrfFailed)
 def csrf_failed(exc: CsrfFailed):
     db.session.rollback()
-    return render_template("web/error.html", title="页面已过期",
-                           message="页面已过期或不是从本站提交的。请返回上一页，刷新后重新提交。"), 400
+    message = "页面已过期或不是从本站提交的。请返回上一页，刷新后重新提交。"
+    return render_template("web/error.html", title="页面已过期", message=message), 400
 
 
 @bp.errorhandler(RequestEntityTooLarge)

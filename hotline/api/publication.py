@@ -442,7 +442,8 @@ EXTRA_PATHS.extend([
      "case's timeline)"), PublicationEditSchema, None, ["publication"]),
     ("/publications/{number}/approve", "post", "Approve the published version (supervisor)",
      PublicationApproveSchema, None, ["publication"]),
-    ("/publications/{number}/withdraw", "post", "Take a case off the board", PublicationWithdrawSchema,
+    ("/publications/{number}/withdraw", "post", "Take a case off the board",
+     PublicationWithdrawSchema,
      None, ["publication"]),
 ])
 

@@ -162,7 +162,8 @@ def check(resp, schema: dict, fmt: str = "json") -> Any:
 
 @pytest.fixture
 def api_key(api, tokens) -> str:
-    resp = api.post("/api/v1/open311/keys", tokens.admin, {"name": "筑城随手拍", "contact": "dev@example.cn"})
+    resp = api.post("/api/v1/open311/keys", tokens.admin,
+                    {"name": "筑城随手拍", "contact": "dev@example.cn"})
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()["api_key"]
 
@@ -291,7 +292,8 @@ def test_missing_or_revoked_key_is_403(api, tokens, browser, api_key, fmt):
 
 
 def test_only_the_admin_issues_keys_and_the_key_is_shown_once(api, tokens, api_key):
-    assert api.post("/api/v1/open311/keys", tokens.supervisor, {"name": "某应用"}).status_code == 403
+    refused = api.post("/api/v1/open311/keys", tokens.supervisor, {"name": "某应用"})
+    assert refused.status_code == 403
     listed = api.get("/api/v1/open311/keys", tokens.admin).get_json()["items"]
     assert listed[0]["name"] == "筑城随手拍" and "api_key" not in listed[0]
     assert api_key.startswith(listed[0]["prefix"])
@@ -316,7 +318,8 @@ def test_a_posted_request_shows_its_status_but_not_its_text_until_published(
     assert got["status"] == "open" and got["service_code"] == "board-complaint"
     assert got["description"] is None and got["lat"] is None and got["address"] is None
     assert got["requested_datetime"].endswith("+08:00")
-    drive(number, reply="市交管局已于当日修复该路口信号灯，并加强高峰时段疏导。张建华同志，感谢反映。")
+    drive(number, reply="市交管局已于当日修复该路口信号灯，并加强高峰时段疏导。"
+                        "张建华同志，感谢反映。")
     closed = check(browser.get(f"/open311/v2/requests/{number}.xml"), REQUESTS, "xml")[0]
     assert closed["status"] == "closed" and closed["status_notes"] == "已办结"
     assert closed["agency_responsible"] == "贵州省住房和城乡建设厅"

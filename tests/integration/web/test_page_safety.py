@@ -119,7 +119,8 @@ XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def test_text_from_citizens_and_staff_is_escaped_on_every_page(browser, api, tokens,
                                                                closed_case):
-    case = closed_case(content="噪音问题<script>alert('x')</script>请处理，谢谢。夜里十二点还在施工。")
+    case = closed_case(content="噪音问题<script>alert('x')</script>请处理，谢谢。"
+                               "夜里十二点还在施工。")
     number = case["number"]
     api.put(f"/publications/{number}", tokens.operator, {"title": XSS, "answer": "已处理" + XSS})
     api.post(f"/publications/{number}/approve", tokens.supervisor, {"confirm_remaining": True})

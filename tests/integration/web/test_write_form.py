@@ -35,8 +35,8 @@ def open_form(browser, path="/write"):
 
 def test_form_lists_every_line_and_its_categories(browser):
     _, html = open_form(browser)
-    for text in ("省长信箱", "服务民营企业省长直通车", "扶贫专线", "情况反映", "联系捐赠", "是否愿意公开",
-                 "贵阳市", "威宁县"):
+    for text in ("省长信箱", "服务民营企业省长直通车", "扶贫专线", "情况反映", "联系捐赠",
+                 "是否愿意公开", "贵阳市", "威宁县"):
         assert text in html, text
     assert 'enctype="multipart/form-data"' in html
 
@@ -149,7 +149,8 @@ def test_a_robot_filling_the_hidden_field_is_refused(browser):
 
 MESSAGE = {
     "line": "board", "category": "appeal",
-    "content": "我是毕节市威宁县哈喇河镇的村民，去年危房改造的补助款至今没有到位，房子漏雨，请帮忙。",
+    "content": "我是毕节市威宁县哈喇河镇的村民，去年危房改造的补助款至今没有到位，"
+               "房子漏雨，请帮忙。",
     "name": "杨光荣", "phone": "13765432109", "public_consent": False,
 }
 
