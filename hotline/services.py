@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select, update
@@ -253,8 +254,17 @@ def act(number: str, action: str, actor: Actor, body: dict[str, Any],
         raise StaleVersion(
             f"the case changed since you read it (version {expected}, now {case.version})",
             {"version": [f"Current version is {case.version}."]})
-    try:
+    with committing():
         apply_action(case, action, actor, body, now)
+    return case
+
+
+@contextmanager
+def committing() -> Iterator[None]:
+    """Commit what the block did, or roll all of it back; a concurrent change of the same case
+    (optimistic lock) is a 409 the caller can act on."""
+    try:
+        yield
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
@@ -263,7 +273,6 @@ def act(number: str, action: str, actor: Actor, body: dict[str, Any],
     except Exception:
         db.session.rollback()
         raise
-    return case
 
 
 def set_calendar_year(year: int, holidays: list[dt.date], workdays: list[dt.date],

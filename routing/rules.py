@@ -261,39 +261,8 @@ def default_rules(departments: Iterable[Department]) -> list[Rule]:
 
 
 def demo_departments() -> list[Department]:
-    """The demo departments the core seeds (codes fixed so rules can name them)."""
-    provincial = [
-        ("gz-hrss", "贵州省人力资源和社会保障厅"),
-        ("gz-fupin", "贵州省乡村振兴局(扶贫办)"),
-        ("gz-dev", "贵州省发展和改革委员会"),
-        ("gz-industry", "贵州省工业和信息化厅"),
-        ("gz-commerce", "贵州省商务厅"),
-        ("gz-housing", "贵州省住房和城乡建设厅"),
-        ("gz-education", "贵州省教育厅"),
-        ("gz-health", "贵州省卫生健康委员会"),
-        ("gz-natres", "贵州省自然资源厅"),
-        ("gz-env", "贵州省生态环境厅"),
-        ("gz-transport", "贵州省交通运输厅"),
-        ("gz-market", "贵州省市场监督管理局"),
-        ("gz-civil", "贵州省民政厅"),
-        ("gz-agri", "贵州省农业农村厅"),
-        ("gz-finance", "贵州省财政厅"),
-        ("gz-tax", "国家税务总局贵州省税务局"),
-        ("gz-public-security", "贵州省公安厅"),
-    ]
-    prefectures = [
-        ("gov-520100", "贵阳市人民政府", "520100"),
-        ("gov-520200", "六盘水市人民政府", "520200"),
-        ("gov-520300", "遵义市人民政府", "520300"),
-        ("gov-520400", "安顺市人民政府", "520400"),
-        ("gov-520500", "毕节市人民政府", "520500"),
-        ("gov-520600", "铜仁市人民政府", "520600"),
-        ("gov-522300", "黔西南布依族苗族自治州人民政府", "522300"),
-        ("gov-522600", "黔东南苗族侗族自治州人民政府", "522600"),
-        ("gov-522700", "黔南布依族苗族自治州人民政府", "522700"),
-        # 贵安新区 has no statutory division code; this project uses 520900 for it.
-        ("gov-guian", "贵安新区管理委员会", places.GUIAN),
-    ]
-    return [Department(c, n, places.PROVINCE) for c, n in provincial] + [
-        Department(c, n, r) for c, n, r in prefectures
-    ]
+    """The demo departments the core seeds (one list, in ``hotline.seed``; imported here only
+    when asked, so routing itself stays free of the web app)."""
+    from hotline.seed import DEPARTMENTS
+
+    return [Department(code, name, region) for code, name, region in DEPARTMENTS]

@@ -25,11 +25,10 @@ from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as when
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import services
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
-from ..domain.errors import Conflict, NotFound, StaleVersion, ValidationFailed
+from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.lifecycle import Kind, Role, Status
 from ..extensions import db
 from ..models import Call, CallbackTask, Case, Category, Line
@@ -216,7 +215,7 @@ def log_call(call_sid: str):
     if call.case is not None:
         return _already_logged(call, data, scoped)
     extra = {"knowledge_case": data["knowledge_case"]} if data.get("knowledge_case") else None
-    try:
+    with services.committing():
         if "case" in data:
             case = services.get_case(data["case"], g.actor)
             created = False
@@ -233,14 +232,6 @@ def log_call(call_sid: str):
         if data.get("answer"):
             services.apply_action(case, "answer", g.actor,
                                   {"text": data["answer"], "note": data.get("note")})
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleVersion("the case was changed by someone else at the same time; reload it") \
-            from None
-    except Exception:
-        db.session.rollback()
-        raise
     body = {"case": _detail.dump(case), "call": _call.dump(call)}
     resp = jsonify(body)
     resp.status_code = 201 if created else 200
