@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Date, Float
+from sqlalchemy.types import Boolean, Date, Float
 
 from ..domain.deadlines import PROVINCE_TZ
 
 SQLITE_OFFSET = "+8 hours"
+SQLITE_MIDNIGHT_UTC = "16:00:00"  # local midnight, in UTC, for the same fixed offset
 
 
 class local_day(FunctionElement):
@@ -59,3 +60,26 @@ def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
 def _seconds_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+class within_day(FunctionElement):
+    """True when a UTC instant column falls on or before a local date column (the instant's
+    local date <= the date): "replied by the end of due_date"."""
+
+    type = Boolean()
+    name = "within_day"
+    inherit_cache = True
+
+
+@compiles(within_day, "sqlite")
+def _within_day_sqlite(element: within_day, compiler: Any, **kw: Any) -> str:
+    # Local midnight after day D is D 16:00 UTC; as text, the stored instant sorts before
+    # 'D 16:00:00' exactly when it is earlier. A string comparison, no date() per row.
+    instant, day = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({instant} < {day} || ' {SQLITE_MIDNIGHT_UTC}')"
+
+
+@compiles(within_day, "postgresql")
+def _within_day_postgresql(element: within_day, compiler: Any, **kw: Any) -> str:
+    instant, day = element.clauses
+    return compiler.process(local_day(instant) <= day, **kw)

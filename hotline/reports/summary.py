@@ -47,11 +47,13 @@ from ..models.types import utcnow
 from . import figures
 from .periods import Period, month_of, week_of
 from .scope import CHANNEL_NAMES, KIND_NAMES, RATING_NAMES, Scope, overdue_condition
-from .sql import local_day
+from .sql import local_day, within_day
 
 RANK_KEYS = ("points", "on_time_rate", "response_rate", "resolution_rate", "satisfaction_rate",
              "overdue_now", "assigned")
 SATISFIED = ("satisfied", "basically_satisfied")
+TIMELINE_ACTIONS = ("dispatch", "return", "extension", "extension-decision", "reopen", "instruct",
+                    "accept", "answer")
 NO_REGION = "未标注地区"
 NO_CATEGORY = "未分类"
 NO_TOPIC = "未分类"
@@ -67,10 +69,10 @@ def _case_flags(now: dt.datetime) -> dict[str, ColumnElement[Any]]:
         "count": func.count(),
         "accepted": _flag(Case.accepted_at.is_not(None)),
         "accepted_on_time": _flag(and_(Case.accepted_at.is_not(None),
-                                       local_day(Case.accepted_at) <= Case.accept_due_date)),
+                                       within_day(Case.accepted_at, Case.accept_due_date))),
         "replied": _flag(Case.replied_at.is_not(None)),
         "replied_on_time": _flag(and_(Case.replied_at.is_not(None),
-                                      local_day(Case.replied_at) <= Case.due_date)),
+                                      within_day(Case.replied_at, Case.due_date))),
         "closed": _flag(Case.status == Status.CLOSED.value),
         "open": _flag(Case.status != Status.CLOSED.value),
         "overdue_now": _flag(overdue_condition(now)),
@@ -118,12 +120,6 @@ class Report:
     def departments(self) -> dict[str, Department]:
         return self._memo("departments", lambda: {
             d.code: d for d in db.session.scalars(select(Department))})
-
-    def _events(self, *actions: str, conditions: list[ColumnElement[bool]] | None = None):
-        """A select over timeline steps of the scope's cases (joined to their case)."""
-        where = self.where if conditions is None else conditions
-        return (select().select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-                .where(CaseEvent.action.in_(actions), *where))
 
     # --- sections ----------------------------------------------------------------------------
 
@@ -193,17 +189,16 @@ class Report:
             reasons[reason] += count
         return {
             "received": totals.get("count", 0),
-            "dispatched": actions["dispatch"]["cases"],
-            "redispatched": actions["dispatch"]["steps"] - actions["dispatch"]["cases"],
+            "dispatched": actions["dispatch_cases"],
+            "redispatched": actions["dispatch_steps"] - actions["dispatch_cases"],
             "accepted": totals.get("accepted", 0),
             "accepted_on_time": totals.get("accepted_on_time", 0),
             "accept_on_time_rate": figures.rate(totals.get("accepted_on_time", 0),
                                                 totals.get("accepted", 0)),
-            "returned": sum(returns.values()),
-            "returned_cases": actions["return"]["cases"],
+            "returned": actions["return_steps"],
             "return_reasons": [{"reason": r, "count": c} for r, c in
                                sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:10]],
-            "extensions_requested": actions["extension"]["steps"],
+            "extensions_requested": actions["extension_steps"],
             "extensions_approved": approved,
             "extensions_refused": decided - approved,
             "extension_days_granted": sum(d["days"] for d in decisions.values()),
@@ -212,7 +207,7 @@ class Report:
             "overdue_now": totals.get("overdue_now", 0),
             "open_now": totals.get("open", 0),
             "supervised": totals.get("supervised", 0),
-            "instructions": actions["instruct"]["steps"],
+            "instructions": actions["instruct_steps"],
             "duplicates": totals.get("duplicates", 0),
             "working_days_to_reply": {
                 "average": figures.weighted_mean(workdays["all"]),
@@ -239,11 +234,10 @@ class Report:
             "surveys_answered": answered,
             "ratings": [{"code": k, "name": RATING_NAMES[k], "count": v}
                         for k, v in ratings.items()],
-            "reopened": self._action_counts()["reopen"]["cases"],
+            "reopened": self._action_counts()["reopen_cases"],
         }
 
     def ranking(self, rank_by: str = "points") -> list[dict[str, Any]]:
-        rows = self._grouped(Case.department_code)
         per: dict[str, dict[str, Any]] = {}
 
         def entry(code: str) -> dict[str, Any]:
@@ -253,7 +247,7 @@ class Report:
                                  satisfied=0, points=0, deductions=0)
             return per[code]
 
-        for row in rows:
+        for row in self._cohort():
             if row.department_code:
                 _add(entry(row.department_code), row)
         for code, count in self._responded().items():
@@ -315,9 +309,10 @@ class Report:
         return self._cache[name]
 
     def _cohort(self) -> list[Any]:
-        """The scope's cases grouped by category, channel, kind and topic, with their facts."""
-        return self._memo("cohort", lambda: self._grouped(Case.category_id, Case.channel,
-                                                          Case.kind, Case.topic1))
+        """The scope's cases grouped by category, channel, kind, topic and department, with
+        their facts: one scan gives the volume, the totals and the departments' figures."""
+        return self._memo("cohort", lambda: self._grouped(
+            Case.category_id, Case.channel, Case.kind, Case.topic1, Case.department_code))
 
     def _totals(self) -> dict[str, int]:
         def compute() -> dict[str, int]:
@@ -328,65 +323,85 @@ class Report:
 
         return self._memo("totals", compute)
 
-    def _action_counts(self) -> dict[str, dict[str, int]]:
-        def compute() -> dict[str, dict[str, int]]:
-            acts = ("dispatch", "return", "extension", "reopen", "instruct")
-            stmt = self._events(*acts).add_columns(
-                CaseEvent.action, func.count().label("steps"),
-                func.count(distinct(CaseEvent.case_id)).label("cases"),
-            ).group_by(CaseEvent.action)
-            out = {a: {"steps": 0, "cases": 0} for a in acts}
-            for row in db.session.execute(stmt):
-                out[row.action] = {"steps": row.steps, "cases": row.cases}
-            return out
+    def _timeline(self) -> list[Any]:
+        """One pass over the timeline steps of the scope's cases: steps and cases per action,
+        by the case's department now; return steps also by the department that returned the
+        case and its reason. Conditions leave the department out (a returned case has left
+        the department that returned it); `_mine` applies it afterwards."""
+        def compute() -> list[Any]:
+            e = CaseEvent
+            act = e.action
+            is_return = act == "return"
+            is_decision = act == "extension-decision"
+            approved = and_(is_decision, e.data["approve"].as_boolean() == true())
+            returned_by = case((is_return, e.data["department"].as_string()))
+            reason = case((is_return, e.data["reason"].as_string()))
 
-        return self._memo("actions", compute)
+            def cases(condition: ColumnElement[bool]) -> ColumnElement[int]:
+                return func.count(distinct(case((condition, e.case_id))))
+
+            stmt = (select(
+                Case.department_code.label("department"), returned_by.label("returned_by"),
+                reason.label("reason"),
+                _flag(act == "dispatch").label("dispatch_steps"),
+                cases(act == "dispatch").label("dispatch_cases"),
+                _flag(is_return).label("return_steps"),
+                _flag(act == "extension").label("extension_steps"),
+                cases(act == "reopen").label("reopen_cases"),
+                _flag(act == "instruct").label("instruct_steps"),
+                cases(act.in_(["accept", "answer"])).label("responded"),
+                _flag(is_decision).label("decided"), _flag(approved).label("approved"),
+                func.sum(case((approved, e.data["working_days"].as_integer()), else_=0))
+                .label("days"),
+            ).select_from(e).join(Case, Case.id == e.case_id)
+                .where(act.in_(TIMELINE_ACTIONS),
+                       *_without_department(self.scope).conditions())
+                .group_by(Case.department_code, returned_by, reason))
+            return db.session.execute(stmt).all()
+
+        return self._memo("timeline", compute)
+
+    def _mine(self, department: str | None) -> bool:
+        return not self.scope.department or department == self.scope.department
+
+    def _action_counts(self) -> dict[str, int]:
+        out = {k: 0 for k in ("dispatch_steps", "dispatch_cases", "return_steps",
+                              "extension_steps", "reopen_cases", "instruct_steps")}
+        for row in self._timeline():
+            if self._mine(row.department):
+                for key in out:
+                    if key != "return_steps":
+                        out[key] += int(getattr(row, key) or 0)
+            if row.return_steps and self._mine(row.returned_by):
+                out["return_steps"] += int(row.return_steps)
+        return out
 
     def _responded(self) -> dict[str | None, int]:
         """Cases with a first response (签收 or 即时答复), by their department now."""
-        def compute() -> dict[str | None, int]:
-            stmt = self._events("accept", "answer").add_columns(
-                Case.department_code, func.count(distinct(CaseEvent.case_id)).label("cases"),
-            ).group_by(Case.department_code)
-            return {row.department_code: row.cases for row in db.session.execute(stmt)}
-
-        return self._memo("responded", compute)
+        out: dict[str | None, int] = defaultdict(int)
+        for row in self._timeline():
+            if self._mine(row.department):
+                out[row.department] += int(row.responded or 0)
+        return out
 
     def _returns(self) -> dict[tuple[str | None, str], int]:
-        """Return steps (退单) by the department that returned the case and the reason given.
-
-        The returned case has left that department, so a department filter applies to the
-        step's department, not the case's."""
-        def compute() -> dict[tuple[str | None, str], int]:
-            conditions = _without_department(self.scope).conditions()
-            dep = CaseEvent.data["department"].as_string()
-            reason = CaseEvent.data["reason"].as_string()
-            stmt = self._events("return", conditions=conditions).add_columns(
-                dep.label("department"), reason.label("reason"), func.count().label("steps"),
-            ).group_by(dep, reason)
-            out: dict[tuple[str | None, str], int] = defaultdict(int)
-            for row in db.session.execute(stmt):
-                if self.scope.department and row.department != self.scope.department:
-                    continue
-                out[(row.department, (row.reason or "").strip() or "未说明")] += row.steps
-            return out
-
-        return self._memo("returns", compute)
+        """Return steps (退单) by the department that returned the case and the reason."""
+        out: dict[tuple[str | None, str], int] = defaultdict(int)
+        for row in self._timeline():
+            if row.return_steps and self._mine(row.returned_by):
+                key = (row.returned_by, (row.reason or "").strip() or "未说明")
+                out[key] += int(row.return_steps)
+        return out
 
     def _extension_decisions(self) -> dict[str | None, dict[str, int]]:
-        def compute() -> dict[str | None, dict[str, int]]:
-            approve = CaseEvent.data["approve"].as_boolean()
-            days = CaseEvent.data["working_days"].as_integer()
-            stmt = self._events("extension-decision").add_columns(
-                Case.department_code, func.count().label("decided"),
-                _flag(approve == true()).label("approved"),
-                func.sum(case((approve == true(), days), else_=0)).label("days"),
-            ).group_by(Case.department_code)
-            return {row.department_code: {"decided": row.decided, "approved": int(row.approved or 0),
-                                          "days": int(row.days or 0)}
-                    for row in db.session.execute(stmt)}
-
-        return self._memo("decisions", compute)
+        out: dict[str | None, dict[str, int]] = {}
+        for row in self._timeline():
+            if row.decided and self._mine(row.department):
+                d = out.setdefault(row.department, {"decided": 0, "approved": 0, "days": 0})
+                d["decided"] += int(row.decided)
+                d["approved"] += int(row.approved or 0)
+                d["days"] += int(row.days or 0)
+        return out
 
     def _surveys(self) -> dict[tuple[str | None, str], int]:
         def compute() -> dict[tuple[str | None, str], int]:

@@ -24,8 +24,8 @@ MAX_SHEET_BYTES = 1_900_000_000
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 FLUSH_EVERY = 500  # rows between hand-overs of compressed bytes
 
-# Characters XML 1.0 does not allow may be in a citizen's text. One pass of str.translate both escapes markup and drops the characters XML does not allow
-# (cheaper than escape() and a regex on every cell of a million rows).
+# One pass of str.translate escapes markup and drops the characters XML 1.0 does not allow
+# (a citizen's text may hold them): cheaper than escape() and a regex on every cell.
 _XML_TEXT = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
 _XML_TEXT.update({c: None for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20),
                                     0xFFFE, 0xFFFF, *range(0xD800, 0xE000)]})
