@@ -93,15 +93,6 @@ def account_for_appid(appid: str) -> Account | None:
     return from_row(row) if row is not None and row.active else None
 
 
-def all_accounts() -> list[Account]:
-    """Every active account, the environment's first."""
-    accounts = [a for a in [environment_account()] if a is not None]
-    rows = db.session.scalars(
-        select(WeChatAccount).where(WeChatAccount.active.is_(True)).order_by(WeChatAccount.id))
-    accounts += [from_row(r) for r in rows if r.code != DEFAULT_CODE or not accounts]
-    return accounts
-
-
 def from_row(row: WeChatAccount) -> Account:
     return Account(
         code=row.code, name=row.name, appid=row.appid, token=reveal(row.token_enc) or "",

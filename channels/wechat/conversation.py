@@ -485,9 +485,12 @@ def _bind(account: Account, follower: WeChatFollower, intent: Intent, key: str,
     follower.code_hash = _code_hash(follower, phone, code)
     follower.code_sent_at = now
     follower.code_attempts = 0
-    line = follower.line_code or account.line_code
+    line_code = follower.line_code or account.line_code
+    # Sent from the number of the citizen's line, which they know (the relay's "from_number").
+    from_number = db.session.scalar(select(Line.phone_number).where(Line.code == line_code))
     outbox.enqueue(None, "sms", f"+86{phone}", texts.bind_sms(code, CODE_MINUTES), "verify",
-                   dedupe_key=f"wechat-bind:{key}", payload={"line": line})
+                   dedupe_key=f"wechat-bind:{key}",
+                   payload={"line": line_code, "from_number": from_number})
     return Outcome(texts.bind_code_sent(masked_phone(phone), CODE_MINUTES), "bind")
 
 

@@ -45,10 +45,3 @@ def sender_for_openid(openid: str, redis: Any | None) -> Any | None:
     if account is None or not account.appid or not account.secret:
         return None
     return sender_for(account, redis)
-
-
-def is_subscribed(openid: str) -> bool | None:
-    """False once the citizen unfollowed (WeChat then refuses every message); None if unknown."""
-    return db.session.scalar(
-        select(WeChatFollower.subscribed).where(WeChatFollower.openid == openid)
-        .order_by(WeChatFollower.last_inbound_at.desc().nulls_last()).limit(1))

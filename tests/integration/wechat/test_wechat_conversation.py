@@ -130,6 +130,9 @@ def test_codes_cannot_be_requested_over_and_over(wechat, citizen):
     citizen.say(f"绑定 {PHONE}")
     assert "秒后再试" in citizen.say(f"绑定 {PHONE}")
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    sms = db.session.scalar(select(OutboxMessage))
+    assert (sms.channel, sms.purpose, sms.payload["from_number"]) == (
+        "sms", "verify", "+8685186833668")  # from the citizen's line, 扶贫专线
 
 
 def test_five_wrong_codes_void_the_code(wechat, citizen):
