@@ -50,6 +50,11 @@ def enqueue(case: Case | None, channel: str, recipient: str | None, text: str, p
 # inbound message, registers one; the relay also looks at the cases and survey answers.
 last_inbound_finders: list[Callable[[str, str], dt.datetime | None]] = []
 
+# A sender for one recipient other than the configured one of its channel: fn(channel,
+# recipient, redis) -> a `channels.senders` sender or None. The WeChat channel registers one
+# for installations with several official accounts (an openid belongs to one account).
+sender_finders: list[Callable[[str, str, Any], Any | None]] = []
+
 
 def message_key(message: OutboxMessage) -> str:
     """The name a message goes out under (idempotency key, status-callback parameter)."""

@@ -51,7 +51,7 @@ from channels.senders import (
 from hotline.extensions import db
 from hotline.models import Case, OutboxMessage, Survey
 from hotline.models.types import utcnow
-from hotline.outbox import last_inbound_finders, message_key, phone_e164
+from hotline.outbox import last_inbound_finders, message_key, phone_e164, sender_finders
 
 from .settings import sender_config, setting
 
@@ -88,6 +88,17 @@ def senders_for(app: Flask) -> dict[str, Sender]:
         senders = build_senders(sender_config(app), redis_for(app, timeout=10))
         app.extensions["hotline_senders"] = senders
     return senders
+
+
+def sender_for(app: Flask, channel: str, recipient: str | None) -> Sender | None:
+    """The sender of this message: one a channel registered for the recipient (the WeChat
+    account an openid belongs to), else the configured sender of the channel."""
+    if recipient:
+        for finder in sender_finders:
+            found = finder(channel, recipient, redis_for(app, timeout=10))
+            if found is not None:
+                return found
+    return senders_for(app).get(channel)
 
 
 def can_reconcile(sender: Sender | None) -> bool:
@@ -196,7 +207,7 @@ def deliver(message_id: int, now: dt.datetime | None = None) -> str:
 
     message = _fresh(message_id)
     channel, created_at = message.channel, message.created_at
-    sender = senders_for(app).get(channel)
+    sender = sender_for(app, channel, message.recipient)
     if sender is None:
         _record(message_id, now, status="dead", maybe_sent=False,
                 last_error=f"no sender for channel {channel!r}")
@@ -302,10 +313,9 @@ def recover_cut_off(app: Flask, now: dt.datetime) -> tuple[int, int]:
         select(OutboxMessage)
         .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
         .limit(setting(app, "OUTBOX_RELAY_BATCH"))).all()
-    senders = senders_for(app)
     recovered = unknown = 0
     for row in rows:
-        sender = senders.get(row.channel)
+        sender = sender_for(app, row.channel, row.recipient)
         if can_reconcile(sender) or resend_is_harmless(sender) or sender is None:
             row.status = "failed"
             row.maybe_sent = not resend_is_harmless(sender)

@@ -233,3 +233,20 @@ def test_outbox_of_a_case_lists_each_message_with_channel_purpose_status_and_tim
     surveys_only = api.get("/outbox?purpose=survey", tokens.operator).get_json()
     assert surveys_only["total"] == 1
     assert api.get("/outbox?status=lost", tokens.operator).status_code == 400
+
+
+def test_sender_a_channel_registers_for_a_recipient_is_used_for_it(dispatched, app,
+                                                                  fake_wechat, monkeypatch):
+    from channels.senders import LogSender
+    from hotline import outbox as outbox_module
+
+    other_account = LogSender()  # stands in for the WeChat account this openid belongs to
+    monkeypatch.setattr(outbox_module, "sender_finders", [
+        lambda channel, to, redis: other_account if to == OPENID else None])
+    monkeypatch.setattr("workers.relay.sender_finders", outbox_module.sender_finders)
+    case = dispatched(channel="wechat", citizen={"openid": OPENID})
+    work(app)
+
+    assert [m.to for m in other_account.sent] == [OPENID]
+    assert fake_wechat.sent == []
+    assert outbox(case["number"])[0].status == "sent"

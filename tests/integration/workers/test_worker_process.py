@@ -25,10 +25,10 @@ pytestmark = pytest.mark.slow
 CITIZENS = [("王建国", "13985012345"), ("陈红", "13708512222"), ("杨光明", "18685100333")]
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+def wait_until(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {statuses()}"
         time.sleep(0.1)
 
 
