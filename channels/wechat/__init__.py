@@ -44,14 +44,17 @@ def _schedule_media_fetch() -> None:
 
 
 def _register_finder() -> None:
-    """Tell the outbox relay when a citizen last wrote (WeChat's 48-hour window)."""
+    """Tell the outbox relay when a citizen last wrote (WeChat's 48-hour window), and which
+    account's sender reaches an openid of an account added through the admin API."""
     from hotline import outbox
 
-    from .outbound import last_inbound_at
+    from .outbound import last_inbound_at, sender_for_recipient
 
-    finders = getattr(outbox, "last_inbound_finders", None)
-    if finders is not None and last_inbound_at not in finders:
-        finders.append(last_inbound_at)
+    for name, finder in (("last_inbound_finders", last_inbound_at),
+                         ("sender_finders", sender_for_recipient)):
+        finders = getattr(outbox, name, None)
+        if finders is not None and finder not in finders:
+            finders.append(finder)
 
 
 def _document_api() -> None:

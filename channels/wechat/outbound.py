@@ -4,9 +4,9 @@
   WeChat's 48-hour window for customer-service messages runs from then. Registered in
   `hotline.outbox.last_inbound_finders` by `init_app`, so the relay finds it without
   importing the channel.
-- `account_for_openid(openid)`: which official account knows this openid (openids are per
-  account), and `sender_for_openid` a `WeChatSender` for it — for installations with several
-  accounts; with one, `channels.senders.build_senders` is enough.
+- `sender_for_recipient(channel, openid, redis)`: for an openid that belongs to an account
+  added through the admin API, a `WeChatSender` of that account (registered in
+  `hotline.outbox.sender_finders`); the environment's account is the relay's own sender.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from hotline.extensions import db
@@ -44,4 +45,24 @@ def sender_for_openid(openid: str, redis: Any | None) -> Any | None:
     account = account_for_openid(openid)
     if account is None or not account.appid or not account.secret:
         return None
-    return sender_for(account, redis)
+    key = (account, id(redis), current_app.config.get("WECHAT_API_BASE"))
+    sender = _senders.get(key)
+    if sender is None:
+        if len(_senders) > 64:  # credentials changed many times: start afresh
+            _senders.clear()
+        sender = _senders[key] = sender_for(account, redis)
+    return sender
+
+
+def sender_for_recipient(channel: str, recipient: str, redis: Any | None) -> Any | None:
+    """The outbox relay's hook: a sender for openids of accounts added by an admin."""
+    if channel != "wechat" or not recipient:
+        return None
+    account = account_for_openid(recipient)
+    if account is None or account.source == "environment":
+        return None  # the relay's configured WeChat sender is this account's
+    return sender_for_openid(recipient, redis)
+
+
+# Senders kept per account and settings: each holds a client (and its connection pool).
+_senders: dict[tuple, Any] = {}

@@ -99,3 +99,21 @@ def test_a_sender_for_the_account_an_openid_belongs_to(wechat, wechat_api, citiz
                                 last_inbound_at=last_inbound_at("wechat", citizen.openid)))
     assert wechat_api.sent_to(citizen.openid)[0]["text"]["content"] == "测试消息"
     assert sender_for_openid("oUnknown", None) is None
+
+
+def test_citizens_of_an_account_added_by_the_admin_hear_from_that_account(
+        wechat, api, tokens, citizen_factory):
+    from tests.fakeservers import FakeWeChat
+
+    from .test_wechat_accounts_api import ZTC, add_account, ztc_citizen
+
+    with FakeWeChat(appid=ZTC["appid"], secret=ZTC["secret"]) as ztc_api:
+        wechat.config.update(WECHAT_API_BASE=ztc_api.api_base)
+        add_account(api, tokens)
+        boss = ztc_citizen(citizen_factory)
+        number = number_in(boss.say("我们是遵义的一家民营食品企业，申请的稳岗返还到现在还没有到账。"))
+        handle_as_staff(api, tokens, number)
+        assert set(deliver_pending()) == {"sent"}
+        texts = [m["text"]["content"] for m in ztc_api.sent_to(boss.openid)]
+        assert texts and all(number in t for t in texts)
+        assert ztc_api.token_fetches == 1  # the account's own credentials, one shared token
