@@ -178,16 +178,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mode", choices=["plain", "safe", "compatible"], default="safe")
+    parser.add_argument("--database-url", default=None,
+                        help="e.g. a scratch PostgreSQL database (migrated and seeded here); "
+                             "default: a new SQLite file")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-wechat-")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update({"DATABASE_URL": f"sqlite:///{tmp}/hotline.db", "HOTLINE_INSTANCE_PATH": tmp,
+    database = args.database_url or f"sqlite:///{tmp}/hotline.db"
+    env.update({"DATABASE_URL": database, "HOTLINE_INSTANCE_PATH": tmp,
                 "SECRET_KEY": "bench-secret", "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
                 "PYTHONPATH": str(ROOT)})
     if args.mode != "plain":
         env["WECHAT_AES_KEY"] = AES_KEY
     prepare_database(tmp, env)
+    cases_before, inbound_before = count_cases(env, tmp)
     Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
 
     sim = Simulator(TOKEN, appid=APPID, aes_key=AES_KEY if args.mode != "plain" else None,
@@ -215,8 +220,9 @@ def main() -> None:
             raise SystemExit(f"{name}: {len(bad)} requests failed (HTTP {sorted(set(bad))})")
         results[name] = summary(latencies, wall)
 
+    backend = "PostgreSQL" if database.startswith("postgres") else "SQLite WAL synchronous=FULL"
     print(f"WeChat webhook, {args.senders} concurrent senders, {args.mode} mode; gunicorn "
-          f"{args.workers} sync workers on loopback; SQLite WAL synchronous=FULL; "
+          f"{args.workers} sync workers on loopback; {backend}; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     print(f"{'':24}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>9}")
     for name, r in results.items():
@@ -229,6 +235,7 @@ def main() -> None:
     print(f"webhook p99 = {share:.1%} of WeChat's {WECHAT_BUDGET:.0f} s budget: "
           + ("OK" if share < 0.2 else "TOO SLOW"))
     cases, inbound = count_cases(env, tmp)
+    cases, inbound = cases - cases_before, inbound - inbound_before
     expected = args.senders * args.rounds + len(warmup)
     print(f"cases made: {cases} (expected {expected}); messages logged: {inbound} "
           f"(retries answered from the log: {args.senders * args.rounds})")

@@ -26,7 +26,7 @@ except ImportError:  # not on POSIX: SQLite's own locking alone
     fcntl = None  # type: ignore[assignment]
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline import outbox
@@ -101,7 +101,6 @@ def _handle_new(account: Account, msg: Inbound, body: bytes, key: str,
         return earlier if earlier is not None else ""
     try:
         follower = _follower(account, msg.openid, now)
-        follower.last_inbound_at = now
         outcome = _respond(account, follower, msg, key, now)
         row.reply = outcome.reply
         row.intent = outcome.intent
@@ -154,24 +153,25 @@ def _created(msg: Inbound, now: dt.datetime) -> dt.datetime:
 
 
 def _follower(account: Account, openid: str, now: dt.datetime) -> WeChatFollower:
-    """The citizen's row, created on first contact and locked for this transaction: two
-    messages from one citizen are handled one after the other, so that the second sees the
-    case the first opened."""
-    query = (select(WeChatFollower)
+    """The citizen's row, its last contact set to now, created on first contact and locked
+    for this transaction: two messages from one citizen are handled one after the other, so
+    that the second sees the case the first opened. (One UPDATE … RETURNING both locks and
+    reads the row.)"""
+    touch = (update(WeChatFollower)
              .where(WeChatFollower.account_code == account.code, WeChatFollower.openid == openid)
-             .with_for_update().execution_options(populate_existing=True))
-    follower = db.session.scalar(query)
+             .values(last_inbound_at=now).returning(WeChatFollower))
+    follower = db.session.scalars(touch, execution_options={"populate_existing": True}).first()
     if follower is not None:
         return follower
     try:
         with db.session.begin_nested():
-            follower = WeChatFollower(account_code=account.code, openid=openid,
-                                      subscribed=True, created_at=now, code_attempts=0)
+            follower = WeChatFollower(account_code=account.code, openid=openid, subscribed=True,
+                                      created_at=now, last_inbound_at=now, code_attempts=0)
             db.session.add(follower)
         return follower
     except IntegrityError:
-        pass  # created by a concurrent request; read it (and wait for its lock) below
-    return db.session.scalar(query)
+        pass  # created by a concurrent request; update it (waiting for its lock) below
+    return db.session.scalars(touch, execution_options={"populate_existing": True}).one()
 
 
 # -- what a message does ------------------------------------------------------------------
