@@ -51,25 +51,28 @@ class Account:
         return WeChatCrypto(self.token, self.aes_key, self.appid)
 
 
-def _setting(name: str) -> str | None:
-    value = current_app.config.get(name) or os.environ.get(name)
-    return str(value) if value else None
+def setting(name: str) -> str | None:
+    """A channel setting: the app's configuration (tests), else the environment."""
+    value = current_app.config.get(name)
+    if value is None or value == "":
+        value = os.environ.get(name)
+    return str(value) if value not in (None, "") else None
 
 
 def environment_account() -> Account | None:
     """The default account, when WECHAT_TOKEN is configured."""
-    token = _setting("WECHAT_TOKEN")
+    token = setting("WECHAT_TOKEN")
     if not token:
         return None
     return Account(
         code=DEFAULT_CODE,
-        name=_setting("WECHAT_ACCOUNT_NAME") or "贵州12345政务服务",
-        appid=_setting("WECHAT_APPID"),
+        name=setting("WECHAT_ACCOUNT_NAME") or "贵州12345政务服务",
+        appid=setting("WECHAT_APPID"),
         token=token,
-        secret=_setting("WECHAT_SECRET"),
-        aes_key=_setting("WECHAT_AES_KEY"),
-        line_code=_setting("WECHAT_LINE") or DEFAULT_LINE,
-        template_id=_setting("WECHAT_TEMPLATE_ID"),
+        secret=setting("WECHAT_SECRET"),
+        aes_key=setting("WECHAT_AES_KEY"),
+        line_code=setting("WECHAT_LINE") or DEFAULT_LINE,
+        template_id=setting("WECHAT_TEMPLATE_ID"),
     )
 
 
@@ -152,8 +155,8 @@ def api_client(account: Account, redis: Any | None) -> Any:
         raise RuntimeError(f"WeChat account {account.code!r} has no appid/secret configured")
     return SharedTokenWeChatClient(
         account.appid, account.secret, redis=redis,
-        api_base_url=_setting("WECHAT_API_BASE"),
-        timeout=float(_setting("SENDER_TIMEOUT") or DEFAULT_TIMEOUT))
+        api_base_url=setting("WECHAT_API_BASE"),
+        timeout=float(setting("SENDER_TIMEOUT") or DEFAULT_TIMEOUT))
 
 
 def sender_for(account: Account, redis: Any | None) -> Any:
@@ -165,7 +168,7 @@ def sender_for(account: Account, redis: Any | None) -> Any:
         raise RuntimeError(f"WeChat account {account.code!r} has no appid/secret configured")
     return WeChatSender(
         account.appid, account.secret, redis=redis,
-        api_base_url=_setting("WECHAT_API_BASE"),
-        template_id=account.template_id or _setting("WECHAT_TEMPLATE_ID"),
-        template_field=_setting("WECHAT_TEMPLATE_FIELD") or "content",
-        timeout=float(_setting("SENDER_TIMEOUT") or DEFAULT_TIMEOUT))
+        api_base_url=setting("WECHAT_API_BASE"),
+        template_id=account.template_id or setting("WECHAT_TEMPLATE_ID"),
+        template_field=setting("WECHAT_TEMPLATE_FIELD") or "content",
+        timeout=float(setting("SENDER_TIMEOUT") or DEFAULT_TIMEOUT))

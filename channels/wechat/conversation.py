@@ -39,7 +39,7 @@ from hotline.services import create_case, record_event
 from hotline.surveys import open_survey_for, record_answer
 
 from . import texts
-from .accounts import Account
+from .accounts import Account, setting
 from .inbound import Inbound, dedupe_key
 from .intents import Intent, classify, masked_phone, mobile, phone_variants, too_short_for_a_case
 from .models import WeChatFollower, WeChatInbound
@@ -305,7 +305,7 @@ def _text(account: Account, follower: WeChatFollower, msg: Inbound, key: str,
 
 
 def _window() -> int:
-    return int(current_app.config.get("WECHAT_APPEND_MINUTES") or APPEND_MINUTES)
+    return int(setting("WECHAT_APPEND_MINUTES") or APPEND_MINUTES)
 
 
 def _draft(follower: WeChatFollower, now: dt.datetime) -> Case | None:

@@ -23,7 +23,7 @@ from hotline.models import Attachment, Case
 from hotline.models.types import utcnow
 from hotline.services import record_event
 
-from .accounts import DEFAULT_CODE, api_client, find_account
+from .accounts import DEFAULT_CODE, api_client, find_account, setting
 from .outbound import account_for_openid
 
 bp = Blueprint("wechat_media", __name__, url_prefix="/channels/wechat")
@@ -40,7 +40,7 @@ SYSTEM = Actor(name="system", role="system")
 
 
 def media_folder() -> Path:
-    return Path(current_app.config.get("WECHAT_MEDIA_FOLDER")
+    return Path(setting("WECHAT_MEDIA_FOLDER")
                 or Path(current_app.instance_path) / "wechat-media")
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from hotline.extensions import db
 
-from .accounts import Account, find_account, sender_for
+from .accounts import Account, find_account, sender_for, setting
 from .models import WeChatFollower
 
 
@@ -45,7 +44,7 @@ def sender_for_openid(openid: str, redis: Any | None) -> Any | None:
     account = account_for_openid(openid)
     if account is None or not account.appid or not account.secret:
         return None
-    key = (account, id(redis), current_app.config.get("WECHAT_API_BASE"))
+    key = (account, id(redis), setting("WECHAT_API_BASE"))
     sender = _senders.get(key)
     if sender is None:
         if len(_senders) > 64:  # credentials changed many times: start afresh

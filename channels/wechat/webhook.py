@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from hotline.domain.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
 from . import conversation
-from .accounts import DEFAULT_CODE, Account, find_account
+from .accounts import DEFAULT_CODE, Account, find_account, setting
 from .inbound import BadSignature, MalformedMessage, decrypt, read_message, render_reply
 
 bp = Blueprint("wechat", __name__, url_prefix="/channels/wechat")
@@ -45,7 +45,7 @@ def webhook(code: str) -> Response:
     account = find_account(code)
     if account is None:
         raise NotFound("no WeChat account is configured at this address")
-    limit = int(current_app.config.get("WECHAT_MAX_BODY") or MAX_BODY)
+    limit = int(setting("WECHAT_MAX_BODY") or MAX_BODY)
     if request.method == "POST" and request.content_length is not None \
             and request.content_length > limit:
         raise RequestEntityTooLarge(f"a WeChat message is at most {limit} bytes")
@@ -109,8 +109,9 @@ def _check_signature(account: Account, signature: str, timestamp: str, nonce: st
 
 
 def _check_fresh(timestamp: str) -> None:
-    skew = current_app.config.get("WECHAT_MAX_CLOCK_SKEW", MAX_CLOCK_SKEW)
-    if not skew:
+    skew = setting("WECHAT_MAX_CLOCK_SKEW")
+    skew = MAX_CLOCK_SKEW if skew is None else skew
+    if not int(skew):
         return
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > int(skew):
         raise Forbidden("the request's timestamp is too far from the server's clock")
