@@ -88,14 +88,15 @@ def citizen_channel(case: Case) -> tuple[str, str] | None:
     else WeChat when we know their openid, else SMS when we know a mobile number."""
     if case.channel == "wechat" and case.citizen_openid:
         return "wechat", case.citizen_openid
-    if case.citizen_phone and _is_mobile(case.citizen_phone):
+    if case.citizen_phone and is_mobile(case.citizen_phone):
         return "sms", case.citizen_phone
     if case.citizen_openid:
         return "wechat", case.citizen_openid
     return None
 
 
-def _is_mobile(phone: str) -> bool:
+def is_mobile(phone: str) -> bool:
+    """A Chinese mobile number (can receive SMS), with or without +86."""
     digits = "".join(ch for ch in phone if ch.isdigit())
     if digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]

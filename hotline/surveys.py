@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .domain.errors import Conflict
 from .domain.lifecycle import Actor
 from .extensions import db
-from .models import Case, OutboxMessage, Survey
+from .models import CallbackTask, Case, OutboxMessage, Survey
 from .models.types import utcnow
 
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
@@ -97,3 +97,21 @@ def survey_from_token(token: str) -> Survey | None:
 def survey_link(survey: Survey) -> str:
     base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     return f"{base}/survey/{survey_token(survey)}"
+
+
+def hand_to_operator(survey: Survey, reason: str) -> CallbackTask | None:
+    """Put an unanswered survey on the operators' call-back list (人工回访), once per survey;
+    None when it was answered meanwhile or is already there. No commit."""
+    if survey.answered_at is not None:
+        return None
+    key = f"survey-operator:{survey.id}"
+    if db.session.scalar(select(CallbackTask.id).where(CallbackTask.dedupe_key == key)):
+        return None
+    case = survey.case
+    task = CallbackTask(case=case, kind="survey", phone=case.citizen_phone or survey.recipient,
+                        line_code=case.line.code, status="open", dedupe_key=key,
+                        created_at=utcnow(),
+                        reason=f"办结回访：{reason}，请致电询问对工单{case.number}办理结果是否满意")
+    db.session.add(task)
+    return task
+

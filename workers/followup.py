@@ -128,7 +128,9 @@ def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:
         db.session.add(survey)
         db.session.flush()
         for hook in surveys.survey_call_hooks:
-            if hook(case, survey) is not None:
+            call = hook(case, survey)  # rings no earlier than survey.sent_at
+            if call is not None:
+                survey.sent_at = call.next_attempt_at
                 return survey
 
     if reach is not None:

@@ -260,21 +260,27 @@ def _score(app: Any, token: str, at: Any) -> int:
 
 
 def remind_surveys(now: dt.datetime | None = None, limit: int = 1000) -> int:
-    """Ask once more, by the same channel, citizens who have not answered their survey."""
+    """Ask once more citizens who have not answered their survey: by the same channel for
+    WeChat and SMS; after an automated survey call nobody answered (or no key was pressed), an
+    operator's call-back task (人工回访)."""
     app = current_app._get_current_object()
     now = now or utcnow()
     after = dt.timedelta(hours=setting(app, "SURVEY_REMIND_AFTER_HOURS"))
     rows = db.session.scalars(
         select(Survey).join(Case, Survey.case_id == Case.id)
         .where(Survey.answered_at.is_(None), Survey.reminded_at.is_(None),
-               Survey.sent_at <= now - after, Survey.channel.in_(("sms", "wechat")),
+               Survey.sent_at <= now - after, Survey.channel.in_(("sms", "wechat", "voice")),
                Case.status == Status.CLOSED)
         .order_by(Survey.sent_at).limit(limit)).all()
     for survey in rows:
+        survey.reminded_at = now
+        if survey.channel == "voice":
+            surveys.hand_to_operator(survey, "自动回访电话未获评价")
+            continue
         link = surveys.survey_link(survey)
         enqueue(survey.case, survey.channel, survey.recipient,
                 survey_reminder_text(survey.case, link), "remind",
                 dedupe_key=f"survey-remind:{survey.id}", payload={"template": {"url": link}})
-        survey.reminded_at = now
     db.session.commit()
     return len(rows)
+

@@ -20,6 +20,9 @@ Configuration (app config, else the environment, else the default):
 - ``PHONE_OPERATOR_WAIT`` (s, 30): how long an operator's dequeue waits for a caller;
 - ``PHONE_HOURS_WORKDAYS_ONLY`` (true): lines with office hours are closed on rest days;
 - ``PHONE_MAX_BODY`` (bytes, 64 KiB), ``PHONE_SMS_MAX_CHARS`` (1600);
+- ``SURVEY_CALL_HOURS`` ((8.5, 20)): local hours in which survey calls ring;
+- ``SURVEY_CALL_PHONE_CALLERS`` (false): survey every caller of a line by an automated call
+  (满意请按1…), not only those without a mobile; the others get the SMS survey;
 - ``TWILIO_STATUS_CALLBACK_URL`` defaults to ``PUBLIC_BASE_URL`` + /channels/twilio/outbox-status.
 
 Webhooks to set on each Twilio number: voice ``/channels/twilio/voice``, call status callback
@@ -48,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_SMS_MAX_CHARS": 1600,
     "TWILIO_WEBHOOK_SHARED_KEY": None,
     "TRUSTED_PROXY_COUNT": 0,
+    "SURVEY_CALL_PHONE_CALLERS": False,
 }
 
 
@@ -67,8 +71,13 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)
 
+    from hotline import surveys
+
     from . import delivery, sms, survey_call, voice  # noqa: F401  (routes)
     from .blueprint import bp
+
+    if survey_call.survey_call_hook not in surveys.survey_call_hooks:
+        surveys.survey_call_hooks.append(survey_call.survey_call_hook)
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)

@@ -7,7 +7,8 @@ the outbox row even when the worker died between Twilio accepting the message an
 sid (see channels/senders.py). Here the row learns its provider sid (a row left in ``sending``
 is thereby known to be sent and must not be sent again) and how delivery went: delivered, or
 undelivered/failed (SMS) and busy/no-answer/failed (survey calls), which staff see as ``dead``
-with Twilio's reason.
+with Twilio's reason. A survey call that ends without an answer — not picked up, or picked up
+and no key pressed — puts the survey on the operators' call-back list (人工回访).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import logging
 
 from flask import request
 
+from hotline import surveys
 from hotline.extensions import db
-from hotline.models import OutboxMessage
+from hotline.models import OutboxMessage, Survey
 from hotline.models.types import utcnow
 
 from . import twiml
@@ -77,5 +79,19 @@ def outbox_status():
         logger.info("outbox %s: Twilio status %r noted", row.id, status)
     if delivery:
         row.payload = {**(row.payload or {}), "delivery": delivery}
+    if row.channel == "voice" and row.purpose == "survey" and \
+            (status in UNDELIVERED or status == "completed"):
+        _survey_call_over(row, status)
     db.session.commit()
     return twiml.twiml()
+
+
+def _survey_call_over(row: OutboxMessage, status: str) -> None:
+    """A survey call that ended without a key pressed goes to an operator (人工回访)."""
+    survey = db.session.get(Survey, (row.payload or {}).get("survey_id") or 0)
+    if survey is None:
+        return
+    why = "自动回访电话" + REASONS.get(status, "接通但未按键评价")
+    if surveys.hand_to_operator(survey, why) is not None:
+        logger.info("survey %s handed to the operators: %s", survey.id, why)
+

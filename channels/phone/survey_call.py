@@ -4,6 +4,11 @@ recorded like any other survey answer.
 
 For the workers:
 
+- ``survey_call_hook(case, survey)`` is registered in ``hotline.surveys.survey_call_hooks``:
+  when Twilio is configured, a citizen whose only number is a landline (no SMS, no WeChat)
+  is asked by a call, rung within ``SURVEY_CALL_HOURS`` (08:30–20:00 in the province); with ``SURVEY_CALL_PHONE_CALLERS``
+  (default off) so is everyone who called the line, mobiles included — otherwise a mobile
+  gets the SMS survey, whose link and quick reply cost less than a call;
 - ``enqueue_survey_call(survey)`` writes the call into the outbox (channel ``voice``, purpose
   ``survey``, ``payload["twiml_url"]``) in the caller's transaction; the relay passes the URL
   on as ``OutboundMessage.twiml_url`` to ``channels.senders.TwilioCallSender``;
@@ -17,9 +22,10 @@ Webhooks (signed like every Twilio webhook; the survey is named by a signed toke
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
-from flask import request
+from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.senders import MANDARIN_VOICE, OutboundMessage, Sender, SendResult
@@ -27,7 +33,7 @@ from hotline import outbox, surveys
 from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
-from hotline.models import OutboxMessage, Survey
+from hotline.models import Case, OutboxMessage, Survey
 
 from . import twiml
 from .blueprint import bp, field
@@ -37,6 +43,10 @@ logger = logging.getLogger(__name__)
 
 #: How many times the question is asked before the call ends without an answer.
 ASKS = 2
+#: Local hours (from, to) in which citizens are rung for a survey, the default of the setting
+#: ``SURVEY_CALL_HOURS``: a case of the 24-hour line closed at night is asked about the next
+#: morning. (0, 24) rings at any hour.
+SURVEY_CALL_HOURS = (8.5, 20.0)
 KEYS = {"1": "satisfied", "2": "basically_satisfied", "3": "unsatisfied"}
 VOICE_ANSWER = Actor(name="citizen:voice", role="citizen")
 
@@ -78,6 +88,40 @@ def enqueue_survey_call(survey: Survey) -> OutboxMessage:
                           payload={"twiml_url": survey_call_url(survey),
                                    "from_number": case.line.phone_number,
                                    "survey_id": survey.id})
+
+
+def survey_call_hook(case: Case, survey: Survey) -> OutboxMessage | None:
+    """Put the survey to the citizen by an automated call, or decline (None) so that the
+    workers send it by SMS. A line without a phone number cannot ring anyone."""
+    config = current_app.config
+    if not case.citizen_phone or not case.line.phone_number:
+        return None
+    if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")):
+        return None  # nothing can ring: an operator will call instead
+    by_call = not outbox.is_mobile(case.citizen_phone) or (
+        case.channel == "phone" and config.get("SURVEY_CALL_PHONE_CALLERS"))
+    if not by_call:
+        return None
+    survey.channel = "voice"
+    survey.recipient = outbox.phone_e164(case.citizen_phone)
+    db.session.flush()  # the survey's id names the call
+    message = enqueue_survey_call(survey)
+    hours = config.get("SURVEY_CALL_HOURS") or SURVEY_CALL_HOURS
+    message.next_attempt_at = calling_time(max(message.next_attempt_at, survey.sent_at), hours)
+    return message
+
+
+def calling_time(at: dt.datetime, hours: tuple[float, float] = SURVEY_CALL_HOURS
+                 ) -> dt.datetime:
+    """`at`, or the next moment inside `hours` (local hours from–to, province time)."""
+    start, end = (float(h) for h in hours)
+    local = at.astimezone(PROVINCE_TZ)
+    hour = local.hour + local.minute / 60 + local.second / 3600
+    if start <= hour < end:
+        return at
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    day = midnight if hour < start else midnight + dt.timedelta(days=1)
+    return (day + dt.timedelta(hours=start)).astimezone(dt.UTC)
 
 
 def _survey() -> Survey | None:

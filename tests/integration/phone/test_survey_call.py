@@ -4,19 +4,23 @@ recorded on the case — and Twilio's delivery callbacks for what the workers se
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from channels.phone.survey_call import (
+    SURVEY_CALL_HOURS,
+    calling_time,
     enqueue_survey_call,
     place_survey_call,
     survey_call_url,
 )
 from channels.senders import TwilioCallSender
+from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.extensions import db
-from hotline.models import Case, CaseEvent, OutboxMessage, Survey
+from hotline.models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
 from hotline.models.types import utcnow
 from tests.fakeservers import FakeTwilio
 
@@ -26,15 +30,16 @@ CALLBACK = "CA" + "5" * 32
 
 
 @pytest.fixture
-def survey(new_case, api, tokens) -> Survey:
+def survey(phone_app, new_case, api, tokens) -> Survey:
+    phone_app.config["SURVEY_CALL_PHONE_CALLERS"] = True
     case = new_case(citizen={"name": "王建国", "phone": CALLER})
     api.post(f"/cases/{case['number']}/answer", tokens.operator,
              {"text": "已协调区住建局，拖欠工程款将于本月底前结清。"})
     api.post(f"/cases/{case['number']}/close", tokens.operator, {})
+    # The caller rang the line, and this centre surveys callers by a call.
     row = db.session.scalar(select(Case).where(Case.number == case["number"]))
-    survey = Survey(case=row, round=1, channel="voice", recipient=CALLER, sent_at=utcnow())
-    db.session.add(survey)
-    db.session.commit()
+    survey = db.session.scalar(select(Survey).where(Survey.case_id == row.id))
+    assert (survey.channel, survey.recipient) == ("voice", CALLER)
     return survey
 
 
@@ -175,3 +180,77 @@ def test_delivery_callback_answers_the_question_a_cut_off_attempt_left(twilio):
                 {"MessageSid": "SM" + "6" * 32, "MessageStatus": "delivered"})
     db.session.expire_all()
     assert (row.status, row.maybe_sent, row.provider_id) == ("sent", False, "SM" + "6" * 32)
+
+
+# --- who is asked by a call, and when -----------------------------------------------------------
+
+LANDLINE = "0851-85551234"
+
+
+def close(api, tokens, number: str) -> None:
+    api.post(f"/cases/{number}/answer", tokens.operator,
+             {"text": "已核实，相关补贴已于本周发放到位。"})
+    resp = api.post(f"/cases/{number}/close", tokens.operator, {})
+    assert resp.status_code == 200, resp.get_json()
+
+
+def survey_rows(number: str) -> list[OutboxMessage]:
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    return db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.case_id == case.id, OutboxMessage.purpose == "survey")).all()
+
+
+def test_landline_caller_is_surveyed_by_a_call_rung_in_daytime(phone_app, new_case, api, tokens):
+    case = new_case(citizen={"name": "杨秀英", "phone": LANDLINE})
+    close(api, tokens, case["number"])
+    [row] = survey_rows(case["number"])
+    assert (row.channel, row.recipient) == ("voice", "+868518555" + "1234")
+    assert row.payload["twiml_url"].startswith(f"{PUBLIC_BASE}/channels/twilio/survey-call?s=")
+    local = row.next_attempt_at.astimezone(PROVINCE_TZ)
+    assert SURVEY_CALL_HOURS[0] <= local.hour + local.minute / 60 < SURVEY_CALL_HOURS[1]
+    survey = db.session.scalar(select(Survey).where(Survey.case_id == row.case_id))
+    assert survey.channel == "voice" and survey.sent_at == row.next_attempt_at
+
+
+def test_mobile_caller_gets_the_sms_survey_unless_the_centre_surveys_callers_by_call(
+        phone_app, new_case, api, tokens):
+    first = new_case()
+    close(api, tokens, first["number"])
+    assert [r.channel for r in survey_rows(first["number"])] == ["sms"]
+
+    phone_app.config["SURVEY_CALL_PHONE_CALLERS"] = True
+    second = new_case(content="村里的产业扶贫项目资金至今未到位，合作社无法开工，请帮忙督促。")
+    close(api, tokens, second["number"])
+    assert [r.channel for r in survey_rows(second["number"])] == ["voice"]
+    web = new_case(channel="web", content="网上留言：小区门口道路破损半年无人修补。")
+    close(api, tokens, web["number"])
+    assert [r.channel for r in survey_rows(web["number"])] == ["sms"]
+
+
+@pytest.mark.parametrize(("at", "rung"), [
+    ("2026-12-01T23:40:00+08:00", "2026-12-02T08:30:00+08:00"),
+    ("2026-12-02T06:10:00+08:00", "2026-12-02T08:30:00+08:00"),
+    ("2026-12-02T14:05:00+08:00", "2026-12-02T14:05:00+08:00"),
+    ("2026-12-02T20:00:00+08:00", "2026-12-03T08:30:00+08:00"),
+])
+def test_survey_calls_wait_for_calling_hours(at, rung):
+    assert calling_time(dt.datetime.fromisoformat(at)) == dt.datetime.fromisoformat(rung)
+
+
+def test_survey_call_nobody_answered_becomes_an_operators_callback_task(
+        phone_app, new_case, api, tokens):
+    from workers.sweeps import remind_surveys
+
+    case = new_case(citizen={"name": "杨秀英", "phone": LANDLINE})
+    close(api, tokens, case["number"])
+    later = utcnow() + dt.timedelta(days=4)
+    assert remind_surveys(later) == 1
+    assert remind_surveys(later + dt.timedelta(days=1)) == 0
+    tasks = db.session.scalars(select(CallbackTask).where(CallbackTask.kind == "survey")).all()
+    assert len(tasks) == 1 and tasks[0].case.number == case["number"]
+    assert "自动回访电话未获评价" in tasks[0].reason
+    # No second call and no SMS to a landline.
+    assert [r.channel for r in survey_rows(case["number"])] == ["voice"]
+    resp = api.get("/callbacks?kind=survey", tokens.operator)
+    assert resp.status_code == 200
+    assert case["number"] in resp.get_data(as_text=True)

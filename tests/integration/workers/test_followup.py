@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from twilio.request_validator import RequestValidator
+
 from hotline import surveys
 from hotline.extensions import db
 from hotline.models import CallbackTask, Survey
@@ -76,13 +78,29 @@ def test_wechat_citizen_silent_for_three_days_gets_a_template_message(
     assert outbox(case["number"])[0].provider_id == str(sent[0]["msgid"])
 
 
-def test_citizen_with_only_a_landline_is_put_on_the_operators_call_back_list(
+def test_citizen_with_only_a_landline_is_rung_and_then_put_on_the_operators_call_back_list(
         closed_case, app, api, tokens, fake_twilio):
+    app.config["SURVEY_CALL_HOURS"] = (0, 24)  # ring now, whatever the hour the test runs
     case = closed_case(citizen={"name": "张大伯", "phone": "0851-86812345"})
     work(app)
 
-    assert fake_twilio.messages == []  # a landline takes no SMS
+    assert fake_twilio.messages == []  # a landline takes no SMS: an automated survey call
+    [call] = fake_twilio.calls
+    assert (call["to"], call["from"]) == ("+8685186812345", LINE_NUMBER)
+    assert call["_url"].startswith(f"{PUBLIC}/channels/twilio/survey-call?s=")
+    assert api.get("/callbacks", tokens.operator).get_json()["items"] == []
+
+    # Nobody picks up: Twilio says so on the status callback, and an operator takes over.
+    status_url = call["_status_callback"]
+    params = {"CallSid": call["sid"], "CallStatus": "no-answer", "AccountSid": call["account_sid"]}
+    signature = RequestValidator(fake_twilio.auth_token).compute_signature(status_url, params)
+    path = status_url.removeprefix(PUBLIC)
+    for _ in range(2):  # Twilio retrying the callback: still one task
+        resp = app.test_client().post(path, data=params,
+                                      headers={"X-Twilio-Signature": signature})
+        assert resp.status_code == 200
     tasks = api.get("/callbacks", tokens.operator).get_json()["items"]
+    assert "无人接听" in tasks[0]["reason"]
     assert [(t["case"], t["kind"], t["phone"]) for t in tasks] == \
         [(case["number"], "survey", "0851-86812345")]
 
@@ -96,9 +114,11 @@ def test_citizen_with_only_a_landline_is_put_on_the_operators_call_back_list(
     assert api.get("/callbacks", tokens.operator).get_json()["items"] == []
 
 
-def test_survey_call_back_done_without_a_rating_is_refused(closed_case, api, tokens):
+def test_survey_call_back_done_without_a_rating_is_refused(closed_case, app, api, tokens):
+    app.config["TWILIO_ACCOUNT_SID"] = None  # no automated calls: operators ring landlines
     closed_case(citizen={"phone": "0851-86812345"})
     task = api.get("/callbacks", tokens.operator).get_json()["items"][0]
+    assert task["kind"] == "survey" and task["phone"] == "0851-86812345"
     resp = api.post(f"/callbacks/{task['id']}/done", tokens.operator, {"note": "已回访"})
     assert resp.status_code == 400
     assert "rating" in resp.get_json()["error"]["fields"]
