@@ -1,6 +1,7 @@
 """All tables. Each area keeps its tables in a module of its own; importing this package
 registers every one of them with SQLAlchemy (and so with the migrations)."""
 
+from .calls import Call, SmsMessage  # noqa: F401
 from .core import (  # noqa: F401
     Attachment,
     CalendarYear,
@@ -13,6 +14,5 @@ from .core import (  # noqa: F401
     User,
 )
 from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
-from .rules import RoutingRule  # noqa: F401
-from .calls import Call, SmsMessage  # noqa: F401
 from .publication import Publication, PublicationState  # noqa: F401
+from .rules import RoutingRule  # noqa: F401

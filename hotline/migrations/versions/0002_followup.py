@@ -5,9 +5,8 @@ Revises: 0001_core
 Create Date: 2026-11-23 18:19:47.477072
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002_followup'

@@ -5,9 +5,8 @@ Revises: 0002_followup
 Create Date: 2026-11-23 18:25:26.054856
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_routing'
