@@ -79,5 +79,5 @@ def test_phone_figures_count_calls_answered_within_fifteen_seconds(app):
     assert figures["answered_within_15s_rate"]["value"] == 40.0
     assert figures["abandon_rate"]["value"] == 20.0
     assert figures["average_wait_seconds"] == 13.0
-    assert figures["callbacks"] == {"created": 1, "done": 1, "open": 0}
+    assert figures["callbacks"] == {"created": 1, "done": 1, "open": 0, "cancelled": 0}
     assert phone_figures(Scope(parse_period("2026-10"), line="fupin"))["offered"] == 0
