@@ -5,7 +5,8 @@ text adds its weight to its topic path and that path's ancestors. The level-1 to
 highest score wins; inside it, the best supported level-2 and then level-3 topic are given
 only when some word points at them. A line adds a small prior (the 扶贫专线 hears mostly
 about 农村农业/扶贫开发), which also gives the topic when no word is found at all: every case
-gets a level-1 topic.
+gets a level-1 topic. A message-board post's title (a short first line) is the writer's own
+summary of the matter, so its words weigh more than the details' (``TITLE_WEIGHT``).
 
 Confidence rises with the winning score and falls with a close runner-up; see ``_confidence``.
 """
@@ -36,6 +37,13 @@ LINE_PRIOR: dict[str, tuple[float, Path3]] = {
     "board": (0.0, ("城乡建设", None, None)),
 }
 FALLBACK: Path3 = ("党务政务", "其他", "其他")
+
+# A message-board post (and a web message with a title) starts with its title on a line of
+# its own: the writer's own summary of the matter (小区油烟扰民, 拖欠工资), while the details
+# wander (the restaurant, the landlord, the children). Words of such a title count this many
+# times their weight. A first line longer than TITLE_MAX_CHARS is not a title but the text.
+TITLE_WEIGHT = 1.5
+TITLE_MAX_CHARS = 50
 
 
 @dataclass(frozen=True)
@@ -140,20 +148,29 @@ def classify(text: str, bounds: frozenset[int], line: str | None = None,
     s3: dict[Path3, float] = defaultdict(float)
     words: dict[str, list[str]] = defaultdict(list)
     seen: set[str] = set()
-    hits = [m.value for m in lexicon().scan(text, bounds)]
+    title_end = _title_end(text)
+    # (hit, factor): a word of the title counts TITLE_WEIGHT times. The scan runs left to
+    # right, so a word said in the title and again below is counted once, as a title word.
+    hits: list[tuple[TermHit, float]] = [
+        (m.value, TITLE_WEIGHT if m.end <= title_end else 1.0)
+        for m in lexicon().scan(text, bounds)
+    ]
     for sides, hit in combinations():
         found = [next((a for a in side if a in text), None) for side in sides]
         if all(found):
             # Shown as the words actually found (拖欠…工资), counted once as the pair.
-            hits.append(TermHit("…".join(found), hit.votes))  # type: ignore[arg-type]
-    hits += extra
-    for hit in hits:
+            in_title = all(a in text[:title_end] for a in found)  # type: ignore[operator]
+            hits.append((TermHit("…".join(found), hit.votes),  # type: ignore[arg-type]
+                         TITLE_WEIGHT if in_title else 1.0))
+    hits += [(hit, 1.0) for hit in extra]
+    for hit, factor in hits:
         if hit.term in seen:
             continue  # a word said twice is one piece of evidence, not two
         seen.add(hit.term)
         for (l1, l2, l3), weight in hit.votes:
             if weight <= 0:
                 continue
+            weight *= factor
             s1[l1] += weight
             words[l1].append(hit.term)
             if l2 is not None:
@@ -183,6 +200,14 @@ def classify(text: str, bounds: frozenset[int], line: str | None = None,
         round(runner_score, 2),
         tuple(words.get(top, ())),
     )
+
+
+def _title_end(text: str) -> int:
+    """Where the title ends: the end of a short first line followed by more text, else 0."""
+    end = text.find("\n")
+    if 0 < end <= TITLE_MAX_CHARS and text[end:].strip():
+        return end
+    return 0
 
 
 def _best(scores: dict) -> str | None:

@@ -229,3 +229,17 @@ def test_a_county_government_is_found_by_its_code_even_with_a_coarse_region(depa
     with_county = [*departments, Department("gov-520526", "威宁县人民政府", "520500")]
     d = Router(default_rules(with_county), with_county).route(WEINING, "fupin")
     assert d.department == "gov-520526"
+
+
+def test_a_board_posts_title_outweighs_the_words_of_its_details(router):
+    # The details mention the quarry's mining (国土资源) as much as its dust (环境保护); the
+    # title says what the writer complains about.
+    details = "某某村后山有个采石场，每天放炮开采，粉尘漫天，村民多次反映没人管"
+    assert router.route("K8县某采石场粉尘污染\n" + details, "board").topic[0] == "环境保护"
+    # A long first line is the message itself, not a title: no word of it weighs more.
+    from routing import segment, topics
+    long_first = "某某村后山有个采石场每天放炮开采粉尘漫天" * 3 + "\n村民多次反映没人管"
+    norm = segment.normalize(long_first)
+    plain = topics.classify(norm.replace("\n", "，"), segment.boundaries(segment.cut(norm)), "board")
+    as_is = topics.classify(norm, segment.boundaries(segment.cut(norm)), "board")
+    assert as_is.score == plain.score
