@@ -22,12 +22,12 @@ from flask import current_app, g
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from hotline.api.cases import region_prefix
 from hotline.api.publication import case_answer, mask_case_text, publication_of
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from hotline.domain.lifecycle import Status
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, Publication, PublicationState
+from hotline.reports.scope import region_prefix
 
 from .regions import region_name
 

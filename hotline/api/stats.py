@@ -143,11 +143,11 @@ def stats_chart(name: str, fmt: str):
 @api.get("/ledger.<any(csv,xlsx):fmt>")
 @login_required(*STAFF)
 def ledger_export(fmt: str):
-    from ..reports.scope import ledger_conditions
+    from ..reports.scope import case_list_conditions
 
     args = query_args(LedgerQuerySchema())
     now = utcnow()
-    conditions = ledger_conditions(args, g.actor, now)
+    conditions = case_list_conditions(args, g.actor, now)
     mimetype = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
     filename = f"ledger-{local_date(now):%Y%m%d}.{fmt}"

@@ -1,6 +1,6 @@
 """The case ledger (台账) as CSV or XLSX, streamed row by row.
 
-The rows come from one query with the case list's filters (`scope.ledger_conditions`), read
+The rows come from one query with the case list's filters (`scope.case_list_conditions`), read
 through a server-side cursor in batches of `BATCH` (`yield_per`: PostgreSQL streams the
 results, SQLite steps its cursor), and leave as bytes as soon as a batch is written. Nothing
 holds all the rows: memory stays flat for a million cases. Lines, categories and departments

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select
 
-from ..api.cases import region_prefix
 from ..domain.deadlines import PROVINCE_TZ, end_of_day
 from ..domain.lifecycle import Actor, Role, Status
 from ..models import Case, Category, Line
@@ -79,6 +78,16 @@ class Scope:
         return out
 
 
+def region_prefix(code: str) -> str:
+    """Cases of a division include those of the divisions inside it (province > city > county)."""
+    code = code[:6]
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 def filter_conditions(*, line: str | None = None, channel: str | None = None,
                       topic: str | None = None, category: str | None = None,
                       region: str | None = None, department: str | None = None,
@@ -117,10 +126,11 @@ def list_overdue_condition(now: dt.datetime) -> ColumnElement[bool]:
     return Case.status.in_([str(s) for s in LIST_OVERDUE_STATUSES]) & (Case.due_at < now)
 
 
-def ledger_conditions(args: dict[str, Any], actor: Actor,
+def case_list_conditions(args: dict[str, Any], actor: Actor,
                       now: dt.datetime) -> list[ColumnElement[bool]]:
-    """The conditions of `GET /api/v1/cases` for the same query arguments, for the ledger
-    export (台账). Kept in step with the list by a test that compares both."""
+    """The conditions of `GET /api/v1/cases` for its query arguments: the case list and the
+    ledger export (台账) both select with them, so they always hold the same cases. A handler
+    sees their department's cases only (none without a department)."""
     out = filter_conditions(line=args.get("line"), channel=args.get("channel"),
                             topic=args.get("topic"), category=args.get("category"),
                             region=args.get("region"), department=args.get("department"),
