@@ -89,7 +89,9 @@ def worker(burst: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="add the demo lines, categories and departments")
 @click.option("--web-workers", default=2, show_default=True, type=int)
-def run(host: str, port: int, demo: bool, web_workers: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=int,
+              help="request threads per web worker")
+def run(host: str, port: int, demo: bool, web_workers: int, threads: int) -> None:
     """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
     DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder."""
     from .embedded import EmbeddedRedis
@@ -113,9 +115,14 @@ def run(host: str, port: int, demo: bool, web_workers: int) -> None:
     click.echo(f"database: {env['DATABASE_URL']}")
     children = [
         subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env),
+        # Threaded workers: a webhook is never stuck behind a slow request, and a streamed
+        # ledger export of a million rows (minutes) is not killed by the worker timeout, which
+        # with threads only watches that the worker itself is alive.
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                          "--workers", str(web_workers), "--access-logfile", "-",
-                          "--graceful-timeout", "10", "hotline.wsgi_app:app"], env=env),
+                          "--workers", str(web_workers), "--worker-class", "gthread",
+                          "--threads", str(threads), "--timeout", "60",
+                          "--access-logfile", "-", "--graceful-timeout", "10",
+                          "hotline.wsgi_app:app"], env=env),
     ]
     click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")
     stopping = False
