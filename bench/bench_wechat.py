@@ -1,10 +1,11 @@
 """The WeChat webhook's latency under concurrent senders, against a trivial Flask endpoint
 served the same way, in one run on this machine.
 
-    python bench/bench_wechat.py [--senders 50] [--rounds 4] [--workers 2] [--mode safe]
+    python bench/bench_wechat.py [--senders 50] [--rounds 4] [--workers 2] [--threads 8]
+                                 [--mode safe]
 
-Both servers are gunicorn on loopback with the same sync workers (`hotline run`'s default is
-2), and both get the same requests: per sender a subscribe, then rounds of a new case, a
+Both servers are gunicorn on loopback with the same workers (`hotline run`'s defaults: 2
+workers of 2 threads; `--threads 1` for sync workers), and both get the same requests: per sender a subscribe, then rounds of a new case, a
 message added to it, a retry of that message (same MsgId), `我的` and `新诉求` — each
 signed and, in safe mode, AES-encrypted by wechatpy's crypto, built before the clock starts.
 The webhook runs for real: SQLite (WAL, synchronous=FULL), routing at intake, one commit per
@@ -132,10 +133,12 @@ def wait_until_up(port: int, proc: subprocess.Popen, path: str = "/") -> None:
     raise SystemExit("server did not come up")
 
 
-def gunicorn(app: str, port: int, workers: int, env: dict, cwd: str) -> subprocess.Popen:
+def gunicorn(app: str, port: int, workers: int, threads: int, env: dict,
+             cwd: str) -> subprocess.Popen:
+    kind = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), "--backlog", "2048", "--log-level", "warning", app],
+         str(workers), *kind, "--backlog", "2048", "--log-level", "warning", app],
         env=env, cwd=cwd, stdout=subprocess.DEVNULL)
 
 
@@ -177,6 +180,8 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads per worker, as `hotline run` (1: sync workers)")
     parser.add_argument("--mode", choices=["plain", "safe", "compatible"], default="safe")
     parser.add_argument("--database-url", default=None,
                         help="e.g. a scratch PostgreSQL database (migrated and seeded here); "
@@ -207,7 +212,7 @@ def main() -> None:
     for name, app, health in (("trivial Flask endpoint", "trivial:app", None),
                               ("WeChat webhook", "hotline.wsgi_app:app", "/healthz")):
         port = free_port()
-        proc = gunicorn(app, port, args.workers, env, tmp)
+        proc = gunicorn(app, port, args.workers, args.threads, env, tmp)
         try:
             wait_until_up(port, proc, health or "/")
             if health:
@@ -222,7 +227,7 @@ def main() -> None:
 
     backend = "PostgreSQL" if database.startswith("postgres") else "SQLite WAL synchronous=FULL"
     print(f"WeChat webhook, {args.senders} concurrent senders, {args.mode} mode; gunicorn "
-          f"{args.workers} sync workers on loopback; {backend}; "
+          f"{args.workers} workers × {args.threads} threads on loopback; {backend}; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     print(f"{'':24}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>9}")
     for name, r in results.items():

@@ -89,7 +89,7 @@ def worker(burst: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="add the demo lines, categories and departments")
 @click.option("--web-workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int,
+@click.option("--threads", default=2, show_default=True, type=int,
               help="request threads per web worker")
 def run(host: str, port: int, demo: bool, web_workers: int, threads: int) -> None:
     """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
@@ -115,9 +115,10 @@ def run(host: str, port: int, demo: bool, web_workers: int, threads: int) -> Non
     click.echo(f"database: {env['DATABASE_URL']}")
     children = [
         subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env),
-        # Threaded workers: a webhook is never stuck behind a slow request, and a streamed
+        # Threaded workers: a webhook is not stuck behind one slow request, and a streamed
         # ledger export of a million rows (minutes) is not killed by the worker timeout, which
-        # with threads only watches that the worker itself is alive.
+        # with threads only watches that the worker itself is alive. Two threads: more make
+        # SQLite writers wait on each other (bench/bench_wechat.py --threads).
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                           "--workers", str(web_workers), "--worker-class", "gthread",
                           "--threads", str(threads), "--timeout", "60",
