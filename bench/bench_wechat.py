@@ -6,8 +6,9 @@ served the same way, in one run on this machine.
 
 Both servers are gunicorn on loopback with the same workers (`hotline run`'s defaults: 2
 workers of 2 threads; `--threads 1` for sync workers), and both get the same requests: per
-sender a subscribe, then rounds of a new case, a message added to it, a retry of that message (same MsgId), `我的` and `新诉求` — each
-signed and, in safe mode, AES-encrypted by wechatpy's crypto, built before the clock starts.
+sender a subscribe, then rounds of a new case, a message added to it, a retry of that message
+(same MsgId), `我的` and `新诉求` — each signed and, in safe mode, AES-encrypted by wechatpy's
+crypto, built before the clock starts.
 The webhook runs for real: SQLite (WAL, synchronous=FULL), routing at intake, one commit per
 message. The trivial endpoint answers `success` without reading the body.
 
