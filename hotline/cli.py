@@ -40,15 +40,38 @@ def init_db() -> None:
     click.echo(f"database ready: {app.config['SQLALCHEMY_DATABASE_URI']}")
 
 
+_HISTORY_HELP = ("also make the cases of the last DAYS days through the case lifecycle, "
+                 "back-dated (0: none)")
+
+
 @main.command("seed-demo")
-def seed_demo_cmd() -> None:
-    """Add the demo lines, categories and Guizhou departments (idempotent)."""
+@click.option("--history", "history_days", default=0, show_default=True,
+              type=click.IntRange(0, 366), metavar="DAYS", help=_HISTORY_HELP)
+@click.option("--seed", default=2026, show_default=True, type=int,
+              help="random seed of the history")
+def seed_demo_cmd(history_days: int, seed: int) -> None:
+    """Add the demo lines, categories and Guizhou departments (idempotent), and with
+    --history a believable past of cases."""
     from .seed import seed_demo
 
     app = _app()
     with app.app_context():
         added = seed_demo()
-    click.echo("seeded: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+        click.echo("seeded: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+        if history_days:
+            _seed_history(history_days, seed)
+
+
+def _seed_history(days: int, seed: int) -> None:
+    from .demo import HistoryExists, seed_history
+
+    try:
+        report = seed_history(days, seed=seed)
+    except HistoryExists as exc:
+        click.echo(exc.message)
+        return
+    for line in report.lines():
+        click.echo(line)
 
 
 @main.command("create-user")
@@ -88,14 +111,20 @@ def worker(burst: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="add the demo lines, categories and departments")
+@click.option("--history", "history_days", default=0, show_default=True,
+              type=click.IntRange(0, 366), metavar="DAYS",
+              help="with --demo: " + _HISTORY_HELP)
 @click.option("--web-workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=2, show_default=True, type=int,
               help="request threads per web worker")
-def run(host: str, port: int, demo: bool, web_workers: int, threads: int) -> None:
+def run(host: str, port: int, demo: bool, history_days: int, web_workers: int,
+        threads: int) -> None:
     """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
     DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder."""
     from .embedded import EmbeddedRedis
 
+    if history_days and not demo:
+        raise click.UsageError("--history goes with --demo")
     app = _app()
     env = dict(os.environ)
     env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -111,7 +140,9 @@ def run(host: str, port: int, demo: bool, web_workers: int, threads: int) -> Non
 
         with app.app_context():
             added = seed_demo()
-        click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+            click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+            if history_days:
+                _seed_history(history_days, 2026)
     click.echo(f"database: {env['DATABASE_URL']}")
     children = [
         subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env),

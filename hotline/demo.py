@@ -1,0 +1,599 @@
+"""A believable past for a demo installation: `hotline seed-demo --history DAYS`.
+
+The cases of the last DAYS days are made and moved through the real domain code, each step at
+its back-dated moment: `services.create_case` (routing runs as its after-create hook and may
+dispatch at once), `services.act` for every lifecycle step, `surveys.record_answer` for the
+citizens' ratings and the publication service (`hotline.api.publication.approve`, with its
+masking) for board letters whose writers consented. Steps whose moment would come after now
+are not taken, so the present holds open, due-soon and overdue cases like a real centre's.
+
+Two things are fixed up while the history is written, in the same transaction as each step:
+
+- Some code a step runs reads the clock instead of the step's moment (routing's automatic
+  dispatch, timeline entries written by `record_event`, the survey's send time). Whatever a step
+  stamped later than its moment is set back to the moment, so every timeline is in time order.
+- Outward messages (status notices, surveys) that the follow-up hook writes for these steps
+  are resolved as "cancelled" with a note before the step commits, so the relay never picks them
+  up: they stay in the outbox as the record of what would have gone out, and no citizen gets a
+  text about an event of last month. (`cancelled` is the outbox's existing "will not go out"
+  state, set through `hotline.outbox.resolve_message`, the same function staff use.)
+
+Everything is deterministic for a given seed and `now`. The history's cases carry the
+idempotency key `demo-history:<seed>:<n>`, which is also how a second run sees that the history
+is already there and adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from . import services, surveys
+from .domain.deadlines import PROVINCE_TZ, end_of_day, local_date
+from .domain.errors import DomainError
+from .domain.lifecycle import Actor, Kind, Status
+from .domain.workdays import WorkCalendar
+from .extensions import db
+from .models import CallbackTask, Case, Department, OutboxMessage, Survey
+from .models.types import utcnow
+from .outbox import resolve_message
+
+HISTORY_KEY = "demo-history:"
+HISTORY_BY = "demo-history"
+WITHHELD_NOTE = "演示历史：事件发生在过去，不向群众发送"
+
+OPERATORS = (Actor("wangfang", "operator"), Actor("liyan", "operator"),
+             Actor("chenjing", "operator"))
+SUPERVISOR = Actor("zhaomin", "supervisor")
+
+# Cases per day (low, high) on working days and on days off; hours of arrival with weights.
+VOLUME = {"fupin": ((4, 9), (2, 4)), "zhitongche": ((1, 4), (0, 0)), "board": ((1, 4), (1, 2))}
+HOURS = {
+    # 扶贫专线 answers around the clock, but most people call in the day.
+    "fupin": [(0, 1), (1, 1), (6, 1), (7, 3), (8, 8), (9, 10), (10, 10), (11, 8), (12, 5),
+              (13, 5), (14, 8), (15, 9), (16, 9), (17, 6), (18, 4), (19, 5), (20, 5), (21, 3),
+              (22, 2), (23, 1)],
+    "zhitongche": [(9, 10), (10, 10), (11, 8), (13, 6), (14, 9), (15, 9), (16, 7)],
+    "board": [(7, 2), (8, 4), (9, 6), (10, 6), (11, 5), (12, 5), (13, 4), (14, 5), (15, 5),
+              (16, 5), (17, 4), (18, 4), (19, 5), (20, 7), (21, 8), (22, 7), (23, 4), (0, 2)],
+}
+LINE_DEPARTMENT = {"fupin": "gz-fupin", "zhitongche": "gz-dev", "board": "gov-520100"}
+
+REPLIES = {
+    "policy_consult": [
+        ("经{dept}核实，现答复如下：您咨询的政策目前仍在执行，符合条件的群众可持身份证、户口簿到户籍"
+        "所在地乡镇（街道）便民服务中心提出申请，经村（居）委会评议、乡镇审核后按规定兑现。"
+        "承办人已电话告知您具体办理流程和所需材料。"),
+        ("您好！关于您咨询的问题，{dept}答复如下：相关政策以省级文件为准，享受对象、标准和申报时间已在"
+        "贵州省人民政府网站公开。我们已安排工作人员与您电话联系，逐项解释了申报条件，欢迎继续监督。"),
+    ],
+    "general_consult": [
+        ("经{dept}研究，答复如下：该事项可通过贵州政务服务网在线办理，也可到所在地政务服务中心综合窗口"
+        "办理。承办人已与贵公司联系，说明了办理流程、所需材料和办理时限。"),
+        ("{dept}答复：贵公司咨询的扶持政策按年度申报，今年申报通知已发布，请按通知要求准备材料，"
+        "经所在地主管部门初审后报送。我单位已安排专人对接，如有问题可直接联系。"),
+    ],
+    "hardship": [
+        ("接到转办后，{dept}会同县、乡两级民政和乡村振兴部门入户核实，您家庭的困难情况基本属实。"
+        "已按程序为您申请临时救助，并将您家庭纳入防止返贫动态监测，村帮扶干部将定期走访。"),
+        ("经{dept}核查，已将您家庭的情况交乡镇人民政府办理：低保申请已受理，正在评议公示；"
+        "医疗费用已按规定落实医疗救助。后续办理进展将由乡镇工作人员电话告知您。"),
+    ],
+    "complaint": [
+        ("经{dept}调查核实，您反映的问题部分属实。我单位已责成相关乡镇（部门）限期整改，"
+        "对有关责任人进行了批评教育，整改情况已电话反馈给您。感谢您对我们工作的监督。"),
+        ("{dept}接件后组织工作人员到现场调查。经查，您反映的情况属实，已督促责任单位立即整改，"
+        "并建立长效管理机制。如仍有问题，欢迎再次反映。"),
+        ("经{dept}核查，您反映的问题已依法处理：责任单位已作出书面说明并完成整改，"
+        "相关费用已按规定退还。承办人已与您电话沟通，说明了处理结果。"),
+    ],
+    "situation": [
+        ("{dept}高度重视贵公司反映的情况，已召集相关部门和单位专题协调。经协调，欠款单位已制定"
+        "还款计划，承诺分期支付，首期款项已于近日支付。我们将持续跟踪，督促按计划兑现。"),
+        ("经{dept}协调，相关部门已与贵公司当面沟通，明确了办理时限和责任人。"
+        "问题已基本解决，后续如遇困难，可通过省长直通车继续反映。"),
+    ],
+    "suggestion": [
+        ("感谢您的意见建议。{dept}认真研究后认为，您的建议具有较强的针对性，"
+        "我们将在制定下一步工作措施时统筹考虑，并在条件成熟时推动落实。"),
+    ],
+    "donation": [
+        ("感谢您的爱心！{dept}已将您的捐赠意向转交县级慈善总会，工作人员已与您联系，"
+        "商定了捐赠物资的交接方式和受赠学校，捐赠情况将按规定公开。"),
+    ],
+    "consult": [
+        ("您好！经{dept}核实，答复如下：您咨询的事项可到所在区（县）政务服务中心相关窗口办理，"
+        "也可登录贵州政务服务网在线申请，所需材料以窗口一次性告知为准。如有疑问，可再次留言。"),
+    ],
+    "appeal": [
+        ("收到您的求助后，{dept}立即会同所在区（县）有关部门与您联系，核实了您家庭的情况，"
+        "已按规定为您办理临时救助，并告知了后续可以申请的帮扶政策。"),
+    ],
+}
+ANSWERS = [
+    ("您好，您咨询的政策答复如下：符合条件的群众可持身份证、户口簿到户籍所在地乡镇（街道）便民"
+    "服务中心申请，具体标准以当地公布为准。如有疑问可再次来电。"),
+    ("您好，该事项可通过贵州政务服务网或所在地政务服务中心办理，办理流程和所需材料已在电话中"
+    "向您逐项说明。感谢您的来电。"),
+]
+RETURN_REASONS = [
+    "该事项属地方事权，不属我单位职责范围，建议转属地人民政府办理。",
+    "经核实，反映事项的主管部门不是我单位，请重新分派。",
+]
+EXTENSION_REASONS = [
+    "涉及多个部门协调，需现场核查取证，申请延期办理。",
+    "欠款金额需审计核定，申请延长办理时限。",
+]
+REVIEW_REJECTS = ["答复未回应群众的具体诉求，请补充核实情况后重新答复。",
+                  "答复过于笼统，请说明具体办理结果和时限。"]
+UNSATISFIED = ["问题还没有解决", "答复都是套话，没有实际处理", "承办人没有联系过我",
+               "钱到现在还没到账"]
+REOPEN_REASONS = ["群众回访不满意，问题尚未解决，重新交办。",
+                  "回访不满意：承诺事项未兑现，请承办单位重新办理。"]
+INSTRUCTIONS = ["请承办单位高度重视，抓紧办理，按期答复群众。",
+                "逾期未办结，列为督办件，请三个工作日内报送办理情况。"]
+
+
+class HistoryExists(DomainError):
+    """The demo history is there already: a second run adds nothing."""
+
+    status = 409
+    code = "history_exists"
+
+
+@dataclass
+class HistoryReport:
+    days: int
+    cases: int = 0
+    by_line: dict[str, int] = field(default_factory=dict)
+    auto_dispatched: int = 0
+    answered: int = 0
+    returned: int = 0
+    extensions: int = 0
+    closed: int = 0
+    open: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+    surveys_answered: int = 0
+    unsatisfied: int = 0
+    reopened: int = 0
+    published: int = 0
+    withheld_messages: int = 0
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        by_line = "，".join(f"{k} {v}" for k, v in sorted(self.by_line.items()))
+        return [
+            f"demo history of {self.days} days: {self.cases} cases ({by_line})",
+            (f"  auto-dispatched by routing {self.auto_dispatched}, answered on the spot "
+            f"{self.answered}, returned {self.returned}, extensions asked {self.extensions}"),
+            (f"  closed {self.closed}, open {self.open} (overdue now {self.overdue}, due within "
+            f"2 days {self.due_soon}), reopened {self.reopened}"),
+            (f"  surveys answered {self.surveys_answered} (unsatisfied {self.unsatisfied}), "
+            f"published on the board {self.published}"),
+            f"  outbox messages withheld (cancelled, never sent) {self.withheld_messages}",
+            f"  took {self.seconds:.1f} s",
+        ]
+
+
+def load_messages() -> list[dict[str, Any]]:
+    """The citizen messages the history is made of (package data)."""
+    text = resources.files("hotline").joinpath("data/demo_messages.jsonl").read_text("utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def history_cases() -> int:
+    """How many cases an earlier `--history` run made."""
+    return db.session.scalar(select(func.count(Case.id)).where(
+        Case.idempotency_key.like(HISTORY_KEY + "%"))) or 0
+
+
+def seed_history(days: int, seed: int = 2026, now: dt.datetime | None = None) -> HistoryReport:
+    """Make the cases of the last `days` days through the domain code (see the module)."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    existing = history_cases()
+    if existing:
+        raise HistoryExists(f"demo history already present ({existing} cases); nothing added")
+    started = time.monotonic()
+    writer = _HistoryWriter(random.Random(seed), seed, now or utcnow(), days)
+    with writer.hooks():
+        writer.write()
+    writer.report.seconds = time.monotonic() - started
+    return writer.report
+
+
+class _HistoryWriter:
+    def __init__(self, rng: random.Random, seed: int, now: dt.datetime, days: int):
+        self.rng = rng
+        self.seed = seed
+        self.now = now
+        self.report = HistoryReport(days=days)
+        self.calendar: WorkCalendar = services.work_calendar()
+        self.moment = now  # the moment of the step being taken
+        self.departments = {d.code: d.name for d in db.session.scalars(select(Department))}
+
+    # -- keeping every step in its moment, and its messages unsent ------------------------------
+
+    @contextmanager
+    def hooks(self) -> Iterator[None]:
+        services.after_create_hooks.append(self._after_create)
+        services.after_action_hooks.append(self._after_action)
+        try:
+            yield
+        finally:
+            services.after_create_hooks.remove(self._after_create)
+            services.after_action_hooks.remove(self._after_action)
+
+    def _after_create(self, case: Case, actor: Actor) -> None:
+        self._settle(case)
+
+    def _after_action(self, case: Case, event: Any, actor: Actor) -> None:
+        self._settle(case)
+
+    def _settle(self, case: Case) -> None:
+        """Runs last in the step's transaction: back-date and withhold what the step wrote."""
+        at = self.moment
+        for ev in case.events:
+            if ev.at is None or ev.at > at:
+                ev.at = at
+        db.session.flush()  # rows the step wrote may be no one's reference any more: ask the db
+        for message in db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.case_id == case.id, OutboxMessage.status == "pending")):
+            resolve_message(message, "cancelled", HISTORY_BY, WITHHELD_NOTE)
+            message.created_at = message.next_attempt_at = at
+            self.report.withheld_messages += 1
+        for survey in db.session.scalars(select(Survey).where(
+                Survey.case_id == case.id, Survey.answered_at.is_(None), Survey.sent_at > at)):
+            survey.sent_at = at
+        for task in db.session.scalars(select(CallbackTask).where(
+                CallbackTask.case_id == case.id, CallbackTask.created_at > at)):
+            task.created_at = at
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def local(self, t: dt.datetime) -> dt.datetime:
+        return t.astimezone(PROVINCE_TZ)
+
+    def office(self, t: dt.datetime) -> dt.datetime:
+        """`t`, or the next moment staff are at their desks (working days 8:30–17:30)."""
+        lt = self.local(t)
+        day = lt.date()
+        opening = dt.datetime.combine(day, dt.time(8, 30), tzinfo=PROVINCE_TZ)
+        closing = dt.datetime.combine(day, dt.time(17, 30), tzinfo=PROVINCE_TZ)
+        if self.calendar.is_workday(day) and opening <= lt < closing:
+            return t
+        if not (self.calendar.is_workday(day) and lt < opening):
+            day = self.calendar.add_working_days(day, 1).date
+        start = dt.datetime.combine(day, dt.time(8, 30), tzinfo=PROVINCE_TZ)
+        return start + dt.timedelta(minutes=self.rng.randint(0, 100))
+
+    def after(self, t: dt.datetime, low_minutes: float, high_minutes: float) -> dt.datetime:
+        return self.office(t + dt.timedelta(minutes=self.rng.uniform(low_minutes, high_minutes)))
+
+    def on_working_day(self, start: dt.datetime, n: int) -> dt.datetime:
+        """Some office hour of the n-th working day after `start`'s day."""
+        day = self.calendar.add_working_days(local_date(start), n).date
+        at = dt.datetime.combine(day, dt.time(9, 0), tzinfo=PROVINCE_TZ)
+        return max(at + dt.timedelta(minutes=self.rng.randint(0, 480)), start)
+
+    # -- the steps --------------------------------------------------------------------------
+
+    def step(self, case: Case, action: str, at: dt.datetime, actor: Actor,
+             **body: Any) -> bool:
+        """Take one lifecycle step at `at`, unless that is still to come."""
+        if at >= self.now:
+            return False
+        self.moment = at
+        services.act(case.number, action, actor, body, now=at)
+        return True
+
+    def handler(self, case: Case) -> Actor:
+        return Actor(f"handler-{case.department_code}", "handler", case.department_code)
+
+    def operator(self) -> Actor:
+        return self.rng.choice(OPERATORS)
+
+    def department_for(self, case: Case, message: dict[str, Any]) -> str:
+        suggested = (case.routing or {}).get("department")
+        for code in (suggested, message.get("department"), LINE_DEPARTMENT[case.line.code]):
+            if code and code in self.departments:
+                return code
+        return LINE_DEPARTMENT[case.line.code]
+
+    def other_department(self, case: Case, previous: str) -> str:
+        """Where an operator sends a returned case: the local government, or the province."""
+        if previous.startswith("gz-") and case.region and len(case.region) == 6:
+            local_gov = f"gov-{case.region[:4]}00"
+            if local_gov in self.departments:
+                return local_gov
+        fallback = LINE_DEPARTMENT[case.line.code]
+        return fallback if fallback != previous else "gz-fupin"
+
+    # -- the history --------------------------------------------------------------------------
+
+    def arrivals(self) -> list[tuple[dt.datetime, str]]:
+        today = local_date(self.now)
+        out = []
+        for back in range(self.report.days, -1, -1):
+            day = today - dt.timedelta(days=back)
+            workday = self.calendar.is_workday(day)
+            for line, (on, off) in VOLUME.items():
+                low, high = on if workday else off
+                for _ in range(self.rng.randint(low, high)):
+                    hours, weights = zip(*HOURS[line], strict=True)
+                    hour = self.rng.choices(hours, weights)[0]
+                    at = dt.datetime.combine(day, dt.time(hour, self.rng.randint(0, 59),
+                                                          self.rng.randint(0, 59)),
+                                             tzinfo=PROVINCE_TZ)
+                    if at < self.now - dt.timedelta(minutes=5):
+                        out.append((at, line))
+        out.sort()
+        return out
+
+    def write(self) -> None:
+        messages = load_messages()
+        by_line: dict[str, list[dict[str, Any]]] = {}
+        for m in messages:
+            by_line.setdefault(m["line"], []).append(m)
+        for pool in by_line.values():
+            self.rng.shuffle(pool)
+        used: dict[str, int] = {}
+        for n, (received, line) in enumerate(self.arrivals(), start=1):
+            pool = by_line[line]
+            i = used.get(line, 0)
+            used[line] = i + 1
+            message = dict(pool[i % len(pool)])
+            if i >= len(pool):  # the same matter from somebody else
+                message["citizen"] = self.other_citizen(message)
+            self.live(n, received, message)
+        self.count_present()
+
+    def other_citizen(self, message: dict[str, Any]) -> dict[str, Any]:
+        citizen = dict(message["citizen"])
+        citizen["name"] = self.rng.choice("王李张刘陈杨黄赵吴周罗龙") + self.rng.choice(
+            ["永华", "桂英", "德明", "小平", "兴国", "秀珍", "发贵", "淑芬"])
+        citizen["phone"] = self.rng.choice(["139", "151", "187", "135"]) + "".join(
+            self.rng.choice("0123456789") for _ in range(8))
+        return citizen
+
+    def live(self, n: int, received: dt.datetime, message: dict[str, Any]) -> None:
+        """One case from its arrival as far as the present allows."""
+        rng = self.rng
+        citizen = dict(message["citizen"])
+        if message["channel"] == "wechat":
+            citizen["openid"] = "o" + "".join(rng.choice(
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+                for _ in range(27))
+        data = {"line": message["line"], "channel": message["channel"],
+                "category": message["category"], "content": message["content"],
+                "citizen": citizen, "public_consent": bool(message.get("public_consent")),
+                "received_at": received}
+        self.moment = received
+        case, _ = services.create_case(data, self.operator(),
+                                       idempotency_key=f"{HISTORY_KEY}{self.seed}:{n}",
+                                       now=received)
+        self.report.cases += 1
+        self.report.by_line[case.line.code] = self.report.by_line.get(case.line.code, 0) + 1
+        if case.status == Status.DISPATCHED:
+            self.report.auto_dispatched += 1
+        t = received
+
+        if case.status == Status.RECEIVED:
+            consult = case.category is not None and case.category.code in (
+                "policy_consult", "general_consult")
+            if consult and case.channel == "phone" and rng.random() < 0.4:
+                self.answer_on_the_spot(case, received)
+                return
+            t = self.after(received, 10, 150)
+            kind = Kind.INFORM if (case.category is not None and case.category.code ==
+                                   "suggestion" and rng.random() < 0.5) else Kind.HANDLE
+            if not self.step(case, "dispatch", t, self.operator(),
+                             department=self.department_for(case, message), kind=kind):
+                return
+        t = self.sign_for(case, t, message)
+        if t is None or case.status == Status.CLOSED:
+            return
+        if not self.handle(case, t, first_round=True):
+            return
+        self.publish(case)
+
+    def answer_on_the_spot(self, case: Case, received: dt.datetime) -> None:
+        t = received + dt.timedelta(minutes=self.rng.uniform(3, 12))
+        operator = self.operator()
+        if not self.step(case, "answer", t, operator, text=self.rng.choice(ANSWERS)):
+            return
+        self.report.answered += 1
+        t += dt.timedelta(minutes=self.rng.uniform(20, 90))
+        if self.step(case, "close", t, operator):
+            self.survey(case, t)
+
+    def sign_for(self, case: Case, dispatched: dt.datetime,
+                 message: dict[str, Any]) -> dt.datetime | None:
+        """The department signs for the case (签收), or returns it once (退单); None: not yet."""
+        rng = self.rng
+        t = dispatched
+        returned = False
+        while True:
+            deadline = end_of_day(case.accept_due_date)
+            if rng.random() < 0.88:
+                t = self.after(t, 15, 420)
+                if t > deadline:
+                    t = max(deadline - dt.timedelta(hours=rng.uniform(1, 8)), dispatched)
+            else:  # signed late
+                t = self.after(deadline, 60 * 9, 60 * 24 * 3)
+            if not returned and rng.random() < 0.07:
+                previous = case.department_code
+                if not self.step(case, "return", t, self.handler(case),
+                                 reason=rng.choice(RETURN_REASONS)):
+                    return None
+                self.report.returned += 1
+                returned = True
+                t = self.after(t, 30, 240)
+                if not self.step(case, "dispatch", t, self.operator(),
+                                 department=self.other_department(case, previous),
+                                 note="退单后重新分派"):
+                    return None
+                dispatched = t
+                continue
+            return t if self.step(case, "accept", t, self.handler(case)) else None
+
+    def handle(self, case: Case, accepted: dt.datetime, *, first_round: bool) -> bool:
+        """Extension, reply, review, close and the survey; True when the case ended closed."""
+        rng = self.rng
+        t = accepted
+        fate = rng.random()
+        if first_round and fate < 0.05:  # stuck at the department: overdue, and supervised
+            self.instruct_when_overdue(case)
+            return False
+        extra = 0
+        if first_round and rng.random() < 0.1:
+            ask = max(self.after(accepted, 0, 0), self.on_working_day(accepted, rng.randint(2, 6)))
+            days = rng.choice((5, 10))
+            if not self.step(case, "extension", ask, self.handler(case), working_days=days,
+                             reason=rng.choice(EXTENSION_REASONS)):
+                return False
+            self.report.extensions += 1
+            decided = self.after(ask, 60, 60 * 20)
+            approve = rng.random() < 0.7
+            if not self.step(case, "extension-decision", decided, SUPERVISOR, approve=approve,
+                             note="同意延期" if approve else "不同意延期，请按原时限办理"):
+                return False
+            extra = days if approve else 0
+            t = decided
+        budget = 10 + extra if first_round else 8
+        if fate < 0.82:  # in time
+            reply = self.on_working_day(case.deadline_base_at, rng.randint(2, budget - 1))
+        else:  # late
+            reply = self.on_working_day(case.deadline_base_at, budget + rng.randint(1, 4))
+        reply = max(reply, self.after(t, 60, 240))
+        if reply >= self.now and case.due_at < self.now:
+            self.instruct_when_overdue(case)
+        text = rng.choice(REPLIES.get(case.category.code if case.category else "", None)
+                          or REPLIES["complaint"])
+        text = text.format(dept=self.departments.get(case.department_code, "承办单位"))
+        if not self.step(case, "reply", reply, self.handler(case), text=text):
+            return False
+        t = self.after(reply, 30, 60 * 16)
+        if rng.random() < 0.06:
+            if not self.step(case, "review", t, self.operator(), approve=False,
+                             note=rng.choice(REVIEW_REJECTS)):
+                return False
+            t = self.on_working_day(t, rng.randint(1, 2))
+            if not self.step(case, "reply", t, self.handler(case),
+                             text=text + "经补充核实，相关问题已落实整改，已电话告知您。"):
+                return False
+            t = self.after(t, 30, 60 * 8)
+        if not self.step(case, "review", t, self.operator(), approve=True):
+            return False
+        t = self.after(t, 5, 90)
+        if not self.step(case, "close", t, self.operator()):
+            return False
+        return self.survey(case, t)
+
+    def instruct_when_overdue(self, case: Case) -> None:
+        """A supervisor's instruction (批示) on a case a day past its deadline, 督办件."""
+        at = self.on_working_day(case.due_at, 1)
+        if self.rng.random() < 0.6:
+            self.step(case, "instruct", at, SUPERVISOR, text=self.rng.choice(INSTRUCTIONS))
+
+    def survey(self, case: Case, closed: dt.datetime) -> bool:
+        """The citizen's rating; an unsatisfied one may be reopened (重办). True: still closed."""
+        rng = self.rng
+        survey = db.session.scalar(select(Survey).where(
+            Survey.case_id == case.id, Survey.answered_at.is_(None))
+            .order_by(Survey.round.desc()).limit(1))
+        if survey is None:
+            return True
+        at = closed + dt.timedelta(minutes=rng.uniform(30, 60 * 30))
+        if at >= self.now:
+            return True
+        r = rng.random()
+        rating = ("satisfied" if r < 0.72 else "basically_satisfied" if r < 0.9
+                  else "unsatisfied")
+        if survey.round > 1 and rating == "unsatisfied":
+            rating = "basically_satisfied"
+        comment = rng.choice(UNSATISFIED) if rating == "unsatisfied" else None
+        self.moment = at
+        task = db.session.scalar(select(CallbackTask).where(
+            CallbackTask.case_id == case.id, CallbackTask.kind == "survey",
+            CallbackTask.status == "open"))
+        if task is not None or survey.channel == "voice":
+            operator = self.operator()
+            surveys.record_answer(survey, rating, comment, "phone", operator)
+            if task is not None:  # as the call-back API records a survey call made
+                task.status, task.done_at, task.done_by = "done", at, operator.name
+        else:
+            surveys.record_answer(survey, rating, comment, survey.channel)
+        survey.answered_at = at
+        self._settle(case)
+        db.session.commit()
+        self.report.surveys_answered += 1
+        if rating != "unsatisfied":
+            return True
+        self.report.unsatisfied += 1
+        if rng.random() < 0.5:
+            return True
+        t = self.after(at, 60 * 6, 60 * 30)
+        if not self.step(case, "reopen", t, SUPERVISOR, reason=rng.choice(REOPEN_REASONS)):
+            return True
+        self.report.reopened += 1
+        # The follow-up hook marks the unsatisfied answer dealt with at the clock's time.
+        db.session.execute(update(Survey).where(Survey.case_id == case.id,
+                                                Survey.handled_at > t).values(handled_at=t))
+        db.session.commit()
+        department = case.department_code or LINE_DEPARTMENT[case.line.code]
+        t = self.after(t, 20, 120)
+        if not self.step(case, "dispatch", t, SUPERVISOR, department=department,
+                         note="重办：请核实群众不满意的原因并重新答复"):
+            return False
+        t = self.after(t, 30, 300)
+        if not self.step(case, "accept", t, self.handler(case)):
+            return False
+        return self.handle(case, t, first_round=False)
+
+    def publish(self, case: Case) -> None:
+        """A consenting board writer's closed letter goes on the board (公开), masked."""
+        from .api.publication import approve
+
+        if case.line.code != "board" or not case.public_consent or case.status != Status.CLOSED:
+            return
+        at = self.after(case.closed_at, 60 * 2, 60 * 24 * 2)
+        if at >= self.now or self.rng.random() < 0.1:
+            return
+        self.moment = at
+        try:
+            pub = approve(case, SUPERVISOR, "按脱敏规则公开")
+            db.session.flush()
+        except DomainError:  # masking still finds personal data: staff would look at it
+            db.session.rollback()
+            return
+        pub.created_at = pub.updated_at = pub.approved_at = pub.published_at = at
+        self._settle(case)
+        db.session.commit()
+        self.report.published += 1
+
+    def count_present(self) -> None:
+        rows = db.session.execute(select(Case.status, Case.due_at).where(
+            Case.idempotency_key.like(HISTORY_KEY + "%"))).all()
+        soon = self.now + dt.timedelta(days=2)
+        for status, due_at in rows:
+            if status == Status.CLOSED:
+                self.report.closed += 1
+                continue
+            self.report.open += 1
+            if status in (Status.REVIEWED, Status.ANSWERED):
+                continue
+            if due_at is not None and due_at < self.now:
+                self.report.overdue += 1
+            elif due_at is not None and due_at < soon:
+                self.report.due_soon += 1
