@@ -8,6 +8,15 @@ about 农村农业/扶贫开发), which also gives the topic when no word is fou
 gets a level-1 topic. A message-board post's title (a short first line) is the writer's own
 summary of the matter, so its words weigh more than the details' (``TITLE_WEIGHT``).
 
+Words are of two kinds. Most name the *matter* (拖欠工资, 过期食品, 排污, 传销). Some only
+name the *setting* — the place, institution, object or person the matter happened at or to
+(快递公司, 物业, 学校, 超市, 医院, 小区, 电动车, 贫困户); they are marked ``~`` in the
+vocabulary. A courier's unpaid wages are a labour matter, not a postal one; a school
+canteen's hygiene is food safety, not education. So once a message names a matter (its
+non-setting words give some topic at least ``MATTER_MIN``), a topic's setting words count
+in full only if its own matter score is at least ``MATTER_SHARE`` of the best one, else
+``SETTING_WEIGHT`` times their weight. A message of setting words alone keeps them all.
+
 Confidence rises with the winning score and falls with a close runner-up; see ``_confidence``.
 """
 
@@ -45,6 +54,11 @@ FALLBACK: Path3 = ("党务政务", "其他", "其他")
 TITLE_WEIGHT = 1.5
 TITLE_MAX_CHARS = 50
 
+# Setting words (~ in the vocabulary) next to a matter word: see the module docstring.
+SETTING_WEIGHT = 0.5
+MATTER_MIN = 2.0
+MATTER_SHARE = 0.5
+
 
 @dataclass(frozen=True)
 class TermHit:
@@ -52,6 +66,7 @@ class TermHit:
 
     term: str
     votes: tuple[tuple[Path3, float], ...]
+    setting: bool = False  # names where the matter happened, not the matter (~ in the file)
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,7 @@ def combinations() -> tuple[tuple[tuple[tuple[str, ...], ...], TermHit], ...]:
 @lru_cache(maxsize=1)
 def _vocabulary() -> tuple[segment.Lexicon[TermHit], tuple]:
     votes: dict[str, list[tuple[Path3, float]]] = defaultdict(list)
+    settings: set[str] = set()
     path: Path3 | None = None
     for lineno, raw in enumerate(TERMS.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -122,12 +138,15 @@ def _vocabulary() -> tuple[segment.Lexicon[TermHit], tuple]:
             raise ValueError(f"{TERMS.name}:{lineno}: words before any [topic]")
         for item in line.split():
             word, _, weight = item.partition(":")
+            if word.startswith("~"):
+                word = word[1:]
+                settings.add(segment.normalize(word))
             votes[segment.normalize(word)].append((path, float(weight) if weight else DEFAULT_WEIGHT))
     lex: segment.Lexicon[TermHit] = segment.Lexicon(pairs="edge")
     combos = []
     for word, vs in votes.items():
         share = 1.0 / len(vs)
-        hit = TermHit(word, tuple((p, w * share) for p, w in vs))
+        hit = TermHit(word, tuple((p, w * share) for p, w in vs), word in settings)
         if "+" in word:
             combos.append((tuple(tuple(alt.split("|")) for alt in word.split("+")), hit))
         else:
@@ -163,14 +182,29 @@ def classify(text: str, bounds: frozenset[int], line: str | None = None,
             hits.append((TermHit("…".join(found), hit.votes),  # type: ignore[arg-type]
                          TITLE_WEIGHT if in_title else 1.0))
     hits += [(hit, 1.0) for hit in extra]
+    unique: list[tuple[TermHit, float]] = []
     for hit, factor in hits:
         if hit.term in seen:
             continue  # a word said twice is one piece of evidence, not two
         seen.add(hit.term)
+        unique.append((hit, factor))
+    # Matter score of each level-1 topic: its non-setting words. Setting words count in full
+    # only for topics whose matter is a contender (at least MATTER_SHARE of the best one).
+    matter: dict[str, float] = defaultdict(float)
+    for hit, factor in unique:
+        if not hit.setting:
+            for p, w in hit.votes:
+                matter[p[0]] += w * factor
+    best = max(matter.values(), default=0.0)
+    contenders = ({t for t, v in matter.items() if v >= best * MATTER_SHARE}
+                  if best >= MATTER_MIN else None)
+    for hit, factor in unique:
         for (l1, l2, l3), weight in hit.votes:
             if weight <= 0:
                 continue
             weight *= factor
+            if hit.setting and contenders is not None and l1 not in contenders:
+                weight *= SETTING_WEIGHT
             s1[l1] += weight
             words[l1].append(hit.term)
             if l2 is not None:
