@@ -253,8 +253,10 @@ class _HistoryWriter:
             message.created_at = message.next_attempt_at = at
             self.report.withheld_messages += 1
         for survey in db.session.scalars(select(Survey).where(
-                Survey.case_id == case.id, Survey.answered_at.is_(None), Survey.sent_at > at)):
-            survey.sent_at = at
+                Survey.case_id == case.id, Survey.answered_at.is_(None))):
+            survey.sent_at = min(survey.sent_at, at)
+            # Counted as reminded: the survey sweep must not text anyone about the past either.
+            survey.reminded_at = survey.reminded_at or at
         for task in db.session.scalars(select(CallbackTask).where(
                 CallbackTask.case_id == case.id, CallbackTask.created_at > at)):
             task.created_at = at
