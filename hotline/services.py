@@ -208,9 +208,9 @@ def _record(case: Case, action: str, actor: Actor, note: str | None, from_status
 
 
 def record_event(case: Case, action: str, actor: Actor, note: str | None = None,
-                 data: dict | None = None) -> CaseEvent:
+                 data: dict | None = None, at: dt.datetime | None = None) -> CaseEvent:
     """Add a step that changes no status (a reminder, a call joined to the case) to the timeline."""
-    return _record(case, action, actor, note, case.status, case.status, data)
+    return _record(case, action, actor, note, case.status, case.status, data, at=at)
 
 
 def get_case(number: str, actor: Actor | None = None) -> Case:

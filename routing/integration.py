@@ -105,17 +105,20 @@ def route_new_case(case: Case, actor: Actor) -> None:
     auto = sure and case.kind == Kind.HANDLE and case.status == Status.RECEIVED
     case.routing = {**decision.as_dict(), "threshold": threshold, "auto_dispatched": auto}
 
+    # Routing's steps happen at intake: at the moment of the case's `create` step, which is
+    # not the wall clock when a case is logged with an earlier `now` (an import, a replay).
+    at = case.events[0].at if case.events else None
     earlier = find_duplicate(case)
     if earlier is not None:
         case.duplicate_of = earlier[0]
         services.record_event(case, "duplicate", ROUTING_ACTOR,
                               f"疑似重复件：与 {earlier[0].number} 内容相近",
-                              {"of": earlier[0].number, "similarity": round(earlier[1], 3)})
+                              {"of": earlier[0].number, "similarity": round(earlier[1], 3)}, at=at)
     if auto:
         services.apply_action(case, "dispatch", ROUTING_ACTOR, {
             "department": decision.department,
             "note": "自动分派：" + "；".join(decision.reasons),
-        })
+        }, now=at)
 
 
 def find_duplicate(case: Case) -> tuple[Case, float] | None:

@@ -45,6 +45,25 @@ def test_confident_case_is_dispatched_automatically_with_reasons(api, tokens, go
     assert "威宁" in dispatch["note"] and "自动分派" in dispatch["note"]
 
 
+def test_automatic_dispatch_of_a_case_logged_with_an_earlier_moment_is_at_that_moment(
+        app, gov_weining):
+    import datetime as dt
+
+    from hotline import services
+    from hotline.domain.lifecycle import Actor
+
+    then = dt.datetime(2026, 9, 30, 8, 0, tzinfo=dt.UTC)  # 16:00 the day before National Day
+    case, _ = services.create_case(
+        {"line": "fupin", "channel": "phone", "received_at": then,
+         "content": "我是毕节市威宁县哈喇河镇的村民，给一包农用肥就被强制脱贫是否符合国家精准扶贫"},
+        Actor("导入", "operator"), now=then)
+    assert [e.action for e in case.events] == ["create", "dispatch"]
+    assert {e.at for e in case.events} == {then}
+    # Signing is due at the end of the first working day after the dispatch (1–7 October are
+    # the holiday), not after today.
+    assert case.accept_due_date == dt.date(2026, 10, 8)
+
+
 def test_unsure_case_waits_for_an_operator_with_the_suggestion_shown(api, tokens):
     api.patch("/lines/board", tokens.admin, {"auto_dispatch_threshold": 1.0})
     case = log(api, tokens, line="board", content="贵阳市社会保障热线12333形同虚设")
