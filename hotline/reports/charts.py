@@ -150,13 +150,20 @@ def _horizontal(fig: Any, title: str, rows: list[tuple[str, float, str]], color:
     ax.grid(axis="x", alpha=0.3)
 
 
+def short_line_name(name: str) -> str:
+    """A line's name short enough for a chart label: 服务民营企业省长直通车 → 省长直通车,
+    省长信箱 · 群众直通交流台 → 省长信箱."""
+    name = name.split("·")[0].strip()
+    return name.removeprefix("服务民营企业")
+
+
 def _categories(fig: Any, summary: dict[str, Any]) -> None:
     several_lines = len({c["line"] for c in summary["by_category"] if c["line"]}) > 1
     rows = []
     for c in summary["by_category"]:
         label = c["name"]
         if several_lines and c["line"]:
-            label = f"{c['name']}（{c['line']}）"
+            label = f"{c['name']}（{short_line_name(c.get('line_name') or c['line'])}）"
         rows.append((label, c["count"], f"{c['count']} 件  {c['percent']:.2f}%"))
     _horizontal(fig, f"诉求类别分布\n{_subtitle(summary)}", rows, PALETTE[0], "件")
 

@@ -125,7 +125,7 @@ class Report:
 
     def volume(self) -> dict[str, Any]:
         categories = {c.id: c for c in db.session.scalars(select(Category))}
-        lines = {li.id: li.code for li in db.session.scalars(select(Line))}
+        lines = {li.id: li for li in db.session.scalars(select(Line))}
         by_category: dict[int | None, int] = defaultdict(int)
         by_channel: dict[str, int] = defaultdict(int)
         by_kind: dict[str, int] = defaultdict(int)
@@ -140,7 +140,9 @@ class Report:
         for cat_id, count in sorted(by_category.items(),
                                     key=lambda kv: (-kv[1], kv[0] is None, kv[0] or 0)):
             cat = categories.get(cat_id) if cat_id is not None else None
-            cat_rows.append({"line": lines[cat.line_id] if cat else None,
+            line = lines[cat.line_id] if cat else None
+            cat_rows.append({"line": line.code if line else None,
+                             "line_name": line.name if line else None,
                              "code": cat.code if cat else None,
                              "name": cat.name if cat else NO_CATEGORY, "count": count})
         channels = [{"code": k, "name": CHANNEL_NAMES.get(k, k), "count": v}

@@ -101,3 +101,11 @@ def test_the_bulletin_due_is_the_last_period_that_has_ended():
     assert last_complete("month", monday).label == "2026-10"
     assert last_complete("quarter", monday).label == "2026-Q3"
     assert last_complete("quarter", dt.date(2027, 1, 1)).label == "2026-Q4"
+
+
+def test_chart_labels_use_short_chinese_line_names():
+    from hotline.reports.charts import short_line_name
+
+    assert short_line_name("服务民营企业省长直通车") == "省长直通车"
+    assert short_line_name("省长信箱 · 群众直通交流台") == "省长信箱"
+    assert short_line_name("扶贫专线") == "扶贫专线"

@@ -26,8 +26,9 @@ def test_published_zhitongche_figures_come_back_exactly(api, tokens, bulk):
     assert rows == [("一般咨询", 3452, 72.08), ("情况反映", 1281, 26.75),
                     ("政策咨询", 42, 0.88), ("意见建议", 14, 0.29)]
     assert sum(Decimal(str(c["percent"])) for c in body["by_category"]) == Decimal("100.00")
-    assert body["by_category"][0] == {"line": "zhitongche", "code": "general_consult",
-                                      "name": "一般咨询", "count": 3452, "percent": 72.08}
+    assert body["by_category"][0] == {"line": "zhitongche", "line_name": "服务民营企业省长直通车",
+                                      "code": "general_consult", "name": "一般咨询",
+                                      "count": 3452, "percent": 72.08}
 
 
 def test_reply_in_the_last_second_of_the_deadline_day_is_on_time(build, summary):
