@@ -99,15 +99,27 @@ def test_the_router_meets_its_accuracy_targets_on_the_labelled_set(router):
 
 
 BOARD_HOLDOUT = LABELLED.with_name("routing_board_holdout.jsonl")
+BOARD_HOLDOUT2 = LABELLED.with_name("routing_board_holdout2.jsonl")
 
 
-def test_the_router_holds_its_floor_on_board_posts_it_was_never_tuned_on(router):
-    # Message-board posts (title line + details, as on a city's 留言板), written apart from
-    # the classifier and never used to tune it: 0.870 level-1 topic accuracy when first
-    # measured (0.812 before the board work). A floor a little below, not a target.
-    records = [json.loads(line) for line in BOARD_HOLDOUT.read_text(encoding="utf-8").splitlines()]
+def _board_report(router, path):
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(records) >= 150
     assert {r["topic"] for r in records} == set(level1_topics())
     assert {r["line"] for r in records} == {"board", "zhitongche"}
-    report = evaluate(records, router, quiet=True)
-    assert report.accuracy("topic") >= 0.85
+    return evaluate(records, router, quiet=True)
+
+
+def test_the_router_holds_its_floor_on_the_first_board_holdout(router):
+    # Message-board posts (title line + details, as on a city's 留言板), written apart from
+    # the classifier: 0.870 level-1 topic accuracy when first measured (0.812 before the
+    # board work). Since used for tuning (setting vs matter words): 0.981. A floor, not a
+    # target; the untouched measure is now the second holdout below.
+    assert _board_report(router, BOARD_HOLDOUT).accuracy("topic") >= 0.95
+
+
+def test_the_router_holds_its_floor_on_board_posts_it_was_never_tuned_on(router):
+    # A second set of board posts, written blind to routing/ and the other board sets and
+    # never used to tune: 0.939 level-1 topic accuracy when written, 0.939 after the
+    # setting/matter work tuned on the other sets. A floor a little below, not a target.
+    assert _board_report(router, BOARD_HOLDOUT2).accuracy("topic") >= 0.92
