@@ -42,6 +42,15 @@ def create_case():
     return resp
 
 
+# Cases without a deadline (即时答复) come last whichever way deadlines are sorted.
+LIST_ORDER = {
+    "-received": (Case.received_at.desc(), Case.id.desc()),
+    "received": (Case.received_at, Case.id),
+    "due": (Case.due_at.is_(None), Case.due_at, Case.id),
+    "-due": (Case.due_at.is_(None), Case.due_at.desc(), Case.id.desc()),
+}
+
+
 @api.get("/cases")
 @login_required(*STAFF)
 def list_cases():
@@ -50,8 +59,7 @@ def list_cases():
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = args["page"], args["per_page"]
     rows = db.session.scalars(
-        query.order_by(Case.received_at.desc(), Case.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)
+        query.order_by(*LIST_ORDER[args["sort"]]).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return jsonify({"items": _case.dump(rows, many=True), "page": page, "per_page": per_page,
                     "total": total})

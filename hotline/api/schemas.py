@@ -168,6 +168,9 @@ class CaseListQuerySchema(StrictSchema):
     received_from = fields.Date()
     received_to = fields.Date()
     q = _text(200)
+    # A department's queue is worked soonest deadline first (`due`); newest first by default.
+    sort = fields.String(load_default="-received",
+                         validate=validate.OneOf(["-received", "received", "due", "-due"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 

@@ -58,10 +58,11 @@ class StatsQuerySchema(StrictSchema):
 
 
 class LedgerQuerySchema(CaseListQuerySchema):
-    """The case list's filters, without paging: the ledger is every matching case."""
+    """The case list's filters, without paging: the ledger is every matching case, in the
+    order received."""
 
     class Meta:
-        exclude = ("page", "per_page")
+        exclude = ("page", "per_page", "sort")
 
 
 class BulletinCreateSchema(StrictSchema):

@@ -220,6 +220,25 @@ def test_case_list_filters_and_paginates(api, tokens, new_case):
     assert page["total"] == 3 and len(page["items"]) == 1 and page["page"] == 2
 
 
+def test_department_works_its_queue_soonest_deadline_first(api, tokens, new_case):
+    recent = new_case(content="咨询今年以工代训补贴什么时候发放。")["number"]
+    older = new_case(received_at="2026-11-20T10:00:00+08:00")["number"]
+    oldest = new_case(received_at="2026-11-16T10:00:00+08:00",
+                      content="企业职工养老保险转移接续办了两个月还没办好。")["number"]
+    for number in (recent, older, oldest):
+        api.post(f"/cases/{number}/dispatch", tokens.operator, {"department": "gz-hrss"})
+
+    def queue(query: str) -> list[str]:
+        r = api.get(f"/cases?status=dispatched&{query}", tokens.handler)
+        assert r.status_code == 200, r.get_json()
+        return [x["number"] for x in r.get_json()["items"]]
+
+    assert queue("sort=due") == [oldest, older, recent]
+    assert queue("sort=-due") == [recent, older, oldest]
+    assert queue("") == [recent, older, oldest]  # newest first unless asked
+    assert queue("sort=received") == [oldest, older, recent]
+
+
 def test_overdue_filter_finds_cases_past_their_deadline(api, tokens, new_case):
     late = new_case(received_at="2026-09-01T09:00:00+08:00")["number"]
     new_case()
