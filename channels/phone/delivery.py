@@ -17,7 +17,7 @@ import logging
 
 from flask import request
 
-from hotline import surveys
+from hotline import outbox, surveys
 from hotline.extensions import db
 from hotline.models import OutboxMessage, Survey
 from hotline.models.types import utcnow
@@ -92,6 +92,10 @@ def _survey_call_over(row: OutboxMessage, status: str) -> None:
     if survey is None:
         return
     why = "自动回访电话" + REASONS.get(status, "接通但未按键评价")
-    if surveys.hand_to_operator(survey, why) is not None:
-        logger.info("survey %s handed to the operators: %s", survey.id, why)
+    if surveys.hand_to_operator(survey, why) is None:
+        return
+    logger.info("survey %s handed to the operators: %s", survey.id, why)
+    if row.status == "dead":
+        # Not a dead letter for staff to retry: the operators' call-back list has it now.
+        outbox.resolve_message(row, "cancelled", "system", f"{why}，已转人工回访")
 

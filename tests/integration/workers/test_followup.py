@@ -101,6 +101,11 @@ def test_citizen_with_only_a_landline_is_rung_and_then_put_on_the_operators_call
         assert resp.status_code == 200
     tasks = api.get("/callbacks", tokens.operator).get_json()["items"]
     assert "无人接听" in tasks[0]["reason"]
+    # The call is not left on the dead-letter list for someone to ring again.
+    dead = api.get("/supervision/dead-letters", tokens.operator).get_json()["items"]
+    assert dead == []
+    [row] = [r for r in outbox(case["number"]) if r.channel == "voice"]
+    assert row.status == "cancelled" and "已转人工回访" in row.note
     assert [(t["case"], t["kind"], t["phone"]) for t in tasks] == \
         [(case["number"], "survey", "0851-86812345")]
 
