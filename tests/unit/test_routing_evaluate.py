@@ -90,7 +90,7 @@ def test_labelled_set_is_large_and_varied_enough_to_mean_something():
 def test_the_router_meets_its_accuracy_targets_on_the_labelled_set(router):
     records = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
     report = evaluate(records, router, quiet=True)
-    assert report.accuracy("topic") >= 0.9
+    assert report.accuracy("topic") >= 0.95  # 0.973 since the setting/title work
     assert report.accuracy("region") >= 0.9
     assert report.accuracy("department") >= 0.9
     assert report.accuracy("category") >= 0.8
@@ -100,6 +100,8 @@ def test_the_router_meets_its_accuracy_targets_on_the_labelled_set(router):
 
 BOARD_HOLDOUT = LABELLED.with_name("routing_board_holdout.jsonl")
 BOARD_HOLDOUT2 = LABELLED.with_name("routing_board_holdout2.jsonl")
+BOARD_HOLDOUT3 = LABELLED.with_name("routing_board_holdout3.jsonl")
+BOARD_DEV = LABELLED.with_name("routing_board_dev.jsonl")
 
 
 def _board_report(router, path):
@@ -113,13 +115,33 @@ def _board_report(router, path):
 def test_the_router_holds_its_floor_on_the_first_board_holdout(router):
     # Message-board posts (title line + details, as on a city's 留言板), written apart from
     # the classifier: 0.870 level-1 topic accuracy when first measured (0.812 before the
-    # board work). Since used for tuning (setting vs matter words): 0.981. A floor, not a
-    # target; the untouched measure is now the second holdout below.
-    assert _board_report(router, BOARD_HOLDOUT).accuracy("topic") >= 0.95
+    # board work). Since used for tuning (setting vs matter words): 0.981, then 0.987. A
+    # floor, not a target; the untouched measure is now the third holdout below.
+    assert _board_report(router, BOARD_HOLDOUT).accuracy("topic") >= 0.97
 
 
 def test_the_router_holds_its_floor_on_board_posts_it_was_never_tuned_on(router):
     # A second set of board posts, written blind to routing/ and the other board sets and
     # never used to tune: 0.939 level-1 topic accuracy when written, 0.939 after the
-    # setting/matter work tuned on the other sets. A floor a little below, not a target.
-    assert _board_report(router, BOARD_HOLDOUT2).accuracy("topic") >= 0.92
+    # setting/matter work tuned on the other sets. Then its errors were used too (with the
+    # other sets': vocabulary classes, title weight 2): 1.000, no longer an untouched measure.
+    assert _board_report(router, BOARD_HOLDOUT2).accuracy("topic") >= 0.97
+
+
+def test_the_router_holds_its_floor_on_the_dev_board_posts(router):
+    # The board posts the setting/matter and title work was developed on: 0.960, then 0.972.
+    assert _board_report(router, BOARD_DEV).accuracy("topic") >= 0.95
+
+
+def test_the_router_holds_its_floor_on_the_third_board_holdout(router):
+    # Written blind to routing/ and the other sets, in the styles they lack: formal letters
+    # (尊敬的领导…此致敬礼), unpunctuated one-liners, phone transcripts (喂 你好 那个…), two
+    # matters with one main, 直通车 enterprises and 扶贫专线 rural callers, ~40% of it on the
+    # eight smaller topics. 0.888 when written; 0.899 measured once after the vocabulary
+    # classes and title weight tuned on the other four sets. Never tuned on. A floor.
+    records = [json.loads(line)
+               for line in BOARD_HOLDOUT3.read_text(encoding="utf-8").splitlines()]
+    assert len(records) >= 150
+    assert {r["topic"] for r in records} == set(level1_topics())
+    assert {r["line"] for r in records} == {"board", "zhitongche", "fupin"}
+    assert evaluate(records, router, quiet=True).accuracy("topic") >= 0.87
