@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
@@ -10,7 +12,8 @@ from ..domain.lifecycle import ACTIONS
 from . import api, schemas
 
 # Other areas (public pages, channels, workers) add their paths here at import time:
-# (path, method, summary, request schema or None, response schema or None, tags)
+# (path, method, summary, request schema or None, response schema or None, tags); the request
+# schema of a GET is its query string.
 EXTRA_PATHS: list[tuple[str, str, str, object, object, list[str]]] = []
 
 _ERROR = {
@@ -23,8 +26,8 @@ _ERROR = {
 _PATHS: list[tuple[str, str, str, object, object, list[str]]] = [
     ("/cases", "post", "Log a case (intake); Idempotency-Key makes retries safe",
      schemas.CaseCreateSchema, schemas.CaseDetailSchema, ["cases"]),
-    ("/cases", "get", "List cases, filtered and paginated", None,
-     schemas.page_schema(schemas.CaseSchema), ["cases"]),
+    ("/cases", "get", "List cases, filtered, sorted and paginated",
+     schemas.CaseListQuerySchema, schemas.page_schema(schemas.CaseSchema), ["cases"]),
     ("/cases/{number}", "get", "One case with its timeline", None, schemas.CaseDetailSchema,
      ["cases"]),
     ("/departments", "get", "List departments", None, None, ["admin"]),
@@ -64,17 +67,20 @@ def build_spec() -> dict:
                                         "schema": {"$ref": "#/components/schemas/Error"}}}}}}
         if not path.startswith("/public"):
             op["security"] = [{"bearer": []}]
-        if req is not None:
+        query = []
+        if req is not None and method == "get":
+            query = [{"in": "query", "schema": req}]  # expanded into one parameter per field
+        elif req is not None:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": req}}}
         ok = {"description": "success"}
         if resp is not None:
             ok["content"] = {"application/json": {"schema": resp}}
         op["responses"]["200"] = ok
-        params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
-        if params:
+        params = [p.strip("{}") for p in re.findall(r"\{[^}]+\}", path)]
+        if params or query:
             op["parameters"] = [{"name": p, "in": "path", "required": True,
-                                 "schema": {"type": "string"}} for p in params]
+                                 "schema": {"type": "string"}} for p in params] + query
         paths.setdefault(path, {})[method] = op
     for action, schema in schemas.ACTION_SCHEMAS.items():
         rule = ACTIONS[action]

@@ -271,7 +271,7 @@ EXTRA_PATHS.extend([
     ("/stats/summary", "get", "Report of a period: volume by category/topic/channel/kind/region "
      "and per day/week/month, handling, outcome rates, departments ranked with points, hot "
      "issues, phone figures. " + _DEFINITIONS + " " + _FILTERS + " rank_by: "
-     + ", ".join(RANK_KEYS), None, None, ["reports"]),
+     + ", ".join(RANK_KEYS), StatsQuerySchema, None, ["reports"]),
     ("/stats/departments", "get", "Departments ranked (points, then on-time rate, "
      "satisfaction, overdue). " + _FILTERS, None, None, ["reports"]),
     ("/stats/hot", "get", "Hot issues: topics and terms rising against the previous period, "
@@ -283,9 +283,9 @@ EXTRA_PATHS.extend([
     ("/stats/charts/{name}.png", "get", "A chart as PNG: " + ", ".join(charts.CHARTS)
      + ". Same query as /stats/summary.", None, None, ["reports"]),
     ("/ledger.csv", "get", ("The case ledger (台账) as CSV (UTF-8 with BOM), streamed; the "
-     "filters of GET /cases without paging"), None, None, ["reports"]),
+     "filters of GET /cases without paging"), LedgerQuerySchema, None, ["reports"]),
     ("/ledger.xlsx", "get", ("The case ledger (台账) as XLSX, streamed; the filters of GET "
-     "/cases without paging"), None, None, ["reports"]),
+     "/cases without paging"), LedgerQuerySchema, None, ["reports"]),
     ("/bulletins", "get", ("Bulletins written (weekly, monthly, quarterly), newest first; "
      "kind, line, page, per_page"), None, None, ["reports"]),
     ("/bulletins", "post", "Write (or rewrite) the bulletin of a period now (supervisor)",

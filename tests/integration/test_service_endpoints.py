@@ -27,6 +27,13 @@ def test_openapi_document_lists_every_endpoint_and_action(api):
     props = doc["components"]["schemas"][name]["properties"]
     assert {"line", "channel", "content", "received_at", "public_consent"} <= set(props)
     assert "/calendar/{year}" in doc["paths"]
+    # A client learns the case list's filters and sort orders from the document.
+    query = {p["name"]: p for p in doc["paths"]["/cases"]["get"]["parameters"]}
+    assert {"status", "line", "department", "overdue", "due_before", "q", "page"} <= set(query)
+    assert set(query["sort"]["schema"]["enum"]) == {"-received", "received", "due", "-due"}
+    assert all(p["in"] == "query" for p in query.values())
+    chart = doc["paths"]["/stats/charts/{name}.svg"]["get"]["parameters"]
+    assert [(p["name"], p["in"]) for p in chart] == [("name", "path")]
 
 
 def test_unknown_api_path_is_a_json_404(api):
