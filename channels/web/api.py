@@ -163,12 +163,12 @@ def answer_survey(token: str):
 
 EXTRA_PATHS.extend([
     ("/public/cases/{number}", "get", ("A citizen's case status: number and ?phone_tail=NNNN; a "
-     "wrong tail is answered exactly like a number that does not exist"), None, None,
+     "wrong tail is answered exactly like a number that does not exist"), StatusQuery, None,
      ["public"]),
     ("/public/messages", "post", ("Write a web message (网上留言); Idempotency-Key makes retries "
      "safe"), intake.WebMessageSchema, None, ["public"]),
     ("/public/board", "get", ("Published cases with their answers, masked; filters q, line, "
-     "category, topic, region, from, to"), None, None, ["public"]),
+     "category, topic, region, from, to"), BoardQuery, None, ["public"]),
     ("/public/board/{number}", "get", "One published case", None, None, ["public"]),
     ("/public/lines", "get", "Lines and categories one can write to", None, None, ["public"]),
     ("/public/surveys/{token}", "get", "The survey behind a signed link", None, None,

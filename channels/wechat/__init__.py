@@ -60,7 +60,7 @@ def _register_finder() -> None:
 def _document_api() -> None:
     from hotline.api.openapi import EXTRA_PATHS
 
-    from .admin import AccountCreateSchema, AccountUpdateSchema
+    from .admin import AccountCreateSchema, AccountUpdateSchema, MessagesQuerySchema
 
     paths = [
         ("/wechat/accounts", "get", "WeChat official accounts (credentials never shown)", None,
@@ -73,7 +73,7 @@ def _document_api() -> None:
          AccountUpdateSchema, None, ["wechat"]),
         ("/wechat/messages", "get",
          "Messages a WeChat citizen sent (?openid= or ?case=) and the replies given",
-         None, None, ["wechat"]),
+         MessagesQuerySchema, None, ["wechat"]),
     ]
     known = {(p[0], p[1]) for p in EXTRA_PATHS}
     # create_app runs many times in one process (tests): add each path once.

@@ -435,7 +435,7 @@ def withdraw_publication(number: str):
 
 EXTRA_PATHS.extend([
     ("/publications", "get", ("Publication work list: closed, consented cases not yet on the "
-     "board (state=candidate), or drafts, approved, withdrawn"), None, None, ["publication"]),
+     "board (state=candidate), or drafts, approved, withdrawn"), PublicationListQuery, None, ["publication"]),
     ("/publications/{number}", "get", "The masked draft, the originals and what masking found",
      None, None, ["publication"]),
     ("/publications/{number}", "put", ("Edit the published title, question or answer (on the "

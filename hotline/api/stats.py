@@ -273,21 +273,21 @@ EXTRA_PATHS.extend([
      "issues, phone figures. " + _DEFINITIONS + " " + _FILTERS + " rank_by: "
      + ", ".join(RANK_KEYS), StatsQuerySchema, None, ["reports"]),
     ("/stats/departments", "get", "Departments ranked (points, then on-time rate, "
-     "satisfaction, overdue). " + _FILTERS, None, None, ["reports"]),
+     "satisfaction, overdue). " + _FILTERS, StatsQuerySchema, None, ["reports"]),
     ("/stats/hot", "get", "Hot issues: topics and terms rising against the previous period, "
-     "clusters of similar cases (并单 candidates). " + _FILTERS, None, None, ["reports"]),
+     "clusters of similar cases (并单 candidates). " + _FILTERS, StatsQuerySchema, None, ["reports"]),
     ("/stats/phone", "get", "Phone figures: calls offered, answered within 15 s, abandoned, "
-     "call-backs. " + _FILTERS, None, None, ["reports"]),
+     "call-backs. " + _FILTERS, StatsQuerySchema, None, ["reports"]),
     ("/stats/charts/{name}.svg", "get", "A chart as SVG: " + ", ".join(charts.CHARTS)
-     + ". Same query as /stats/summary.", None, None, ["reports"]),
+     + ". Same query as /stats/summary.", StatsQuerySchema, None, ["reports"]),
     ("/stats/charts/{name}.png", "get", "A chart as PNG: " + ", ".join(charts.CHARTS)
-     + ". Same query as /stats/summary.", None, None, ["reports"]),
+     + ". Same query as /stats/summary.", StatsQuerySchema, None, ["reports"]),
     ("/ledger.csv", "get", ("The case ledger (台账) as CSV (UTF-8 with BOM), streamed; the "
      "filters of GET /cases without paging"), LedgerQuerySchema, None, ["reports"]),
     ("/ledger.xlsx", "get", ("The case ledger (台账) as XLSX, streamed; the filters of GET "
      "/cases without paging"), LedgerQuerySchema, None, ["reports"]),
     ("/bulletins", "get", ("Bulletins written (weekly, monthly, quarterly), newest first; "
-     "kind, line, page, per_page"), None, None, ["reports"]),
+     "kind, line, page, per_page"), BulletinListSchema, None, ["reports"]),
     ("/bulletins", "post", "Write (or rewrite) the bulletin of a period now (supervisor)",
      BulletinCreateSchema, None, ["reports"]),
     ("/bulletins/{id}", "get", "A bulletin's details and figures", None, None, ["reports"]),

@@ -33,7 +33,11 @@ def test_openapi_document_lists_every_endpoint_and_action(api):
     assert set(query["sort"]["schema"]["enum"]) == {"-received", "received", "due", "-due"}
     assert all(p["in"] == "query" for p in query.values())
     chart = doc["paths"]["/stats/charts/{name}.svg"]["get"]["parameters"]
-    assert [(p["name"], p["in"]) for p in chart] == [("name", "path")]
+    assert [(p["name"], p["in"]) for p in chart][:2] == [("name", "path"), ("period", "query")]
+    # Every list a client can filter says how.
+    for path in ("/supervision/overdue", "/outbox", "/callbacks", "/calls", "/public/board",
+                 "/bulletins", "/ledger.csv", "/wechat/messages"):
+        assert any(p["in"] == "query" for p in doc["paths"][path]["get"]["parameters"]), path
 
 
 def test_unknown_api_path_is_a_json_404(api):
