@@ -62,6 +62,14 @@ SETTING_WEIGHT = 0.5
 MATTER_MIN = 2.0
 MATTER_SHARE = 0.5
 
+# Some matters are about how a matter was handled, not about the matter: an official's
+# misconduct (贪污, 受贿, 挪用, 优亲厚友, 打击报复, 公款吃喝, 吃拿卡要) is 纪检监察's whatever area
+# it touches — the 扶贫资金 embezzled, the 低保 handed to relatives, the 招标 rigged. Once
+# such a topic's matter words reach OVERRIDE_MIN (one decisive word), every other topic's
+# words count as setting words next to it (SETTING_WEIGHT times their weight).
+OVERRIDING = ("纪检监察",)
+OVERRIDE_MIN = 3.0
+
 
 @dataclass(frozen=True)
 class TermHit:
@@ -201,12 +209,14 @@ def classify(text: str, bounds: frozenset[int], line: str | None = None,
     best = max(matter.values(), default=0.0)
     contenders = ({t for t, v in matter.items() if v >= best * MATTER_SHARE}
                   if best >= MATTER_MIN else None)
+    overriding = next((t for t in OVERRIDING if matter.get(t, 0.0) >= OVERRIDE_MIN), None)
     for hit, factor in unique:
         for (l1, l2, l3), weight in hit.votes:
             if weight <= 0:
                 continue
             weight *= factor
-            if hit.setting and contenders is not None and l1 not in contenders:
+            overridden = overriding is not None and l1 != overriding
+            if overridden or (hit.setting and contenders is not None and l1 not in contenders):
                 weight *= SETTING_WEIGHT
             s1[l1] += weight
             words[l1].append(hit.term)
