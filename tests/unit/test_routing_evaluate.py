@@ -101,6 +101,7 @@ def test_the_router_meets_its_accuracy_targets_on_the_labelled_set(router):
 BOARD_HOLDOUT = LABELLED.with_name("routing_board_holdout.jsonl")
 BOARD_HOLDOUT2 = LABELLED.with_name("routing_board_holdout2.jsonl")
 BOARD_HOLDOUT3 = LABELLED.with_name("routing_board_holdout3.jsonl")
+BOARD_HOLDOUT4 = LABELLED.with_name("routing_board_holdout4.jsonl")
 BOARD_DEV = LABELLED.with_name("routing_board_dev.jsonl")
 
 
@@ -138,10 +139,20 @@ def test_the_router_holds_its_floor_on_the_third_board_holdout(router):
     # (尊敬的领导…此致敬礼), unpunctuated one-liners, phone transcripts (喂 你好 那个…), two
     # matters with one main, 直通车 enterprises and 扶贫专线 rural callers, ~40% of it on the
     # eight smaller topics. 0.888 when written; 0.899 measured once after the vocabulary
-    # classes and title weight tuned on the other four sets. Never tuned on. A floor.
+    # classes and title weight tuned on the other four sets. Then its errors were used
+    # (enterprise settings, misconduct outranks the area, land, the hotline): 0.979. A floor.
     records = [json.loads(line)
                for line in BOARD_HOLDOUT3.read_text(encoding="utf-8").splitlines()]
     assert len(records) >= 150
     assert {r["topic"] for r in records} == set(level1_topics())
     assert {r["line"] for r in records} == {"board", "zhitongche", "fupin"}
-    assert evaluate(records, router, quiet=True).accuracy("topic") >= 0.87
+    assert evaluate(records, router, quiet=True).accuracy("topic") >= 0.95
+
+
+def test_the_router_holds_its_floor_on_the_fourth_board_holdout(router):
+    # A city message board's posts (title + details) in a board's topic mix (城乡建设 most,
+    # then 劳动和社会保障, 教育文体, 商贸旅游; every topic at least twice; 14% 直通车),
+    # written blind to routing/ and the other sets: 0.939 when written, 0.972 measured once
+    # after the enterprise-setting, misconduct, land and hotline work tuned on the other
+    # sets. Never tuned on: the untouched measure now. A floor.
+    assert _board_report(router, BOARD_HOLDOUT4).accuracy("topic") >= 0.95
