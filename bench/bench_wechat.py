@@ -1,11 +1,11 @@
 """The WeChat webhook's latency under concurrent senders, against a trivial Flask endpoint
 served the same way, in one run on this machine.
 
-    python bench/bench_wechat.py [--senders 50] [--rounds 4] [--workers 2] [--threads 2]
+    python bench/bench_wechat.py [--senders 50] [--rounds 4] [--workers 2] [--threads 1]
                                  [--mode safe]
 
 Both servers are gunicorn on loopback with the same workers (`hotline run`'s defaults: 2
-workers of 2 threads; `--threads 1` for sync workers), and both get the same requests: per
+sync workers; `--threads N` tries gthread workers), and both get the same requests: per
 sender a subscribe, then rounds of a new case, a message added to it, a retry of that message
 (same MsgId), `我的` and `新诉求` — each signed and, in safe mode, AES-encrypted by wechatpy's
 crypto, built before the clock starts.
@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2,
+    parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker, as `hotline run` (1: sync workers)")
     parser.add_argument("--mode", choices=["plain", "safe", "compatible"], default="safe")
     parser.add_argument("--database-url", default=None,

@@ -107,6 +107,10 @@ def worker(burst: bool) -> None:
     run_worker(_app(), burst=burst)
 
 
+#: Seconds a web worker may spend on one request before gunicorn replaces it.
+WEB_TIMEOUT = 300
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -115,10 +119,7 @@ def worker(burst: bool) -> None:
               type=click.IntRange(0, 366), metavar="DAYS",
               help="with --demo: " + _HISTORY_HELP)
 @click.option("--web-workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=2, show_default=True, type=int,
-              help="request threads per web worker")
-def run(host: str, port: int, demo: bool, history_days: int, web_workers: int,
-        threads: int) -> None:
+def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -> None:
     """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
     DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder."""
     from .embedded import EmbeddedRedis
@@ -146,13 +147,13 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int,
     click.echo(f"database: {env['DATABASE_URL']}")
     children = [
         subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env),
-        # Threaded workers: a webhook is not stuck behind one slow request, and a streamed
-        # ledger export of a million rows (minutes) is not killed by the worker timeout, which
-        # with threads only watches that the worker itself is alive. Two threads: more make
-        # SQLite writers wait on each other (bench/bench_wechat.py --threads).
+        # Sync workers: with SQLite they answer webhooks fastest (threads made writers wait
+        # on each other: WeChat p99 0.44-0.98 s against 0.33 s, bench/bench_wechat.py
+        # --threads). The timeout leaves room for a streamed ledger export of a million rows
+        # (27 s as CSV, 37 s as XLSX in bench/bench_reports.py); a hung worker is still
+        # replaced.
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                          "--workers", str(web_workers), "--worker-class", "gthread",
-                          "--threads", str(threads), "--timeout", "60",
+                          "--workers", str(web_workers), "--timeout", str(WEB_TIMEOUT),
                           "--access-logfile", "-", "--graceful-timeout", "10",
                           "hotline.wsgi_app:app"], env=env),
     ]
