@@ -20,6 +20,7 @@ from .domain.errors import IllegalTransition, ValidationFailed
 from .extensions import db
 from .models import Case, OutboxMessage
 from .models.types import utcnow
+from .phones import is_mobile
 
 
 def enqueue(case: Case | None, channel: str, recipient: str | None, text: str, purpose: str, *,
@@ -67,22 +68,6 @@ def message_for_key(key: str) -> OutboxMessage | None:
     return db.session.get(OutboxMessage, int(key)) if key.isdigit() else None
 
 
-def phone_e164(phone: str) -> str:
-    """A phone number as E.164, which Twilio needs: numbers without a country code are
-    Chinese (a mobile 139…, or a landline with its area code 0851…)."""
-    raw = phone.strip()
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if raw.startswith("+"):
-        return "+" + digits
-    if raw.startswith("00"):
-        return "+" + digits[2:]
-    if digits.startswith("86") and len(digits) == 13:
-        return "+" + digits
-    if digits.startswith("0"):  # a landline with its area code: 0851-86833668
-        return "+86" + digits[1:]
-    return "+86" + digits
-
-
 def citizen_channel(case: Case) -> tuple[str, str] | None:
     """How to reach the citizen of a case: by the channel they used when it can carry a reply,
     else WeChat when we know their openid, else SMS when we know a mobile number."""
@@ -93,14 +78,6 @@ def citizen_channel(case: Case) -> tuple[str, str] | None:
     if case.citizen_openid:
         return "wechat", case.citizen_openid
     return None
-
-
-def is_mobile(phone: str) -> bool:
-    """A Chinese mobile number (can receive SMS), with or without +86."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return len(digits) == 11 and digits.startswith("1")
 
 
 # -- staff actions on messages that did not go out (the dead-letter list) ---------------------

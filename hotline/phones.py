@@ -33,3 +33,27 @@ def variants(number: str | None) -> list[str]:
     nat = national(value)
     found = [value, nat, f"+86{nat}", f"86{nat}", f"0{nat}"]
     return list(dict.fromkeys(v for v in found if v))
+
+
+def phone_e164(phone: str) -> str:
+    """A phone number as E.164, which Twilio needs: numbers without a country code are
+    Chinese (a mobile 139…, or a landline with its area code 0851…)."""
+    raw = phone.strip()
+    d = digits(raw)
+    if raw.startswith("+"):
+        return "+" + d
+    if raw.startswith("00"):
+        return "+" + d[2:]
+    if d.startswith("86") and len(d) == 13:
+        return "+" + d
+    if d.startswith("0"):  # a landline with its area code: 0851-86833668
+        return "+86" + d[1:]
+    return "+86" + d
+
+
+def is_mobile(phone: str) -> bool:
+    """A Chinese mobile number (can receive SMS), with or without +86."""
+    d = digits(phone)
+    if d.startswith("86") and len(d) == 13:
+        d = d[2:]
+    return len(d) == 11 and d.startswith("1")

@@ -30,7 +30,8 @@ from hotline.domain.lifecycle import Actor, Kind
 from hotline.extensions import db
 from hotline.models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
 from hotline.models.types import utcnow
-from hotline.outbox import citizen_channel, enqueue, phone_e164
+from hotline.outbox import citizen_channel, enqueue
+from hotline.phones import phone_e164
 
 from .settings import setting
 

@@ -51,7 +51,8 @@ from channels.senders import (
 from hotline.extensions import db
 from hotline.models import Case, OutboxMessage, Survey
 from hotline.models.types import utcnow
-from hotline.outbox import last_inbound_finders, message_key, phone_e164, sender_finders
+from hotline.outbox import last_inbound_finders, message_key, sender_finders
+from hotline.phones import phone_e164
 
 from .settings import sender_config, setting
 

@@ -29,7 +29,7 @@ from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.senders import MANDARIN_VOICE, OutboundMessage, Sender, SendResult
-from hotline import outbox, surveys
+from hotline import outbox, phones, surveys
 from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
@@ -98,12 +98,12 @@ def survey_call_hook(case: Case, survey: Survey) -> OutboxMessage | None:
         return None
     if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")):
         return None  # nothing can ring: an operator will call instead
-    by_call = not outbox.is_mobile(case.citizen_phone) or (
+    by_call = not phones.is_mobile(case.citizen_phone) or (
         case.channel == "phone" and config.get("SURVEY_CALL_PHONE_CALLERS"))
     if not by_call:
         return None
     survey.channel = "voice"
-    survey.recipient = outbox.phone_e164(case.citizen_phone)
+    survey.recipient = phones.phone_e164(case.citizen_phone)
     db.session.flush()  # the survey's id names the call
     message = enqueue_survey_call(survey)
     hours = config.get("SURVEY_CALL_HOURS") or SURVEY_CALL_HOURS

@@ -11,7 +11,7 @@ from flask import Flask
 
 from hotline.domain.deadlines import Policy
 from hotline.domain.lifecycle import Kind, Status
-from hotline.outbox import phone_e164
+from hotline.phones import phone_e164
 from workers.followup import status_text, survey_reminder_text, survey_text
 from workers.relay import backoff
 from workers.schedule import Periodic, _normalized
