@@ -48,7 +48,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hotline import surveys
 from hotline.domain.deadlines import Policy, end_of_day, local_date
-from hotline.domain.lifecycle import Status
+from hotline.domain.lifecycle import UNANSWERED, Status
 from hotline.domain.workdays import WorkCalendar
 from hotline.extensions import db
 from hotline.models import Case, CaseEvent, Category, Line, PointsEntry, Survey
@@ -61,8 +61,6 @@ from .followup import SYSTEM, survey_reminder_text
 from .settings import setting
 
 HELD = (Status.DISPATCHED, Status.ACCEPTED)  # a department holds the case; its clock runs
-UNANSWERED = (Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED,
-              Status.REOPENED)
 KINDS = ("remind_accept", "escalate_accept", "remind_reply", "escalate_reply")
 
 NOTES = {

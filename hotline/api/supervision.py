@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select
 from .. import outbox, services, surveys
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from ..domain.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
-from ..domain.lifecycle import Role, Status
+from ..domain.lifecycle import CLOCK_RUNNING, Role
 from ..extensions import db
 from ..models import CallbackTask, Case, Department, Line, OutboxMessage, PointsEntry, Survey
 from ..models.followup import SupervisionMark
@@ -31,9 +31,6 @@ from .util import json_body, query_args
 
 STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
 DESK = (Role.OPERATOR, Role.SUPERVISOR)
-# Statuses whose clock runs (as the case list's `overdue` filter counts them).
-CLOCK_RUNS = (Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED,
-              Status.REOPENED, Status.REPLIED)
 DEAD_LETTERS = ("dead", "unknown")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "unknown", "cancelled")
 
@@ -242,7 +239,7 @@ def overdue_cases():
     """Cases past their answer deadline with the clock still running (督办), most late first."""
     args = query_args(DeadlineListQuery())
     now = utcnow()
-    query = _scoped(select(Case).where(Case.status.in_(CLOCK_RUNS), Case.due_at < now), args)
+    query = _scoped(select(Case).where(Case.status.in_(CLOCK_RUNNING), Case.due_at < now), args)
     query = query.order_by(Case.due_at, Case.id)
     return jsonify(_page(query, args, lambda rows: _with_marks(rows, local_date(now))))
 
@@ -255,7 +252,7 @@ def due_soon_cases():
     now = utcnow()
     today = local_date(now)
     last_day = services.work_calendar().add_working_days(today, args["within"]).date
-    query = _scoped(select(Case).where(Case.status.in_(CLOCK_RUNS), Case.due_at >= now,
+    query = _scoped(select(Case).where(Case.status.in_(CLOCK_RUNNING), Case.due_at >= now,
                                        Case.due_at <= end_of_day(last_day)), args)
     query = query.order_by(Case.due_at, Case.id)
     page = _page(query, args, lambda rows: _with_marks(rows, today))

@@ -43,6 +43,13 @@ class Role(StrEnum):
 
 
 OPEN_STATUSES = frozenset(Status) - {Status.CLOSED}
+# The answer deadline still counts (the case list's `overdue`, the supervisor's lists): not yet
+# answered, or answered and waiting for review, which may send the answer back.
+CLOCK_RUNNING = frozenset({Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED,
+                           Status.REOPENED, Status.REPLIED})
+# No answer yet (超期未答复 in reports, escalation by the sweep): a reply waiting for the
+# centre's review is not the department's delay.
+UNANSWERED = CLOCK_RUNNING - {Status.REPLIED}
 # Statuses in which a department holds the case and its clock runs.
 WITH_DEPARTMENT = frozenset({Status.DISPATCHED, Status.ACCEPTED, Status.REPLIED})
 MAX_EXTENSION_DAYS = 30

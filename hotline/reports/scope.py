@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, select
 
 from ..domain.deadlines import PROVINCE_TZ, end_of_day
-from ..domain.lifecycle import Actor, Role, Status
+from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role
 from ..models import Case, Category, Line
 from .periods import Period
 
@@ -28,14 +28,10 @@ STATUS_NAMES = {"received": "已登记", "dispatched": "已转办", "accepted": 
                 "closed": "已办结", "returned": "已退单", "reopened": "重办"}
 RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
-# The case list's `overdue=true`: the clock runs in these statuses (replied included, since a
-# review may send the answer back). The ledger export follows the list exactly.
-LIST_OVERDUE_STATUSES = (Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED,
-                         Status.REOPENED, Status.REPLIED)
-# A report's "overdue now" (超期未答复) leaves out cases the department has already answered and
-# that wait for the centre's review: that wait is not the department's delay.
-UNANSWERED_STATUSES = (Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED,
-                       Status.REOPENED)
+# The case list's `overdue=true` (and the ledger's) counts the statuses whose clock runs; a
+# report's "overdue now" (超期未答复) only the unanswered ones (see domain.lifecycle).
+LIST_OVERDUE_STATUSES = tuple(CLOCK_RUNNING)
+UNANSWERED_STATUSES = tuple(UNANSWERED)
 FILTER_KEYS = ("line", "channel", "topic", "category", "region", "department", "kind")
 
 
