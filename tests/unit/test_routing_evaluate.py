@@ -102,6 +102,7 @@ BOARD_HOLDOUT = LABELLED.with_name("routing_board_holdout.jsonl")
 BOARD_HOLDOUT2 = LABELLED.with_name("routing_board_holdout2.jsonl")
 BOARD_HOLDOUT3 = LABELLED.with_name("routing_board_holdout3.jsonl")
 BOARD_HOLDOUT4 = LABELLED.with_name("routing_board_holdout4.jsonl")
+BOARD_HOLDOUT5 = LABELLED.with_name("routing_board_holdout5.jsonl")
 BOARD_DEV = LABELLED.with_name("routing_board_dev.jsonl")
 
 
@@ -156,3 +157,16 @@ def test_the_router_holds_its_floor_on_the_fourth_board_holdout(router):
     # after the enterprise-setting, misconduct, land and hotline work tuned on the other
     # sets. Never tuned on: the untouched measure now. A floor.
     assert _board_report(router, BOARD_HOLDOUT4).accuracy("topic") >= 0.95
+
+
+def test_the_router_holds_its_floor_on_the_fifth_board_holdout(router):
+    # 150 city message-board posts (title + details) in a board's topic mix (城乡建设 22%,
+    # 劳动和社会保障 20%, 教育文体 16%, 商贸旅游 12%, 环境保护, 卫生计生, 交通运输; the
+    # other eight topics once or twice), board line only, written blind to routing/ and
+    # the other sets: 0.967 (145/150) measured once. Never tuned on. A floor.
+    records = [json.loads(line)
+               for line in BOARD_HOLDOUT5.read_text(encoding="utf-8").splitlines()]
+    assert len(records) >= 150
+    assert {r["topic"] for r in records} == set(level1_topics())
+    assert {r["line"] for r in records} == {"board"}
+    assert evaluate(records, router, quiet=True).accuracy("topic") >= 0.93
