@@ -212,6 +212,19 @@ def test_landline_caller_is_surveyed_by_a_call_rung_in_daytime(phone_app, new_ca
     assert survey.channel == "voice" and survey.sent_at == row.next_attempt_at
 
 
+def test_survey_call_closed_outside_calling_hours_waits_for_them(phone_app, new_case, api,
+                                                                  tokens):
+    # Calling hours that begin two hours from now: the call must wait, whatever the time of day.
+    start = (utcnow().astimezone(PROVINCE_TZ).hour + 2) % 24
+    phone_app.config["SURVEY_CALL_HOURS"] = (start, start + 1)
+    case = new_case(citizen={"name": "杨秀英", "phone": LANDLINE})
+    close(api, tokens, case["number"])
+    [row] = survey_rows(case["number"])
+    local = row.next_attempt_at.astimezone(PROVINCE_TZ)
+    assert (local.hour, local.minute) == (start, 0)
+    assert row.next_attempt_at > utcnow() + dt.timedelta(minutes=60)
+
+
 def test_mobile_caller_gets_the_sms_survey_unless_the_centre_surveys_callers_by_call(
         phone_app, new_case, api, tokens):
     first = new_case()
