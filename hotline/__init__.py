@@ -31,6 +31,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api import register
 
     register(app)
+    from .webforms import install_cookie_defaults
+
+    install_cookie_defaults(app)
+    from . import console
+
+    console.init_app(app)
     for extension in app.config.get("HOTLINE_EXTENSIONS", DEFAULT_EXTENSIONS):
         _load_extension(app, extension)
     return app

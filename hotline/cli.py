@@ -13,6 +13,7 @@ import click
 from flask import Flask
 
 from . import create_app
+from .extensions import db
 
 
 def _app() -> Flask:
@@ -79,23 +80,81 @@ def _seed_history(days: int, seed: int) -> None:
 @click.option("--role", required=True,
               type=click.Choice(["operator", "handler", "supervisor", "admin"]))
 @click.option("--department", default=None, help="department code (handlers only)")
-def create_user_cmd(name: str, role: str, department: str | None) -> None:
+@click.option("--password", "with_password", is_flag=True,
+              help="set a console password: prompted for, or read from standard input when "
+                   "that is not a terminal")
+def create_user_cmd(name: str, role: str, department: str | None, with_password: bool) -> None:
     """Create a user; the API token is printed as the last line (it is shown only once)."""
     from .api.admin import create_user
     from .domain.errors import DomainError
+    from .identity import check_password_strength, set_password
 
     if role == "handler" and not department:
         raise click.UsageError("a handler needs --department")
     if role != "handler" and department:
         raise click.UsageError("only handlers belong to a department")
+    password = _read_password() if with_password else None
     app = _app()
     with app.app_context():
         try:
+            if password is not None:
+                check_password_strength(password)
             user, token = create_user(name, role, department)
+            if password is not None:
+                set_password(user, password)
+                db.session.commit()
         except DomainError as exc:
-            raise click.ClickException(f"{exc.message} {exc.fields or ''}".strip()) from None
+            raise click.ClickException(_domain_message(exc)) from None
         click.echo(f"created {role} {user.name}" + (f" of {department}" if department else ""))
+        if password is None:
+            click.echo(f"no console password yet: set one with `hotline set-password {user.name}`"
+                       f" to sign in at /console")
+        else:
+            click.echo(f"{user.name} can sign in at /console")
     click.echo(token)
+
+
+@main.command("set-password")
+@click.argument("name")
+@click.option("--must-change", is_flag=True,
+              help="the user must choose a new password at the next sign-in")
+def set_password_cmd(name: str, must_change: bool) -> None:
+    """Set a user's console password (prompted for, or read from standard input when that is
+    not a terminal); every open console session of the user ends."""
+    from sqlalchemy import select
+
+    from .domain.errors import DomainError
+    from .identity import set_password
+    from .models import User
+
+    password = _read_password()
+    app = _app()
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise click.ClickException(f"no user {name}")
+        try:
+            set_password(user, password, must_change=must_change)
+        except DomainError as exc:
+            raise click.ClickException(_domain_message(exc)) from None
+        db.session.commit()
+        click.echo(f"password set for {user.name}")
+
+
+def _read_password() -> str:
+    """From a prompt (typed twice) on a terminal; else the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise click.UsageError("no password on standard input")
+    return line
+
+
+def _domain_message(exc: Exception) -> str:
+    fields = getattr(exc, "fields", None) or {}
+    details = " ".join(m for ms in fields.values() for m in ms)
+    return f"{exc.message} {details}".strip()  # type: ignore[attr-defined]
 
 
 @main.command()

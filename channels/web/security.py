@@ -9,21 +9,18 @@ stops a single client hammering one process).
 
 from __future__ import annotations
 
-import hmac
 import logging
-import secrets
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session
-from itsdangerous import BadData, URLSafeTimedSerializer
+from flask import Flask, current_app, request
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
+from hotline import webforms
 from hotline.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -51,11 +48,6 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class CsrfFailed(DomainError):
-    status = 400
-    code = "csrf_failed"
 
 
 class RateLimiter:
@@ -128,57 +120,12 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-# --- CSRF ----------------------------------------------------------------------------------
+# --- CSRF: one rule for every form of the app, in the core ------------------------------
 
-CSRF_MAX_AGE = 6 * 3600  # a citizen may take a long time to write a letter
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hotline-web-csrf")
-
-
-def csrf_token() -> str:
-    """A token for a form: the session's secret, signed and timestamped."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return _serializer().dumps(session["csrf"])
-
-
-def check_csrf() -> None:
-    """Refuse a form post that did not come from our own page in this browser."""
-    if not _same_origin():
-        raise CsrfFailed("the form was sent from another site")
-    token = request.form.get("csrf_token", "")
-    try:
-        value = _serializer().loads(token, max_age=current_app.config.get(
-            "WEB_CSRF_MAX_AGE", CSRF_MAX_AGE))
-    except BadData:
-        raise CsrfFailed("the form has expired or was not sent from this site") from None
-    expected = session.get("csrf")
-    if not isinstance(value, str) or not expected or not hmac.compare_digest(value, expected):
-        raise CsrfFailed("the form has expired or was not sent from this site")
-
-
-def _same_origin() -> bool:
-    # Browsers say where a request comes from; a cross-site form post is refused before the
-    # token is even looked at.
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        return False
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True  # older browsers and privacy settings send none; the token still decides
-    if origin == "null":
-        return False  # a sandboxed frame or a data: page
-    allowed = {_origin_of(request.host_url)}
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        allowed.add(_origin_of(base))
-    return _origin_of(origin) in allowed
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+CSRF_MAX_AGE = webforms.CSRF_MAX_AGE
+CsrfFailed = webforms.CsrfFailed
+csrf_token = webforms.csrf_token
+check_csrf = webforms.check_csrf
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -213,9 +160,4 @@ def no_store(view: Callable) -> Callable:
 def install(app: Flask) -> None:
     """One rate limiter per app (each counts for its own Redis), and cookie defaults."""
     app.extensions["hotline_web_limiter"] = RateLimiter(app.config.get("REDIS_URL"))
-    # The CSRF secret travels in the session cookie: keep it from scripts and other sites.
-    if not app.config.get("SESSION_COOKIE_SAMESITE"):
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    if (app.config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
-        app.config["SESSION_COOKIE_SECURE"] = True  # served over HTTPS: never send it in clear
+    webforms.install_cookie_defaults(app)

@@ -16,7 +16,7 @@ from marshmallow import (
 )
 
 from ..domain.deadlines import PROVINCE_TZ
-from ..domain.lifecycle import CLOCK_RUNNING, MAX_EXTENSION_DAYS, Kind, Role, Status
+from ..domain.lifecycle import MAX_EXTENSION_DAYS, Kind, Role, Status, is_overdue
 
 CHANNELS = ("phone", "wechat", "web", "sms", "open311")
 REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrative division code "
@@ -137,8 +137,7 @@ class CaseSchema(Schema):
     version = fields.Integer()
 
     def get_overdue(self, case: Any) -> bool:
-        return (case.status in CLOCK_RUNNING and case.due_at is not None
-                and case.due_at < dt.datetime.now(dt.UTC))
+        return is_overdue(case, dt.datetime.now(dt.UTC))
 
     def get_pending_extension(self, case: Any) -> dict | None:
         if not case.pending_extension_days:

@@ -258,6 +258,11 @@ ACTIONS: dict[str, ActionRule] = {
 }
 
 
+def is_overdue(case: Any, now: dt.datetime) -> bool:
+    """Past its answer deadline while the clock still runs (the list's and the console's red)."""
+    return case.status in CLOCK_RUNNING and case.due_at is not None and case.due_at < now
+
+
 def can_see(actor: Actor, department_code: str | None) -> bool:
     """Handlers see only their own department's cases; everyone else on staff sees all."""
     if actor.role == Role.HANDLER:

@@ -88,6 +88,15 @@ class User(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Console sign-in (hotline/identity.py): a slow salted hash, or None (no console access).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Set by an admin's reset: the next sign-in must choose a new password first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Every console session carries the number it was signed in under; raising it (sign-out
+    # everywhere, deactivation, a new password or role) ends all of them at their next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    department: Mapped[Department | None] = relationship()
 
     @staticmethod
     def hash_token(token: str) -> str:

@@ -1,0 +1,21 @@
+"""The staff console (坐席与承办工作台): server-rendered pages in Chinese under /console for
+operators, department clerks, supervisors and admins, on an office screen and on a phone.
+
+Pages call the same services and the same permission rules as the JSON API (`hotline.services`,
+`hotline.domain.lifecycle`, `hotline.reports.scope`): a handler who gets 404 for a case in the
+API gets the not-found page here. Sign-in is by username and password into a signed session
+cookie (`session.py`); every form carries a CSRF token (`hotline.webforms`).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+
+def init_app(app: Flask) -> None:
+    from . import case, session, views  # noqa: F401  (routes and the sign-in guard)
+
+    app.register_blueprint(bp)

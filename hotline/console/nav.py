@@ -1,0 +1,31 @@
+"""The console's navigation: which pages each role sees in the top bar, in one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.lifecycle import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    roles: frozenset[str]
+
+
+ALL_STAFF = frozenset(Role)
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("console.cases", "工单查询", ALL_STAFF),
+)
+
+
+def items_for(role: str) -> list[NavItem]:
+    return [item for item in NAV if role in item.roles]
+
+
+def home_endpoint(role: str) -> str:
+    """The page a role lands on after signing in: its first item."""
+    items = items_for(role)
+    return items[0].endpoint if items else "console.cases"

@@ -1,0 +1,182 @@
+"""Sign-in, sign-out, one's own password, the landing page and the case search of the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+
+from ..api.schemas import CaseListQuerySchema
+from ..domain.errors import DomainError, NotFound
+from ..domain.lifecycle import Role, is_overdue
+from ..extensions import db
+from ..identity import authenticate, set_password
+from ..models import Case, Department, Line
+from ..reports.scope import CHANNEL_NAMES, KIND_NAMES, STATUS_NAMES, case_list_conditions
+from ..webforms import CsrfFailed, csrf_token
+from . import bp, nav
+from .session import safe_next, sign_in, sign_out
+
+ROLE_NAMES = {Role.OPERATOR: "坐席", Role.HANDLER: "承办人", Role.SUPERVISOR: "督办",
+              Role.ADMIN: "管理员"}
+WHY = {"idle": "长时间未操作，已自动退出，请重新登录。",
+       "ended": "登录已失效（账号被停用、密码或权限已变更），请重新登录。"}
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    from ..domain.deadlines import PROVINCE_TZ
+
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(PROVINCE_TZ).strftime(fmt)
+
+
+@bp.context_processor
+def console_globals() -> dict[str, Any]:
+    user = g.get("user")
+    return {
+        "csrf_token": csrf_token,
+        "me": user,
+        "nav_items": nav.items_for(user.role) if user else [],
+        "role_names": ROLE_NAMES,
+        "status_names": STATUS_NAMES,
+        "channel_names": CHANNEL_NAMES,
+        "kind_names": KIND_NAMES,
+        "is_overdue": is_overdue,
+    }
+
+
+@bp.after_request
+def console_headers(response):
+    # Staff pages hold citizens' personal data: never cached, never framed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+        "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+# --- errors: pages, not JSON ----------------------------------------------------------------
+
+def error_page(status: int, title: str, message: str):
+    db.session.rollback()
+    return render_template("console/error.html", title=title, message=message), status
+
+
+@bp.errorhandler(NotFound)
+def not_found(exc: NotFound):
+    return error_page(404, "没有找到", "没有这个工单或页面，或者您无权查看。")
+
+
+@bp.errorhandler(CsrfFailed)
+def csrf_failed(exc: CsrfFailed):
+    return error_page(400, "表单已失效", "页面已过期或不是从本系统提交的，什么也没有改变。"
+                      "请返回、刷新页面后再试。")
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    return error_page(exc.status, "无法完成", exc.message)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    titles = {404: "没有找到", 405: "不支持的操作", 413: "文件太大"}
+    return error_page(exc.code or 500, titles.get(exc.code or 0, "无法完成"),
+                      exc.description or exc.name)
+
+
+# --- sign-in --------------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("console/login.html", next=target,
+                               notice=WHY.get(request.args.get("why", "")))
+    name = (request.form.get("username") or "").strip()[:64]
+    password = request.form.get("password") or ""
+    user = authenticate(name, password)
+    if user is None:
+        return render_template("console/login.html", next=target, username=name,
+                               error="用户名或密码不正确。"), 401
+    sign_in(user)
+    return redirect(target or url_for("console.index"))
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    return redirect(url_for("console.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    if request.method == "GET":
+        return render_template("console/password.html")
+    current = request.form.get("current") or ""
+    new = request.form.get("new") or ""
+    if authenticate(g.user.name, current) is None:
+        return render_template("console/password.html", error="当前密码不正确。"), 400
+    if new != (request.form.get("confirm") or ""):
+        return render_template("console/password.html", error="两次输入的新密码不一致。"), 400
+    if new == current:
+        return render_template("console/password.html", error="新密码不能与当前密码相同。"), 400
+    try:
+        set_password(g.user, new)
+    except DomainError as exc:
+        messages = [m for ms in (exc.fields or {}).values() for m in ms] or [exc.message]
+        return render_template("console/password.html", error=" ".join(messages)), 400
+    db.session.commit()
+    sign_in(g.user)  # this browser stays signed in under the new password
+    return redirect(url_for("console.index"))
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for(nav.home_endpoint(g.user.role)))
+
+
+# --- case search ----------------------------------------------------------------------------
+
+LIST_ORDER = {
+    "-received": (Case.received_at.desc(), Case.id.desc()),
+    "received": (Case.received_at, Case.id),
+    "due": (Case.due_at.is_(None), Case.due_at, Case.id),
+    "-due": (Case.due_at.is_(None), Case.due_at.desc(), Case.id.desc()),
+}
+
+
+@bp.get("/cases")
+def cases():
+    """The case list of the API as a page: the same filters, the same scoping."""
+    raw = {k: v for k, v in request.args.items() if v.strip() != ""}
+    errors: dict[str, Any] = {}
+    try:
+        args = CaseListQuerySchema().load(raw)
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {}
+        args = CaseListQuerySchema().load({})
+    query = select(Case).where(*case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page, per_page = args["page"], args["per_page"]
+    rows = db.session.scalars(
+        query.order_by(*LIST_ORDER[args["sort"]]).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    departments = {d.code: d.name for d in db.session.scalars(select(Department))}
+    lines = {line.code: line.name for line in db.session.scalars(select(Line))}
+    return render_template("console/cases.html", rows=rows, total=total, page=page,
+                           per_page=per_page, args=raw, errors=errors, departments=departments,
+                           lines=lines, now=dt.datetime.now(dt.UTC))
