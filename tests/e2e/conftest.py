@@ -1,12 +1,30 @@
 """Browser fixtures of the end-to-end tests: Debian's chromium driven by Playwright, on an
-office screen (1366×768) for the staff console."""
+office screen (1366×768) for the staff console.
+
+And `hotline run` as a user starts it (`HotlineRun`, the `hotline_run` fixture). The
+server's output goes to a file that nothing has to keep reading (a pipe nobody drains fills at
+64 KB and then blocks every process of the server on its next log line); the file is printed
+when a test fails. Every request a test makes has a short timeout, so a server that
+stops answering fails the test within seconds.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from hotline.embedded import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -63,3 +81,98 @@ def console_sign_in(page, base_url: str, name: str, password: str) -> None:
     page.fill("#password", password)
     page.click("#sign-in")
     page.wait_for_load_state()
+
+
+#: Seconds one request to the server may take before the test fails.
+REQUEST_TIMEOUT = 10
+
+
+class HotlineRun:
+    """One `hotline run --demo` on the embedded defaults, in its own instance folder."""
+
+    def __init__(self, folder: Path, extra_env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()):
+        self.folder = folder
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / "hotline-run.log"
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "REDIS_URL", "HOTLINE_TEST_DATABASE_URL")}
+        env["HOTLINE_INSTANCE_PATH"] = str(folder / "instance")
+        # The README's commands call `hotline`, installed beside this interpreter.
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        env.update(extra_env or {})
+        self.env = env
+        self.args = args
+        self.process: subprocess.Popen | None = None
+
+    def start(self, ready_within: float = 60) -> HotlineRun:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hotline.cli", "run", "--demo", "--port", str(self.port),
+             *self.args],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"hotline run exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if self.get("/readyz", timeout=2)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        pytest.fail(f"hotline run was not ready within {ready_within:.0f} s:\n{self.log()}")
+
+    def get(self, path: str, timeout: float = REQUEST_TIMEOUT,
+            headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """GET `path`; (status, JSON body or text). Raises OSError when nothing answers."""
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as r:
+                status, body, kind = r.status, r.read(), r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            status, body, kind = exc.code, exc.read(), exc.headers.get("Content-Type", "")
+        text = body.decode("utf-8", "replace")
+        return status, json.loads(text) if "json" in kind else text
+
+    def log(self, last: int = 200) -> str:
+        try:
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return "(no output)"
+        return "\n".join(lines[-last:])
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
+@pytest.fixture
+def hotline_run(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[HotlineRun]:
+    """A running `hotline run --demo`; its output is shown when the test fails."""
+    server = HotlineRun(tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        call = getattr(request.node, "rep_call", None)
+        if call is None or call.failed:
+            print(f"--- output of hotline run (last 200 lines of {server.log_path}) ---")
+            print(server.log())
