@@ -3,17 +3,23 @@ ranking, channels and topics.
 
 Drawn with matplotlib's Agg backend through its object API (no pyplot, no global figure
 state), from a summary already computed (`summary.build_summary`). Chinese labels need a CJK
-font: the first of `CJK_FONTS` that is installed is used (CI installs Debian's
-fonts-noto-cjk). In SVG, text stays text (`svg.fonttype: none`) with that family first and
-common Chinese system fonts after it, so a browser renders it with whatever it has; in PNG the
-glyphs come from the font found here. Without any CJK font the charts are still drawn, and a
-warning says that Chinese will show as boxes in PNGs.
+font, and one comes with the install: the `noto-cjk-sans-otc` dependency ships Noto Sans CJK
+(SIL Open Font License), which `cjk_font` adds to matplotlib's font list, so a machine with no
+font package of its own draws the same Chinese as one with Debian's fonts-noto-cjk. Should
+that package be missing, a CJK font installed on the system is used — also one installed after
+matplotlib built its font cache (the folders are looked at again). In SVG, text stays text
+(`svg.fonttype: none`) with that family first and common Chinese system fonts after it, so a
+browser renders it with whatever it has; in PNG the glyphs come from the font found here.
+Without any CJK font the charts are still drawn, and one warning says that Chinese will show
+as boxes in PNGs.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -33,16 +39,65 @@ MAX_BARS = 20
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed font that has Chinese glyphs, or None."""
+    """The family name of a font with Chinese glyphs that matplotlib can draw with, or None.
+
+    Looked for in this order: the font the `noto-cjk-sans-otc` package ships; a CJK font in
+    matplotlib's font list; one installed after that list was cached (the system's font
+    folders scanned again). Once per process: adding fonts is matplotlib-global state.
+    """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    log.warning("no CJK font found (install fonts-noto-cjk): Chinese in PNG charts will show "
-                "as boxes")
-    return None
+    manager = font_manager.fontManager
+    packaged = packaged_cjk_font()
+    if packaged is not None and not _known(manager, packaged):
+        manager.addfont(packaged)
+    found = _first_cjk(manager)
+    if found is None:
+        known = {f.fname for f in manager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known and CJK_FILE_HINTS.search(path):
+                try:
+                    manager.addfont(path)
+                except (OSError, RuntimeError):  # unreadable or not a font after all
+                    continue
+        found = _first_cjk(manager)
+    if found is None:
+        log.warning("no CJK font found (the noto-cjk-sans-otc package is missing, and so is "
+                    "fonts-noto-cjk): Chinese in PNG charts will show as boxes")
+    return found
+
+
+#: File names of CJK fonts, for the look at fonts installed after matplotlib's cache was built.
+CJK_FILE_HINTS = re.compile(r"cjk|sourcehan|source-han|wqy|wenquan|simhei|msyh|pingfang|"
+                            r"notosanssc|droidsansfallback", re.IGNORECASE)
+
+
+def packaged_cjk_font() -> str | None:
+    """The path of the Noto Sans CJK collection that the `noto-cjk-sans-otc` package ships."""
+    try:
+        import noto_cjk_sans_otc
+    except ImportError:
+        return None
+    path = str(noto_cjk_sans_otc.FONT_PATH)
+    return path if os.path.exists(path) else None
+
+
+def _known(manager: Any, path: str) -> bool:
+    real = os.path.realpath(path)
+    return any(os.path.realpath(f.fname) == real for f in manager.ttflist)
+
+
+def _first_cjk(manager: Any) -> str | None:
+    installed = {f.name for f in manager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+@lru_cache(maxsize=4)
+def _has_bold(family: str) -> bool:
+    from matplotlib import font_manager
+
+    return any(f.name == family and f.weight in (600, 700, 800, "bold")
+               for f in font_manager.fontManager.ttflist)
 
 
 def _rc() -> dict[str, Any]:
@@ -58,7 +113,8 @@ def _rc() -> dict[str, Any]:
         "font.size": 10,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        "axes.titleweight": "bold",
+        # The packaged font has one weight: matplotlib would warn and draw it anyway.
+        "axes.titleweight": "bold" if font is None or _has_bold(font) else "normal",
         "axes.titlesize": 12,
     }
 
