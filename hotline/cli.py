@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -180,20 +180,28 @@ WEB_TIMEOUT = 300
 @click.option("--web-workers", default=2, show_default=True, type=int)
 def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -> None:
     """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
-    DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder."""
+    DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder.
+    A child that exits is started again (see hotline/runner.py)."""
     from .embedded import EmbeddedRedis
+    from .runner import Child, Supervisor
 
     if history_days and not demo:
         raise click.UsageError("--history goes with --demo")
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s")
     app = _app()
     env = dict(os.environ)
     env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
-    redis = None
+    children = []
     if not app.config.get("REDIS_URL"):
         redis = EmbeddedRedis(Path(app.instance_path) / "redis", port=_env_int("HOTLINE_REDIS_PORT"))
-        redis.start()
+        redis_child = Child("embedded redis-server", lambda: redis.start().process,
+                            stop=lambda _: redis.stop())
+        redis_child.launch(time.monotonic())
+        if redis_child.process is None:
+            raise click.ClickException("the embedded redis-server did not start")
+        children.append(redis_child)
         env["REDIS_URL"] = redis.url
-        click.echo(f"embedded redis-server at {redis.url}")
+        click.echo(f"embedded redis-server on 127.0.0.1:{redis.port}")
     upgrade_database(app)
     if demo:
         from .seed import seed_demo
@@ -204,44 +212,22 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
             if history_days:
                 _seed_history(history_days, 2026)
     click.echo(f"database: {env['DATABASE_URL']}")
-    children = [
-        subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env),
+    children += [
+        Child("worker", lambda: subprocess.Popen(
+            [sys.executable, "-m", "hotline.cli", "worker"], env=env)),
         # Sync workers: with SQLite they answer webhooks fastest (threads made writers wait
         # on each other: WeChat p99 0.44-0.98 s against 0.33 s, bench/bench_wechat.py
         # --threads). The timeout leaves room for a streamed ledger export of a million rows
         # (27 s as CSV, 37 s as XLSX in bench/bench_reports.py); a hung worker is still
         # replaced.
-        subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                          "--workers", str(web_workers), "--timeout", str(WEB_TIMEOUT),
-                          "--access-logfile", "-", "--graceful-timeout", "10",
-                          "hotline.wsgi_app:app"], env=env),
+        Child("gunicorn", lambda: subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+             "--workers", str(web_workers), "--timeout", str(WEB_TIMEOUT),
+             "--access-logfile", "-", "--graceful-timeout", "10",
+             "hotline.wsgi_app:app"], env=env)),
     ]
     click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping and all(c.poll() is None for c in children):
-            time.sleep(0.5)
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if redis:
-            redis.stop()
-    failed = [c.returncode for c in children if c.returncode not in (0, -15, None)]
-    if failed and not stopping:
-        raise SystemExit(1)
+    Supervisor(children).run()
 
 
 def _env_int(name: str) -> int | None:

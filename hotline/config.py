@@ -18,6 +18,9 @@ ENV_KEYS = (
     "WECHAT_APPID",
     "WECHAT_SECRET",
     "WECHAT_AES_KEY",
+    # how soon a silent worker or a waiting outbox fails /readyz?deep=1 (hotline/api/health.py)
+    "WORKER_TTL",
+    "OUTBOX_STALL_SECONDS",
 )
 
 TIMEZONE = "Asia/Shanghai"

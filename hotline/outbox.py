@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .domain.errors import IllegalTransition, ValidationFailed
 from .extensions import db
@@ -121,3 +122,31 @@ def resolve_message(message: OutboxMessage, outcome: str, by: str,
     message.handled_by = by
     message.note = note
     return message
+
+
+#: Statuses of a message that the relay will still send by itself, once it is due.
+WAITING = ("pending", "failed")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How the outbox stands: messages by status, and how long the oldest message that is due
+    has waited (0 when none is due) — it grows without bound when nothing relays or sends."""
+
+    by_status: dict[str, int]
+    due: int
+    oldest_due_seconds: float
+
+
+def backlog(now: dt.datetime | None = None) -> Backlog:
+    """The outbox's backlog (two indexed queries)."""
+    now = now or utcnow()
+    o = OutboxMessage
+    counts = dict(db.session.execute(select(o.status, func.count()).group_by(o.status)).all())
+    due, oldest = db.session.execute(
+        select(func.count(), func.min(o.next_attempt_at))
+        .where(o.status.in_(WAITING), o.next_attempt_at <= now)).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC back
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return Backlog(by_status=counts, due=due, oldest_due_seconds=age)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 from redis import Redis
 from rq import Queue
@@ -18,3 +20,30 @@ def redis_connection(app: Flask, timeout: float | None = 5) -> Redis:
 
 def queue(app: Flask, name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection(app))
+
+
+#: Seconds within which a live worker is heard from (RQ's worker_ttl): an idle worker reports
+#: every WORKER_TTL - 15 s (at least every second), a busy one every WORKER_TTL / 4 s, and a
+#: worker silent for longer counts as dead (`/readyz?deep=1`, the metrics).
+WORKER_TTL = 20
+
+
+def worker_ttl(app: Flask) -> int:
+    """WORKER_TTL from the app's configuration (or the environment), else the default."""
+    return int(app.config.get("WORKER_TTL") or WORKER_TTL)
+
+
+def worker_heartbeats(connection: Redis) -> dict[str, float]:
+    """Each registered RQ worker's name and the seconds since it was last heard from."""
+    from rq import Worker
+
+    now = dt.datetime.now(dt.UTC)
+    ages = {}
+    for worker in Worker.all(connection=connection):
+        beat = worker.last_heartbeat
+        if beat is None:
+            continue
+        if beat.tzinfo is None:
+            beat = beat.replace(tzinfo=dt.UTC)
+        ages[worker.name] = max(0.0, (now - beat).total_seconds())
+    return ages
