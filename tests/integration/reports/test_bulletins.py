@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -105,19 +104,20 @@ def test_report_command_writes_the_bulletin_files(app, build, tmp_path: Path):
 
 
 def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, redis_client):
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from hotline.domain.deadlines import local_date
     from hotline.models.types import utcnow
     from hotline.reports.jobs import JOB_PATH
     from hotline.reports.periods import last_complete
+    from workers import schedule
+    from workers.worker import HotlineSimpleWorker
 
-    schedule = pytest.importorskip("workers.schedule")
     entries = [e for e in schedule.PERIODIC if isinstance(e, tuple) and e[0] == JOB_PATH]
     assert entries == [(JOB_PATH, 3600, "reports")]  # once, however many apps were made
     queue = Queue("reports", connection=redis_client)
     job = queue.enqueue(JOB_PATH)
-    SimpleWorker([queue], connection=redis_client).work(burst=True)
+    HotlineSimpleWorker([queue], connection=redis_client).work(burst=True)
     assert job.get_status(refresh=True) == "finished", job.latest_result()
     today = local_date(utcnow())
     db.session.expire_all()

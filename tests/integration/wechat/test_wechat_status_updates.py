@@ -15,10 +15,9 @@ from channels.wechat.outbound import account_for_openid, last_inbound_at, sender
 from hotline.extensions import db
 from hotline.models import Case, OutboxMessage, Survey
 from hotline.models.types import utcnow
+from workers import relay
 
 from .conftest import handle_as_staff, number_in
-
-relay = pytest.importorskip("workers.relay")
 
 COMPLAINT = "我在毕节打工的工资被拖欠了四个月，老板一直说没钱，家里孩子等着交学费。"
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import select, update
 
 from hotline import create_app
@@ -16,6 +15,7 @@ from hotline.extensions import db
 from hotline.models import Line, OutboxMessage
 from hotline.queue import QUEUE_NAMES
 from tests.conftest import _empty_tables
+from workers.worker import HotlineSimpleWorker
 
 PUBLIC = "https://rx.guizhou.example"
 OPENID = "oGZfupin_8m3kQw2Jt7LxVb0aCzE"
@@ -61,7 +61,7 @@ def app(_migrated: dict[str, Any], redis_url: str, fake_twilio: Any, fake_wechat
 def work(app: Any) -> None:
     """Run every queued job with a real RQ worker (in this process), until the queues are empty."""
     with Redis.from_url(app.config["REDIS_URL"]) as connection:
-        SimpleWorker(list(QUEUE_NAMES), connection=connection).work(burst=True)
+        HotlineSimpleWorker(list(QUEUE_NAMES), connection=connection).work(burst=True)
 
 
 def relay_and_work(app: Any, rounds: int = 3) -> None:
