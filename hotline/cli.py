@@ -182,18 +182,23 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
     DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder.
     A child that exits is started again (see hotline/runner.py)."""
+    from .config import instance_secret
     from .embedded import EmbeddedRedis
     from .runner import Child, Supervisor
 
     if history_days and not demo:
         raise click.UsageError("--history goes with --demo")
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s: %(message)s")
+    # Whatever this install writes — the SQLite database and its WAL, the embedded Redis's
+    # files, exports — is for the account that runs it (the children inherit the umask).
+    os.umask(0o077)
     app = _app()
     env = dict(os.environ)
     env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
     children = []
     if not app.config.get("REDIS_URL"):
-        redis = EmbeddedRedis(Path(app.instance_path) / "redis", port=_env_int("HOTLINE_REDIS_PORT"))
+        redis = EmbeddedRedis(Path(app.instance_path) / "redis", port=_env_int("HOTLINE_REDIS_PORT"),
+                              password=instance_secret(app.instance_path, "redis_password"))
         redis_child = Child("embedded redis-server", lambda: redis.start().process,
                             stop=lambda _: redis.stop())
         redis_child.launch(time.monotonic())
@@ -224,6 +229,8 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
             [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
              "--workers", str(web_workers), "--timeout", str(WEB_TIMEOUT),
              "--access-logfile", "-", "--graceful-timeout", "10",
+             # no phone tails, survey tokens or openids in the access log
+             "--logger-class", "hotline.accesslog.RedactingLogger",
              "hotline.wsgi_app:app"], env=env)),
     ]
     click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")

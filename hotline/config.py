@@ -1,4 +1,10 @@
-"""Configuration from the environment (SPEC §4): outside services are named by env variables."""
+"""Configuration from the environment: outside services are named by environment variables.
+
+Without DATABASE_URL or SECRET_KEY, a one-machine install keeps them in the instance folder (a
+SQLite database, a secret key made at first run; `hotline run` adds the embedded Redis's
+password and append-only file): what is made there is for its owner only — folders 0700,
+files 0600 — since the database holds citizens' names, phones and complaints.
+"""
 
 from __future__ import annotations
 
@@ -45,8 +51,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     if overrides:
         cfg.update(overrides)
     if not cfg.get("DATABASE_URL"):
-        Path(instance_path).mkdir(parents=True, exist_ok=True)
-        cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "hotline.db")
+        cfg["DATABASE_URL"] = "sqlite:///" + str(private_file(Path(instance_path) / "hotline.db"))
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(instance_path)
     url = cfg["DATABASE_URL"]
@@ -70,11 +75,41 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 def _instance_secret(instance_path: str) -> str:
     """A per-installation secret kept in the instance folder, so signed links survive restarts."""
-    path = Path(instance_path) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    return instance_secret(instance_path, "secret_key")
+
+
+def instance_secret(instance_path: str | Path, name: str) -> str:
+    """The secret kept in file `name` of the instance folder, made at first use (owner-only)."""
+    path = Path(instance_path) / name
+    private_folder(path.parent)
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
     return key
+
+
+def private_folder(path: str | Path) -> Path:
+    """Make folder `path` (and its parents) if missing; one made here is owner-only (0700)."""
+    path = Path(path)
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def private_file(path: str | Path) -> Path:
+    """Create an empty owner-only (0600) file at `path` unless it exists — before a library
+    creates it with the process's umask (SQLite gives its -wal and -shm files the database
+    file's mode)."""
+    path = Path(path)
+    private_folder(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    return path

