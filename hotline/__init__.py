@@ -31,8 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api import register
 
     register(app)
+    from . import metrics
     from .webforms import install_cookie_defaults
 
+    metrics.init_app(app)
     install_cookie_defaults(app)
     from . import console
 

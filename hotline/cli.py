@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -217,6 +218,12 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
             if history_days:
                 _seed_history(history_days, 2026)
     click.echo(f"database: {env['DATABASE_URL']}")
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # The web processes' request counts, added up at each scrape (hotline/metrics.py).
+        metrics_dir = Path(app.instance_path) / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(mode=0o700, parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     children += [
         Child("worker", lambda: subprocess.Popen(
             [sys.executable, "-m", "hotline.cli", "worker"], env=env)),

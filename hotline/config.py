@@ -27,6 +27,8 @@ ENV_KEYS = (
     # how soon a silent worker or a waiting outbox fails /readyz?deep=1 (hotline/api/health.py)
     "WORKER_TTL",
     "OUTBOX_STALL_SECONDS",
+    # who may read /metrics besides loopback (hotline/metrics.py)
+    "METRICS_TOKEN",
 )
 
 TIMEZONE = "Asia/Shanghai"

@@ -152,3 +152,21 @@ def test_deep_readiness_tells_a_worker_that_stopped_working_and_the_outbox_waiti
             os.kill(pid, signal.SIGCONT)
     wait_for("deep readiness back", lambda: server.get("/readyz?deep=1")[0] == 200, 15, server)
     wait_for("the dispatch SMS sent", lambda: texts_about(twilio, number), 15, server)
+
+
+def test_metrics_add_up_the_requests_of_every_web_process(server: HotlineRun):
+    series = 'hotline_http_requests_total{method="GET",route="/healthz",status="200"}'
+
+    def healthz_count() -> float:
+        status, text = server.get("/metrics")
+        assert status == 200, text
+        line = next((li for li in text.splitlines() if li.startswith(series + " ")), None)
+        return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+    before = healthz_count()
+    for _ in range(12):  # over new connections: both gunicorn workers answer some
+        assert server.get("/healthz")[0] == 200
+    assert healthz_count() - before == 12
+    _, text = server.get("/metrics")
+    assert 'hotline_cases_received_total{line="zhitongche"}' in text
+    assert "hotline_worker_heartbeat_age_seconds{" in text
