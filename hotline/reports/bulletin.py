@@ -4,7 +4,9 @@ workbook with its tables, kept in the `bulletins` table.
 
 A bulletin is a snapshot: its figures are those of `as_of`, and writing the same period and
 scope again replaces it (the table keeps the latest edition). The page is self-contained —
-charts are SVG images inside it — so it can be mailed, archived or printed as it is.
+charts are SVG images inside it — so it can be mailed, archived or printed as it is. The
+workbook's category, daily and department tables carry native charts (`XLSX_CHARTS`), drawn
+by the spreadsheet program with its own fonts.
 """
 
 from __future__ import annotations
@@ -185,9 +187,48 @@ def render_xlsx(summary: dict[str, Any], title: str) -> bytes:
             ["回拨已完成", ph["callbacks"]["done"]],
         ], [20, 12])
     del wb["Sheet"]
+    add_native_charts(wb)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+#: Native charts of the workbook: sheet, title, label column, value column, horizontal bars.
+#: Excel or WPS draws them with its own fonts, so their Chinese reads right wherever the
+#: workbook is opened.
+XLSX_CHARTS = (
+    ("诉求类别", "诉求类别分布（件）", 3, 4, True),
+    ("每日受理", "受理量趋势（件）", 1, 2, False),
+    ("单位排名", "承办单位按期答复率（%）", 3, 11, True),
+)
+
+
+def add_native_charts(wb: Any) -> None:
+    """Put the charts of `XLSX_CHARTS` beside their tables (rows from 4: title, subtitle and
+    header above); a table without rows gets none."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.utils import get_column_letter
+
+    for name, title, label_col, value_col, horizontal in XLSX_CHARTS:
+        if name not in wb.sheetnames:
+            continue
+        ws = wb[name]
+        last = min(ws.max_row, 3 + charts.MAX_BARS if horizontal else ws.max_row)
+        if last < 4:
+            continue
+        chart = BarChart()
+        chart.type = "bar" if horizontal else "col"
+        chart.title = title
+        chart.legend = None
+        if horizontal:  # the first row at the top, as in the table
+            chart.y_axis.scaling.orientation = "minMax"
+            chart.x_axis.scaling.orientation = "maxMin"
+        chart.add_data(Reference(ws, min_col=value_col, min_row=3, max_row=last),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=label_col, min_row=4, max_row=last))
+        chart.width = 18
+        chart.height = max(7.5, 0.6 * (last - 3) + 3) if horizontal else 7.5
+        ws.add_chart(chart, f"{get_column_letter(max(ws.max_column, 5) + 2)}3")
 
 
 def write_bulletin(period: Period, line_code: str | None = None, *, created_by: str = "system",
