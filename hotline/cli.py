@@ -84,26 +84,25 @@ def _seed_history(days: int, seed: int) -> None:
 @click.option("--password", "with_password", is_flag=True,
               help="set a console password: prompted for, or read from standard input when "
                    "that is not a terminal")
-def create_user_cmd(name: str, role: str, department: str | None, with_password: bool) -> None:
+@click.option("--token-days", type=click.IntRange(1, 3650), default=None, metavar="N",
+              help="the API token expires after N days (default: it does not expire)")
+def create_user_cmd(name: str, role: str, department: str | None, with_password: bool,
+                    token_days: int | None) -> None:
     """Create a user; the API token is printed as the last line (it is shown only once)."""
-    from .api.admin import create_user
-    from .domain.errors import DomainError
-    from .identity import check_password_strength, set_password
+    from .domain.errors import DomainError, ValidationFailed
+    from .domain.staff import check_role_department
+    from .identity import create_user
 
-    if role == "handler" and not department:
-        raise click.UsageError("a handler needs --department")
-    if role != "handler" and department:
-        raise click.UsageError("only handlers belong to a department")
+    try:  # before asking for a password that would be thrown away
+        check_role_department(role, department)
+    except ValidationFailed as exc:
+        raise click.UsageError(_domain_message(exc)) from None
     password = _read_password() if with_password else None
     app = _app()
     with app.app_context():
         try:
-            if password is not None:
-                check_password_strength(password)
-            user, token = create_user(name, role, department)
-            if password is not None:
-                set_password(user, password)
-                db.session.commit()
+            user, token = create_user(name, role, department, password=password,
+                                      token_days=token_days)
         except DomainError as exc:
             raise click.ClickException(_domain_message(exc)) from None
         click.echo(f"created {role} {user.name}" + (f" of {department}" if department else ""))
@@ -111,7 +110,11 @@ def create_user_cmd(name: str, role: str, department: str | None, with_password:
             click.echo(f"no console password yet: set one with `hotline set-password {user.name}`"
                        f" to sign in at /console")
         else:
-            click.echo(f"{user.name} can sign in at /console")
+            base = (app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+            click.echo(f"{user.name} can sign in at /console: open {base}/console "
+                       f"once `hotline run` is up")
+        if token_days:
+            click.echo(f"the API token below expires in {token_days} days")
     click.echo(token)
 
 
@@ -121,11 +124,12 @@ def create_user_cmd(name: str, role: str, department: str | None, with_password:
               help="the user must choose a new password at the next sign-in")
 def set_password_cmd(name: str, must_change: bool) -> None:
     """Set a user's console password (prompted for, or read from standard input when that is
-    not a terminal); every open console session of the user ends."""
+    not a terminal); every open console session of the user ends and a sign-in lock is lifted.
+    """
     from sqlalchemy import select
 
     from .domain.errors import DomainError
-    from .identity import set_password
+    from .identity import reset_password
     from .models import User
 
     password = _read_password()
@@ -135,7 +139,7 @@ def set_password_cmd(name: str, must_change: bool) -> None:
         if user is None:
             raise click.ClickException(f"no user {name}")
         try:
-            set_password(user, password, must_change=must_change)
+            reset_password(user, password, by=None, must_change=must_change)
         except DomainError as exc:
             raise click.ClickException(_domain_message(exc)) from None
         db.session.commit()

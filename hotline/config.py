@@ -31,6 +31,15 @@ ENV_KEYS = (
     "METRICS_TOKEN",
 )
 
+# Whole numbers that may also come from the environment: staff sign-in locks
+# (hotline.domain.staff.LockPolicy).
+INT_ENV_KEYS = (
+    "SIGN_IN_LOCK_FAILURES",
+    "SIGN_IN_LOCK_MINUTES",
+    "SIGN_IN_ADDRESS_FAILURES",
+    "SIGN_IN_ADDRESS_MINUTES",
+)
+
 TIMEZONE = "Asia/Shanghai"
 
 
@@ -50,6 +59,12 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     for key in ENV_KEYS:
         if os.environ.get(key):
             cfg[key] = os.environ[key]
+    for key in INT_ENV_KEYS:
+        if os.environ.get(key):
+            try:
+                cfg[key] = int(os.environ[key])
+            except ValueError:
+                raise ValueError(f"{key} must be a whole number, not {os.environ[key]!r}") from None
     if overrides:
         cfg.update(overrides)
     if not cfg.get("DATABASE_URL"):

@@ -1,5 +1,6 @@
 """What every HTML form of the app shares, public board and staff console alike: the CSRF token
-of a form, the same-origin check of a post, and the session cookie's defaults.
+of a form, the same-origin check of a post, the client's address, and the session cookie's
+defaults.
 
 A token is the session's secret, signed and timestamped; a post is refused when the browser says
 it came from another site or its token does not match this browser's session.
@@ -71,6 +72,20 @@ def _same_origin() -> bool:
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def client_address() -> str:
+    """The client's address. Behind N trusted reverse proxies (``WEB_TRUSTED_PROXIES``), the
+    N-th address from the right of X-Forwarded-For: the ones further left are the client's
+    own claims and would let it pick a fresh rate-limit bucket (or escape a sign-in lock) for
+    every request."""
+    hops = int(current_app.config.get("WEB_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")
+                     if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.remote_addr or "unknown"
 
 
 def install_cookie_defaults(app: Flask) -> None:

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
@@ -107,17 +107,8 @@ def check_limit(scope: str, key: str | None = None) -> None:
         raise RateLimited("too many requests; try again later", wait)
 
 
-def client_address() -> str:
-    """The client's address. Behind N trusted reverse proxies (``WEB_TRUSTED_PROXIES``), the
-    N-th address from the right of X-Forwarded-For: the ones further left are the client's
-    own claims and would let it pick a fresh rate-limit bucket for every request."""
-    hops = int(current_app.config.get("WEB_TRUSTED_PROXIES") or 0)
-    if hops > 0:
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")
-                     if a.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.remote_addr or "unknown"
+# The client's address behind trusted proxies: one rule in the core, shared with staff sign-in.
+client_address = webforms.client_address
 
 
 # --- CSRF: one rule for every form of the app, in the core ------------------------------

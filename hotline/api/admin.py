@@ -1,27 +1,35 @@
-"""Administration: departments, users, lines and their categories."""
+"""Administration: departments, users (with their passwords, locks, tokens and the account
+log), lines and their categories."""
 
 from __future__ import annotations
 
 from flask import g, jsonify
 from sqlalchemy import select
 
-from ..domain.errors import Conflict, NotFound, UnknownReference
+from .. import identity
+from ..domain.errors import Conflict, NotFound
 from ..domain.lifecycle import Role
 from ..extensions import db
+from ..identity import create_user
 from ..models import Category, Department, Line, User
 from . import api
 from .auth import login_required
 from .schemas import (
+    AuthEventQuerySchema,
+    AuthEventSchema,
     CategorySchema,
     CategoryUpdateSchema,
     DepartmentSchema,
     DepartmentUpdateSchema,
     LineSchema,
     LineUpdateSchema,
+    PasswordResetSchema,
+    TokenIssueSchema,
     UserCreateSchema,
     UserSchema,
+    UserUpdateSchema,
 )
-from .util import json_body
+from .util import json_body, query_args
 
 STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
 
@@ -81,6 +89,13 @@ def update_department(code: str):
 
 # --- users ---------------------------------------------------------------------------------
 
+def _user(name: str) -> User:
+    user = db.session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no user {name}")
+    return user
+
+
 @api.get("/users")
 @login_required(Role.ADMIN)
 def list_users():
@@ -94,36 +109,94 @@ def me():
     return jsonify(UserSchema().dump(g.user))
 
 
-def create_user(name: str, role: str, department: str | None) -> tuple[User, str]:
-    """Create a user and return it with its token (shown once; only its hash is kept)."""
-    if db.session.scalar(select(User).where(User.name == name)):
-        raise Conflict("a user with this name exists", {"name": [f"{name!r} is taken."]})
-    if department and not db.session.scalar(select(Department).where(Department.code == department)):
-        raise UnknownReference("unknown department", {"department": [f"No department {department!r}."]})
-    user = User(name=name, role=role, department_code=department)
-    token = user.issue_token()
-    db.session.add(user)
-    db.session.commit()
-    return user, token
-
-
 @api.post("/users")
 @login_required(Role.ADMIN)
 def post_user():
     data = json_body(UserCreateSchema())
-    user, token = create_user(data["name"], data["role"], data.get("department"))
+    password = data.get("password")
+    user, token = create_user(data["name"], data["role"], data.get("department"),
+                              password=password, must_change=password is not None,
+                              token_days=data.get("token_days"), by=g.user)
     return jsonify({**UserSchema().dump(user), "token": token}), 201
+
+
+@api.get("/users/<name>")
+@login_required(Role.ADMIN)
+def get_user(name: str):
+    return jsonify(UserSchema().dump(_user(name)))
+
+
+@api.patch("/users/<name>")
+@login_required(Role.ADMIN)
+def update_user(name: str):
+    """Change a user's role and department, or deactivate and reactivate them."""
+    user = _user(name)
+    data = json_body(UserUpdateSchema())
+    if "role" in data or "department" in data:
+        identity.change_role(user, data.get("role", user.role),
+                             data.get("department", identity.KEEP), by=g.user)
+    if "active" in data:
+        identity.set_active(user, data["active"], by=g.user)
+    db.session.commit()
+    return jsonify(UserSchema().dump(user))
+
+
+@api.post("/users/<name>/password")
+@login_required(Role.ADMIN)
+def reset_user_password(name: str):
+    """Give the user a new password they must change at their next sign-in."""
+    user = _user(name)
+    identity.reset_password(user, json_body(PasswordResetSchema())["password"], by=g.user)
+    db.session.commit()
+    return jsonify(UserSchema().dump(user))
+
+
+@api.post("/users/<name>/unlock")
+@login_required(Role.ADMIN)
+def unlock_user(name: str):
+    user = _user(name)
+    identity.unlock(user, by=g.user)
+    db.session.commit()
+    return jsonify(UserSchema().dump(user))
+
+
+@api.post("/users/<name>/sign-out")
+@login_required(Role.ADMIN)
+def sign_user_out(name: str):
+    """End every console session of the user."""
+    user = _user(name)
+    identity.sign_out_everywhere(user, by=g.user)
+    db.session.commit()
+    return jsonify(UserSchema().dump(user))
 
 
 @api.post("/users/<name>/token")
 @login_required(Role.ADMIN)
 def rotate_token(name: str):
-    user = db.session.scalar(select(User).where(User.name == name))
-    if user is None:
-        raise NotFound(f"no user {name}")
-    token = user.issue_token()
+    """A new API token for the user (the old one stops); `days` makes it expire."""
+    user = _user(name)
+    token = identity.issue_token(user, json_body(TokenIssueSchema()).get("days"), by=g.user)
     db.session.commit()
     return jsonify({**UserSchema().dump(user), "token": token})
+
+
+@api.delete("/users/<name>/token")
+@login_required(Role.ADMIN)
+def revoke_user_token(name: str):
+    user = _user(name)
+    identity.revoke_token(user, by=g.user)
+    db.session.commit()
+    return jsonify(UserSchema().dump(user))
+
+
+@api.get("/auth-events")
+@login_required(Role.ADMIN)
+def list_auth_events():
+    """The account log, newest first: sign-ins, failures, locks and every change to an account."""
+    args = query_args(AuthEventQuerySchema())
+    rows, total = identity.account_log(**args)
+    return jsonify({"items": AuthEventSchema(many=True).dump(rows), "page": args["page"],
+                    "per_page": args["per_page"], "total": total})
 
 
 # --- lines and categories ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from ..domain.errors import DomainError, Forbidden
 from ..domain.lifecycle import Actor, Role
+from ..domain.staff import token_state
 from ..extensions import db
 from ..models import User
 
@@ -20,15 +22,44 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class TokenExpired(Unauthorized):
+    code = "token_expired"
+
+
+class TokenRevoked(Unauthorized):
+    code = "token_revoked"
+
+
+class UserDeactivated(Unauthorized):
+    code = "user_deactivated"
+
+
 def current_user() -> User:
+    """The user of the request's bearer token; an expired or revoked token, or one of a
+    deactivated user, is refused at once and told which."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'")
     user = db.session.scalar(select(User).where(User.token_hash == User.hash_token(token.strip())))
-    if user is None or not user.active:
-        raise Unauthorized("unknown or revoked token")
+    if user is None:
+        raise Unauthorized("unknown token")
+    if not user.active:
+        raise UserDeactivated("this token's user is deactivated")
+    state = token_state(user, dt.datetime.now(dt.UTC))
+    if state == "revoked":
+        raise TokenRevoked(f"this token was revoked at {_local(user.token_revoked_at)}; "
+                           "ask an admin for a new one")
+    if state == "expired":
+        raise TokenExpired(f"this token expired at {_local(user.token_expires_at)}; "
+                           "ask an admin for a new one")
     return user
+
+
+def _local(at: Any) -> str:
+    from ..domain.deadlines import PROVINCE_TZ
+
+    return at.astimezone(PROVINCE_TZ).isoformat(timespec="minutes")
 
 
 def actor_of(user: User) -> Actor:

@@ -35,8 +35,28 @@ _PATHS: list[tuple[str, str, str, object, object, list[str]]] = [
     ("/departments/{code}", "patch", "Change a department", schemas.DepartmentUpdateSchema, None,
      ["admin"]),
     ("/users", "get", "List users", None, None, ["admin"]),
-    ("/users", "post", "Create a user; the answer carries its API token once",
+    ("/users", "post", ("Create a user (an initial `password` must be changed at the first "
+     "sign-in; `token_days` makes the token expire); the answer carries its API token once"),
      schemas.UserCreateSchema, schemas.UserSchema, ["admin"]),
+    ("/users/{name}", "get", "One user, with lock and API token state", None,
+     schemas.UserSchema, ["admin"]),
+    ("/users/{name}", "patch", ("Change role/department (ends the user's sessions), or "
+     "deactivate/reactivate (`active`)"), schemas.UserUpdateSchema, schemas.UserSchema,
+     ["admin"]),
+    ("/users/{name}/password", "post", ("Reset the password: a new one must be chosen at the next "
+     "sign-in"), schemas.PasswordResetSchema, schemas.UserSchema, ["admin"]),
+    ("/users/{name}/unlock", "post", "Lift a lock left by wrong passwords", None,
+     schemas.UserSchema, ["admin"]),
+    ("/users/{name}/sign-out", "post", "End every console session of the user", None,
+     schemas.UserSchema, ["admin"]),
+    ("/users/{name}/token", "post", ("Issue a new API token (the old one stops; `days` makes it "
+     "expire); the answer carries it once"), schemas.TokenIssueSchema, schemas.UserSchema,
+     ["admin"]),
+    ("/users/{name}/token", "delete", "Revoke the user's API token", None, schemas.UserSchema,
+     ["admin"]),
+    ("/auth-events", "get", ("The account log, newest first: sign-ins, failures, locks and every "
+     "change to an account"), schemas.AuthEventQuerySchema,
+     schemas.page_schema(schemas.AuthEventSchema), ["admin"]),
     ("/lines", "get", "List lines with their categories", None, None, ["admin"]),
     ("/lines", "post", "Create a line", schemas.LineSchema, None, ["admin"]),
     ("/lines/{code}", "patch", "Change a line", schemas.LineUpdateSchema, None, ["admin"]),

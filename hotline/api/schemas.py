@@ -16,7 +16,9 @@ from marshmallow import (
 )
 
 from ..domain.deadlines import PROVINCE_TZ
+from ..domain.errors import ValidationFailed
 from ..domain.lifecycle import MAX_EXTENSION_DAYS, Kind, Role, Status, is_overdue
+from ..domain.staff import EVENT_NAMES, check_role_department, is_locked, token_state
 
 CHANNELS = ("phone", "wechat", "web", "sms", "open311")
 REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrative division code "
@@ -240,18 +242,50 @@ class DepartmentUpdateSchema(StrictSchema):
     active = fields.Boolean()
 
 
+def _role_department_rule(role: str, department: str | None) -> None:
+    try:
+        check_role_department(role, department)
+    except ValidationFailed as exc:
+        raise ValidationError(exc.fields) from None
+
+
 class UserCreateSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Regexp(
-        r"^[\w.\-]{2,64}$", error="2-64 letters, digits, '.', '-' or '_'."))
+        r"^[\w.\-]{2,64}$",
+        error="2–64 个汉字、字母、数字或 . - _（2-64 letters, digits, '.', '-' or '_'）。"))
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     department = _text(32, allow_none=True)
+    # An initial console password, to be changed by the person at the first sign-in.
+    password = fields.String(validate=validate.Length(max=200))
+    token_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
 
     @validates_schema
     def handler_has_department(self, data: dict, **kwargs: Any) -> None:
-        if data["role"] == Role.HANDLER and not data.get("department"):
-            raise ValidationError({"department": ["A handler belongs to one department."]})
-        if data["role"] != Role.HANDLER and data.get("department"):
-            raise ValidationError({"department": ["Only handlers belong to a department."]})
+        _role_department_rule(data["role"], data.get("department"))
+
+
+class UserUpdateSchema(StrictSchema):
+    """A new role and/or department (a handler changed to another role leaves its department),
+    or `active` false/true to deactivate or reactivate."""
+
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    department = _text(32, allow_none=True)
+    active = fields.Boolean()
+
+
+class PasswordResetSchema(StrictSchema):
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenIssueSchema(StrictSchema):
+    days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
+
+
+class TokenStateSchema(Schema):
+    state = fields.Function(lambda user: token_state(user, dt.datetime.now(dt.UTC)))
+    issued_at = LocalDateTime(attribute="token_issued_at")
+    expires_at = LocalDateTime(attribute="token_expires_at")
+    revoked_at = LocalDateTime(attribute="token_revoked_at")
 
 
 class UserSchema(Schema):
@@ -261,6 +295,35 @@ class UserSchema(Schema):
     department = fields.String(attribute="department_code", allow_none=True)
     active = fields.Boolean()
     created_at = LocalDateTime()
+    has_password = fields.Function(lambda user: user.password_hash is not None)
+    must_change_password = fields.Boolean()
+    locked_until = fields.Method("get_locked_until", allow_none=True)
+    failed_sign_ins = fields.Integer()
+    last_sign_in_at = LocalDateTime()
+    # The API token's state (the token itself is shown once, as `token`, when issued).
+    api_token = fields.Function(lambda user: TokenStateSchema().dump(user))
+
+    def get_locked_until(self, user: Any) -> str | None:
+        if not is_locked(user, dt.datetime.now(dt.UTC)):
+            return None
+        return user.locked_until.astimezone(PROVINCE_TZ).isoformat()
+
+
+class AuthEventQuerySchema(StrictSchema):
+    user = _text(64)
+    kind = fields.String(validate=validate.OneOf(list(EVENT_NAMES)))
+    address = _text(64)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class AuthEventSchema(Schema):
+    at = LocalDateTime()
+    kind = fields.String()
+    user = fields.String(attribute="user_name")
+    by = fields.String(attribute="by_name", allow_none=True)
+    address = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
 
 
 class CategorySchema(StrictSchema):

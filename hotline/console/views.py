@@ -13,8 +13,9 @@ from werkzeug.exceptions import HTTPException
 from ..api.schemas import CaseListQuerySchema
 from ..domain.errors import DomainError, NotFound
 from ..domain.lifecycle import Role, is_overdue
+from ..domain.staff import AccountEvent
 from ..extensions import db
-from ..identity import authenticate, set_password
+from ..identity import change_own_password, record, sign_in_attempt
 from ..models import Case, Department, Line
 from ..reports.scope import CHANNEL_NAMES, KIND_NAMES, STATUS_NAMES, case_list_conditions
 from ..webforms import CsrfFailed, csrf_token
@@ -23,6 +24,12 @@ from .session import safe_next, sign_in, sign_out
 
 ROLE_NAMES = {Role.OPERATOR: "坐席", Role.HANDLER: "承办人", Role.SUPERVISOR: "督办",
               Role.ADMIN: "管理员"}
+# What the sign-in page says when it refuses, and with which status.
+SIGN_IN_REFUSALS = {
+    "wrong": (401, "用户名或密码不正确。"),
+    "locked": (423, "该账号因连续多次密码错误已被锁定，请在 {until} 后再试，或请管理员解锁。"),
+    "address": (429, "本机登录失败次数过多，请在 {until} 后再试。"),
+}
 WHY = {"idle": "长时间未操作，已自动退出，请重新登录。",
        "ended": "登录已失效（账号被停用、密码或权限已变更），请重新登录。"}
 
@@ -108,16 +115,21 @@ def login():
                                notice=WHY.get(request.args.get("why", "")))
     name = (request.form.get("username") or "").strip()[:64]
     password = request.form.get("password") or ""
-    user = authenticate(name, password)
-    if user is None:
+    result = sign_in_attempt(name, password)
+    if result.user is None:
+        status, error = SIGN_IN_REFUSALS[result.refusal or "wrong"]
+        if result.until is not None:
+            error = error.format(until=local_time(result.until, "%H:%M"))
         return render_template("console/login.html", next=target, username=name,
-                               error="用户名或密码不正确。"), 401
-    sign_in(user)
+                               error=error, refusal=result.refusal), status
+    sign_in(result.user)
     return redirect(target or url_for("console.index"))
 
 
 @bp.post("/logout")
 def logout():
+    record(AccountEvent.SIGN_OUT, g.user.name)
+    db.session.commit()
     sign_out()
     return redirect(url_for("console.login"))
 
@@ -126,16 +138,11 @@ def logout():
 def password():
     if request.method == "GET":
         return render_template("console/password.html")
-    current = request.form.get("current") or ""
     new = request.form.get("new") or ""
-    if authenticate(g.user.name, current) is None:
-        return render_template("console/password.html", error="当前密码不正确。"), 400
     if new != (request.form.get("confirm") or ""):
         return render_template("console/password.html", error="两次输入的新密码不一致。"), 400
-    if new == current:
-        return render_template("console/password.html", error="新密码不能与当前密码相同。"), 400
     try:
-        set_password(g.user, new)
+        change_own_password(g.user, request.form.get("current") or "", new)
     except DomainError as exc:
         messages = [m for ms in (exc.fields or {}).values() for m in ms] or [exc.message]
         return render_template("console/password.html", error=" ".join(messages)), 400

@@ -14,5 +14,6 @@ from .core import (  # noqa: F401
     User,
 )
 from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
+from .identity import AuthEvent  # noqa: F401
 from .publication import Publication, PublicationState  # noqa: F401
 from .rules import RoutingRule  # noqa: F401

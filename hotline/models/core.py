@@ -85,7 +85,12 @@ class User(db.Model):
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
     # sha256 of a 256-bit random token: a slow hash adds nothing for tokens of that entropy,
     # and an indexed digest lets every request find its user in one lookup.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # None: no API token (an account for the console only).
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    token_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Kept with the hash, so a revoked token hears "revoked" rather than "unknown".
+    token_revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Console sign-in (hotline/identity.py): a slow salted hash, or None (no console access).
@@ -95,6 +100,11 @@ class User(db.Model):
     # Every console session carries the number it was signed in under; raising it (sign-out
     # everywhere, deactivation, a new password or role) ends all of them at their next request.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Wrong passwords since the last sign-in; enough of them set `locked_until`
+    # (hotline.domain.staff.LockPolicy).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     department: Mapped[Department | None] = relationship()
 
