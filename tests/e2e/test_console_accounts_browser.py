@@ -1,0 +1,74 @@
+"""Staff accounts in a real browser (Debian's chromium): an admin creates a clerk, the clerk
+signs in and must change the initial password; ten wrong passwords lock a user and the page
+says so; the admin sees the lock and lifts it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import console_sign_in, needs_chromium
+from tests.integration.console.conftest import PASSWORD, make_staff
+from tests.integration.web.conftest import LiveServer
+
+needs_chromium()
+pytestmark = pytest.mark.slow
+
+
+def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_lifted(
+        app, office_browser, console_shots):
+    make_staff("admin", "admin")
+    with LiveServer(app) as server:
+        admin = office_browser.new_page()
+        console_sign_in(admin, server.url, "admin", PASSWORD)
+        admin.click("nav >> text=账号管理")
+        admin.fill("#new-name", "人社小张")
+        admin.select_option("#new-role", "handler")
+        admin.select_option("#new-department", "gz-hrss")
+        admin.fill("#new-password", "初始-Pass-0601")
+        admin.click("#create-user")
+        assert "账号已创建" in admin.inner_text("#done")
+        assert "须改密码" in admin.inner_text("#account-state")
+        admin.screenshot(path=str(console_shots / "console-account.png"))
+
+        # The clerk signs in with the initial password and is made to choose their own.
+        clerk = office_browser.new_page()
+        console_sign_in(clerk, server.url, "人社小张", "初始-Pass-0601")
+        assert clerk.url.endswith("/console/password")
+        assert "请先设置新密码" in clerk.inner_text("#must-change")
+        clerk.fill("#current", "初始-Pass-0601")
+        clerk.fill("#new", "小张自己的-Pass")
+        clerk.fill("#confirm", "小张自己的-Pass")
+        clerk.click("#save-password")
+        clerk.wait_for_load_state()
+        assert "/console/password" not in clerk.url
+        assert clerk.inner_text("#signed-in-as") == "人社小张"
+        clerk.click("#logout")
+        clerk.wait_for_url(f"{server.url}/console/login")
+
+        # Ten wrong passwords lock the account, and the page says so.
+        for attempt in range(10):
+            console_sign_in(clerk, server.url, "人社小张", f"猜错的密码-{attempt}")
+        message = clerk.inner_text("#login-error")
+        assert "已被锁定" in message and "管理员解锁" in message
+        clerk.screenshot(path=str(console_shots / "console-locked.png"))
+        console_sign_in(clerk, server.url, "人社小张", "小张自己的-Pass")
+        assert "已被锁定" in clerk.inner_text("#login-error")
+
+        # The admin sees the lock on the account list and lifts it.
+        admin.goto(f"{server.url}/console/admin/users")
+        assert "人社小张" in admin.inner_text("#locked-notice")
+        assert admin.is_visible('[data-locked="人社小张"]')
+        admin.screenshot(path=str(console_shots / "console-accounts.png"), full_page=True)
+        admin.click("#locked-notice >> text=人社小张")
+        admin.click("#unlock")
+        assert "已解除锁定" in admin.inner_text("#done")
+        log = admin.inner_text("table.auth-events")
+        assert "账号锁定" in log and "解除锁定" in log and "admin" in log
+
+        console_sign_in(clerk, server.url, "人社小张", "小张自己的-Pass")
+        assert clerk.inner_text("#signed-in-as") == "人社小张"
+
+        phone = office_browser.new_page(width=390, height=844)
+        console_sign_in(phone, server.url, "admin", PASSWORD)
+        phone.goto(f"{server.url}/console/admin/users")
+        phone.screenshot(path=str(console_shots / "console-accounts-phone.png"), full_page=True)
