@@ -146,6 +146,22 @@ def set_password_cmd(name: str, must_change: bool) -> None:
         click.echo(f"password set for {user.name}")
 
 
+def _say_who_can_sign_in(app: Flask, console_url: str) -> None:
+    """Point at the staff console, and at the command that makes its first account when no one
+    can sign in yet (nothing ships with a default password)."""
+    from sqlalchemy import func, select
+
+    from .models import User
+
+    with app.app_context():
+        can_sign_in = db.session.scalar(select(func.count()).select_from(User).where(
+            User.password_hash.is_not(None), User.active.is_(True)))
+    click.echo(f"staff console: {console_url}")
+    if not can_sign_in:
+        click.echo("no one can sign in yet: create the first admin with "
+                   "`hotline create-user admin --role admin --password`")
+
+
 def _read_password() -> str:
     """From a prompt (typed twice) on a terminal; else the first line of standard input."""
     if sys.stdin.isatty():
@@ -245,6 +261,7 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
              "hotline.wsgi_app:app"], env=env)),
     ]
     click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")
+    _say_who_can_sign_in(app, f"http://{host}:{port}/console")
     Supervisor(children).run()
 
 

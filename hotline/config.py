@@ -31,9 +31,10 @@ ENV_KEYS = (
     "METRICS_TOKEN",
 )
 
-# Whole numbers that may also come from the environment: staff sign-in locks
-# (hotline.domain.staff.LockPolicy).
+# Whole numbers that may also come from the environment: the staff console's idle timeout and
+# its sign-in locks (hotline.domain.staff.LockPolicy).
 INT_ENV_KEYS = (
+    "CONSOLE_IDLE_MINUTES",
     "SIGN_IN_LOCK_FAILURES",
     "SIGN_IN_LOCK_MINUTES",
     "SIGN_IN_ADDRESS_FAILURES",

@@ -49,3 +49,35 @@ def test_readme_curl_walk_works_as_written_against_hotline_run(hotline_run: Hotl
     timeline = [line.split()[1:] for line in lines[6:]]
     assert timeline == [["op1", "create"], ["op1", "dispatch"], ["hrss1", "accept"],
                         ["hrss1", "reply"], ["sup1", "review"], ["op1", "close"]]
+
+
+def test_readme_staff_console_steps_sign_the_first_admin_in(hotline_run: HotlineRun):
+    """The README's "Staff console" section: `hotline run --demo` says no one can sign in yet
+    and how to change that; the command the README gives makes an admin who signs in at
+    /console."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    assert "no one can sign in yet" in hotline_run.log()
+    assert f"staff console: {hotline_run.base}/console" in hotline_run.log()
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Staff console", 1)[1]
+    command = re.search(r"```sh\n(hotline create-user [^#\n]*?)\s*(#.*)?\n", section).group(1)
+    assert command == "hotline create-user admin --role admin --password"
+    made = subprocess.run(["bash", "-c", command], input="值班-Admin-2026\n", env=hotline_run.env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert made.returncode == 0, made.stderr
+    assert "open http://127.0.0.1:8000/console" in made.stdout
+
+    base = hotline_run.base
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(f"{base}/console", timeout=REQUEST_TIMEOUT) as r:
+        assert r.url.startswith(f"{base}/console/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', r.read().decode()).group(1)
+    form = urllib.parse.urlencode({"csrf_token": csrf, "username": "admin",
+                                   "password": "值班-Admin-2026"}).encode()
+    with browser.open(f"{base}/console/login", data=form, timeout=REQUEST_TIMEOUT) as r:
+        page = r.read().decode()
+        assert r.url.startswith(f"{base}/console/") and "/login" not in r.url
+    assert 'id="signed-in-as">admin<' in page and "账号管理" in page
