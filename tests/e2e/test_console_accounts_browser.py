@@ -1,6 +1,6 @@
 """Staff accounts in a real browser (Debian's chromium): an admin creates a clerk, the clerk
 signs in and must change the initial password; ten wrong passwords lock a user and the page
-says so; the admin sees the lock and lifts it."""
+says so; the admin sees the lock and lifts it; deactivated, the clerk's open session ends."""
 
 from __future__ import annotations
 
@@ -67,6 +67,14 @@ def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_
 
         console_sign_in(clerk, server.url, "人社小张", "小张自己的-Pass")
         assert clerk.inner_text("#signed-in-as") == "人社小张"
+
+        # Deactivated by the admin, the clerk's open session is refused on the next click.
+        admin.click("#deactivate")
+        assert "账号已停用" in admin.inner_text("#done")
+        clerk.click("nav >> text=工单查询")
+        clerk.wait_for_load_state()
+        assert "/console/login" in clerk.url
+        assert "登录已失效" in clerk.inner_text("#notice")
 
         phone = office_browser.new_page(width=390, height=844)
         console_sign_in(phone, server.url, "admin", PASSWORD)
