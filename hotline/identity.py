@@ -167,7 +167,7 @@ def sign_in_attempt(name: str, password: str) -> SignInResult:
 
 
 def count_failure(user: User, why: str, now: dt.datetime | None = None) -> bool:
-    """Record a wrong password of the user (no commit); True when it locked the account.
+    """Record a wrong password of the user (no commit); True when the account is now locked.
 
     The count is raised in the database in one statement, so web processes answering at the
     same time never lose a failure; only the statement that sets the lock records it."""
@@ -190,7 +190,7 @@ def count_failure(user: User, why: str, now: dt.datetime | None = None) -> bool:
     if locked:
         record(AccountEvent.LOCKED, user.name, at=now,
                detail=f"连续 {policy.user_failures} 次密码错误，锁定 {policy.user_minutes} 分钟")
-    return bool(locked)
+    return is_locked(user, now)
 
 
 # --- accounts: what an admin (or the command line) does ---------------------------------------
