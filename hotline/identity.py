@@ -132,11 +132,17 @@ def sign_in_attempt(name: str, password: str) -> SignInResult:
             AuthEvent.address == address, AuthEvent.kind.in_(FAILED_SIGN_INS),
             AuthEvent.at > since))
         if policy.address_blocked(recent or 0):
+            # Recorded once per wait, not per try: a script hammering away writes nothing more.
             first = db.session.scalar(select(func.min(AuthEvent.at)).where(
                 AuthEvent.address == address, AuthEvent.kind.in_(FAILED_SIGN_INS),
                 AuthEvent.at > since))
-            record(AccountEvent.SIGN_IN_REFUSED, name, detail="该地址失败次数过多", at=now)
-            db.session.commit()
+            noted = db.session.scalar(select(func.count()).select_from(AuthEvent).where(
+                AuthEvent.address == address, AuthEvent.kind == AccountEvent.ADDRESS_BLOCKED,
+                AuthEvent.at > since))
+            if not noted:
+                record(AccountEvent.ADDRESS_BLOCKED, name, at=now,
+                       detail=f"{policy.address_minutes} 分钟内失败 {recent} 次")
+                db.session.commit()
             until = (first or now) + dt.timedelta(minutes=policy.address_minutes)
             return SignInResult(refusal="address", until=until)
     user = find_user(name)

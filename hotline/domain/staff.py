@@ -83,7 +83,8 @@ class AccountEvent:
 
     SIGN_IN = "sign_in"
     SIGN_IN_FAILED = "sign_in_failed"
-    SIGN_IN_REFUSED = "sign_in_refused"  # locked account or throttled address: not even checked
+    SIGN_IN_REFUSED = "sign_in_refused"  # a locked account: the password was not even checked
+    ADDRESS_BLOCKED = "address_blocked"  # an address made to wait (once per wait)
     LOCKED = "locked"
     UNLOCKED = "unlocked"
     SIGN_OUT = "sign_out"
@@ -102,6 +103,7 @@ EVENT_NAMES = {
     AccountEvent.SIGN_IN: "登录",
     AccountEvent.SIGN_IN_FAILED: "登录失败",
     AccountEvent.SIGN_IN_REFUSED: "拒绝登录",
+    AccountEvent.ADDRESS_BLOCKED: "地址暂停登录",
     AccountEvent.LOCKED: "账号锁定",
     AccountEvent.UNLOCKED: "解除锁定",
     AccountEvent.SIGN_OUT: "退出",

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from hotline import create_app
 from hotline.extensions import db
+from hotline.models import AuthEvent
 
 from .conftest import PASSWORD, csrf_of, sign_in
 
@@ -71,6 +74,10 @@ def test_one_address_cannot_spray_passwords_over_many_names(app, staff):
     blocked = sign_in(sprayer, "贵阳承办", PASSWORD)
     assert blocked.status_code == 429
     assert "本机登录失败次数过多" in blocked.get_data(as_text=True)
+    assert sign_in(sprayer, "admin", PASSWORD).status_code == 429
+    # The admin's log notes the address once, not every try it makes while it waits.
+    noted = db.session.scalars(select(AuthEvent).where(AuthEvent.kind == "address_blocked")).all()
+    assert [(e.address, e.detail) for e in noted] == [("10.6.6.6", "15 分钟内失败 5 次")]
     # ...while no single account was locked, and other addresses sign in as usual.
     assert sign_in(client_from(app, "10.0.0.5"), "贵阳承办", PASSWORD).status_code == 302
     assert sign_in(client_from(app, "10.0.0.6"), "坐席小王", PASSWORD).status_code == 302
