@@ -14,7 +14,14 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from .deadlines import Deadlines
-from .errors import Forbidden, IllegalTransition, NotFound, UnknownReference, ValidationFailed
+from .errors import (
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    UnknownReference,
+    ValidationFailed,
+)
 
 
 class Status(StrEnum):
@@ -103,6 +110,8 @@ class ActionRule:
     roles: frozenset[Role]
     own_department: bool  # a handler may act only on cases of its department
     apply: Callable[[CaseLike, Actor, dict, Context], tuple[str, dict]]
+    # What else the case must be beyond its status: the reason it is not, or None.
+    ready: Callable[[CaseLike], str | None] = lambda case: None
 
 
 def _require_text(body: dict, key: str) -> str:
@@ -150,8 +159,6 @@ def _extension(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[
         raise ValidationFailed("working_days must be a whole number of days",
                                {"working_days": [f"Must be between 1 and {MAX_EXTENSION_DAYS}."]})
     reason = _require_text(body, "reason")
-    if case.pending_extension_days:
-        raise IllegalTransition("an extension request is already waiting for a decision")
     case.pending_extension_days = days
     case.pending_extension_reason = reason
     return case.status, {"working_days": days, "reason": reason}
@@ -163,8 +170,6 @@ def _extension_decision(case: CaseLike, actor: Actor, body: dict,
     if not isinstance(approve, bool):
         raise ValidationFailed("approve must be true or false", {"approve": ["Not a valid boolean."]})
     days = case.pending_extension_days
-    if not days:
-        raise IllegalTransition("there is no extension request waiting for a decision")
     case.pending_extension_days = None
     case.pending_extension_reason = None
     data: dict[str, Any] = {"approve": approve, "working_days": days}
@@ -232,6 +237,24 @@ def _apply_deadlines(case: CaseLike, ctx: Context) -> Deadlines:
     return deadlines
 
 
+def _no_request_waiting(case: CaseLike) -> str | None:
+    if case.pending_extension_days:
+        return "an extension request is already waiting for a decision"
+    return None
+
+
+def _request_waiting(case: CaseLike) -> str | None:
+    if not case.pending_extension_days:
+        return "there is no extension request waiting for a decision"
+    return None
+
+
+def _not_inform(case: CaseLike) -> str | None:
+    if case.kind == Kind.INFORM:
+        return "a 转阅件 (inform) case is not answered on the spot"
+    return None
+
+
 S = Status
 R = Role
 _STAFF_DISPATCH = frozenset({R.OPERATOR, R.SUPERVISOR})
@@ -243,13 +266,14 @@ ACTIONS: dict[str, ActionRule] = {
                    False, _dispatch),
         ActionRule("accept", frozenset({S.DISPATCHED}), frozenset({R.HANDLER}), True, _accept),
         ActionRule("return", frozenset({S.DISPATCHED}), frozenset({R.HANDLER}), True, _return),
-        ActionRule("extension", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True, _extension),
+        ActionRule("extension", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True, _extension,
+                   _no_request_waiting),
         ActionRule("extension-decision", frozenset({S.ACCEPTED, S.REPLIED}),
-                   frozenset({R.SUPERVISOR}), False, _extension_decision),
+                   frozenset({R.SUPERVISOR}), False, _extension_decision, _request_waiting),
         ActionRule("reply", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True, _reply),
         ActionRule("review", frozenset({S.REPLIED}), _STAFF_DISPATCH, False, _review),
         ActionRule("answer", frozenset({S.RECEIVED, S.RETURNED}), frozenset({R.OPERATOR}), False,
-                   _answer),
+                   _answer, _not_inform),
         ActionRule("instruct", frozenset(OPEN_STATUSES), frozenset({R.SUPERVISOR}), False,
                    _instruct),
         ActionRule("close", frozenset({S.REVIEWED, S.ANSWERED}), _STAFF_DISPATCH, False, _close),
@@ -270,23 +294,40 @@ def can_see(actor: Actor, department_code: str | None) -> bool:
     return True
 
 
+def refusal(action: str, actor: Actor, case: CaseLike) -> DomainError | None:
+    """Why `perform` would refuse the action from this actor on the case as it is now (whatever
+    the body says), or None when it may go ahead. Changes nothing."""
+    rule = ACTIONS.get(action)
+    if rule is None:
+        return NotFound(f"no action '{action}'; actions are: {', '.join(ACTIONS)}")
+    if not can_see(actor, case.department_code):
+        return NotFound("no such case")
+    if actor.role != Role.ADMIN and actor.role not in rule.roles:
+        allowed = ", ".join(sorted(rule.roles))
+        return Forbidden(f"'{action}' is for {allowed}; you are {actor.role}")
+    if rule.sources is not None and case.status not in rule.sources:
+        allowed = ", ".join(sorted(rule.sources))
+        return IllegalTransition(
+            f"cannot {action} a case that is {case.status}; it must be {allowed}")
+    not_ready = rule.ready(case)
+    if not_ready:
+        return IllegalTransition(not_ready)
+    return None
+
+
+def allowed_actions(actor: Actor, case: CaseLike) -> list[str]:
+    """The actions the actor may take on the case now, in the table's order: what the console
+    offers as buttons, and only that."""
+    return [name for name in ACTIONS if refusal(name, actor, case) is None]
+
+
 def perform(action: str, case: CaseLike, actor: Actor, body: dict[str, Any],
             ctx: Context) -> Event:
     """Check and apply one lifecycle action; on any refusal the case is left untouched."""
-    rule = ACTIONS.get(action)
-    if rule is None:
-        raise NotFound(f"no action '{action}'; actions are: {', '.join(ACTIONS)}")
-    if not can_see(actor, case.department_code):
-        raise NotFound("no such case")
-    if actor.role != Role.ADMIN and actor.role not in rule.roles:
-        allowed = ", ".join(sorted(rule.roles))
-        raise Forbidden(f"'{action}' is for {allowed}; you are {actor.role}")
-    if rule.sources is not None and case.status not in rule.sources:
-        allowed = ", ".join(sorted(rule.sources))
-        raise IllegalTransition(
-            f"cannot {action} a case that is {case.status}; it must be {allowed}")
-    if action == "answer" and case.kind == Kind.INFORM:
-        raise IllegalTransition("a 转阅件 (inform) case is not answered on the spot")
+    problem = refusal(action, actor, case)
+    if problem is not None:
+        raise problem
+    rule = ACTIONS[action]
     snapshot = dict(vars(case)) if hasattr(case, "__dict__") else None
     before = case.status
     try:

@@ -15,7 +15,7 @@ from hotline.domain.errors import (
     UnknownReference,
     ValidationFailed,
 )
-from hotline.domain.lifecycle import ACTIONS, Actor, Context, Status, perform
+from hotline.domain.lifecycle import ACTIONS, Actor, Context, Status, allowed_actions, perform
 
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=PROVINCE_TZ)
 DUE = Deadlines(dt.date(2026, 11, 24), dt.date(2026, 12, 7),
@@ -202,3 +202,51 @@ def test_an_inform_case_is_not_answered_on_the_spot():
 def test_unknown_action_is_not_found():
     with pytest.raises(NotFound):
         perform("approve-all", make_case("received"), ADMIN, {}, ctx())
+
+
+# --- what the console offers: allowed_actions is exactly what perform accepts ---------------
+
+def _accepted_by_perform(action: str, actor: Actor, case: SimpleNamespace) -> bool:
+    try:
+        perform(action, case, actor, dict(BODIES[action]), ctx())
+    except (Forbidden, IllegalTransition, NotFound):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("actor", [OPERATOR, SUPERVISOR, ADMIN, HANDLER, OTHER_HANDLER],
+                         ids=lambda a: a.name)
+def test_allowed_actions_are_exactly_the_ones_perform_accepts(actor: Actor):
+    shapes = [{"kind": "handle"}, {"kind": "inform"}, {"pending_extension_days": 3},
+              {"department_code": None}]
+    for status in Status:
+        for shape in shapes:
+            offered = allowed_actions(actor, make_case(status.value, **shape))
+            accepted = [action for action in ACTIONS
+                        if _accepted_by_perform(action, actor, make_case(status.value, **shape))]
+            assert offered == accepted, (status, shape)
+
+
+def test_a_handler_is_offered_sign_for_and_return_on_a_dispatched_case_of_its_department():
+    assert allowed_actions(HANDLER, make_case("dispatched")) == ["accept", "return"]
+    assert allowed_actions(OTHER_HANDLER, make_case("dispatched")) == []
+
+
+def test_extension_is_offered_until_a_request_waits_then_only_the_decision():
+    assert "extension" in allowed_actions(HANDLER, make_case("accepted"))
+    waiting = make_case("accepted", pending_extension_days=5, pending_extension_reason="核查")
+    assert "extension" not in allowed_actions(HANDLER, waiting)
+    assert "extension-decision" in allowed_actions(SUPERVISOR, waiting)
+    assert "extension-decision" not in allowed_actions(SUPERVISOR, make_case("accepted"))
+
+
+def test_the_operator_is_offered_dispatch_and_answer_on_a_new_case_but_no_answer_for_inform():
+    assert allowed_actions(OPERATOR, make_case("received", department_code=None)) == [
+        "dispatch", "answer"]
+    assert allowed_actions(OPERATOR, make_case("received", kind="inform")) == ["dispatch"]
+
+
+def test_a_closed_case_offers_only_reopen_and_only_to_a_supervisor():
+    assert allowed_actions(SUPERVISOR, make_case("closed")) == ["reopen"]
+    assert allowed_actions(OPERATOR, make_case("closed")) == []
+    assert allowed_actions(HANDLER, make_case("closed")) == []
