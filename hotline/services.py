@@ -14,9 +14,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import attachments
 from .domain import lifecycle
 from .domain.deadlines import Deadlines, Policy, compute_deadlines, local_date
-from .domain.errors import Conflict, NotFound, StaleVersion, UnknownReference, ValidationFailed
+from .domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    StaleVersion,
+    UnknownReference,
+    ValidationFailed,
+)
 from .domain.lifecycle import Actor, Context, Status
 from .domain.workdays import WorkCalendar, YearOverride
 from .extensions import db
@@ -245,18 +253,40 @@ def apply_action(case: Case, action: str, actor: Actor, body: dict[str, Any],
     return event
 
 
+# Actions whose body may come with files (checked uploads, `attachments.read_uploads`).
+FILE_ACTIONS = frozenset({"reply"})
+
+
 def act(number: str, action: str, actor: Actor, body: dict[str, Any],
-        now: dt.datetime | None = None) -> Case:
-    """Perform one lifecycle action, record it on the timeline and commit, or change nothing."""
+        now: dt.datetime | None = None, uploads: list[attachments.Upload] = ()) -> Case:
+    """Perform one lifecycle action, record it on the timeline and commit, or change nothing.
+
+    A reply may carry files: they are stored and put on the timeline with it, in the same
+    transaction (and removed from the disk when it fails)."""
     case = get_case(number, actor)
-    expected = body.get("version")
+    check_version(case, body.get("version"))
+    if uploads and action not in FILE_ACTIONS:
+        raise ValidationFailed(f"'{action}' takes no files",
+                               {"attachments": [f"Only {', '.join(FILE_ACTIONS)} takes files."]})
+    written: list = []
+    try:
+        with committing():
+            apply_action(case, action, actor, body, now)
+            written = attachments.store(
+                case, list(uploads), actor, data={"for": action},
+                url=lambda item: f"/api/v1/cases/{case.number}/attachments/{item.id}")
+    except Exception:
+        attachments.remove(written)
+        raise
+    return case
+
+
+def check_version(case: Case, expected: int | None) -> None:
+    """Refuse a change made on an old copy of the case: someone else changed it since."""
     if expected is not None and expected != case.version:
         raise StaleVersion(
             f"the case changed since you read it (version {expected}, now {case.version})",
             {"version": [f"Current version is {case.version}."]})
-    with committing():
-        apply_action(case, action, actor, body, now)
-    return case
 
 
 @contextmanager
@@ -308,3 +338,62 @@ def set_calendar_year(year: int, holidays: list[dt.date], workdays: list[dt.date
     db.session.commit()
     forget_calendar()  # also after the commit: a reader in between may have cached the old one
     return changed
+
+
+def correct_case(number: str, actor: Actor, changes: dict[str, Any],
+                 now: dt.datetime | None = None) -> tuple[Case, list[str]]:
+    """Correct what intake recorded — category, region, the citizen's name, phone and
+    enterprise, the content — and put old and new values on the timeline (`correct`), or change
+    nothing. Returns (case, names of the fields that changed).
+
+    Only staff in `lifecycle.CORRECTORS` may; `changes["version"]` is the version they read. A
+    new category may have its own time limits, so an open case's deadlines are recounted. The
+    step's data keeps, beside the changes, what routing suggested and what the case is now
+    (topic, category, region, department): labels for checking and training routing later.
+    """
+    now = now or utcnow()
+    case = get_case(number, actor)
+    if not lifecycle.may_correct(actor, case):
+        roles = ", ".join(sorted(lifecycle.CORRECTORS))
+        raise Forbidden(f"corrections are for {roles}; you are {actor.role}")
+    check_version(case, changes.get("version"))
+    wanted: dict[str, Any] = {}
+    if "category" in changes:
+        code = changes["category"]
+        wanted["category"] = find_category(case.line, code) if code else None
+    if "region" in changes:
+        wanted["region"] = changes["region"]
+    for key, value in (changes.get("citizen") or {}).items():
+        wanted[f"citizen_{key}"] = value
+    if "content" in changes:
+        wanted["content"] = changes["content"]
+
+    def shown(field: str, value: Any) -> Any:
+        return value.code if field == "category" and value is not None else value
+
+    diffs = {field: {"old": shown(field, getattr(case, field)), "new": shown(field, value)}
+             for field, value in wanted.items() if getattr(case, field) != value}
+    if not diffs:
+        return case, []
+    with committing():
+        for field in diffs:
+            setattr(case, field, wanted[field])
+        data: dict[str, Any] = {"changes": diffs}
+        if "category" in diffs and case.status in lifecycle.OPEN_STATUSES:
+            before = case.due_date
+            apply_deadlines(case)
+            if case.due_date != before:
+                data["due_date"] = case.due_date.isoformat() if case.due_date else None
+                data["previous_due_date"] = before.isoformat() if before else None
+        suggested = case.routing or {}
+        data["labels"] = {
+            "topic": {"suggested": suggested.get("topic"),
+                      "now": [t for t in (case.topic1, case.topic2, case.topic3) if t]},
+            "category": {"suggested": suggested.get("category"),
+                         "now": case.category.code if case.category else None},
+            "region": {"suggested": suggested.get("region"), "now": case.region},
+            "department": {"suggested": suggested.get("department"),
+                           "now": case.department_code},
+        }
+        record_event(case, "correct", actor, changes.get("note"), data, at=now)
+    return case, list(diffs)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, g, send_file
 
 from hotline.api.auth import login_required
+from hotline.attachments import inside, upload_folder
 from hotline.domain.errors import NotFound
 from hotline.domain.lifecycle import Role, can_see
 from hotline.extensions import db
 from hotline.models import Attachment
-
-from .intake import upload_folder
 
 bp = Blueprint("web_files", __name__, url_prefix="/channels/web")
 
@@ -22,9 +21,8 @@ def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
     if item is None or not item.media_id or not can_see(g.actor, item.case.department_code):
         raise NotFound("no such attachment")
-    folder = upload_folder().resolve()
-    path = (folder / item.media_id).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
+    path = inside(upload_folder(), item.media_id)
+    if path is None:
         raise NotFound("the file of this attachment is missing")
     # Always a download, never rendered in the browser: a file from the public stays inert.
     return send_file(path, mimetype=item.content_type or "application/octet-stream",

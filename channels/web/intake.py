@@ -7,25 +7,20 @@ enterprise, so it names the enterprise.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate, validates_schema
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import FileStorage
 
-from hotline import services
+from hotline import attachments, services
 from hotline.api.schemas import REGION, StrictSchema
-from hotline.domain.errors import ValidationFailed
+from hotline.attachments import Upload
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
-from hotline.models import Attachment, Case
+from hotline.models import Case
 
 WEB_CITIZEN = Actor(name="citizen:web", role="citizen")
 
@@ -35,18 +30,6 @@ TITLE_MAX = 40
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-
-# Attachments: photos and scanned documents, recognised by their first bytes (a name or a
-# declared type proves nothing).
-MAX_FILES = 3
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_UPLOAD_BYTES = MAX_FILES * MAX_FILE_BYTES + 256 * 1024  # the files plus the form fields
-FILE_TYPES = (
-    (b"\xff\xd8\xff", "jpg", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
-    (b"%PDF-", "pdf", "application/pdf"),
-)
-
 
 def normalize_phone(value: str) -> str:
     """13985012345 from '139 8501 2345', '+86 139-8501-2345' or full-width digits."""
@@ -124,50 +107,6 @@ def case_data(message: dict) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Upload:
-    filename: str
-    extension: str
-    content_type: str
-    data: bytes
-
-
-def read_uploads(files: list[FileStorage]) -> list[Upload]:
-    """The attached files, checked: at most MAX_FILES, each at most MAX_FILE_BYTES, and each a
-    JPEG, PNG or PDF by its content."""
-    chosen = [f for f in files if f and f.filename]
-    if len(chosen) > MAX_FILES:
-        raise ValidationFailed("too many attachments",
-                               {"attachments": [f"最多上传 {MAX_FILES} 个附件。"]})
-    out = []
-    for f in chosen:
-        data = f.stream.read(MAX_FILE_BYTES + 1)
-        name = _safe_name(f.filename or "附件")
-        if len(data) > MAX_FILE_BYTES:
-            raise ValidationFailed("attachment too large", {"attachments": [
-                f"“{name}”超过 {MAX_FILE_BYTES // (1024 * 1024)} MB。"]})
-        kind = next(((ext, ctype) for magic, ext, ctype in FILE_TYPES if data.startswith(magic)),
-                    None)
-        if kind is None:
-            raise ValidationFailed("attachment type not accepted", {"attachments": [
-                f"“{name}”不是 JPG、PNG 图片或 PDF 文件。"]})
-        out.append(Upload(name, kind[0], kind[1], data))
-    return out
-
-
-def _safe_name(name: str) -> str:
-    # Only for display to staff; the stored file gets a name of our own.
-    name = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())
-    return name[:100] or "附件"
-
-
-def upload_folder() -> Path:
-    folder = current_app.config.get("WEB_UPLOAD_FOLDER") or str(
-        Path(current_app.instance_path) / "uploads")
-    return Path(folder)
-
-
 def submit(message: dict, uploads: list[Upload] = (), *,
            idempotency_key: str | None = None) -> tuple[Case, bool]:
     """Log the message as a case, with its attachments, in one transaction.
@@ -181,27 +120,12 @@ def submit(message: dict, uploads: list[Upload] = (), *,
         return case, False
     written: list[Path] = []
     try:
-        folder = upload_folder() / case.number[:10]
-        for upload in uploads:
-            folder.mkdir(parents=True, exist_ok=True)
-            key = f"{case.number[:10]}/{case.number}-{uuid.uuid4().hex[:12]}.{upload.extension}"
-            path = upload_folder() / key
-            path.write_bytes(upload.data)
-            written.append(path)
-            attachment = Attachment(case=case, kind="image" if upload.content_type.startswith(
-                "image/") else "document", media_id=key, filename=upload.filename,
-                content_type=upload.content_type, size=len(upload.data))
-            db.session.add(attachment)
-            db.session.flush()
-            attachment.url = f"/channels/web/attachments/{attachment.id}"
-            services.record_event(case, "attachment", WEB_CITIZEN, upload.filename,
-                                  {"attachment": attachment.id,
-                                   "sha256": hashlib.sha256(upload.data).hexdigest()})
+        written = attachments.store(case, list(uploads), WEB_CITIZEN,
+                                    url=lambda item: f"/channels/web/attachments/{item.id}")
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        for path in written:
-            path.unlink(missing_ok=True)
+        attachments.remove(written)
         if isinstance(exc, IntegrityError) and idempotency_key:
             # A double click raced this request; the first one's case is the answer for both.
             return services.create_case(data, WEB_CITIZEN, idempotency_key=idempotency_key)

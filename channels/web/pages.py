@@ -26,6 +26,7 @@ from flask import (
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from hotline import attachments
 from hotline.api.publication import case_answer, mask_case_text
 from hotline.domain.errors import Conflict, DomainError, UnknownReference, ValidationFailed
 from hotline.extensions import db
@@ -122,8 +123,8 @@ def _render_write(values: dict[str, Any], errors: dict[str, list[str]] | None = 
     body = render_template("web/write.html", values=values, errors=errors or {},
                            prefectures=prefectures(), counties=counties(),
                            submission=values.get("submission") or _new_submission(),
-                           limits={"files": intake.MAX_FILES,
-                                   "file_mb": intake.MAX_FILE_BYTES // (1024 * 1024),
+                           limits={"files": attachments.MAX_FILES,
+                                   "file_mb": attachments.MAX_FILE_BYTES // (1024 * 1024),
                                    "content_max": intake.CONTENT_MAX,
                                    "title_max": intake.TITLE_MAX})
     return body, status
@@ -147,7 +148,7 @@ def write():
 @no_store
 def write_post():
     # The form may carry photos: this view alone accepts a body of that size.
-    request.max_content_length = intake.MAX_UPLOAD_BYTES
+    request.max_content_length = attachments.MAX_UPLOAD_BYTES
     check_csrf()
     check_limit("write_attempt")
     form = request.form
@@ -160,7 +161,7 @@ def write_post():
     payload["public_consent"] = values["public_consent"]
     try:
         message = intake.WebFormSchema().load(payload)
-        uploads = intake.read_uploads(request.files.getlist("attachments"))
+        uploads = attachments.read_uploads(request.files.getlist("attachments"))
         check_limit("write")
         key = None
         if values["submission"]:
@@ -328,9 +329,9 @@ def csrf_failed(exc: CsrfFailed):
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc: RequestEntityTooLarge):
     db.session.rollback()
-    mb = intake.MAX_FILE_BYTES // (1024 * 1024)
+    mb = attachments.MAX_FILE_BYTES // (1024 * 1024)
     return render_template("web/error.html", title="附件太大",
-                           message=f"上传的内容太大了：最多 {intake.MAX_FILES} 个附件，"
+                           message=f"上传的内容太大了：最多 {attachments.MAX_FILES} 个附件，"
                            f"每个不超过 {mb} MB。请返回重新选择。"), 413
 
 

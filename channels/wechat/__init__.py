@@ -44,10 +44,12 @@ def _schedule_media_fetch() -> None:
 
 
 def _register_finder() -> None:
-    """Tell the outbox relay when a citizen last wrote (WeChat's 48-hour window), and which
-    account's sender reaches an openid of an account added through the admin API."""
-    from hotline import outbox
+    """Tell the outbox relay when a citizen last wrote (WeChat's 48-hour window) and which
+    account's sender reaches an openid of an account added through the admin API; tell the
+    core where fetched media are kept."""
+    from hotline import attachments, outbox
 
+    from .media import stored_file
     from .outbound import last_inbound_at, sender_for_recipient
 
     for name, finder in (("last_inbound_finders", last_inbound_at),
@@ -55,6 +57,9 @@ def _register_finder() -> None:
         finders = getattr(outbox, name, None)
         if finders is not None and finder not in finders:
             finders.append(finder)
+    # The console's case page shows the pictures and voice fetched from WeChat.
+    if stored_file not in attachments.file_finders:
+        attachments.file_finders.append(stored_file)
 
 
 def _document_api() -> None:

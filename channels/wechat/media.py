@@ -16,6 +16,7 @@ from sqlalchemy import select
 from wechatpy.exceptions import WeChatClientException
 
 from hotline.api.auth import login_required
+from hotline.attachments import inside
 from hotline.domain.errors import NotFound
 from hotline.domain.lifecycle import Actor, Role, can_see
 from hotline.extensions import db
@@ -94,6 +95,13 @@ def fetch(attachment_id: int, redis: Any | None = None) -> str:
     return "stored"
 
 
+def stored_file(item: Attachment) -> Path | None:
+    """The fetched copy of a WeChat case's media, or None (not WeChat's, or not fetched)."""
+    if item.case is None or item.case.channel != "wechat" or not item.filename:
+        return None
+    return inside(media_folder(), item.filename)
+
+
 def _download(client: Any, media_id: str) -> Any:
     token = client.access_token
     try:
@@ -140,9 +148,8 @@ def download(attachment_id: int):
     if item is None or item.case.channel != "wechat" or not item.filename \
             or not can_see(g.actor, item.case.department_code):
         raise NotFound("no such file")
-    folder = media_folder().resolve()
-    path = (folder / item.filename).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
+    path = stored_file(item)
+    if path is None:
         raise NotFound("the file of this attachment is missing")
     return send_file(path, mimetype=item.content_type or "application/octet-stream",
                      as_attachment=True, download_name=path.name, max_age=0)

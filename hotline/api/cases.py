@@ -7,7 +7,7 @@ import datetime as dt
 from flask import g, jsonify, request
 from sqlalchemy import func, select
 
-from .. import services
+from .. import attachments, services
 from ..domain.errors import NotFound
 from ..domain.lifecycle import ACTIONS, Role
 from ..extensions import db
@@ -17,6 +17,7 @@ from . import api
 from .auth import login_required
 from .schemas import (
     ACTION_SCHEMAS,
+    CaseCorrectionSchema,
     CaseCreateSchema,
     CaseDetailSchema,
     CaseListQuerySchema,
@@ -71,6 +72,17 @@ def get_case(number: str):
     return jsonify(_detail.dump(services.get_case(number, g.actor)))
 
 
+@api.patch("/cases/<number>")
+@login_required(*STAFF)
+def correct_case(number: str):
+    """Correct intake's category, region, citizen details or content (operators, supervisors,
+    admins: `lifecycle.CORRECTORS`), with the version read; recorded on the timeline."""
+    services.get_case(number, g.actor)
+    body = json_body(CaseCorrectionSchema())
+    case, _changed = services.correct_case(number, g.actor, body)
+    return jsonify(_detail.dump(case))
+
+
 @api.post("/cases/<number>/<action>")
 @login_required(*STAFF)
 def case_action(number: str, action: str):
@@ -81,3 +93,11 @@ def case_action(number: str, action: str):
     body = json_body(ACTION_SCHEMAS[action]())
     case = services.act(number, action, g.actor, body)
     return jsonify(_detail.dump(case))
+
+
+@api.get("/cases/<number>/attachments/<int:attachment_id>")
+@login_required(*STAFF)
+def case_attachment(number: str, attachment_id: int):
+    """One file of a case (a reply's document, a citizen's photo), scoped like the case."""
+    item, path = attachments.file_of(services.get_case(number, g.actor), attachment_id)
+    return attachments.send(item, path)

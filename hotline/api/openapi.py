@@ -30,6 +30,14 @@ _PATHS: list[tuple[str, str, str, object, object, list[str]]] = [
      schemas.CaseListQuerySchema, schemas.page_schema(schemas.CaseSchema), ["cases"]),
     ("/cases/{number}", "get", "One case with its timeline", None, schemas.CaseDetailSchema,
      ["cases"]),
+    ("/cases/{number}", "patch",
+     ("Correct intake's category, region, citizen details or content (operators, supervisors, "
+     "admins) with the version read: 409 stale_version when the case changed since; old and "
+     "new values go on the timeline as a `correct` step"),
+     schemas.CaseCorrectionSchema, schemas.CaseDetailSchema, ["cases"]),
+    ("/cases/{number}/attachments/{attachment_id}", "get",
+     "One file of a case (a reply's document, a citizen's photo), scoped like the case", None,
+     None, ["cases"]),
     ("/departments", "get", "List departments", None, None, ["admin"]),
     ("/departments", "post", "Create a department", schemas.DepartmentSchema, None, ["admin"]),
     ("/departments/{code}", "patch", "Change a department", schemas.DepartmentUpdateSchema, None,

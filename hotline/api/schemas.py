@@ -226,6 +226,32 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+class CitizenCorrectionSchema(StrictSchema):
+    name = _text(100, allow_none=True)
+    phone = fields.String(allow_none=True, validate=PHONE)
+    enterprise = _text(200, allow_none=True)
+
+
+class CaseCorrectionSchema(StrictSchema):
+    """A correction of what intake recorded; only the fields given change. `version` is the one
+    the corrector read: a case changed since is refused (409), never overwritten."""
+
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    category = _text(32, allow_none=True)
+    region = fields.String(allow_none=True, validate=REGION)
+    citizen = fields.Nested(CitizenCorrectionSchema)  # the openid is WeChat's, never typed
+    content = _text(20000)
+    note = _text(2000, allow_none=True)
+
+    @post_load
+    def strip_content(self, data: dict, **kwargs: Any) -> dict:
+        if "content" in data:
+            data["content"] = (data["content"] or "").strip()
+            if not data["content"]:
+                raise ValidationError({"content": ["Must not be empty."]})
+        return data
+
+
 # --- administration ------------------------------------------------------------------------
 
 class DepartmentSchema(StrictSchema):

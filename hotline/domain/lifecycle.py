@@ -315,6 +315,17 @@ def refusal(action: str, actor: Actor, case: CaseLike) -> DomainError | None:
     return None
 
 
+# Who may correct what intake recorded (category, region, citizen, content), in any status: the
+# centre's staff who log, dispatch and review cases. A department works with what it was given
+# and returns a case it thinks is misfiled (退单) rather than rewriting it.
+CORRECTORS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+
+
+def may_correct(actor: Actor, case: CaseLike) -> bool:
+    """Whether the actor may correct the case's intake details."""
+    return actor.role in CORRECTORS and can_see(actor, case.department_code)
+
+
 def allowed_actions(actor: Actor, case: CaseLike) -> list[str]:
     """The actions the actor may take on the case now, in the table's order: what the console
     offers as buttons, and only that."""
