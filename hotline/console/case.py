@@ -30,7 +30,7 @@ from ..domain.errors import (
 )
 from ..extensions import db
 from ..models import Category, Department, OutboxMessage, Survey
-from ..reports.scope import RATING_NAMES
+from ..reports.scope import CHANNEL_NAMES, KIND_NAMES, RATING_NAMES
 from . import bp
 
 # The timeline's steps in the words staff use (一案一档).
@@ -54,7 +54,7 @@ ACTION_LABELS = {
 DATA_LABELS = {
     "reason": "理由", "department": "承办单位", "kind": "件别", "working_days": "延期",
     "approve": "结论", "due_date": "办理期限", "previous_due_date": "原期限", "text": "内容",
-    "of": "重复于", "line": "线路", "channel": "来源", "rating": "评价", "deadline": "期限",
+    "of": "重复于", "channel": "来源", "rating": "评价", "deadline": "期限",
 }
 FIELD_NAMES = {"category": "类别", "region": "区划", "citizen_name": "姓名",
                "citizen_phone": "电话", "citizen_enterprise": "企业", "content": "诉求内容"}
@@ -107,6 +107,10 @@ def _event_details(event: Any, departments: dict[str, str]) -> list[tuple[str, s
             value = "同意" if value else "不同意"
         elif key == "rating":
             value = RATING_NAMES.get(value, value)
+        elif key == "kind":
+            value = KIND_NAMES.get(value, value)
+        elif key == "channel":
+            value = CHANNEL_NAMES.get(value, value)
         out.append((label, str(value)))
     for name, change in (data.get("changes") or {}).items():
         out.append((f"{FIELD_NAMES.get(name, name)}更正",
@@ -132,12 +136,13 @@ def render_case(number: str, *, status: int = 200, error: str | None = None,
     surveys = db.session.scalars(select(Survey).where(Survey.case_id == c.id)
                                  .order_by(Survey.id)).all()
     files = [(a, attachments.local_file(a) is not None) for a in c.attachments]
+    category_names = {cat.code: cat.name for cat in c.line.categories}
     events = [(e, _event_details(e, departments)) for e in c.events]
     return render_template(
         "console/case.html", c=c, departments=departments, active_departments=active,
         now=dt.datetime.now(dt.UTC), actions=actions, action_labels=ACTION_LABELS,
         may_correct=may_correct, categories=categories, messages=messages, surveys=surveys,
-        files=files, events=events, event_names=EVENT_NAMES, rating_names=RATING_NAMES,
+        files=files, events=events, category_names=category_names, event_names=EVENT_NAMES, rating_names=RATING_NAMES,
         outbox_status_names=OUTBOX_STATUS_NAMES, outbox_channel_names=OUTBOX_CHANNEL_NAMES,
         purpose_names=PURPOSE_NAMES, inline_types=attachments.INLINE_TYPES,
         max_files=attachments.MAX_FILES,
