@@ -23,6 +23,8 @@ Configuration (app config, else the environment, else the default):
 - ``SURVEY_CALL_HOURS`` ((8.5, 20)): local hours in which survey calls ring;
 - ``SURVEY_CALL_PHONE_CALLERS`` (false): survey every caller of a line by an automated call
   (满意请按1…), not only those without a mobile; the others get the SMS survey;
+- ``PHONE_RECORDINGS_FOLDER`` (``<instance>/recordings``): where recordings of cases are kept
+  once fetched from Twilio (every minute) for the case page's player;
 - ``TWILIO_STATUS_CALLBACK_URL`` defaults to ``PUBLIC_BASE_URL`` + /channels/twilio/outbox-status.
 
 Webhooks to set on each Twilio number: voice ``/channels/twilio/voice``, call status callback
@@ -78,6 +80,7 @@ def init_app(app: Flask) -> None:
 
     if survey_call.survey_call_hook not in surveys.survey_call_hooks:
         surveys.survey_call_hooks.append(survey_call.survey_call_hook)
+    _keep_recordings()
 
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
@@ -92,3 +95,18 @@ def _from_env(key: str, default: Any) -> Any:
     if isinstance(default, int):
         return int(raw)
     return raw
+
+
+def _keep_recordings() -> None:
+    """Fetch cases' recordings from Twilio every minute, and tell the core where they are."""
+    from hotline import attachments
+    from workers.schedule import PERIODIC, Periodic
+
+    from .recordings import stored_recording
+
+    if stored_recording not in attachments.file_finders:
+        attachments.file_finders.append(stored_recording)
+    job = "channels.phone.recordings.fetch_pending_recordings"
+    if not any(getattr(p, "func", None) == job or (isinstance(p, tuple) and p[0] == job)
+               for p in PERIODIC):
+        PERIODIC.append(Periodic(job, queue="default", interval=60, timeout=600))

@@ -1,6 +1,7 @@
 """A local server that speaks enough of Twilio's REST API (2010-04-01) for ``twilio.rest.Client``.
 
-Covered: create, fetch and list Messages and Calls under ``/2010-04-01/Accounts/{sid}/``, HTTP
+Covered: create, fetch and list Messages and Calls under ``/2010-04-01/Accounts/{sid}/``, a
+recording's audio (``Recordings/{sid}.wav``, kept with ``add_recording``), HTTP
 basic auth with the account sid and auth token, Twilio's error JSON (``code``, ``message``,
 ``more_info``, ``status``) and the validation errors a sender meets most (21211 invalid 'To',
 21604/21602 missing To/Body, 21617 body too long, 21205 call without Url/Twiml, 21610
@@ -87,6 +88,8 @@ class FakeTwilio(FakeHTTPServer):
         self.calls: list[dict[str, Any]] = []
         # Numbers that answered STOP: Twilio refuses further SMS to them with 21610.
         self.unsubscribed: set[str] = set()
+        # Audio of call recordings by RecordingSid, served at .../Recordings/{sid}.wav.
+        self.recordings: dict[str, bytes] = {}
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -111,6 +114,13 @@ class FakeTwilio(FakeHTTPServer):
             )
         super().fail_next(n, reply=twilio_error(status, code, message), path=path, delay=delay)
 
+    def add_recording(self, sid: str, audio: bytes) -> str:
+        """Keep a recording's audio; returns its URL as Twilio's webhooks give it (no
+        extension), on api.twilio.com like the real one."""
+        with self._lock:
+            self.recordings[sid] = audio
+        return f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
+
     def unsubscribe(self, *numbers: str) -> None:
         self.unsubscribed.update(numbers)
 
@@ -131,10 +141,15 @@ class FakeTwilio(FakeHTTPServer):
             self.messages.clear()
             self.calls.clear()
             self.unsubscribed.clear()
+            self.recordings.clear()
 
     # -- the API -----------------------------------------------------------------------------
 
     def handle(self, request: RecordedRequest) -> Reply:
+        recording = re.fullmatch(rf"/{API_VERSION}/Accounts/([^/]+)/Recordings/([^/.]+)\.wav",
+                                 request.path)
+        if recording is not None:
+            return self._recording(request, *recording.groups())
         match = re.fullmatch(
             rf"/{API_VERSION}/Accounts/([^/]+)/(Messages|Calls)(?:/([^/]+))?\.json", request.path
         )
@@ -158,6 +173,13 @@ class FakeTwilio(FakeHTTPServer):
         if collection == "Messages":
             return self._create_message(request.form)
         return self._create_call(request.form)
+
+    def _recording(self, request: RecordedRequest, account: str, sid: str) -> Reply:
+        if request.basic_auth != (self.account_sid, self.auth_token):
+            return twilio_error(401, 20003)
+        if account != self.account_sid or sid not in self.recordings:
+            return twilio_error(404, 20404)
+        return Reply(200, self.recordings[sid], "audio/x-wav")
 
     def _base(self, prefix: str, collection: str) -> dict[str, Any]:
         now = _rfc2822(datetime.now(UTC))
