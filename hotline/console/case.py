@@ -68,7 +68,8 @@ PURPOSE_NAMES = {"notify": "办理结果", "survey": "回访", "remind": "催办
 FORM_ERRORS = {
     "department": "请选择承办单位。", "reason": "请填写理由。", "text": "请填写内容。",
     "working_days": f"延期天数须为 1 到 {lifecycle.MAX_EXTENSION_DAYS} 个工作日。",
-    "note": "意见过长。", "approve": "请选择同意或不同意。", "kind": "件别不正确。",
+    "note": "请写明意见（退回时必填，最多 2000 字）。", "approve": "请选择同意或不同意。",
+    "kind": "件别不正确。",
     "version": "表单缺少版本号，请刷新页面。", "attachments": "附件不符合要求。",
     "category": "没有这个类别。", "region": "区划须为 6、9 或 12 位行政区划代码。",
     "citizen": "来电人信息不正确（电话只能是数字）。", "content": "诉求内容不能为空。",

@@ -380,3 +380,65 @@ def test_the_correction_endpoint_is_in_the_openapi_document(api):
     spec = api.get("/api/v1/openapi.json").get_json()
     patch = spec["paths"]["/cases/{number}"]["patch"]
     assert "version" in str(patch) or "requestBody" in patch
+
+
+def form_fields(html: str, action: str) -> set[str]:
+    """The names of the fields the page's form for `action` has."""
+    block = re.search(rf'<details class="action" id="act-{action}".*?</details>', html,
+                      re.DOTALL)
+    assert block, f"no form for {action}"
+    return set(re.findall(r'name="([a-z_]+)"', block.group(0)))
+
+
+def test_every_form_of_the_page_takes_a_case_through_its_whole_life(console_as):
+    case = case_in("received")
+    operator, handler, supervisor = (console_as("operator"), console_as("handler"),
+                                     console_as("supervisor"))
+    walk = [
+        (operator, "dispatch", {"department": "gz-hrss", "kind": "handle", "note": "请尽快办理"},
+         "dispatched"),
+        (handler, "accept", {}, "accepted"),
+        (handler, "reply", {"text": "已协调，月底前支付。"}, "replied"),
+        (supervisor, "review", {"approve": "false", "note": "未说明具体支付日期"}, "accepted"),
+        (handler, "reply", {"text": "已协调，12月20日前一次付清。"}, "replied"),
+        (operator, "review", {"approve": "true", "note": ""}, "reviewed"),
+        (supervisor, "instruct", {"text": "请持续跟踪付款情况"}, "reviewed"),
+        (operator, "close", {"note": "市民已知晓"}, "closed"),
+        (supervisor, "reopen", {"reason": "回访不满意：款项未到账"}, "reopened"),
+    ]
+    for client, action, data, status in walk:
+        html = page_of(client, case.number)
+        assert set(data) <= form_fields(html, action), (action, form_fields(html, action))
+        resp = post_action(client, case.number, action, data, html=html)
+        assert resp.status_code == 302, (action, resp.get_data(as_text=True)[-1500:])
+        db.session.refresh(case)
+        assert case.status == status, action
+    assert case.supervised and case.reply_text == "已协调，12月20日前一次付清。"
+    html = page_of(supervisor, case.number)
+    timeline = html[html.index('id="timeline"'):]
+    for name in ("转办", "签收", "答复", "审核", "批示", "办结", "重办"):
+        assert f'<span class="action">{name}</span>' in timeline
+    assert "未说明具体支付日期" in timeline and "不同意" in timeline
+
+
+def test_a_review_sent_back_without_a_note_is_refused_in_chinese(console_as):
+    case = case_in("replied")
+    resp = post_action(console_as("supervisor"), case.number, "review",
+                       {"approve": "false", "note": " "})
+    assert resp.status_code == 400
+    assert "请写明意见" in resp.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.status == "replied"
+
+
+def test_the_operator_answers_on_the_spot_from_the_page(console_as):
+    case = case_in("received")
+    client = console_as("operator")
+    html = page_of(client, case.number)
+    assert "text" in form_fields(html, "answer")
+    resp = post_action(client, case.number, "answer",
+                       {"text": "已告知来电人向区住建局申请支付，并提供了联系电话。"}, html=html)
+    assert resp.status_code == 302
+    db.session.refresh(case)
+    assert case.status == "answered" and case.kind == "instant"
+    assert offered(page_of(client, case.number)) == {"close", "correct"}
