@@ -107,7 +107,7 @@ def store(case: Case, uploads: list[Upload], actor: Actor,
             db.session.add(item)
             db.session.flush()
             item.url = url(item)
-            from .services import record_event
+            from .services import record_event  # here: services imports this module
 
             record_event(case, "attachment", actor, upload.filename,
                          {"attachment": item.id, **(data or {}),
