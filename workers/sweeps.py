@@ -19,6 +19,9 @@ Kinds, for cases a department holds (dispatched, accepted) unless said otherwise
 Every mark is a ``remind`` or ``escalate`` event on the case's timeline. An escalated case its
 department held costs it points: ``POINTS_OVERDUE``, or ``POINTS_OVERDUE_AFTER_REMINDER`` when
 it had been reminded of that deadline; a signing deadline missed costs ``POINTS_ACCEPT_OVERDUE``.
+A deduction is dated at the deadline that was missed (23:59:59 local of its day), not at the
+sweep that noticed: a worker that was down over a month's end still puts it in the month the
+department missed it, which is the period its bulletin scores.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import (
     Date,
+    DateTime,
     Integer,
     String,
     and_,
@@ -150,6 +154,15 @@ def _due_date(c: Any) -> ColumnElement:
     return c.due_date
 
 
+def _end_of_local_day(day: Any) -> ColumnElement:
+    """23:59:59 in Asia/Shanghai of a date column, as the naive UTC the instant columns hold
+    (`deadlines.end_of_day` in SQL; UTC+8 all year, as in `_due_date`)."""
+    name = db.engine.dialect.name
+    if name == "sqlite":
+        return func.datetime(day, "+15 hours", "+59 minutes", "+59 seconds")
+    return cast(day, DateTime) + literal_column("INTERVAL '15 hours 59 minutes 59 seconds'")
+
+
 def _candidates(kind: str, now: dt.datetime, calendar: WorkCalendar,
                 policies: tuple[dict[int, Policy], dict[int, Policy]]
                 ) -> tuple[ColumnElement, ColumnElement | None, ColumnElement]:
@@ -224,7 +237,7 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
                "to_status"] + (["data"] if data is not None else [])
     db.session.execute(insert(e).from_select(columns, event_rows))
 
-    report.points_entries = _score(app, token, at)
+    report.points_entries = _score(app, token)
     db.session.commit()
     for kind, count in db.session.execute(
             select(m.c.kind, func.count()).where(m.c.sweep == token).group_by(m.c.kind)):
@@ -232,8 +245,9 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
     return report
 
 
-def _score(app: Any, token: str, at: Any) -> int:
-    """Points ledger entries for this sweep's escalations of cases a department held."""
+def _score(app: Any, token: str) -> int:
+    """Points ledger entries for this sweep's escalations of cases a department held, each
+    dated at the deadline it missed."""
     c, m, p = Case.__table__.c, SupervisionMark.__table__, PointsEntry.__table__
     earlier = SupervisionMark.__table__.alias("earlier")
     reminded = exists().where(earlier.c.case_id == m.c.case_id,
@@ -248,7 +262,8 @@ def _score(app: Any, token: str, at: Any) -> int:
                   (reminded, literal(after_reminder, Integer)), else_=literal(plain, Integer))
     dedupe = reason + literal(":") + cast(m.c.case_id, String) + literal(":") + \
         cast(m.c.deadline, String)
-    rows = select(m.c.department_code, m.c.case_id, reason, points, at, dedupe) \
+    missed = _end_of_local_day(m.c.deadline)
+    rows = select(m.c.department_code, m.c.case_id, reason, points, missed, dedupe) \
         .select_from(m.join(Case.__table__, c.id == m.c.case_id)) \
         .where(m.c.sweep == token, m.c.kind.in_(("escalate_accept", "escalate_reply")),
                m.c.department_code.is_not(None), c.status.in_(HELD), points != 0)

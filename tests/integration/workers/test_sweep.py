@@ -282,3 +282,27 @@ def test_unanswered_survey_is_reminded_once_by_the_same_channel(closed_case, app
     assert len(reminders) == 1 and reminders[0].status == "sent"
     assert "满意度评价尚未收到" in reminders[0].text and "/survey/" in reminders[0].text
     assert sum("满意度评价尚未收到" in m["body"] for m in fake_twilio.messages) == 1
+
+
+def test_deductions_a_late_sweep_writes_after_a_month_end_count_in_the_month_they_were_missed(
+        new_case, step, app, api, tokens):
+    # Answer due Monday 30 November; signing of the second due the same day (received Friday
+    # 27th). The worker is down over the month's end; the first sweep after runs on 3 December.
+    late_answer = new_case(received_at="2026-11-16T09:00:00+08:00")
+    step(late_answer["number"], "dispatch", {"department": "gz-hrss"})
+    step(late_answer["number"], "accept", as_="handler")
+    unsigned = new_case(received_at="2026-11-27T09:00:00+08:00")
+    step(unsigned["number"], "dispatch", {"department": "gov-520100"})
+    assert (late_answer["due_date"], unsigned["accept_due_date"]) == ("2026-11-30", "2026-11-30")
+
+    sweep(at("2026-12-03", "09:00"))
+
+    november = api.get("/supervision/points?from=2026-11-01&to=2026-11-30",
+                       tokens.supervisor).get_json()
+    assert [(d["department"], d["points"]) for d in november["departments"]] == \
+        [("gz-hrss", -2), ("gov-520100", -1)]
+    december = api.get("/supervision/points?from=2026-12-01&to=2026-12-31",
+                       tokens.supervisor).get_json()
+    assert december["departments"] == []
+    detail = api.get("/supervision/points?department=gz-hrss", tokens.supervisor).get_json()
+    assert [e["at"] for e in detail["entries"]] == ["2026-11-30T23:59:59+08:00"]
