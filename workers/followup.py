@@ -12,6 +12,13 @@ waits on Redis, Twilio or WeChat.
   channel's automated call), else a call-back task on the operators' list;
 - reopen (重办): the unsatisfied answer that led to it counts as dealt with.
 
+A citizen is told each thing once. A status message that would say exactly what the last one
+on the case said is not sent again: a second reply after the review sent the first back
+(审核退回) is still "已作出答复，正在审核" — the citizen heard that already, and hears next when
+the case is closed; a case returned (退单) and dispatched again to the same department keeps
+its deadline and needs no second notice. Anything new — another department, a new deadline, a
+reopening and the new round's reply — is said.
+
 The timeline is left to the people's steps (the core's tests hold it to them); what went out to
 the citizen is in the outbox (`GET /api/v1/outbox?case=`), and the survey's answer is recorded
 on the timeline when it comes.
@@ -102,8 +109,17 @@ def notify(case: Case, action: str) -> OutboxMessage | None:
         return None
     channel, recipient = reach
     event = _last_event(case)
+    if _last_notice_text(case) == text:
+        return None  # said already, and nothing has been said since
     return enqueue(case, channel, _recipient(channel, recipient), text, "notify",
                    dedupe_key=f"notify:{case.id}:{event.id}")
+
+
+def _last_notice_text(case: Case) -> str | None:
+    return db.session.scalar(
+        select(OutboxMessage.text)
+        .where(OutboxMessage.case_id == case.id, OutboxMessage.purpose == "notify")
+        .order_by(OutboxMessage.id.desc()).limit(1))
 
 
 def _recipient(channel: str, recipient: str) -> str:

@@ -199,3 +199,49 @@ def test_citizen_without_any_contact_is_not_surveyed(closed_case, app):
     assert outbox(case["number"]) == []
     assert db.session.query(Survey).count() == 0
     assert db.session.query(CallbackTask).count() == 0
+
+
+def test_second_reply_after_a_review_rejection_tells_the_citizen_nothing_new(
+        new_case, step, app, fake_twilio):
+    case = new_case()
+    number = case["number"]
+    step(number, "dispatch", {"department": "gz-hrss"})
+    step(number, "accept", as_="handler")
+    step(number, "reply", {"text": "已转区住建局核实。"}, as_="handler")
+    step(number, "review", {"approve": False, "note": "答复过于简单，请写明付款时间"},
+         as_="supervisor")
+    step(number, "reply", {"text": "区住建局已制定付款计划，工程款将于本月底前付清。"},
+         as_="handler")
+    step(number, "review", {"approve": True}, as_="supervisor")
+    step(number, "close")
+    work(app)
+
+    bodies = sms_bodies(fake_twilio)
+    assert sum("作出答复，正在审核" in b for b in bodies) == 1, bodies
+    assert len(bodies) == 4 and "本月底前付清" in bodies[2]
+
+    # A new round (重办) is news: its reply is told again.
+    step(number, "reopen", {"reason": "群众反映工程款仍未支付"}, as_="supervisor")
+    step(number, "dispatch", {"department": "gz-hrss"})
+    step(number, "accept", as_="handler")
+    step(number, "reply", {"text": "工程款已全部付清。"}, as_="handler")
+    work(app)
+    bodies = sms_bodies(fake_twilio)
+    assert sum("作出答复，正在审核" in b for b in bodies) == 2, bodies
+
+
+def test_case_returned_and_dispatched_again_to_the_same_department_is_announced_once(
+        new_case, step, app, fake_twilio):
+    number = new_case()["number"]
+    step(number, "dispatch", {"department": "gz-hrss"})
+    step(number, "return", {"reason": "请核实企业所在地"}, as_="handler")
+    step(number, "dispatch", {"department": "gz-hrss"})
+    work(app)
+    assert sum("已转交" in b for b in sms_bodies(fake_twilio)) == 1
+
+    step(number, "return", {"reason": "属地管理，应由贵阳市办理"}, as_="handler")
+    step(number, "dispatch", {"department": "gov-520100"})
+    work(app)
+    told = [b for b in sms_bodies(fake_twilio) if "已转交" in b]
+    assert len(told) == 2 and "贵阳市人民政府" in told[1]
+
