@@ -3,6 +3,12 @@
 Answers arrive by WeChat, SMS, phone keys or the web page; all of them end in `record_answer`,
 which puts the answer on the case's timeline. An unsatisfied answer waits for a supervisor, who
 may reopen the case (重办).
+
+A survey asks about one round of handling. Reopening the case ends that round
+(`supersede_surveys`): its unanswered surveys are closed, their pending messages, reminders and
+call-backs cancelled, and an answer that still comes is refused with `SurveyClosed` — every
+channel replies with `closed_survey_text` instead of recording it as a rating of handling the
+citizen has not seen the end of. The next closing opens a new round's survey.
 """
 
 from __future__ import annotations
@@ -12,10 +18,10 @@ from collections.abc import Callable
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
-from .domain.errors import Conflict
-from .domain.lifecycle import Actor
+from .domain.errors import Conflict, SurveyClosed
+from .domain.lifecycle import Actor, Status
 from .extensions import db
 from .models import CallbackTask, Case, OutboxMessage, Survey
 from .models.types import utcnow
@@ -48,15 +54,27 @@ def parse_rating(text: str) -> tuple[str, str | None] | None:
 
 
 def open_survey_for(*, openid: str | None = None, phone: str | None = None) -> Survey | None:
-    """The newest unanswered survey of a citizen, found by openid or phone."""
-    query = select(Survey).join(Case).where(Survey.answered_at.is_(None))
+    """The survey a citizen's answer (found by openid or phone) is for: their newest open one;
+    else one that a reopening closed while that case is still being handled again, so that the
+    channel can say so (`record_answer` refuses it) instead of taking "3 还没付款" for new
+    business."""
+    query = select(Survey).join(Case).where(
+        Survey.answered_at.is_(None),
+        or_(Survey.superseded_at.is_(None), Case.status != Status.CLOSED))
     if openid:
         query = query.where(Case.citizen_openid == openid)
     elif phone:
         query = query.where(Case.citizen_phone == phone)
     else:
         return None
-    return db.session.scalar(query.order_by(Survey.sent_at.desc(), Survey.id.desc()).limit(1))
+    return db.session.scalar(query.order_by(Survey.superseded_at.is_not(None),
+                                            Survey.sent_at.desc(), Survey.id.desc()).limit(1))
+
+
+def closed_survey_text(survey: Survey) -> str:
+    """What a citizen is told who answers a survey whose round a reopening ended."""
+    return (f"您对工单{survey.case.number}的本次评价未记录：该事项已重新交办（重办），"
+            "正在重新办理，办结后我们会再请您评价。")
 
 
 def record_answer(survey: Survey, rating: str, comment: str | None, channel: str,
@@ -68,6 +86,8 @@ def record_answer(survey: Survey, rating: str, comment: str | None, channel: str
         raise ValueError(f"unknown rating {rating!r}")
     if survey.answered_at is not None:
         raise Conflict("this survey has been answered already")
+    if survey.superseded_at is not None:
+        raise SurveyClosed(closed_survey_text(survey))
     survey.rating = rating
     survey.comment = comment
     survey.answer_channel = channel
@@ -97,6 +117,38 @@ def survey_from_token(token: str) -> Survey | None:
 def survey_link(survey: Survey) -> str:
     base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     return f"{base}/survey/{survey_token(survey)}"
+
+
+def supersede_surveys(case: Case) -> int:
+    """The case is reopened: end the round its unanswered surveys ask about (no commit).
+
+    Their survey messages and reminders not yet sent are cancelled, and their call-back tasks
+    closed, so nobody asks the citizen to rate handling that has started again. Returns how
+    many surveys were closed.
+    """
+    now = utcnow()
+    ids = db.session.scalars(select(Survey.id).where(
+        Survey.case_id == case.id, Survey.answered_at.is_(None),
+        Survey.superseded_at.is_(None))).all()
+    if not ids:
+        return 0
+    db.session.execute(update(Survey).where(Survey.id.in_(ids)).values(superseded_at=now)
+                       .execution_options(synchronize_session="fetch"))
+    note = "工单已重办，本轮回访结束"
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.case_id == case.id,
+               OutboxMessage.purpose.in_(("survey", "remind")),
+               OutboxMessage.status.in_(("pending", "failed")))
+        .values(status="cancelled", note=note, handled_by="system", updated_at=now)
+        .execution_options(synchronize_session="fetch"))
+    db.session.execute(
+        update(CallbackTask)
+        .where(CallbackTask.case_id == case.id, CallbackTask.kind == "survey",
+               CallbackTask.status == "open")
+        .values(status="cancelled", done_at=now, done_by="system", note=note)
+        .execution_options(synchronize_session="fetch"))
+    return len(ids)
 
 
 def hand_to_operator(survey: Survey, reason: str) -> CallbackTask | None:

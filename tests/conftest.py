@@ -146,3 +146,23 @@ def new_case(api: Api, tokens: Tokens):
         return resp.get_json()
 
     return make
+
+
+@pytest.fixture
+def reopened_case(api: Api, tokens: Tokens, new_case: Any):
+    """A case closed, so surveyed, and then reopened (重办) before the citizen answered."""
+
+    def make(**overrides: Any) -> dict:
+        number = new_case(**overrides)["number"]
+        for action, who, body in (
+                ("dispatch", tokens.operator, {"department": "gz-hrss"}),
+                ("accept", tokens.handler, {}),
+                ("reply", tokens.handler, {"text": "经协调，区住建局已制定付款计划，工程款将于本月底前付清。"}),
+                ("review", tokens.supervisor, {"approve": True}),
+                ("close", tokens.operator, {}),
+                ("reopen", tokens.supervisor, {"reason": "回访发现工程款仍未支付"})):
+            resp = api.post(f"/cases/{number}/{action}", who, body)
+            assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    return make

@@ -10,7 +10,9 @@ waits on Redis, Twilio or WeChat.
 - close: a survey (满意 / 基本满意 / 不满意) by WeChat or SMS with a signed link and a quick
   reply; for a citizen with neither, first any `hotline.surveys.survey_call_hooks` (the phone
   channel's automated call), else a call-back task on the operators' list;
-- reopen (重办): the unsatisfied answer that led to it counts as dealt with.
+- reopen (重办): the unsatisfied answer that led to it counts as dealt with, and the surveys
+  still open are closed (`hotline.surveys.supersede_surveys`): a late answer is not taken as a
+  rating of the new round.
 
 A citizen is told each thing once. A status message that would say exactly what the last one
 on the case said is not sent again: a second reply after the review sent the first back
@@ -179,6 +181,7 @@ def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
     if event.to_status == lifecycle.Status.CLOSED and event.from_status != event.to_status:
         open_survey(case)
     if event.action == "reopen":
+        surveys.supersede_surveys(case)  # the round they asked about is over
         # The supervisor has dealt with the answers that led to the reopening.
         db.session.execute(
             update(Survey)

@@ -282,6 +282,7 @@ def remind_surveys(now: dt.datetime | None = None, limit: int = 1000) -> int:
     rows = db.session.scalars(
         select(Survey).join(Case, Survey.case_id == Case.id)
         .where(Survey.answered_at.is_(None), Survey.reminded_at.is_(None),
+               Survey.superseded_at.is_(None),
                Survey.sent_at <= now - after, Survey.channel.in_(("sms", "wechat", "voice")),
                Case.status == Status.CLOSED)
         .order_by(Survey.sent_at).limit(limit)).all()

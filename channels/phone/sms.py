@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline import services, surveys
-from hotline.domain.errors import Conflict
+from hotline.domain.errors import Conflict, SurveyClosed
 from hotline.domain.lifecycle import Actor, Status
 from hotline.extensions import db
 from hotline.models import Attachment, Case, Department, Line, SmsMessage, Survey
@@ -119,6 +119,8 @@ def _take(record: SmsMessage, line: Line, body: str) -> str | None:
             record.case = survey.case
             try:
                 surveys.record_answer(survey, rating[0], rating[1], "sms")
+            except SurveyClosed as closed:
+                return sign + closed.message
             except Conflict:
                 return sign + "您已完成本次评价，感谢您的支持。"
             thanks = f"感谢您的评价：{surveys.RATINGS[rating[0]]}。"

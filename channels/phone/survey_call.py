@@ -144,6 +144,8 @@ def survey_question():
         return twiml.twiml(twiml.goodbye("您好，本次回访信息有误，给您带来不便，敬请谅解。再见。"))
     if survey.answered_at is not None:
         return twiml.twiml(twiml.goodbye("您已完成本次评价，感谢您的支持，再见。"))
+    if survey.superseded_at is not None:
+        return twiml.twiml(twiml.goodbye(surveys.closed_survey_text(survey) + "再见。"))
     asked = _int(request.args.get("try"), 1)
     token = request.args["s"]
     response = VoiceResponse()
@@ -169,6 +171,8 @@ def survey_key():
         # Twilio repeating the key press, or an answer given meanwhile by SMS or WeChat.
         return twiml.twiml(twiml.goodbye(_thanks(survey.rating) if survey.rating in KEYS.values()
                                          else "您已完成本次评价，感谢您的支持，再见。"))
+    if survey.superseded_at is not None:
+        return twiml.twiml(twiml.goodbye(surveys.closed_survey_text(survey) + "再见。"))
     rating = KEYS.get(field("Digits", size=16) or "")
     asked = _int(request.args.get("try"), 1)
     if rating is None:

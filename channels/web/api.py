@@ -141,6 +141,8 @@ def _survey_json(survey: Any) -> dict[str, Any]:
         "answer": mask_case_text(case, case_answer(case)),
         "ratings": RATINGS,
         "answered": survey.answered_at is not None,
+        # The case was reopened before this survey was answered: an answer is refused (409).
+        "closed": survey.superseded_at is not None and survey.answered_at is None,
         "rating": survey.rating,
     }
 

@@ -30,7 +30,7 @@ from hotline import attachments
 from hotline.api.publication import case_answer, mask_case_text
 from hotline.domain.errors import Conflict, DomainError, UnknownReference, ValidationFailed
 from hotline.extensions import db
-from hotline.surveys import RATINGS, record_answer, survey_from_token
+from hotline.surveys import RATINGS, closed_survey_text, record_answer, survey_from_token
 
 from . import intake, public
 from .public import NUMBER, PHONE_TAIL, BoardFilters
@@ -270,8 +270,10 @@ def _survey_page(survey: Any, token: str, errors: dict | None = None, status: in
             "closed_date": public.local_day(case.closed_at),
             "question": mask_case_text(case, case.content),
             "answer": mask_case_text(case, case_answer(case))}
+    closed = closed_survey_text(survey) if survey.superseded_at and not survey.answered_at \
+        else None
     return render_template("web/survey.html", survey=survey, case=view, token=token,
-                           ratings=RATINGS, errors=errors or {},
+                           ratings=RATINGS, errors=errors or {}, closed=closed,
                            just_answered=just_answered), status
 
 
@@ -295,6 +297,8 @@ def survey_post(token: str):
         return _survey_page(item, token, {"comment": [f"意见请在 {COMMENT_MAX} 字以内。"]}, 400)
     if item.answered_at is not None:
         return _survey_page(item, token, {"_form": ["您已评价过，谢谢！"]}, 409)
+    if item.superseded_at is not None:
+        return _survey_page(item, token, status=409)
     record_answer(item, rating, comment, "web")
     db.session.commit()
     return _survey_page(item, token, just_answered=True)

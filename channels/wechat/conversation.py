@@ -30,7 +30,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline import outbox
-from hotline.domain.errors import DomainError
+from hotline.domain.errors import DomainError, SurveyClosed
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
 from hotline.models import Attachment, Case, Line, OutboxMessage
@@ -442,7 +442,10 @@ def _survey(follower: WeChatFollower, intent: Intent) -> Outcome | None:
                 break
     if survey is None:
         return None
-    record_answer(survey, intent.rating or "", intent.comment, "wechat", actor=CITIZEN)
+    try:
+        record_answer(survey, intent.rating or "", intent.comment, "wechat", actor=CITIZEN)
+    except SurveyClosed as closed:
+        return Outcome(closed.message, "survey_closed", survey.case)
     return Outcome(texts.survey_thanks(survey.case.number, intent.rating or ""), "survey",
                    survey.case)
 

@@ -138,6 +138,7 @@ class SurveySchema(Schema):
     comment = fields.String(allow_none=True)
     answer_channel = fields.String(allow_none=True)
     handled_at = LocalDateTime(allow_none=True)
+    superseded_at = LocalDateTime(allow_none=True)
 
 
 class UnsatisfiedSchema(SurveySchema):
@@ -430,7 +431,8 @@ def callback_done(task_id: int):
             raise ValidationFailed("say how the citizen rated the handling",
                                    {"rating": ["Required for a survey call-back."]})
         survey = db.session.scalar(
-            select(Survey).where(Survey.case_id == task.case_id, Survey.answered_at.is_(None))
+            select(Survey).where(Survey.case_id == task.case_id, Survey.answered_at.is_(None),
+                                 Survey.superseded_at.is_(None))
             .order_by(Survey.round.desc(), Survey.id.desc()).limit(1))
         if survey is None:
             raise Conflict("the survey of this case has been answered already")

@@ -45,5 +45,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class SurveyClosed(Conflict):
+    """An answer to a survey whose round is over: the case was reopened (重办) meanwhile."""
+
+    code = "survey_closed"
+
+
 class StaleVersion(Conflict):
     code = "stale_version"

@@ -87,6 +87,9 @@ class Survey(db.Model):
     answer_channel: Mapped[str | None] = mapped_column(String(16))
     # Set when a supervisor has dealt with an unsatisfied answer (reopened or not).
     handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the case was reopened (重办) before this survey was answered: the round it asked
+    # about is over, and a late answer is refused (the next closing asks again).
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship()
 

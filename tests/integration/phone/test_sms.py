@@ -173,3 +173,18 @@ def test_oversized_or_forged_sms_webhooks_change_nothing(twilio):
     assert twilio.post("/sms", params, signature=forged).status_code == 403
     assert twilio.post("/sms", {}).status_code == 400
     assert (count(Case), count(SmsMessage), count(OutboxMessage)) == (0, 0, 0)
+
+
+def test_survey_answer_after_the_case_was_reopened_is_refused_with_a_clear_reply(
+        twilio, reopened_case):
+    case = reopened_case(citizen={"name": "王建国", "phone": "13985012345"})
+    [survey] = db.session.scalars(select(Survey)).all()  # sent at closing, never answered
+
+    reply = message(send_sms(twilio, "SM" + "c" * 32, "3 还没付款", to=ZHITONGCHE))
+
+    assert case["number"] in reply and "重新交办" in reply and "未记录" in reply
+    db.session.expire_all()
+    assert survey.rating is None and survey.superseded_at is not None
+    assert db.session.scalar(select(func.count()).select_from(CaseEvent)
+                             .where(CaseEvent.action == "survey")) == 0
+    assert count(Case) == 1  # nor is the late answer taken for a new case

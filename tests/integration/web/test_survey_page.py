@@ -87,3 +87,30 @@ def test_survey_by_the_json_api(api, survey):
     assert resp.status_code == 200 and resp.get_json()["rating"] == "basically_satisfied"
     assert api.post(f"/public/surveys/{token}", json={"rating": "satisfied"}).status_code == 409
     assert api.post(f"/public/surveys/{token}", json={"rating": "good"}).status_code == 400
+
+
+def test_link_of_a_survey_whose_case_was_reopened_says_so_and_takes_no_answer(
+        browser, api, tokens, reopened_case):
+    case = reopened_case()
+    [survey] = db.session.query(Survey).all()  # sent at closing with its link, never answered
+    token = survey_token(survey)
+
+    page = browser.get(f"/survey/{token}").get_data(as_text=True)
+    assert "重新交办" in page and "<form class=\"survey\"" not in page
+    # A page opened before the reopening, sent after it: the form of this browser's session.
+    form = browser.get("/status").get_data(as_text=True)
+    posted = browser.post(f"/survey/{token}", data={"csrf_token": csrf_of(form),
+                                                     "rating": "unsatisfied"})
+    assert posted.status_code == 409 and "重新交办" in posted.get_data(as_text=True)
+
+    assert api.get(f"/public/surveys/{token}").get_json()["closed"] is True
+    late = api.post(f"/public/surveys/{token}", json={"rating": "unsatisfied",
+                                                      "comment": "还没付款"})
+    assert late.status_code == 409
+    assert late.get_json()["error"]["code"] == "survey_closed"
+    assert "重新交办" in late.get_json()["error"]["message"]
+
+    db.session.expire_all()
+    assert survey.rating is None
+    events = api.get(f"/cases/{case['number']}", tokens.supervisor).get_json()["events"]
+    assert [e["action"] for e in events].count("survey") == 0

@@ -123,3 +123,17 @@ def test_voice_without_recognition_keeps_the_recording_for_staff(wechat, citizen
     assert case.content.startswith("[语音留言")
     assert [(a.kind, a.media_id, a.content_type) for a in case.attachments] == [
         ("voice", "VoiceNoText_1", "audio/amr")]
+
+
+def test_survey_answer_after_the_case_was_reopened_gets_told_the_case_is_handled_again(
+        wechat, citizen, reopened_case):
+    case = reopened_case(channel="wechat", line="fupin", category="hardship",
+                         content=FIRST, citizen={"name": "王明富", "openid": citizen.openid})
+    survey = db.session.scalar(select(Survey))  # sent at closing, never answered
+
+    reply = citizen.say("3 钱还没到账")
+
+    assert case["number"] in reply and "重新交办" in reply and "未记录" in reply
+    db.session.expire_all()
+    assert survey.rating is None and survey.superseded_at is not None
+    assert db.session.query(Case).count() == 1  # nor is the late answer taken for a new case

@@ -245,3 +245,28 @@ def test_case_returned_and_dispatched_again_to_the_same_department_is_announced_
     told = [b for b in sms_bodies(fake_twilio) if "已转交" in b]
     assert len(told) == 2 and "贵阳市人民政府" in told[1]
 
+
+def test_reopening_before_the_citizen_answered_withdraws_the_survey_and_its_reminder(
+        closed_case, step, app, fake_twilio):
+    from workers.sweeps import remind_surveys
+
+    case = closed_case()
+    step(case["number"], "reopen", {"reason": "督查发现工程款仍未支付"}, as_="supervisor")
+    work(app)
+    rows = outbox(case["number"])
+    [survey_row] = [r for r in rows if r.purpose == "survey"]
+    assert survey_row.status == "cancelled"
+    assert not any("回复1满意" in b for b in sms_bodies(fake_twilio))
+
+    # Closed again: the new round is surveyed; the old round is never reminded.
+    step(case["number"], "dispatch", {"department": "gz-hrss"})
+    step(case["number"], "accept", as_="handler")
+    step(case["number"], "reply", {"text": "工程款已全部付清。"}, as_="handler")
+    step(case["number"], "review", {"approve": True}, as_="supervisor")
+    step(case["number"], "close")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    assert remind_surveys(later) == 1
+    reminders = [r for r in outbox(case["number"]) if r.purpose == "remind"]
+    old, new = db.session.query(Survey).order_by(Survey.round).all()
+    assert [r.dedupe_key for r in reminders] == [f"survey-remind:{new.id}"]
+    assert old.superseded_at is not None and new.superseded_at is None
