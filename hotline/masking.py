@@ -6,8 +6,9 @@ a masked version: personal data is replaced, everything else is left exactly as 
 
 What is masked, and how (``kind``: found by → masked as):
 
-- ``name``: the case's known names; cues such as 我叫X、村民X、联系人：X、X同志、X老人、
-  X先生; jieba's person-name tag as one more signal → the surname and one 某 per character
+- ``name``: the case's known names; cues such as 我叫X、本人X、村民X、联系人：X、X同志、
+  X老人、X先生, and 我是X when the name closes the clause (我是张三，); jieba's person-name tag
+  as one more signal → the surname and one 某 per character
   of the given name: 张某某, 张某, 欧阳某某. A surname with a title (张先生, 李女士, 王局长)
   already hides the person and stays. A name found once is masked at every mention.
 - ``mobile``: 1[3-9] and nine digits, with spaces, dashes or +86 → 138********. The last
@@ -19,8 +20,9 @@ What is masked, and how (``kind``: found by → masked as):
   code and the last four kept: 520102********1234. The birth date is what identifies.
 - ``bank_card``: 16–19 digits that pass the Luhn check or follow a cue (银行卡、卡号、账号 …)
   → only the last four digits kept, the writer's grouping kept: **** **** **** ***0 128.
-- ``address``: door-level parts (组、号、栋、单元、室、门牌) after a village, community, estate,
-  street or road, or after 家住/住址 → kept down to that level, the rest replaced by ＊＊.
+- ``address``: door-level parts (组、号、栋、单元、室、门牌, and the bare room number after a
+  building or unit: 3栋2单元501) after a village, community, estate, street or road, or after
+  家住/住址 → kept down to that level, the rest replaced by ＊＊.
 - ``plate``: 贵A12345, 贵A·D12345 (new energy) → 贵A***45, 贵A·****45.
 - ``email``: → z***@163.com; government mailboxes (gov.cn) stay.
 - ``im_account``: a QQ number or WeChat id after QQ/微信号 → qi****.
@@ -500,13 +502,22 @@ _ADDRESS_PART = (
     rf"(?:第?{_ADDRESS_NUM}"
     r"(?:村民小组|小组|号楼|号院|号(?![线令文])|栋|幢|座|单元|楼|层|室|组(?!织)|队|排|弄)"
     rf"|{_ADDRESS_NUM}(?:[-－—]{_ADDRESS_NUM})+(?:号|室)?"
-    rf"|附\s*{_ADDRESS_NUM}\s*号)"
+    rf"|附\s*{_ADDRESS_NUM}\s*号"
+    r"|(?<![A-Za-z])[A-Za-z](?:座|栋|幢))"
+)
+# A bare room number after a building, unit or floor (3栋2单元501, 5号楼1203), but not a
+# count or an amount that follows one (3楼300平米, 2单元100多户, 2单元1000元)
+_ROOM = (
+    r"(?<=[栋幢座元楼层])\s?[A-Za-z]?\d{3,4}"
+    r"(?![0-9.%％‰元块万千百米平㎡人户岁年月日天次个套间多余来]|,\d)"
 )
 # never starting inside another number or right after a mask (139****2345组)
-_ADDRESS_TAIL = re.compile(rf"(?<![0-9*.:\-]){_ADDRESS_PART}(?:[ 、-]?{_ADDRESS_PART})*")
+_ADDRESS_TAIL = re.compile(
+    rf"(?<![0-9*.:\-]){_ADDRESS_PART}(?:[ 、-]?{_ADDRESS_PART})*(?:{_ROOM})?"
+)
 # the last level that stays visible: a village, a community, a housing estate, a street
 _ADDRESS_ANCHOR = re.compile(
-    r"(?:村|社区|小区|居委会|村委会|街道|寨|屯|苑|花园|公寓|大厦|家园|新城|新村|路|街|大道|巷"
+    r"(?:村|社区|小区|居委会|村委会|街道|寨|屯|苑|园|组团|期|公寓|大厦|新城|新村|路|街|大道|巷"
     r"|镇|乡) ?$"
 )
 _RESIDENCE_CUE = re.compile(r"家住|住址|住在|居住|现住|地址|住于|住")
@@ -590,11 +601,16 @@ _WEAK_PREFIX_CUES = _words(
     "车主 司机 妻子 丈夫 爱人 儿子 女儿 父亲 母亲 爷爷 奶奶 外公 外婆 "
     "孙子 孙女 学生 患者 病人 孩子 邻居"
 )
+# A writer introducing themselves: 我是张三，… — the name stands alone up to the clause's end
+# (我是党员，我是石阡人 are no names: a dictionary word, or the clause goes on).
+_SELF_INTRODUCTION_CUES = _words("我是 我系 本人是")
+_CLAUSE_END = re.compile(r"$|[，,。.！!？?；;、\s（(]|家住|住在|来自|今年")
 _STRONG_SUFFIX_CUES = _words("同志 老人 先生 女士 夫妇 一家 本人 家属")
 _WEAK_SUFFIX_CUES = _words("反映 来电 来信 投诉 举报 称 说 表示 老师 师傅 大爷 大妈 阿姨 等人 家")
 _PREFIX_CUE = re.compile(
     "("
-    + "|".join(sorted(_STRONG_PREFIX_CUES + _WEAK_PREFIX_CUES, key=len, reverse=True))
+    + "|".join(sorted(_STRONG_PREFIX_CUES + _WEAK_PREFIX_CUES + _SELF_INTRODUCTION_CUES,
+                      key=len, reverse=True))
     + r")\s*[:：]?\s*"
 )
 _SUFFIX_CUE = re.compile(
@@ -754,6 +770,20 @@ def _name_after(text: str, pos: int, tokens: _Tokens, strong: bool) -> tuple[int
     return None
 
 
+def _introduced_name(text: str, pos: int, tokens: _Tokens) -> tuple[int, int] | None:
+    """The name after 我是 when it closes the clause: 我是张三，… (jieba reads 张 as a measure
+    word there, so its tags are not asked)."""
+    sl = _surname_length(text, pos)
+    if not sl:
+        return None
+    for given in (2, 1):
+        end = pos + sl + given
+        if end <= len(text) and _CLAUSE_END.match(text, end) \
+                and _plausible_name(text, pos, end, tokens):
+            return pos, end
+    return None
+
+
 def _name_before(
     text: str, cue_start: int, tokens: _Tokens, strong: bool
 ) -> tuple[int, int] | None:
@@ -806,6 +836,8 @@ def _names_from_cues(text: str, tokens: _Tokens) -> Iterator[str]:
     for match in _PREFIX_CUE.finditer(text):
         strong = match.group(1) in _STRONG_PREFIX_CUES
         span = _name_after(text, match.end(), tokens, strong) if match.end() < len(text) else None
+        if span is None and match.group(1) in _SELF_INTRODUCTION_CUES:
+            span = _introduced_name(text, match.end(), tokens)
         if span:
             yield text[span[0] : span[1]]
     for match in _SUFFIX_CUE.finditer(text):

@@ -480,3 +480,106 @@ def test_masking_a_typical_letter_costs_little_more_than_segmenting_it():
         jieba.lcut(letter)
         best_segment = min(best_segment, time.perf_counter() - started)
     assert best_mask < 5 * best_segment
+
+
+# --------------------------------------------------------------------------- room numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "我住在观山湖区花果园小区3栋2单元501，楼上邻居家卫生间漏水已经半年了，物业一直不管。",
+            "我住在观山湖区花果园小区＊＊，楼上邻居家卫生间漏水已经半年了，物业一直不管。",
+        ),
+        (
+            "南明区保利温泉新城5号楼1203住户反映，电梯一个月停了四次。",
+            "南明区保利温泉新城＊＊住户反映，电梯一个月停了四次。",
+        ),
+        (
+            "家住金阳街道世纪城龙祥苑A座2203，晚上十点后楼下还在施工。",
+            "家住金阳街道世纪城龙祥苑＊＊，晚上十点后楼下还在施工。",
+        ),
+        (
+            "我是中天未来方舟D9组团7栋1单元 2704的业主，开发商承诺的车位至今没有交付。",
+            "我是中天未来方舟D9组团＊＊的业主，开发商承诺的车位至今没有交付。",
+        ),
+    ],
+)
+def test_bare_room_number_after_building_and_unit_is_masked_with_them(text, masked):
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # counts, areas and amounts right after a building or unit are no room numbers
+        (
+            "花果园小区2单元300多户居民已经停水3天，每户交了1,200元押金。",
+            "花果园小区＊＊300多户居民已经停水3天，每户交了1,200元押金。",
+        ),
+        (
+            "碧海花园3楼300平米的商铺被改成了KTV，每晚营业到凌晨2点。",
+            "碧海花园＊＊300平米的商铺被改成了KTV，每晚营业到凌晨2点。",
+        ),
+        (
+            "阳光小区5栋1000元的维修基金2026年11月就交了，电梯还是没修。",
+            "阳光小区＊＊1000元的维修基金2026年11月就交了，电梯还是没修。",
+        ),
+    ],
+)
+def test_counts_and_amounts_after_a_building_are_not_taken_for_room_numbers(text, masked):
+    assert mask_personal_data(text) == masked
+
+
+# --------------------------------------------------------------------------- self-named writers
+
+
+@pytest.mark.parametrize(
+    ("text", "citizen", "masked"),
+    [
+        (
+            "你好，我是张三，在花溪区青岩镇开农家乐，镇上要求我们三天内拆除招牌。",
+            "王建国",
+            "你好，我是张某，在花溪区青岩镇开农家乐，镇上要求我们三天内拆除招牌。",
+        ),
+        (
+            "我是吴德才，家住威宁县迤那镇五星村3组，替我哥哥吴德明反映危房改造补助的事。",
+            "吴德明",
+            "我是吴某某，家住威宁县迤那镇五星村＊＊，替我哥哥吴某某反映危房改造补助的事。",
+        ),
+        (
+            "本人李四，在贵阳市白云区务工，工地拖欠工资8600元至今未付。",
+            "李建华",
+            "本人李某，在贵阳市白云区务工，工地拖欠工资8600元至今未付。",
+        ),
+        (
+            "我叫陈晓梅，是电话登记人的女儿，补充一下情况：母亲的医保报销还没有到账。",
+            "罗桂芬",
+            "我叫陈某某，是电话登记人的女儿，补充一下情况：母亲的医保报销还没有到账。",
+        ),
+        (
+            "领导好！我是杨秀英。2026年10月申请的临时救助，至今没有消息。",
+            None,
+            "领导好！我是杨某某。2026年10月申请的临时救助，至今没有消息。",
+        ),
+    ],
+)
+def test_name_the_writer_gives_is_masked_though_the_case_records_another(text, citizen,
+                                                                         masked):
+    assert mask_personal_data(text, [citizen] if citizen else []) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是党员，这件事我必须反映。",
+        "我是贫困户，2025年的产业分红一直没有发。",
+        "我是车主，车辆在停车场被刮，监控却说坏了。",
+        "我是包工头，手下32个工人的工资被拖欠了三个月。",
+        "我是石阡县的，想咨询一下异地就医备案怎么办理。",
+        "我是第一次打这个电话，希望能解决。",
+    ],
+)
+def test_what_a_writer_says_they_are_is_not_taken_for_a_name(text):
+    assert mask_personal_data(text) == text
