@@ -14,6 +14,7 @@ import click
 from flask import Flask
 
 from . import create_app
+from .config import SERVER_URL_ENV, server_url
 from .extensions import db
 
 
@@ -216,6 +217,7 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     app = _app()
     env = dict(os.environ)
     env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
+    env[SERVER_URL_ENV] = server_url(host, port)  # links name this server (no PUBLIC_BASE_URL)
     children = []
     if not app.config.get("REDIS_URL"):
         redis = EmbeddedRedis(Path(app.instance_path) / "redis", port=_env_int("HOTLINE_REDIS_PORT"),

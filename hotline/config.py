@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ INT_ENV_KEYS = (
 )
 
 TIMEZONE = "Asia/Shanghai"
+# Set by `hotline run` for the web server and the worker it starts: the address it serves on.
+SERVER_URL_ENV = "HOTLINE_SERVER_URL"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `hotline run`'s own default address
 
 
 def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -66,6 +70,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
                 cfg[key] = int(os.environ[key])
             except ValueError:
                 raise ValueError(f"{key} must be a whole number, not {os.environ[key]!r}") from None
+    if os.environ.get(SERVER_URL_ENV):
+        cfg["SERVER_URL"] = os.environ[SERVER_URL_ENV]
     if overrides:
         cfg.update(overrides)
     if not cfg.get("DATABASE_URL"):
@@ -131,3 +137,26 @@ def private_file(path: str | Path) -> Path:
     except FileExistsError:
         pass
     return path
+
+
+def server_url(host: str, port: int) -> str:
+    """The address of a server bound to host:port, as a link should name it: a wildcard bind
+    (0.0.0.0, ::) is reached by the machine's name."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def base_url(config: Any) -> str:
+    """Where links to this server start (a citizen's survey link, Twilio's callbacks), without
+    a trailing slash: ``PUBLIC_BASE_URL``; else the address `hotline run` serves on (it sets
+    ``HOTLINE_SERVER_URL`` for its web server and worker alike, so both write the same links);
+    else, in a request, the request's own host; else ``http://127.0.0.1:8000``."""
+    from flask import has_request_context, request
+
+    base = config.get("PUBLIC_BASE_URL") or config.get("SERVER_URL")
+    if not base:
+        base = request.host_url if has_request_context() else DEFAULT_BASE_URL
+    return base.rstrip("/")

@@ -20,6 +20,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
 
+from .config import base_url
 from .domain.errors import Conflict, SurveyClosed
 from .domain.lifecycle import Actor, Status
 from .extensions import db
@@ -115,8 +116,7 @@ def survey_from_token(token: str) -> Survey | None:
 
 
 def survey_link(survey: Survey) -> str:
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-    return f"{base}/survey/{survey_token(survey)}"
+    return f"{base_url(current_app.config)}/survey/{survey_token(survey)}"
 
 
 def supersede_surveys(case: Case) -> int:

@@ -14,7 +14,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, has_request_context, request
+from flask import current_app, request
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -22,6 +22,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from hotline.config import base_url
 from hotline.domain.errors import Forbidden
 
 logger = logging.getLogger(__name__)
@@ -74,10 +75,8 @@ def twilio_webhook(view: Callable) -> Callable:
 def public_url(path: str, **params: Any) -> str:
     """An absolute URL of one of our webhooks (`path` under /channels/twilio), as Twilio must
     request and sign it. Works outside a request too (a worker placing a survey call)."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base:
-        # Without a public address Twilio cannot reach us from outside; the request's own host
-        # is right in development and tests, where Twilio's requests are simulated.
-        base = request.host_url if has_request_context() else "http://127.0.0.1:8000"
+    # Without a public address Twilio cannot reach us from outside; the request's own host
+    # is right in development and tests, where Twilio's requests are simulated.
+    base = base_url(current_app.config)
     query = urlencode({k: v for k, v in params.items() if v is not None})
-    return base.rstrip("/") + PREFIX + path + (f"?{query}" if query else "")
+    return base + PREFIX + path + (f"?{query}" if query else "")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,15 @@ def test_readme_curl_walk_works_as_written_against_hotline_run(hotline_run: Hotl
     assert timeline == [["op1", "create"], ["op1", "dispatch"], ["hrss1", "accept"],
                         ["hrss1", "reply"], ["sup1", "review"], ["op1", "close"]]
 
+    # The survey sent at closing links to the server that runs, though PUBLIC_BASE_URL is unset.
+    with sqlite3.connect(Path(hotline_run.env["HOTLINE_INSTANCE_PATH"]) / "hotline.db") as database:
+        [(text,)] = database.execute(
+            "SELECT outbox.text FROM outbox JOIN cases ON cases.id = outbox.case_id "
+            "WHERE cases.number = ? AND outbox.purpose = 'survey'", (number,)).fetchall()
+    link = re.search(r"https?://\S+/survey/[\w.-]+", text).group()
+    assert link.startswith(f"{hotline_run.base}/survey/"), link
+    with urllib.request.urlopen(link, timeout=REQUEST_TIMEOUT) as page:
+        assert number in page.read().decode("utf-8")
 
 def test_readme_staff_console_steps_sign_the_first_admin_in(hotline_run: HotlineRun):
     """The README's "Staff console" section: `hotline run --demo` says no one can sign in yet
