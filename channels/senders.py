@@ -294,7 +294,7 @@ class TwilioSmsSender(_TwilioSender):
                 status_callback=self._callback(msg),
             )
         )
-        logger.info("SMS %s to %s accepted by Twilio as %s", msg.key, _mask(msg.to), created.sid)
+        logger.debug("SMS %s to %s accepted by Twilio as %s", msg.key, _mask(msg.to), created.sid)
         return SendResult(provider_id=created.sid, detail=f"twilio {created.status}")
 
     def find_sent(self, msg: OutboundMessage, since: datetime) -> SendResult | None:
@@ -340,7 +340,7 @@ class TwilioCallSender(_TwilioSender):
                 **how,
             )
         )
-        logger.info("call %s to %s accepted by Twilio as %s", msg.key, _mask(msg.to), created.sid)
+        logger.debug("call %s to %s accepted by Twilio as %s", msg.key, _mask(msg.to), created.sid)
         return SendResult(provider_id=created.sid, detail=f"twilio call {created.status}")
 
     def find_sent(self, msg: OutboundMessage, since: datetime) -> SendResult | None:
@@ -483,7 +483,7 @@ class WeChatSender:
                     raise _wechat_error(exc) from exc
                 window_note = f"customer-service message refused ({exc.errcode})"
             else:
-                logger.info("WeChat message %s sent to %s", msg.key, _mask(msg.to))
+                logger.debug("WeChat message %s sent to %s", msg.key, _mask(msg.to))
                 return SendResult(provider_id=None, detail="wechat customer-service message")
         elif msg.last_inbound_at is None:
             window_note = "the citizen has not written to the account"
@@ -502,7 +502,7 @@ class WeChatSender:
             )
         except WeChatClientException as exc:
             raise _wechat_error(exc) from exc
-        logger.info("WeChat template %s sent to %s (%s)", msg.key, _mask(msg.to), window_note)
+        logger.debug("WeChat template %s sent to %s (%s)", msg.key, _mask(msg.to), window_note)
         msgid = result.get("msgid") if isinstance(result, dict) else None
         return SendResult(
             provider_id=str(msgid) if msgid is not None else None,
@@ -587,14 +587,9 @@ class LogSender:
 
     def send(self, msg: OutboundMessage) -> SendResult:
         self.sent.append(msg)
-        logger.info(
-            "not sent (no %s credentials), logged: %s %s to %s: %s",
-            msg.channel,
-            msg.purpose,
-            msg.key,
-            _mask(msg.to),
-            msg.text,
-        )
+        # The text is in the outbox row (GET /api/v1/outbox), never in the log.
+        logger.debug("not sent (no %s credentials): %s %s to %s", msg.channel, msg.purpose,
+                     msg.key, _mask(msg.to))
         return SendResult(provider_id=None, detail="logged")
 
 

@@ -27,9 +27,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    from . import models  # noqa: F401  (register the tables)
+    from . import logs, models  # noqa: F401  (models: register the tables)
     from .api import register
 
+    logs.init_app(app)  # first: every request has its id before anything else runs
     register(app)
     from . import metrics
     from .webforms import install_cookie_defaults

@@ -28,6 +28,7 @@ from .domain.errors import (
 from .domain.lifecycle import Actor, Context, Status
 from .domain.workdays import WorkCalendar, YearOverride
 from .extensions import db
+from .logs import bind_case
 from .models import CalendarYear, Case, CaseCounter, CaseEvent, Category, Department, Line
 from .models.types import utcnow
 
@@ -182,6 +183,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
     )
     apply_deadlines(case)
     db.session.add(case)
+    bind_case(case.number)  # the rest of this request's log lines are about this case
     # One flush at commit: hooks look things up, and each autoflush of a half-built case
     # would cost a round of UPDATEs (and a version number).
     with db.session.no_autoflush:

@@ -166,3 +166,22 @@ def reopened_case(api: Api, tokens: Tokens, new_case: Any):
         return resp.get_json()
 
     return make
+
+
+@pytest.fixture
+def json_log() -> Iterator[Any]:
+    """This process's log lines in the JSON format of `hotline.logs`, at INFO, while the test
+    runs: call the fixture's value for the lines so far, parsed."""
+    import io
+    import json
+    import logging
+
+    from hotline.logs import configure_logging
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = configure_logging("test", stream=stream, fmt="json", level="INFO")
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(level)

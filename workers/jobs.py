@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from rq import get_current_job
+
+from hotline import logs
 
 # The app of this worker process, set by `run_worker`; jobs run by a worker inside an app
 # context (tests, `hotline sweep`) use that context's app instead.
@@ -23,16 +26,19 @@ def use_app(app: Flask | None) -> None:
 
 @contextlib.contextmanager
 def app_context() -> Iterator[Flask]:
-    if has_app_context():
-        yield current_app._get_current_object()
-        return
-    global _app
-    if _app is None:
-        from hotline import create_app
+    """The app to run a job in; the job's log lines carry its RQ id as their request id."""
+    job = get_current_job()
+    with logs.bound(request=job.id if job else None, case=None):
+        if has_app_context():
+            yield current_app._get_current_object()
+            return
+        global _app
+        if _app is None:
+            from hotline import create_app
 
-        _app = create_app()
-    with _app.app_context():
-        yield _app
+            _app = create_app()
+        with _app.app_context():
+            yield _app
 
 
 def deliver_message(message_id: int) -> str:

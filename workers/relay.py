@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -185,7 +186,49 @@ def _record(message_id: int, claimed_at: dt.datetime | None, **values: Any) -> b
 
 
 def deliver(message_id: int, now: dt.datetime | None = None) -> str:
-    """Send one outbox message if it is due and nobody else is sending it; say what happened."""
+    """Send one outbox message if it is due and nobody else is sending it; say what happened.
+
+    Each attempt is one log line: INFO when the message went out, WARNING when it failed (to be
+    retried, dead, or of unknown fate), with the outbox id, case number, channel and purpose;
+    never the recipient or the text. A message skipped (not due, taken) is DEBUG.
+    """
+    outcome = _attempt(message_id, now)
+    _log_outcome(message_id, outcome)
+    return outcome
+
+
+# A provider's error may quote the number it refused: 7 digits or more are cut to their ends.
+_LONG_NUMBER = re.compile(r"\+?\d[\d -]{5,}\d")
+
+
+def _log_outcome(message_id: int, outcome: str) -> None:
+    row = db.session.execute(
+        select(OutboxMessage.channel, OutboxMessage.purpose, OutboxMessage.attempts,
+               OutboxMessage.last_error, OutboxMessage.provider_id, Case.number)
+        .outerjoin(Case, Case.id == OutboxMessage.case_id)
+        .where(OutboxMessage.id == message_id)).first()
+    db.session.rollback()
+    if row is None or outcome.startswith("skipped"):
+        logger.debug("outbox %s %s", message_id, outcome)
+        return
+    channel, purpose, attempts, error, provider_id, number = row
+    fields = {"outbox_id": message_id, "channel": channel, "purpose": purpose,
+              "outcome": outcome, "attempt": attempts, "case": number,
+              "provider_id": provider_id}
+    if outcome == "sent":
+        # No provider id: the log sender took it (no credentials for the channel).
+        logger.info("outbox %s sent: case %s, %s %s, attempt %s, %s", message_id,
+                    number or "-", channel, purpose, attempts,
+                    provider_id or f"logged only (no {channel} credentials)", extra=fields)
+        return
+    reason = _LONG_NUMBER.sub(lambda m: m.group()[:3] + "****" + m.group()[-2:],
+                              (error or "")[:300])
+    logger.warning("outbox %s %s: case %s, %s %s, attempt %s: %s", message_id, outcome,
+                   number or "-", channel, purpose, attempts, reason,
+                   extra={**fields, "reason": reason})
+
+
+def _attempt(message_id: int, now: dt.datetime | None) -> str:
     app = current_app._get_current_object()
     now = now or utcnow()
     message = _fresh(message_id)
@@ -237,7 +280,6 @@ def deliver(message_id: int, now: dt.datetime | None = None) -> str:
         result = sender.send(outbound)
     except PermanentSendError as exc:
         _record(message_id, now, status="dead", maybe_sent=False, last_error=exc.reason)
-        logger.warning("%s dead: %s", outbound.key, exc.reason)
         return "dead"
     except TransientSendError as exc:
         if exc.maybe_sent and not can_reconcile(sender) and not resend_is_harmless(sender):
@@ -357,6 +399,10 @@ def relay(now: dt.datetime | None = None, connection: Redis | None = None) -> Re
         db.session.execute(update(o).where(o.id.in_(ids)).values(relayed_at=now))
         db.session.commit()
     report.queued, report.ids = len(ids), ids
+    # An idle pass says nothing at INFO: it runs every RELAY_INTERVAL seconds.
+    logger.log(logging.INFO if report.recovered else logging.DEBUG,
+               "relay: %d queued, %d cut-off attempt(s) taken back, %d of unknown fate",
+               report.queued, report.recovered, report.unknown)
     return report
 
 

@@ -62,6 +62,7 @@ def test_readme_curl_walk_works_as_written_against_hotline_run(hotline_run: Hotl
     with urllib.request.urlopen(link, timeout=REQUEST_TIMEOUT) as page:
         assert number in page.read().decode("utf-8")
 
+
 def test_readme_staff_console_steps_sign_the_first_admin_in(hotline_run: HotlineRun):
     """The README's "Staff console" section: `hotline run --demo` says no one can sign in yet
     and how to change that; the command the README gives makes an admin who signs in at

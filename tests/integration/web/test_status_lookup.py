@@ -37,8 +37,10 @@ def test_open_case_shows_department_and_deadline_but_no_answer_yet(api, tokens, 
 def test_wrong_tail_is_indistinguishable_from_a_number_that_does_not_exist(api, new_case):
     number = new_case()["number"]
     missing = number[:-4] + "9999"
-    wrong = api.get(f"/public/cases/{number}?phone_tail=1111")
-    absent = api.get(f"/public/cases/{missing}?phone_tail=1111")
+    # The same request id on both (each response echoes its request's own)
+    same = {"X-Request-ID": "probe-1"}
+    wrong = api.get(f"/public/cases/{number}?phone_tail=1111", headers=same)
+    absent = api.get(f"/public/cases/{missing}?phone_tail=1111", headers=same)
     assert wrong.status_code == absent.status_code == 404
     assert wrong.data == absent.data
     assert dict(wrong.headers) == dict(absent.headers)

@@ -4,6 +4,7 @@ Redis is back."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -95,9 +96,10 @@ def start_worker(app, fake_twilio, fake_wechat, tmp_path) -> Iterator[Callable[[
         "CRON_LEASE_SECONDS": "3",
     }
 
-    def start() -> subprocess.Popen:
+    def start(**more_env: str) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - kept open
-        process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"],
+                                   env={**env, **more_env},
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         started.append(process)
         return process
@@ -180,3 +182,34 @@ def test_running_worker_rides_out_a_redis_outage_and_then_sends_what_waited(
     time.sleep(2)
     assert sorted(m["to"] for m in fake_twilio.messages) == \
         sorted("+86" + phone for _, phone in CITIZENS)
+
+
+def test_idle_worker_logs_json_and_nothing_at_info_until_it_sends_a_message(
+        new_case, step, app, start_worker, fake_twilio, tmp_path):
+    start_worker(HOTLINE_LOG_FORMAT="json")  # relaying every second
+    log = tmp_path / "worker-0.log"
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in log.read_text().splitlines()]  # each one parses
+
+    wait_until(lambda: any("Listening on" in line["message"] for line in lines()),
+               what="the worker to listen")
+    time.sleep(2)
+    started = len(lines())
+    time.sleep(4)  # four relay passes (and RQ's own lines for each) with nothing to send
+    idle = [line for line in lines()[started:] if line["logger"].startswith(("rq.", "workers."))]
+    assert idle == []
+
+    case = new_case()
+    step(case["number"], "dispatch", {"department": "gz-hrss"})
+    wait_until(lambda: len(fake_twilio.messages) == 1, what="the SMS")
+    wait_until(lambda: any(line["logger"] == "workers.relay" for line in lines()),
+               what="the line of the message sent")
+    time.sleep(2)  # more relay passes
+
+    told = [line for line in lines()[started:]
+            if line["logger"].startswith(("rq.", "workers.", "channels."))]
+    assert [(t["logger"], t["outcome"], t["case"], t["channel"]) for t in told] == \
+        [("workers.relay", "sent", case["number"], "sms")], told
+    assert told[0]["process"] == "worker" and told[0]["request_id"]
+    assert "13985012345" not in log.read_text()
