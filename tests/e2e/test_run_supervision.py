@@ -98,7 +98,8 @@ def post(server: HotlineRun, path: str, token: str, body: dict) -> dict:
     request = urllib.request.Request(
         server.base + "/api/v1" + path, method="POST", data=json.dumps(body).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as r:
+    # A web process's first case loads the routing dictionaries: seconds on a busy machine.
+    with urllib.request.urlopen(request, timeout=30) as r:
         return json.load(r)
 
 
@@ -110,6 +111,8 @@ def test_killed_worker_and_redis_come_back_and_a_message_written_meanwhile_goes_
         server: HotlineRun, operator: str, twilio: FakeTwilio):
     worker, redis = child_pid(server, "hotline.cli worker"), child_pid(server, "redis-server")
     assert worker and redis, children(server.process.pid)
+    for _ in range(2):  # both web processes warmed up (routing loaded)
+        post(server, "/cases", operator, CASE)
     os.kill(worker, signal.SIGKILL)
     os.kill(redis, signal.SIGKILL)
 
