@@ -46,9 +46,12 @@ class LocalDateTime(fields.DateTime):
         return result
 
 
-def _text(max_len: int, required: bool = False, **kw: Any) -> fields.String:
+def _text(max_len: int, required: bool = False, nonempty: bool = False,
+          **kw: Any) -> fields.String:
+    """A text field of at most `max_len` characters; a required one (or, in a partial update, a
+    `nonempty` one such as a name) must not be empty."""
     validators = [validate.Length(max=max_len)]
-    if required:
+    if required or nonempty:
         validators.insert(0, validate.Length(min=1, error="Must not be empty."))
     return fields.String(required=required, validate=validators, **kw)
 
@@ -263,7 +266,7 @@ class DepartmentSchema(StrictSchema):
 
 
 class DepartmentUpdateSchema(StrictSchema):
-    name = _text(200)
+    name = _text(200, nonempty=True)
     region = fields.String(validate=REGION)
     active = fields.Boolean()
 
@@ -361,7 +364,7 @@ class CategorySchema(StrictSchema):
 
 
 class CategoryUpdateSchema(StrictSchema):
-    name = _text(100)
+    name = _text(100, nonempty=True)
     accept_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=60))
     reply_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=120))
     remind_days = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=30))
@@ -383,7 +386,7 @@ class LineSchema(StrictSchema):
 
 
 class LineUpdateSchema(StrictSchema):
-    name = _text(100)
+    name = _text(100, nonempty=True)
     phone_number = fields.String(allow_none=True, validate=PHONE)
     hours = fields.String(validate=validate.Regexp(r"^\d{2}:\d{2}-\d{2}:\d{2}$"))
     accept_days = fields.Integer(validate=validate.Range(min=1, max=60))

@@ -308,3 +308,12 @@ def test_lines_are_listed_with_their_categories(api, tokens):
         "policy_consult", "hardship", "complaint", "suggestion", "donation"]
     assert [c["name"] for c in lines["zhitongche"]["categories"]] == [
         "一般咨询", "情况反映", "政策咨询", "意见建议"]
+
+
+@pytest.mark.parametrize("path", ["/departments/gz-hrss", "/lines/fupin",
+                                  "/lines/fupin/categories/hardship"])
+def test_renaming_to_an_empty_name_is_refused_and_the_name_kept(api, tokens, path):
+    before = api.get("/departments" if "departments" in path else "/lines", tokens.admin).data
+    assert_error(api.patch(path, tokens.admin, {"name": ""}), 400, "name")
+    assert api.get("/departments" if "departments" in path else "/lines",
+                   tokens.admin).data == before
