@@ -78,7 +78,7 @@ def main() -> None:
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "INSTANCE_PATH": tmp,
                       "SECRET_KEY": "bench", "WEB_RATE_LIMITS": {
                           k: "1000000/minute" for k in ("write", "write_attempt", "status",
-                                                        "status_number", "board")}})
+                                                        "status_tail_failures", "board")}})
     upgrade_database(app)
     with app.app_context():
         seed_demo()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from typing import Any
 
 from flask import (
@@ -226,7 +227,7 @@ def written():
 def status():
     number = public.normalize_number(request.args.get("number", ""))
     return render_template("web/status.html", number=number if NUMBER.match(number) else "",
-                           errors={}, result=None, not_found=False)
+                           errors={}, result=None, not_found=False, need_phone=False)
 
 
 @bp.post("/status")
@@ -236,21 +237,27 @@ def status_post():
     check_limit("status")
     number = public.normalize_number(request.form.get("number", ""))[:40]
     tail = public.normalize_tail(request.form.get("phone_tail", ""))[:10]
+    phone = unicodedata.normalize("NFKC", request.form.get("phone", "")).strip()[:40]
     errors = {}
     if not NUMBER.match(number):
         errors["number"] = ["请填写完整的工单编号，例如 BD20261123-0001。"]
-    if not PHONE_TAIL.match(tail):
+    if phone and not public.WHOLE_PHONE.match(phone):
+        errors["phone"] = ["请填写完整的电话号码，例如 13985012345。"]
+    elif not phone and not PHONE_TAIL.match(tail):
         errors["phone_tail"] = ["请填写留言时所留电话号码的后四位数字。"]
+    page = {"number": number, "need_phone": bool(phone), "result": None, "not_found": False}
     if errors:
-        return render_template("web/status.html", number=number, errors=errors, result=None,
-                               not_found=False), 400
-    check_limit("status_number", key=number)
-    case = public.lookup(number, tail)
+        return render_template("web/status.html", errors=errors, **page), 400
+    try:
+        case = public.find_own_case(number, tail, phone or None)
+    except public.PhoneRequired as exc:
+        return render_template("web/status.html", errors={"phone": [exc.message]},
+                               **{**page, "need_phone": True}), 403
     if case is None:
-        return render_template("web/status.html", number=number, errors={}, result=None,
-                               not_found=True), 404
-    return render_template("web/status.html", number=number, errors={},
-                           result=public.citizen_view(case), not_found=False)
+        return render_template("web/status.html", errors={},
+                               **{**page, "not_found": True}), 404
+    return render_template("web/status.html", errors={},
+                           **{**page, "result": public.citizen_view(case)})
 
 
 # --- survey --------------------------------------------------------------------------------

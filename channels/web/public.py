@@ -1,5 +1,6 @@
 """What the public sees: the board of published cases, and a citizen's own case found by its
-number and the last four digits of the phone. Used by the HTML pages, the public JSON API and
+number and the last four digits of the phone (or, once a number's look-ups failed too often,
+the whole phone: `find_own_case`). Used by the HTML pages, the public JSON API and
 the Open311 channel, so that all three show the same thing.
 
 Only approved publications are on the board, and the board shows only their masked texts:
@@ -24,12 +25,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from hotline.api.publication import case_answer, mask_case_text, publication_of
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day, local_date
+from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import Status
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, Publication, PublicationState
+from hotline.phones import national
 from hotline.reports.scope import region_prefix
 
 from .regions import region_name
+from .security import count_failed_lookup, tail_guarded
 
 # Status as a citizen reads it. A return (退单) is the centre's internal matter: for the
 # citizen the case is simply waiting to be sent on again.
@@ -51,6 +55,8 @@ ANSWER_SHOWN = frozenset({Status.REVIEWED, Status.ANSWERED, Status.CLOSED})
 
 NUMBER = re.compile(r"^[A-Z]{2}\d{8}-\d{4,6}$")
 PHONE_TAIL = re.compile(r"^\d{4}$")
+# A whole phone number as a citizen types it: +86 139 8501 2345, 0851-86833668.
+WHOLE_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{6,30}$")
 
 
 def status_label(status: str) -> str:
@@ -216,23 +222,59 @@ def _lines_with_categories() -> list[dict[str, Any]]:
 
 # --- a citizen's own case ------------------------------------------------------------------
 
-_NO_TAIL = "\x00\x00\x00\x00"
+class PhoneRequired(DomainError):
+    """The number's look-ups failed too often lately: the whole phone number is needed."""
+
+    status = 403
+    code = "phone_required"
 
 
-def lookup(number: str, phone_tail: str) -> Case | None:
-    """The case with this number whose phone ends in `phone_tail`, else None.
+PHONE_REQUIRED = ("这个工单编号近期查询失败次数较多，为保护您的信息，请填写留言或来电时所留的"
+                  "完整电话号码。")
+
+
+def find_own_case(number: str, phone_tail: str | None = None,
+                  phone: str | None = None) -> Case | None:
+    """The citizen's own case by its number and the last four digits of the phone, or the whole
+    phone number; None when they do not match (or there is no such case).
+
+    Four digits are a weak proof, so failures are counted per case number from whatever address
+    they come; once a number has failed too often lately (`security.tail_guarded`) the four
+    digits alone raise PhoneRequired — whether they are right or not, and whether the case
+    exists or not — and only the whole phone number opens it. A stranger's guesses thus never
+    lock the citizen out, and the 10,000 tails cannot be walked through.
+    """
+    number = normalize_number(number)
+    if not NUMBER.match(number):
+        return None  # never a case's number: nothing to look up or to count
+    if phone:
+        case = lookup(number, phone=phone)
+    elif tail_guarded(number):
+        raise PhoneRequired(PHONE_REQUIRED, {"phone": ["请填写完整电话号码。"]})
+    else:
+        case = lookup(number, phone_tail or "")
+    if case is None:
+        count_failed_lookup(number)
+    return case
+
+
+def lookup(number: str, phone_tail: str = "", *, phone: str | None = None) -> Case | None:
+    """The case with this number whose phone ends in `phone_tail` (or is `phone`), else None.
 
     A wrong tail and a number that does not exist take the same path: one query by number and
     one constant-time comparison, so neither the answer nor its timing says which it was.
     """
     number = normalize_number(number)
-    tail = normalize_tail(phone_tail)
+    if phone is not None:
+        given, expected = national(phone), national
+    else:
+        given, expected = normalize_tail(phone_tail), _tail
     # Two columns, not the whole case: a row found and a row missing cost the same.
     row = db.session.execute(
         select(Case.id, Case.citizen_phone).where(Case.number == number)).first()
-    actual = _tail(row.citizen_phone) if row is not None else None
-    matches = hmac.compare_digest((actual or _NO_TAIL).encode(), tail.encode())
-    if row is None or actual is None or not matches:
+    actual = expected(row.citizen_phone) if row is not None else None
+    matches = hmac.compare_digest((actual or "\x00" * len(given)).encode(), given.encode())
+    if row is None or not actual or not given or not matches:
         return None
     return db.session.get(Case, row.id)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
@@ -25,15 +26,22 @@ from hotline.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-# Limits per client (and per case number for status look-ups), in the `limits` notation.
-# Many citizens share one address behind a mobile carrier's NAT, so the per-client numbers are
-# generous; what stops walking through the 10,000 phone tails of one case number is the count
-# per number, whatever the address.
+# Limits per client, in the `limits` notation. Many citizens share one address behind a mobile
+# carrier's NAT, so the per-client numbers are generous.
+#
+# The status look-up (number + last four digits of the phone) is guarded per case number too,
+# but by failures and without locking anyone out: once look-ups of one number have failed
+# `status_tail_failures` times lately, from whatever addresses, the four digits alone no longer
+# open it and the whole phone number is asked for instead (`tail_guarded`). Whoever walks
+# through the 10,000 tails of a number gets at most 10 tries in 30 days — one chance in a
+# thousand — and then faces some 10^10 phone numbers; the citizen, who knows their own phone,
+# is never shut out by a stranger's tries (a 429 only ever stops the client that made too many
+# requests itself).
 DEFAULT_LIMITS = {
     "write": "10/10minute;50/day",  # messages written (valid ones)
     "write_attempt": "30/10minute",  # every post of the form, mistakes included
     "status": "20/minute;200/hour",
-    "status_number": "10/hour;30/day",
+    "status_tail_failures": "10/30day",  # per case number, from anyone: see above
     "survey": "10/minute",
     "board": "120/minute",
     "open311_write": "60/minute;2000/day",
@@ -73,15 +81,24 @@ class RateLimiter:
     def hit(self, scope: str, key: str, rules: str) -> int | None:
         """Count one request; None if it is allowed, else the seconds until it would be."""
         items = parse_many(rules)
+        return self._counted(lambda limiter: self._hit(limiter, items, scope, key))
+
+    def exhausted(self, scope: str, key: str, rules: str) -> bool:
+        """Whether `key` has used up `scope` already (counts nothing)."""
+        items = parse_many(rules)
+        return self._counted(
+            lambda limiter: not all(limiter.test(item, scope, key) for item in items))
+
+    def _counted(self, count: Callable[[MovingWindowRateLimiter], Any]) -> Any:
         shared = self._shared()
         if shared is not None:
             try:
-                return self._hit(shared, items, scope, key)
+                return count(shared)
             except (StorageError, RedisError, OSError) as exc:
                 log.warning("rate limits: Redis unreachable (%s); counting in memory for %ss",
                             exc, REDIS_RETRY_SECONDS)
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
-        return self._hit(self._memory, items, scope, key)
+        return count(self._memory)
 
     @staticmethod
     def _hit(limiter: MovingWindowRateLimiter, items: list[RateLimitItem], scope: str,
@@ -97,14 +114,32 @@ def limiter() -> RateLimiter:
     return current_app.extensions["hotline_web_limiter"]
 
 
+def _rules(scope: str) -> str | None:
+    return {**DEFAULT_LIMITS, **current_app.config.get("WEB_RATE_LIMITS", {})}.get(scope)
+
+
 def check_limit(scope: str, key: str | None = None) -> None:
     """Count this request against `scope` for this client (or `key`); refuse it when over."""
-    rules = {**DEFAULT_LIMITS, **current_app.config.get("WEB_RATE_LIMITS", {})}.get(scope)
+    rules = _rules(scope)
     if not rules:
         return
     wait = limiter().hit(scope, key or client_address(), rules)
     if wait is not None:
         raise RateLimited("too many requests; try again later", wait)
+
+
+def tail_guarded(number: str) -> bool:
+    """Whether look-ups of this case number (existing or not) failed so often lately, from
+    anyone, that the last four digits of the phone no longer open it (see DEFAULT_LIMITS)."""
+    rules = _rules("status_tail_failures")
+    return bool(rules) and limiter().exhausted("status_tail_failures", number, rules)
+
+
+def count_failed_lookup(number: str) -> None:
+    """One more failed look-up of this case number, from whoever made it."""
+    rules = _rules("status_tail_failures")
+    if rules:
+        limiter().hit("status_tail_failures", number, rules)
 
 
 # The client's address behind trusted proxies: one rule in the core, shared with staff sign-in.

@@ -1,5 +1,7 @@
 """The status look-up: number + last four digits of the phone. A wrong tail looks exactly like a
-number that does not exist, and tries are limited per client and per number."""
+number that does not exist; tries are limited per client, and once a number's look-ups have
+failed too often (from anyone) the whole phone number is asked for instead of the tail — never
+a lock-out of the citizen."""
 
 from __future__ import annotations
 
@@ -47,7 +49,8 @@ def test_wrong_tail_is_indistinguishable_from_a_number_that_does_not_exist(api, 
 
 
 def test_wrong_tail_takes_as_long_as_a_missing_number(app, api, new_case):
-    app.config["WEB_RATE_LIMITS"] = {"status": "10000/minute", "status_number": "10000/minute"}
+    app.config["WEB_RATE_LIMITS"] = {"status": "10000/minute",
+                                     "status_tail_failures": "10000/minute"}
     number = new_case()["number"]
     missing = number[:-4] + "9999"
 
@@ -120,18 +123,82 @@ def test_status_lookups_are_limited_per_client(app, api, new_case):
 
 
 def test_guessing_tails_of_one_number_from_many_addresses_is_stopped(app, api, new_case):
-    app.config["WEB_RATE_LIMITS"] = {"status_number": "4/hour"}
+    app.config["WEB_RATE_LIMITS"] = {"status_tail_failures": "4/hour"}
     number = new_case()["number"]
     codes = [api.get(f"/public/cases/{number}?phone_tail={1000 + i}",
                      environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
-             for i in range(6)]
-    assert codes == [404] * 4 + [429] * 2
-    # A number that does not exist is limited the same way: no difference to learn from.
+             for i in range(4)]
+    assert codes == [404] * 4
+    # From now on four digits open nothing, not even the right ones, from any address: the
+    # guesser has had its 4 tries of 10,000.
+    for tail, address in (("1004", "10.0.0.9"), ("2345", "10.0.0.10")):
+        resp = api.get(f"/public/cases/{number}?phone_tail={tail}",
+                       environ_base={"REMOTE_ADDR": address})
+        assert resp.status_code == 403
+        assert resp.get_json()["error"]["code"] == "phone_required"
+        assert number not in resp.get_data(as_text=True) and "13985012345" not in str(resp.data)
+    # A number that does not exist is guarded the same way: no difference to learn from.
     missing = number[:-4] + "9999"
     codes = [api.get(f"/public/cases/{missing}?phone_tail={1000 + i}",
                      environ_base={"REMOTE_ADDR": f"10.0.1.{i}"}).status_code
              for i in range(6)]
-    assert codes == [404] * 4 + [429] * 2
+    assert codes == [404] * 4 + [403] * 2
+
+
+def test_a_strangers_wrong_tails_do_not_lock_the_citizen_out(app, api, new_case):
+    number = new_case()["number"]  # the citizen's phone is 13985012345
+    stranger = {"REMOTE_ADDR": "203.0.113.7"}
+    for tail in range(1000, 1030):  # far past what the defaults allow for one number
+        assert api.get(f"/public/cases/{number}?phone_tail={tail}",
+                       environ_base=stranger).status_code in (403, 404, 429)
+    citizen = {"REMOTE_ADDR": "223.104.5.6"}
+    asked = api.get(f"/public/cases/{number}?phone_tail=2345", environ_base=citizen)
+    assert asked.status_code == 403 and asked.get_json()["error"]["fields"]["phone"]
+    for phone in ("13985012345", "+86 139 8501 2345"):
+        resp = api.get(f"/public/cases/{number}", query_string={"phone": phone},
+                       environ_base=citizen)
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json()["number"] == number
+    wrong = api.get(f"/public/cases/{number}?phone=13985012346", environ_base=citizen)
+    assert wrong.status_code == 404
+
+
+def test_default_limits_leave_guessing_a_tail_hopeless(app, api, new_case):
+    """With the shipped limits, everyone together gets at most a few tail guesses of a number a
+    month — one chance in a thousand of 10,000 — and then the whole phone is needed."""
+    from limits import parse_many
+
+    from channels.web.security import DEFAULT_LIMITS
+
+    guesses_a_year = min(item.amount * 365 * 86400 / item.get_expiry()
+                         for item in parse_many(DEFAULT_LIMITS["status_tail_failures"]))
+    assert guesses_a_year / 10_000 < 0.02
+    number = new_case()["number"]
+    allowed = min(item.amount for item in parse_many(DEFAULT_LIMITS["status_tail_failures"]))
+    for i in range(allowed):
+        assert api.get(f"/public/cases/{number}?phone_tail={1000 + i}",
+                       environ_base={"REMOTE_ADDR": f"198.51.100.{i}"}).status_code == 404
+    resp = api.get(f"/public/cases/{number}?phone_tail=2345",
+                   environ_base={"REMOTE_ADDR": "198.51.100.200"})
+    assert resp.status_code == 403
+
+
+def test_status_page_asks_for_the_whole_phone_and_finds_the_case(app, browser, new_case):
+    app.config["WEB_RATE_LIMITS"] = {"status_tail_failures": "2/hour"}
+    number = new_case()["number"]
+    token = csrf_of(browser.get("/status").get_data(as_text=True))
+    for tail in ("0000", "1111"):
+        assert browser.post("/status", data={"csrf_token": token, "number": number,
+                                             "phone_tail": tail}).status_code == 404
+    resp = browser.post("/status", data={"csrf_token": token, "number": number,
+                                         "phone_tail": "2345"})
+    assert resp.status_code == 403
+    html = resp.get_data(as_text=True)
+    assert "完整电话号码" in html and 'name="phone"' in html and "办理过程" not in html
+    resp = browser.post("/status", data={"csrf_token": token, "number": number,
+                                         "phone": "139 8501 2345"})
+    assert resp.status_code == 200
+    assert f"工单 {number}" in resp.get_data(as_text=True)
 
 
 def test_status_page_limit_shows_a_chinese_page(app, browser, new_case):
