@@ -82,7 +82,7 @@ def revoke_key(key_id: int):
 
 EXTRA_PATHS.extend([
     ("/open311/keys", "post", ("Issue an Open311 API key to a client application (admin); the "
-     "key is in this answer only"), KeyCreateSchema, None, ["open311"]),
+     "key is in this answer only"), KeyCreateSchema, None, ["open311"], (201,)),
     ("/open311/keys", "get", "List Open311 API keys (admin)", None, None, ["open311"]),
     ("/open311/keys/{key_id}", "delete", "Revoke an Open311 API key (admin)", None, None,
      ["open311"]),

@@ -172,10 +172,12 @@ def answer_survey(token: str):
 
 EXTRA_PATHS.extend([
     ("/public/cases/{number}", "get", ("A citizen's case status: number and ?phone_tail=NNNN; a "
-     "wrong tail is answered exactly like a number that does not exist"), StatusQuery, None,
-     ["public"]),
+     "wrong tail is answered exactly like a number that does not exist. Once the number's "
+     "look-ups failed too often (from anyone), the tail is not enough: 403 phone_required, "
+     "and ?phone=<the whole number> opens it"), StatusQuery, None, ["public"], (200,),
+     {403: "phone_required: send the whole phone number (?phone=) instead of the tail"}),
     ("/public/messages", "post", ("Write a web message (网上留言); Idempotency-Key makes retries "
-     "safe"), intake.WebMessageSchema, None, ["public"]),
+     "safe"), intake.WebMessageSchema, None, ["public"], (200, 201)),
     ("/public/board", "get", ("Published cases with their answers, masked; filters q, line, "
      "category, topic, region, from, to"), BoardQuery, None, ["public"]),
     ("/public/board/{number}", "get", "One published case", None, None, ["public"]),

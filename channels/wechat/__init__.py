@@ -71,7 +71,7 @@ def _document_api() -> None:
         ("/wechat/accounts", "get", "WeChat official accounts (credentials never shown)", None,
          None, ["wechat"]),
         ("/wechat/accounts", "post", "Add a WeChat official account with its webhook address",
-         AccountCreateSchema, None, ["wechat"]),
+         AccountCreateSchema, None, ["wechat"], (201,)),
         ("/wechat/accounts/{code}", "get", "One WeChat official account", None, None,
          ["wechat"]),
         ("/wechat/accounts/{code}", "patch", "Change an account's line, credentials or state",

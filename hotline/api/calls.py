@@ -393,7 +393,8 @@ EXTRA_PATHS.extend([
      "logged, after_hours, from, to)"), CallListQuerySchema, page_schema(CallSchema), ["calls"]),
     ("/calls/{call_sid}", "get", "One call", None, CallSchema, ["calls"]),
     ("/calls/{call_sid}/case", "post", ("Log an answered call: a new case, or join an existing "
-     "one ('case'); 'answer' answers it on the spot (即时答复)"), CallLogSchema, None, ["calls"]),
+     "one ('case'); 'answer' answers it on the spot (即时答复)"), CallLogSchema, None, ["calls"],
+     (200, 201)),
     ("/calls/figures", "get", ("Phone figures of a period: offered, answered within 15 s, "
      "abandoned, missed-call call-backs"), FiguresQuerySchema, None, ["calls"]),
     ("/knowledge", "get", "Earlier answers matching a question's words (即时答复)", KnowledgeQuerySchema, None,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import DomainError
+from ..domain.lifecycle import ACTIONS
 from ..extensions import db
+
+# A lifecycle action's path: only the actions are routes (cases.case_action), so a POST to any
+# other word there is a 404 that should say which words there are.
+_ACTION_PATH = re.compile(r"^/api/v1/cases/[^/]+/[^/]+$")
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
@@ -42,7 +49,10 @@ def install(app: Flask) -> None:
             405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
             415: "unsupported_media_type", 422: "unprocessable", 429: "too_many_requests",
         }.get(exc.code or 500, "http_error")
-        resp, status = error_response(exc.code or 500, code, exc.description or exc.name)
+        message = exc.description or exc.name
+        if exc.code == 404 and request.method == "POST" and _ACTION_PATH.match(request.path):
+            message = f"no such action; actions are: {', '.join(ACTIONS)}"
+        resp, status = error_response(exc.code or 500, code, message)
         if exc.code == 405 and exc.valid_methods:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp, status

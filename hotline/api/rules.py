@@ -127,7 +127,7 @@ def delete_rule(rule_id: int):
 
 EXTRA_PATHS.extend([
     ("/rules", "get", "List routing rules (分类转办规则)", None, None, ["routing"]),
-    ("/rules", "post", "Add a routing rule", RuleSchema, None, ["routing"]),
+    ("/rules", "post", "Add a routing rule", RuleSchema, None, ["routing"], (201,)),
     ("/rules/{rule_id}", "patch", "Change a routing rule", RuleUpdateSchema, None, ["routing"]),
-    ("/rules/{rule_id}", "delete", "Delete a routing rule", None, None, ["routing"]),
+    ("/rules/{rule_id}", "delete", "Delete a routing rule", None, None, ["routing"], (204,)),
 ])

@@ -178,11 +178,14 @@ class CaseListQuerySchema(StrictSchema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-def page_schema(item: type[Schema]) -> type[Schema]:
+def page_schema(item: type[Schema], name: str | None = None,
+                **extra: fields.Field) -> type[Schema]:
+    """A page of `item`s; `extra` fields the list answers with besides (named `name`)."""
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item)),
         "page": fields.Integer(), "per_page": fields.Integer(), "total": fields.Integer(),
-    }, name=f"{item.__name__.removesuffix('Schema')}PageSchema")
+        **extra,
+    }, name=name or f"{item.__name__.removesuffix('Schema')}PageSchema")
 
 
 # --- bodies of the lifecycle actions -------------------------------------------------------
@@ -353,6 +356,12 @@ class AuthEventSchema(Schema):
     by = fields.String(attribute="by_name", allow_none=True)
     address = fields.String(allow_none=True)
     detail = fields.String(allow_none=True)
+
+
+class UserWithTokenSchema(UserSchema):
+    """A user as created or given a new token: the token is in this answer only."""
+
+    token = fields.String()
 
 
 class CategorySchema(StrictSchema):

@@ -289,9 +289,9 @@ EXTRA_PATHS.extend([
     ("/bulletins", "get", ("Bulletins written (weekly, monthly, quarterly), newest first; "
      "kind, line, page, per_page"), BulletinListSchema, None, ["reports"]),
     ("/bulletins", "post", "Write (or rewrite) the bulletin of a period now (supervisor)",
-     BulletinCreateSchema, None, ["reports"]),
-    ("/bulletins/{id}", "get", "A bulletin's details and figures", None, None, ["reports"]),
-    ("/bulletins/{id}.html", "get", "A bulletin as an HTML page with its charts", None, None,
+     BulletinCreateSchema, None, ["reports"], (200, 201)),
+    ("/bulletins/{bulletin_id}", "get", "A bulletin's details and figures", None, None, ["reports"]),
+    ("/bulletins/{bulletin_id}.html", "get", "A bulletin as an HTML page with its charts", None, None,
      ["reports"]),
-    ("/bulletins/{id}.xlsx", "get", "A bulletin's tables as XLSX", None, None, ["reports"]),
+    ("/bulletins/{bulletin_id}.xlsx", "get", "A bulletin's tables as XLSX", None, None, ["reports"]),
 ])

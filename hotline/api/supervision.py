@@ -456,8 +456,9 @@ _OUTBOX_PAGE = page_schema(OutboxItemSchema)
 _PATHS = [
     ("/supervision/overdue", "get", "Cases past their deadline (督办), with their reminders",
      DeadlineListQuery, _CASE_PAGE, ["supervision"]),
-    ("/supervision/due-soon", "get", "Cases due within `within` working days (催办)", DueSoonQuery,
-     _CASE_PAGE, ["supervision"]),
+    ("/supervision/due-soon", "get", ("Cases due within `within` working days (催办); `until` "
+     "is the last day counted"), DueSoonQuery, page_schema(
+         SupervisedCaseSchema, "DueSoonPageSchema", until=fields.Date()), ["supervision"]),
     ("/supervision/unsatisfied", "get", "Unsatisfied survey answers for the supervisor", UnsatisfiedQuery,
      page_schema(UnsatisfiedSchema), ["supervision"]),
     ("/surveys/{survey_id}/handled", "post", "Mark an unsatisfied answer as dealt with",

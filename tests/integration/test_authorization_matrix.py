@@ -54,7 +54,8 @@ class Probe:
 
 # HOW TO ADD A ROUTE: add one line `("METHOD", "<rule as in app.url_map>"): Probe(path,
 # "anon bad operator handler other_handler supervisor admin")`, the seven statuses each
-# identity must get, in that column order. Staff API rows: 401 for the first two columns, 403
+# identity must get, in that column order (a choice of words in a rule, `<any(csv, xlsx):fmt>`,
+# is written `<any:fmt>`). Staff API rows: 401 for the first two columns, 403
 # for a role the route is not for, 404 for a handler asking about another department's case.
 # Console rows (/console/...): the five staff columns are that user signed in through the
 # login form (`ConsoleBrowsers` below), the first two have no session (a console page sends
@@ -70,7 +71,7 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/api/v1/cases/{number}", "401 401 400 400 404 400 400", json={}),
     ("GET", "/api/v1/cases/<number>/attachments/<int:attachment_id>"): Probe(
         "/api/v1/cases/{number}/attachments/{attachment}", "401 401 200 200 404 200 200"),
-    ("POST", "/api/v1/cases/<number>/<action>"): Probe(
+    ("POST", "/api/v1/cases/<number>/<any:action>"): Probe(
         "/api/v1/cases/{number}/accept", "401 401 403 200 404 403 409", json={}),
     ("GET", "/api/v1/cases/<number>/surveys"): Probe(
         "/api/v1/cases/{number}/surveys", "401 401 200 200 404 200 200"),
@@ -171,16 +172,16 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/api/v1/stats/departments", "401 401 200 200 200 200 200"),
     ("GET", "/api/v1/stats/hot"): Probe("/api/v1/stats/hot", "401 401 200 200 200 200 200"),
     ("GET", "/api/v1/stats/phone"): Probe("/api/v1/stats/phone", "401 401 200 200 200 200 200"),
-    ("GET", "/api/v1/stats/charts/<name>.<any(svg,png):fmt>"): Probe(
+    ("GET", "/api/v1/stats/charts/<name>.<any:fmt>"): Probe(
         "/api/v1/stats/charts/nothing.svg", "401 401 404 404 404 404 404"),
-    ("GET", "/api/v1/ledger.<any(csv,xlsx):fmt>"): Probe(
+    ("GET", "/api/v1/ledger.<any:fmt>"): Probe(
         "/api/v1/ledger.csv", "401 401 200 200 200 200 200"),
     ("GET", "/api/v1/bulletins"): Probe("/api/v1/bulletins", "401 401 200 200 200 200 200"),
     ("POST", "/api/v1/bulletins"): Probe(
         "/api/v1/bulletins", "401 401 403 403 403 400 400", json={"period": "x"}),
     ("GET", "/api/v1/bulletins/<int:bulletin_id>"): Probe(
         "/api/v1/bulletins/{missing}", "401 401 404 404 404 404 404"),
-    ("GET", "/api/v1/bulletins/<int:bulletin_id>.<any(html,xlsx):fmt>"): Probe(
+    ("GET", "/api/v1/bulletins/<int:bulletin_id>.<any:fmt>"): Probe(
         "/api/v1/bulletins/{missing}.html", "401 401 404 404 404 404 404"),
     # --- channels administered through the staff API
     ("GET", "/api/v1/wechat/accounts"): Probe(
@@ -239,17 +240,17 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("GET", "/metrics"): Probe("/metrics", "404 404 404 404 404 404 404",
                                headers={"X-Forwarded-For": "203.0.113.9"}),
     # --- Open311: its own API keys for writing, reading is public
-    ("GET", "/open311/v2/discovery.<any(json, xml):fmt>"): Probe(
+    ("GET", "/open311/v2/discovery.<any:fmt>"): Probe(
         "/open311/v2/discovery.json", "200 200 200 200 200 200 200"),
-    ("GET", "/open311/v2/services.<any(json, xml):fmt>"): Probe(
+    ("GET", "/open311/v2/services.<any:fmt>"): Probe(
         "/open311/v2/services.json", "200 200 200 200 200 200 200"),
-    ("GET", "/open311/v2/services/<code>.<any(json, xml):fmt>"): Probe(
+    ("GET", "/open311/v2/services/<code>.<any:fmt>"): Probe(
         "/open311/v2/services/nothing.json", "404 404 404 404 404 404 404"),
-    ("GET", "/open311/v2/requests.<any(json, xml):fmt>"): Probe(
+    ("GET", "/open311/v2/requests.<any:fmt>"): Probe(
         "/open311/v2/requests.json", "200 200 200 200 200 200 200"),
-    ("POST", "/open311/v2/requests.<any(json, xml):fmt>"): Probe(
+    ("POST", "/open311/v2/requests.<any:fmt>"): Probe(
         "/open311/v2/requests.json", "403 403 403 403 403 403 403", form={}),
-    ("GET", "/open311/v2/requests/<number>.<any(json, xml):fmt>"): Probe(
+    ("GET", "/open311/v2/requests/<number>.<any:fmt>"): Probe(
         "/open311/v2/requests/{number}.json", "404 404 404 404 404 404 404"),
     ("GET", "/open311/v2/<path:rest>"): Probe(
         "/open311/v2/nothing", "404 404 404 404 404 404 404"),
@@ -339,8 +340,13 @@ class ConsoleBrowsers:
         return match.group(1)
 
 
+def _rule(rule: str) -> str:
+    """A rule as the table names it: a choice of words is `<any:name>` whatever the words."""
+    return re.sub(r"<any\([^)]*\):(\w+)>", r"<any:\1>", rule)
+
+
 def _rules(app: Any) -> set[tuple[str, str]]:
-    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+    return {(method, _rule(rule.rule)) for rule in app.url_map.iter_rules()
             for method in rule.methods - {"HEAD", "OPTIONS"}}
 
 
