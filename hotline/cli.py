@@ -30,6 +30,16 @@ def upgrade_database(app: Flask) -> None:
         upgrade(revision="heads")
 
 
+def ensure_routing_model(app: Flask) -> None:
+    """A fresh install routes with the topic model trained on the shipped real messages: made
+    here (once per machine; cached) when the database has no active model."""
+    from routing.training import ensure_model
+
+    with app.app_context():
+        row = ensure_model(progress=lambda message: click.echo(f"routing: {message}"))
+        click.echo(f"routing: topic model {row.id} active ({row.examples} examples)")
+
+
 @click.group()
 def main() -> None:
     """Hotline: citizen hotline and message-board backend."""
@@ -40,6 +50,7 @@ def init_db() -> None:
     """Create or upgrade the database schema (migrations)."""
     app = _app()
     upgrade_database(app)
+    ensure_routing_model(app)
     click.echo(f"database ready: {app.config['SQLALCHEMY_DATABASE_URI']}")
 
 
@@ -231,6 +242,7 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
         env["REDIS_URL"] = redis.url
         click.echo(f"embedded redis-server on 127.0.0.1:{redis.port}")
     upgrade_database(app)
+    ensure_routing_model(app)
     if demo:
         from .seed import seed_demo
 

@@ -17,11 +17,12 @@ from sqlalchemy import func, or_, select
 from hotline import seed, services
 from hotline.domain.lifecycle import Actor, Kind, Status
 from hotline.extensions import db
-from hotline.models import Case, Category, Department, RoutingRule
+from hotline.models import Case, Category, Department, RoutingModel, RoutingRule
 from hotline.phones import variants
 
 from . import Department as RDepartment
 from . import Router, Rule, default_rules, similarity
+from .learned import TopicModel
 
 ROUTING_ACTOR = Actor(name="routing", role="operator")
 DEFAULT_DUPLICATE_DAYS = 30
@@ -30,9 +31,13 @@ DEFAULT_DUPLICATE_DAYS = 30
 DUPLICATE_SIMILARITY = 0.35
 # Departments change rarely and have no change stamp: a router is rebuilt at least this often.
 DEPARTMENTS_TTL = 60.0
+RETRAIN_JOB = "routing.jobs.retrain_topic_model"
+RETRAIN_CRON = "0 3 * * 0"
 
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "router": None, "built": 0.0}
+# The active topic model of this process: (model id, TopicModel); loaded once per model.
+_model: dict[str, Any] = {"id": None, "model": None, "history": {}}
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +47,25 @@ def init_app(app: Flask) -> None:
         services.after_create_hooks.append(route_new_case)
     if seed_default_rules not in seed.seed_hooks:
         seed.seed_hooks.append(seed_default_rules)
+    from hotline.api.openapi import EXTRA_PATHS
+    from workers.schedule import PERIODIC, Periodic
+
+    from .api import bp
+
+    app.register_blueprint(bp)
+    cron = app.config.get("ROUTING_RETRAIN_CRON", RETRAIN_CRON)
+    if cron and not any(getattr(p, "func", None) == RETRAIN_JOB for p in PERIODIC):
+        # Weekly by default, Sunday 03:00 (ROUTING_RETRAIN_CRON to change it, "" for never).
+        PERIODIC.append(Periodic(RETRAIN_JOB, queue="reports", cron=cron, timeout=3600))
+    if not any(p[0] == "/routing/models" for p in EXTRA_PATHS):
+        EXTRA_PATHS.extend([
+            ("/routing/models", "get", "List the topic models with their figures", None, None,
+             ["routing"]),
+            ("/routing/models", "post", "Train a new topic model in the background (admin)",
+             None, None, ["routing"]),
+            ("/routing/models/{model_id}/activate", "post",
+             "Make a stored topic model the active one (roll back)", None, None, ["routing"]),
+        ])
 
 
 def _departments() -> list[RDepartment]:
@@ -50,13 +74,39 @@ def _departments() -> list[RDepartment]:
 
 
 def _rules_key() -> tuple:
-    """Changes whenever a rule is added, edited or deleted, or a department is added."""
+    """Changes whenever a rule is added, edited or deleted, a department is added, or another
+    topic model becomes active."""
     return tuple(db.session.execute(select(
         select(func.count(RoutingRule.id)).scalar_subquery(),
         select(func.max(RoutingRule.updated_at)).scalar_subquery(),
         select(func.max(RoutingRule.id)).scalar_subquery(),
         select(func.max(Department.id)).scalar_subquery(),
+        select(func.max(RoutingModel.id)).where(RoutingModel.active.is_(True))
+        .scalar_subquery(),
     )).one())
+
+
+def _topic_model(model_id: int | None) -> tuple[TopicModel | None, dict]:
+    """The active model and the department history stored with it, loaded from the database
+    once per process and model."""
+    from .training import history_index
+
+    if model_id is None:
+        return None, {}
+    if _model["id"] == model_id:
+        return _model["model"], _model["history"]
+    row = db.session.get(RoutingModel, model_id)
+    model, history = None, {}
+    if row is not None:
+        history = history_index((row.figures or {}).get("history", []))
+        try:
+            model = TopicModel.loads(row.blob)
+            model.meta["id"] = model_id
+        except ValueError:
+            current_app.logger.warning("routing model %s was made by another version; "
+                                       "routing by the lexicon until one is trained", model_id)
+    _model.update(id=model_id, model=model, history=history)
+    return model, history
 
 
 def current_router() -> Router:
@@ -79,16 +129,32 @@ def current_router() -> Router:
         rules = default_rules(departments)  # nothing configured yet: the shipped policy
     else:
         rules = []  # the admin switched every rule off: route nothing automatically
-    router = Router(rules, departments)
+    model, history = _topic_model(key[4])
+    router = Router(rules, departments, model=model, history=history)
     with _lock:
         _cache.update(key=key, router=router, built=now)
     return router
 
 
+def warm_up(app: Flask) -> None:
+    """Load what routing reads — jieba's dictionary, the lexicons, the active topic model — at a
+    process's start, so that its first message is answered as fast as the next ones."""
+    from . import segment
+
+    segment.cut("贵阳市云岩区小区噪音扰民")
+    with app.app_context():
+        try:
+            current_router()
+        except Exception as exc:  # noqa: BLE001 (a database not migrated yet: load at first use)
+            app.logger.info("routing warm-up skipped: %s", exc)
+        finally:
+            db.session.remove()
+
+
 def route_new_case(case: Case, actor: Actor) -> None:
     """Suggest, fill in what intake left open, link a likely duplicate, dispatch if sure."""
-    decision = current_router().route(case.content, line=case.line.code,
-                                      caller_region=case.region)
+    router = current_router()
+    decision = router.route(case.content, line=case.line.code, caller_region=case.region)
     case.topic1, case.topic2, case.topic3 = decision.topic
     category_changed = False
     if case.category is None and decision.category:
@@ -103,7 +169,9 @@ def route_new_case(case: Case, actor: Actor) -> None:
     threshold = case.line.auto_dispatch_threshold
     sure = decision.department is not None and decision.confidence >= threshold
     auto = sure and case.kind == Kind.HANDLE and case.status == Status.RECEIVED
-    case.routing = {**decision.as_dict(), "threshold": threshold, "auto_dispatched": auto}
+    model_id = router.model.meta.get("id") if router.model is not None else None
+    case.routing = {**decision.as_dict(), "threshold": threshold, "auto_dispatched": auto,
+                    "topic_model": model_id}
 
     # Routing's steps happen at intake: at the moment of the case's `create` step, which is
     # not the wall clock when a case is logged with an earlier `now` (an import, a replay).

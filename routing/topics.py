@@ -165,14 +165,72 @@ def _vocabulary() -> tuple[segment.Lexicon[TermHit], tuple]:
     return lex, tuple(combos)
 
 
+def score(text: str, bounds: frozenset[int],
+          extra: list[TermHit] | None = None) -> tuple[dict, dict, dict, dict]:
+    """The lexicon's scores of ``text`` per level-1, level-2 and level-3 topic and the words
+    behind them: read once, then used by ``classify``, ``within`` and the learned model."""
+    return _scores(text, bounds, extra or [])
+
+
 def classify(text: str, bounds: frozenset[int], line: str | None = None,
-             extra: list[TermHit] | None = None) -> TopicGuess:
+             extra: list[TermHit] | None = None,
+             scores: tuple[dict, dict, dict, dict] | None = None) -> TopicGuess:
     """The topic of ``text`` (normalized; ``bounds`` from its segmentation).
 
     ``extra``: votes from outside the vocabulary (the router adds one for a confident
-    category that implies a topic: 联系捐赠 → 民政/福利慈善/慈善捐助).
+    category that implies a topic: 联系捐赠 → 民政/福利慈善/慈善捐助). ``scores``: from
+    ``score`` when the caller has them already.
     """
-    extra = extra or []
+    if scores is None:
+        scores = _scores(text, bounds, extra or [])
+    s1, s2 = defaultdict(float, scores[0]), defaultdict(float, scores[1])
+    s3, words = scores[2], scores[3]
+    prior_weight, prior_path = LINE_PRIOR.get(line or "", (0.0, FALLBACK))
+    if not s1:
+        # Nothing recognisable: the line's usual topic, with a confidence that says so.
+        return TopicGuess(prior_path, 0.1, 0.0, None, 0.0, ())
+    if prior_weight:
+        s1[prior_path[0]] += prior_weight
+        if prior_path[1] is not None:
+            s2[(prior_path[0], prior_path[1])] += prior_weight / 2
+    ranked = sorted(s1.items(), key=lambda kv: (-kv[1], kv[0]))
+    top, score = ranked[0]
+    runner, runner_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
+    l2 = _best({k[1]: v for k, v in s2.items() if k[0] == top})
+    l3 = None
+    if l2 is not None:
+        l3 = _best({k[2]: v for k, v in s3.items() if k[0] == top and k[1] == l2 and k[2]})
+    return TopicGuess(
+        (top, l2, l3),
+        _confidence(score, runner_score),
+        round(score, 2),
+        runner,
+        round(runner_score, 2),
+        tuple(words.get(top, ())),
+    )
+
+
+def within(scores: tuple[dict, dict, dict, dict],
+           level1: str) -> tuple[Path3, tuple[str, ...]]:
+    """The best path under a level-1 topic decided elsewhere (the learned model), and the
+    words that voted for it: the lexicon still names the level 2/3 and the reasons."""
+    _s1, s2, s3, words = scores
+    l2 = _best({k[1]: v for k, v in s2.items() if k[0] == level1})
+    l3 = None
+    if l2 is not None:
+        l3 = _best({k[2]: v for k, v in s3.items() if k[0] == level1 and k[1] == l2 and k[2]})
+    return (level1, l2, l3), tuple(words.get(level1, ()))
+
+
+def level1_scores(text: str, bounds: frozenset[int]) -> dict[str, float]:
+    """The lexicon's score of each level-1 topic for ``text`` (no line prior): the evidence
+    the learned model combines with its own (``routing.learned``)."""
+    return dict(_scores(text, bounds, [])[0])
+
+
+def _scores(text: str, bounds: frozenset[int], extra: list[TermHit]) -> tuple[
+        dict[str, float], dict[tuple[str, str], float], dict[Path3, float], dict[str, list[str]]]:
+    """Scores per level-1, level-2 and level-3 topic, and the words that voted for each."""
     s1: dict[str, float] = defaultdict(float)
     s2: dict[tuple[str, str], float] = defaultdict(float)
     s3: dict[Path3, float] = defaultdict(float)
@@ -224,29 +282,7 @@ def classify(text: str, bounds: frozenset[int], line: str | None = None,
                 s2[(l1, l2)] += weight
                 if l3 is not None:
                     s3[(l1, l2, l3)] += weight
-    prior_weight, prior_path = LINE_PRIOR.get(line or "", (0.0, FALLBACK))
-    if not s1:
-        # Nothing recognisable: the line's usual topic, with a confidence that says so.
-        return TopicGuess(prior_path, 0.1, 0.0, None, 0.0, ())
-    if prior_weight:
-        s1[prior_path[0]] += prior_weight
-        if prior_path[1] is not None:
-            s2[(prior_path[0], prior_path[1])] += prior_weight / 2
-    ranked = sorted(s1.items(), key=lambda kv: (-kv[1], kv[0]))
-    top, score = ranked[0]
-    runner, runner_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
-    l2 = _best({k[1]: v for k, v in s2.items() if k[0] == top})
-    l3 = None
-    if l2 is not None:
-        l3 = _best({k[2]: v for k, v in s3.items() if k[0] == top and k[1] == l2 and k[2]})
-    return TopicGuess(
-        (top, l2, l3),
-        _confidence(score, runner_score),
-        round(score, 2),
-        runner,
-        round(runner_score, 2),
-        tuple(words.get(top, ())),
-    )
+    return s1, s2, s3, words
 
 
 def _title_end(text: str) -> int:

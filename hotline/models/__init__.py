@@ -16,4 +16,4 @@ from .core import (  # noqa: F401
 from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
 from .identity import AuthEvent  # noqa: F401
 from .publication import Publication, PublicationState  # noqa: F401
-from .rules import RoutingRule  # noqa: F401
+from .rules import RoutingModel, RoutingRule  # noqa: F401
