@@ -315,9 +315,9 @@ class TokenIssueSchema(StrictSchema):
 
 class TokenStateSchema(Schema):
     state = fields.Function(lambda user: token_state(user, dt.datetime.now(dt.UTC)))
-    issued_at = LocalDateTime(attribute="token_issued_at")
-    expires_at = LocalDateTime(attribute="token_expires_at")
-    revoked_at = LocalDateTime(attribute="token_revoked_at")
+    issued_at = LocalDateTime(attribute="token_issued_at", allow_none=True)
+    expires_at = LocalDateTime(attribute="token_expires_at", allow_none=True)
+    revoked_at = LocalDateTime(attribute="token_revoked_at", allow_none=True)
 
 
 class UserSchema(Schema):
@@ -331,7 +331,7 @@ class UserSchema(Schema):
     must_change_password = fields.Boolean()
     locked_until = fields.Method("get_locked_until", allow_none=True)
     failed_sign_ins = fields.Integer()
-    last_sign_in_at = LocalDateTime()
+    last_sign_in_at = LocalDateTime(allow_none=True)  # null until the first sign-in
     # The API token's state (the token itself is shown once, as `token`, when issued).
     api_token = fields.Function(lambda user: TokenStateSchema().dump(user))
 
