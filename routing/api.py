@@ -33,10 +33,18 @@ def list_models():
 @login_required(Role.ADMIN)
 def train_model():
     """Start a retrain in the workers; the answer says which job to look for."""
+    from redis.exceptions import RedisError
+
     from hotline.queue import queue
 
-    job = queue(current_app._get_current_object(), "reports").enqueue(
-        "routing.jobs.retrain_topic_model", g.user.name, job_timeout=3600)
+    try:
+        job = queue(current_app._get_current_object(), "reports").enqueue(
+            "routing.jobs.retrain_topic_model", g.user.name, job_timeout=3600)
+    except (RedisError, RuntimeError):
+        return jsonify({"error": {
+            "code": "queue_unavailable", "fields": {},
+            "message": "the workers' queue cannot be reached; try again later, or run "
+                       "`hotline routing-train` on the server"}}), 503
     return jsonify({"job": job.id, "status": "queued"}), 202
 
 

@@ -119,6 +119,13 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/api/v1/rules/{missing}", "401 401 403 403 403 403 404", json={}),
     ("DELETE", "/api/v1/rules/<int:rule_id>"): Probe(
         "/api/v1/rules/{missing}", "401 401 403 403 403 403 404"),
+    ("GET", "/api/v1/routing/models"): Probe(
+        "/api/v1/routing/models", "401 401 403 403 403 200 200"),
+    # No Redis in these tests: the admin is told the workers' queue cannot be reached.
+    ("POST", "/api/v1/routing/models"): Probe(
+        "/api/v1/routing/models", "401 401 403 403 403 403 503"),
+    ("POST", "/api/v1/routing/models/<int:model_id>/activate"): Probe(
+        "/api/v1/routing/models/{missing}/activate", "401 401 403 403 403 403 404"),
     ("GET", "/api/v1/openapi.json"): Probe(
         "/api/v1/openapi.json", "200 200 200 200 200 200 200"),
     # --- supervision, follow-up and the outbox
