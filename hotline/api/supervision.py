@@ -21,8 +21,8 @@ from ..domain.errors import Conflict, Forbidden, IllegalTransition, NotFound, Va
 from ..domain.lifecycle import CLOCK_RUNNING, Role
 from ..extensions import db
 from ..models import CallbackTask, Case, Department, Line, OutboxMessage, PointsEntry, Survey
-from ..models.followup import SupervisionMark
 from ..models.types import utcnow
+from ..supervision import MARK_KINDS, current_marks, due_soon_until
 from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
@@ -210,18 +210,13 @@ def _scoped(query: Select, args: dict[str, Any]) -> Select:
 
 def _with_marks(cases: list[Case], today: dt.date) -> list[dict[str, Any]]:
     """Each case with the reminders and escalations of the deadlines it has now."""
-    marks: dict[tuple[int, str, dt.date], dt.datetime] = {}
-    if cases:
-        for mark in db.session.scalars(select(SupervisionMark).where(
-                SupervisionMark.case_id.in_([c.id for c in cases]))):
-            marks[(mark.case_id, mark.kind, mark.deadline)] = mark.at
+    marks = current_marks(cases)
     calendar = services.work_calendar()
     items = []
     for case in cases:
         info: dict[str, Any] = {}
-        for kind in ("remind_accept", "escalate_accept", "remind_reply", "escalate_reply"):
-            deadline = case.accept_due_date if kind.endswith("accept") else case.due_date
-            at = marks.get((case.id, kind, deadline))
+        for kind in MARK_KINDS:
+            at = marks[case.id].get(kind)
             info[f"{kind}_at"] = at.astimezone(PROVINCE_TZ).isoformat() if at else None
         if case.due_date is not None:
             if case.due_date < today:
@@ -252,7 +247,7 @@ def due_soon_cases():
     args = query_args(DueSoonQuery())
     now = utcnow()
     today = local_date(now)
-    last_day = services.work_calendar().add_working_days(today, args["within"]).date
+    last_day = due_soon_until(today, args["within"])
     query = _scoped(select(Case).where(Case.status.in_(CLOCK_RUNNING), Case.due_at >= now,
                                        Case.due_at <= end_of_day(last_day)), args)
     query = query.order_by(Case.due_at, Case.id)
