@@ -16,6 +16,6 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, case, session, views  # noqa: F401  (routes and the sign-in guard)
+    from . import admin, case, department, session, views  # noqa: F401  (routes and the sign-in guard)
 
     app.register_blueprint(bp)

@@ -17,6 +17,7 @@ class NavItem:
 ALL_STAFF = frozenset(Role)
 
 NAV: tuple[NavItem, ...] = (
+    NavItem("console.department", "承办工作台", frozenset({Role.HANDLER})),
     NavItem("console.cases", "工单查询", ALL_STAFF),
     NavItem("console.admin_users", "账号管理", frozenset({Role.ADMIN})),
     NavItem("console.auth_events", "登录日志", frozenset({Role.ADMIN})),

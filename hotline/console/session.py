@@ -23,6 +23,9 @@ SESSION_KEY = "staff"
 DEFAULT_IDLE_MINUTES = 30
 # Pages anyone may open: the sign-in form itself and the console's static files.
 OPEN_ENDPOINTS = frozenset({"console.login", "console.static"})
+# Requests a page makes by itself (the desk's poll): they are not the user's activity and keep
+# no idle session alive.
+PASSIVE_ENDPOINTS = frozenset({"console.department_feed"})
 # Pages a user who must choose a new password may still open.
 PASSWORD_ENDPOINTS = frozenset({"console.password", "console.logout"})
 
@@ -53,8 +56,9 @@ def signed_in_user() -> tuple[User | None, str | None]:
     if time.time() - float(data.get("seen") or 0) > idle_seconds():
         session.pop(SESSION_KEY, None)
         return None, "idle"
-    data["seen"] = int(time.time())
-    session[SESSION_KEY] = data
+    if request.endpoint not in PASSIVE_ENDPOINTS:
+        data["seen"] = int(time.time())
+        session[SESSION_KEY] = data
     return user, None
 
 
