@@ -238,6 +238,9 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
     db.session.execute(insert(e).from_select(columns, event_rows))
 
     report.points_entries = _score(app, token)
+    from .department_notices import after_sweep  # it reads this module's notes
+
+    after_sweep(token, now)  # the departments' contacts are told in the same commit
     db.session.commit()
     for kind, count in db.session.execute(
             select(m.c.kind, func.count()).where(m.c.sweep == token).group_by(m.c.kind)):

@@ -12,7 +12,7 @@ OPTIONAL_MODULES = ("supervision", "publication", "calls", "rules", "stats")
 def register(app: Flask) -> None:
     import importlib
 
-    from . import admin, calendar, cases, errors, health, openapi  # noqa: F401  (routes)
+    from . import admin, calendar, cases, contacts, errors, health, openapi  # noqa: F401  (routes)
 
     for name in OPTIONAL_MODULES:
         try:

@@ -1,0 +1,98 @@
+"""Notices to a department's contacts (承办单位通知): a case sent to the department, a reminder
+(催办) and an escalation (督办) of its deadlines, and a leadership instruction (批示) on it.
+
+Each notice is an outbox row written in the transaction of its cause — `on_action` runs inside
+the dispatch or instruction (one of the core's `after_action_hooks`), `after_sweep` inside the
+supervision sweep before it commits — so it exists exactly when its cause does and the relay
+sends it once, by SMS (Twilio), WeChat (template message; a clerk's openid has no 48-hour
+window) or e-mail. A dedupe key per contact and cause (`dept:<contact>:event:<id>`,
+`dept:<contact>:mark:<id>`) keeps a repeated sweep or a retried request from telling anyone
+twice. The rows are on the case's record with every other message (`GET /api/v1/outbox?case=`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import String, and_, case, cast, literal, select
+
+from hotline.domain import lifecycle
+from hotline.domain.lifecycle import Actor
+from hotline.extensions import db
+from hotline.models import Case, DepartmentContact, Line, OutboxMessage
+from hotline.models.followup import SupervisionMark
+from hotline.models.types import UTCDateTime
+from hotline.outbox import enqueue
+
+from .sweeps import HELD, NOTES, _insert
+
+PURPOSE = "dept-notify"
+INSTRUCTION_EXCERPT = 60
+
+
+def _date(day: dt.date | None) -> str:
+    return f"{day.month}月{day.day}日" if day else ""
+
+
+def notice_text(case: Case, action: str, note: str | None = None) -> str | None:
+    """What the department is told when its case takes this step (None: nothing)."""
+    sign = f"【{case.line.name}】"
+    if action == "dispatch":
+        if case.kind == lifecycle.Kind.INFORM:
+            return f"{sign}转阅件{case.number}已送贵单位参阅，请于{_date(case.accept_due_date)}前签收。"
+        return (f"{sign}新工单{case.number}已转贵单位办理，请于{_date(case.accept_due_date)}前签收、"
+                f"{_date(case.due_date)}前答复。")
+    if action == "instruct":
+        text = " ".join((note or "").split())
+        if len(text) > INSTRUCTION_EXCERPT:
+            text = text[:INSTRUCTION_EXCERPT - 1] + "…"
+        return f"{sign}督办：工单{case.number}有领导批示，请按批示办理并按时答复。批示：{text}"
+    return None
+
+
+def contacts_of(department: str | None) -> list[DepartmentContact]:
+    if not department:
+        return []
+    return list(db.session.scalars(select(DepartmentContact).where(
+        DepartmentContact.department_code == department, DepartmentContact.active)
+        .order_by(DepartmentContact.id)))
+
+
+def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
+    """After a dispatch or an instruction, in its transaction: tell the department."""
+    if event.action not in ("dispatch", "instruct"):
+        return
+    contacts = contacts_of(case.department_code)
+    if not contacts:
+        return
+    text = notice_text(case, event.action, (event.data or {}).get("text"))
+    if text is None:
+        return
+    db.session.flush()  # the event just recorded gets its id: the dedupe key uses it
+    recorded = case.events[-1]
+    for contact in contacts:
+        enqueue(case, contact.channel, contact.address, text, PURPOSE,
+                dedupe_key=f"dept:{contact.id}:event:{recorded.id}")
+
+
+def after_sweep(token: str, now: dt.datetime) -> None:
+    """The sweep's reminders and escalations of cases a department holds, one notice per
+    contact (one statement; the sweep commits it with its marks)."""
+    m, c, p = SupervisionMark.__table__, Case.__table__.c, DepartmentContact.__table__
+    sign = literal("【") + Line.__table__.c.name + literal("】工单") + c.number + literal(" ")
+    text = sign + case(*[(m.c.kind == k, literal(head) + cast(m.c.deadline, String)
+                                           + literal(tail))
+                          for k, (head, tail) in NOTES.items()])
+    dedupe = literal("dept:") + cast(p.c.id, String) + literal(":mark:") + cast(m.c.id, String)
+    at = literal(now, UTCDateTime())
+    rows = (select(m.c.case_id, p.c.channel, literal(PURPOSE), p.c.address, text,
+                   literal("pending"), literal(0), literal(False), at, at, at, dedupe)
+            .select_from(m.join(Case.__table__, c.id == m.c.case_id)
+                         .join(Line.__table__, Line.__table__.c.id == c.line_id)
+                         .join(p, and_(p.c.department_code == m.c.department_code,
+                                       p.c.active)))
+            .where(m.c.sweep == token, c.status.in_(HELD)))
+    db.session.execute(_insert(OutboxMessage.__table__).from_select(
+        ["case_id", "channel", "purpose", "recipient", "text", "status", "attempts",
+         "maybe_sent", "next_attempt_at", "created_at", "updated_at", "dedupe_key"], rows))
+
