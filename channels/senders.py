@@ -1,4 +1,5 @@
-"""Outward senders behind one interface: SMS and calls through Twilio, WeChat messages, a log.
+"""Outward senders behind one interface: SMS and calls through Twilio, WeChat messages, e-mail
+through SMTP, a log.
 
 The workers' outbox relay hands each ``OutboundMessage`` to the sender of its channel
 (``build_senders`` picks them from the configuration) and records the outcome:
@@ -36,10 +37,13 @@ for staff ("发送状态未知") rather than send it again.
 from __future__ import annotations
 
 import logging
+import smtplib
+import socket
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -76,7 +80,7 @@ class OutboundMessage:
     """One message to a citizen, as the outbox relay hands it over."""
 
     key: str  # idempotency key, unique per message (the outbox row id)
-    channel: str  # "sms" | "wechat" | "voice" | "log"
+    channel: str  # "sms" | "wechat" | "voice" | "email" | "log"
     to: str  # phone (E.164) or openid
     text: str  # Chinese text
     purpose: str  # "notify" | "survey" | "remind" | "ack" ...
@@ -572,6 +576,83 @@ def _wechat_error(exc: WeChatClientException) -> SendError:
     return PermanentSendError(reason, code=code)
 
 
+# -- e-mail -------------------------------------------------------------------------------------
+
+#: SMTP reply codes a later try may cure (mailbox busy, server short of resources, …).
+_SMTP_TRANSIENT = range(400, 500)
+
+
+class EmailSender:
+    """Plain-text UTF-8 e-mail through an SMTP server (``smtplib``), for department contacts.
+
+    SMTP has no way to ask whether an earlier, cut-off message was delivered, so a connection
+    lost after the DATA command is a "maybe sent" error the relay hands to staff (like WeChat);
+    a refusal before DATA means nothing went out.
+    """
+
+    def __init__(self, host: str, port: int = 25, *, sender: str, username: str | None = None,
+                 password: str | None = None, starttls: bool = False,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.username, self.password = username, password
+        self.starttls, self.timeout = starttls, timeout
+
+    def message(self, msg: OutboundMessage) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = msg.to
+        first = msg.text.split("。", 1)[0]
+        mail["Subject"] = first if len(first) <= 60 else first[:59] + "…"
+        mail["Message-ID"] = f"<outbox-{msg.key}@{self.sender.rpartition('@')[2] or 'hotline'}>"
+        mail.set_content(msg.text, charset="utf-8")
+        return mail
+
+    def send(self, msg: OutboundMessage) -> SendResult:
+        mail = self.message(msg)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.ehlo_or_helo_if_needed()
+                code, reply = smtp.mail(self.sender)
+                if code != 250:
+                    raise _smtp_error(code, reply, "sender refused")
+                code, reply = smtp.rcpt(msg.to)
+                if code not in (250, 251):
+                    raise _smtp_error(code, reply, "recipient refused")
+                code, reply = smtp.data(mail.as_bytes())
+                if code != 250:
+                    raise _smtp_error(code, reply, "message refused")
+        except SendError:
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransientSendError(
+                f"SMTP login refused (check SMTP_USERNAME/SMTP_PASSWORD): {exc.smtp_code}",
+                code=exc.smtp_code) from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            raise TransientSendError(f"SMTP connection lost: {exc}", maybe_sent=True) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _smtp_error(exc.smtp_code, exc.smtp_error, "refused") from exc
+        except (TimeoutError, OSError) as exc:
+            # Before DATA nothing can have gone out; smtplib does not say how far it got, so a
+            # timeout counts as "maybe" (the relay then leaves the decision to staff).
+            never = isinstance(exc, ConnectionRefusedError | socket.gaierror)
+            raise TransientSendError(f"SMTP server unreachable: {exc}",
+                                     maybe_sent=not never) from exc
+        logger.info("e-mail %s to %s accepted by %s", msg.key, _mask(msg.to), self.host)
+        return SendResult(provider_id=str(mail["Message-ID"]), detail="smtp 250")
+
+
+def _smtp_error(code: int, reply: bytes | str, what: str) -> SendError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    reason = f"SMTP {code} {what}: {text}"
+    if code in _SMTP_TRANSIENT:
+        return TransientSendError(reason, code=code)
+    return PermanentSendError(reason, code=code)
+
+
 # -- no credentials ----------------------------------------------------------------------------
 
 
@@ -602,17 +683,20 @@ def _setting(config: Mapping[str, Any], name: str) -> str | None:
 
 
 def build_senders(config: Mapping[str, Any], redis: Any | None) -> dict[str, Sender]:
-    """Senders for every channel ("sms", "voice", "wechat", "log") from the configuration.
+    """Senders for every channel ("sms", "voice", "wechat", "email", "log") from the configuration.
 
     Twilio senders when ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` are set, WeChat when
     ``WECHAT_APPID`` and ``WECHAT_SECRET`` are; ``LogSender`` for the rest. Optional:
     ``TWILIO_API_BASE`` / ``WECHAT_API_BASE`` (local servers in tests and staging),
     ``TWILIO_FROM_NUMBER`` (when a message has no line number), ``TWILIO_STATUS_CALLBACK_URL``,
-    ``WECHAT_TEMPLATE_ID``, ``WECHAT_TEMPLATE_FIELD``, ``SENDER_TIMEOUT`` (seconds).
+    ``WECHAT_TEMPLATE_ID``, ``WECHAT_TEMPLATE_FIELD``, ``SENDER_TIMEOUT`` (seconds). E-mail
+    (department contacts) through ``SMTP_HOST`` when set, with ``SMTP_PORT`` (25),
+    ``SMTP_FROM``, ``SMTP_USERNAME``, ``SMTP_PASSWORD`` and ``SMTP_STARTTLS``.
     ``redis`` is a redis-py client for the shared WeChat token.
     """
     log = LogSender()
-    senders: dict[str, Sender] = {"log": log, "sms": log, "voice": log, "wechat": log}
+    senders: dict[str, Sender] = {"log": log, "sms": log, "voice": log, "wechat": log,
+                                  "email": log}
     timeout = float(_setting(config, "SENDER_TIMEOUT") or DEFAULT_TIMEOUT)
 
     sid = _setting(config, "TWILIO_ACCOUNT_SID")
@@ -639,6 +723,18 @@ def build_senders(config: Mapping[str, Any], redis: Any | None) -> dict[str, Sen
             api_base_url=_setting(config, "WECHAT_API_BASE"),
             template_id=_setting(config, "WECHAT_TEMPLATE_ID"),
             template_field=_setting(config, "WECHAT_TEMPLATE_FIELD") or "content",
+            timeout=timeout,
+        )
+
+    host = _setting(config, "SMTP_HOST")
+    if host:
+        senders["email"] = EmailSender(
+            host,
+            int(_setting(config, "SMTP_PORT") or 25),
+            sender=_setting(config, "SMTP_FROM") or "hotline@localhost",
+            username=_setting(config, "SMTP_USERNAME"),
+            password=_setting(config, "SMTP_PASSWORD"),
+            starttls=(_setting(config, "SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
             timeout=timeout,
         )
     return senders

@@ -3,7 +3,7 @@
 Load them with ``pytest_plugins = ["tests.fakeservers.fixtures"]`` (in the root conftest.py or a
 test module). Fixtures:
 
-- ``fake_twilio`` / ``fake_wechat``: a fresh running fake server per test.
+- ``fake_twilio`` / ``fake_wechat`` / ``fake_smtp``: a fresh running fake server per test.
 - ``redis_server``: one real redis-server for the whole session (``RedisServer``: ``.url``,
   ``.stop()``, ``.start()``, ``.down()`` for an outage, ``.client()``).
 - ``redis_url``: the session server's URL, with the server running and its data flushed.
@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from .redis import RedisServer
+from .smtp import FakeSMTP
 from .twilio import FakeTwilio
 from .wechat import FakeWeChat
 
@@ -31,6 +32,12 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 @pytest.fixture
 def fake_wechat() -> Iterator[FakeWeChat]:
     with FakeWeChat() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_smtp() -> Iterator[FakeSMTP]:
+    with FakeSMTP() as fake:
         yield fake
 
 
