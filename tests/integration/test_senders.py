@@ -374,7 +374,7 @@ def test_log_sender_records_what_would_have_been_sent_and_logs_neither_number_no
 
 def test_without_credentials_every_channel_logs():
     senders = build_senders({"TWILIO_ACCOUNT_SID": "", "WECHAT_APPID": None}, redis=None)
-    assert set(senders) == {"sms", "voice", "wechat", "log"}
+    assert set(senders) == {"sms", "voice", "wechat", "email", "log"}
     assert all(isinstance(s, LogSender) for s in senders.values())
 
 

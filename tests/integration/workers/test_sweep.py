@@ -192,8 +192,9 @@ def test_sweep_is_a_fixed_number_of_statements_however_many_cases_are_open(new_c
     for _ in range(12):
         accepted_case(new_case, step)
     many = statements_for_sweep(at("2026-11-18"))
-    # One INSERT … SELECT per kind, then the timeline and the points, whatever the numbers.
-    assert many == few == 6
+    # One INSERT … SELECT per kind, then the timeline, the points and the departments' notices,
+    # whatever the numbers.
+    assert many == few == 7
 
 
 def test_supervisor_sees_overdue_and_due_soon_cases_with_what_the_sweep_did(
