@@ -136,7 +136,7 @@ def department_act(number: str, action: str):
         flash(f"{number} 已被他人更改，未能{ACTION_NAMES[action]}。请查看最新状态后再操作。", "error")
         return redirect(back)
     except DomainError as exc:
-        if exc.status == 404:
+        if exc.status in (403, 404):  # not this user's to do, or not this user's to see
             raise
         db.session.rollback()
         flash(f"{number} 未能{ACTION_NAMES[action]}：当前状态下不能这样办理（{exc.message}）。",

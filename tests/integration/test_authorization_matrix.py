@@ -82,6 +82,15 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/api/v1/departments", "401 401 403 403 403 403 400", json={}),
     ("PATCH", "/api/v1/departments/<code>"): Probe(
         "/api/v1/departments/gz-hrss", "401 401 403 403 403 403 400", json={"name": ""}),
+    ("GET", "/api/v1/departments/<code>/contacts"): Probe(
+        "/api/v1/departments/gz-hrss/contacts", "401 401 403 200 404 200 200"),
+    ("POST", "/api/v1/departments/<code>/contacts"): Probe(
+        "/api/v1/departments/gz-hrss/contacts", "401 401 403 403 403 403 400", json={}),
+    ("PATCH", "/api/v1/departments/<code>/contacts/<int:contact_id>"): Probe(
+        "/api/v1/departments/gz-hrss/contacts/{missing}", "401 401 403 403 403 403 404",
+        json={}),
+    ("DELETE", "/api/v1/departments/<code>/contacts/<int:contact_id>"): Probe(
+        "/api/v1/departments/gz-hrss/contacts/{missing}", "401 401 403 403 403 403 404"),
     ("GET", "/api/v1/users"): Probe("/api/v1/users", "401 401 403 403 403 403 200"),
     ("POST", "/api/v1/users"): Probe("/api/v1/users", "401 401 403 403 403 403 400", json={}),
     ("POST", "/api/v1/users/<name>/token"): Probe(
@@ -287,6 +296,11 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/console/password"): Probe("/console/password", "302 302 400 400 400 400 400",
                                          form={"current": "wrong-pass"}),
     ("GET", "/console/cases"): Probe("/console/cases", "302 302 200 200 200 200 200"),
+    ("GET", "/console/department"): Probe("/console/department", "302 302 200 200 200 200 200"),
+    ("GET", "/console/department/feed"): Probe(
+        "/console/department/feed", "302 302 404 200 200 404 404"),
+    ("POST", "/console/department/cases/<number>/<action>"): Probe(
+        "/console/department/cases/{number}/accept", "302 302 403 302 404 403 302", form={}),
     ("GET", "/console/cases/<number>"): Probe(
         "/console/cases/{number}", "302 302 200 200 404 200 200"),
     ("GET", "/console/cases/<number>/attachments/<int:attachment_id>"): Probe(
