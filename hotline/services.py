@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -93,6 +93,19 @@ def apply_deadlines(case: Case, calendar: WorkCalendar | None = None) -> None:
     case.due_date = d.due_date
     case.due_at = d.due_at
     case.deadline_provisional = d.provisional
+
+
+def public_numbers() -> list[str]:
+    """The lines' own phone numbers: the government publishes them, masking leaves them."""
+    return [n for n in db.session.scalars(select(Line.phone_number)) if n]
+
+
+def mask_text(text: str, known_names: Iterable[str] = ()) -> str:
+    """`text` with personal data masked as for publication (公开前脱敏): for the public board
+    and wherever a case's text is quoted beyond its own record (reports, bulletins)."""
+    from .masking import mask_personal_data
+
+    return mask_personal_data(text, known_names, public_numbers=public_numbers())
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:
@@ -229,6 +242,32 @@ def get_case(number: str, actor: Actor | None = None) -> Case:
         # A handler asking for another department's case learns nothing, not even that it exists.
         raise NotFound(f"no case {number}")
     return case
+
+
+def duplicate_seen_by(case: Case, actor: Actor | None) -> Case | None:
+    """The earlier case this one seems to repeat (疑似重复件), if `actor` may see that case: a
+    handler learns nothing of another department's case, not even its number."""
+    other = case.duplicate_of
+    if other is None or actor is None or lifecycle.can_see(actor, other.department_code):
+        return other
+    return None
+
+
+def timeline_seen_by(case: Case, actor: Actor | None) -> list[CaseEvent]:
+    """The case's timeline as `actor` may read it: a step naming another case (routing's
+    "疑似重复件：与 … 内容相近") is left out when that case is hidden from them."""
+    if actor is None or actor.role != lifecycle.Role.HANDLER:
+        return list(case.events)
+    named = {e.data["of"] for e in case.events
+             if e.action == "duplicate" and isinstance(e.data, dict) and e.data.get("of")}
+    if not named:
+        return list(case.events)
+    departments = {number: department for number, department in db.session.execute(
+        select(Case.number, Case.department_code).where(Case.number.in_(named)))}
+    hidden = {n for n in named
+              if n not in departments or not lifecycle.can_see(actor, departments[n])}
+    return [e for e in case.events if not (e.action == "duplicate" and isinstance(e.data, dict)
+                                          and e.data.get("of") in hidden)]
 
 
 def apply_action(case: Case, action: str, actor: Actor, body: dict[str, Any],

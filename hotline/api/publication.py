@@ -33,7 +33,7 @@ from ..domain.deadlines import PROVINCE_TZ
 from ..domain.errors import Conflict, DomainError, IllegalTransition, StaleVersion
 from ..domain.lifecycle import Actor, Event, Role, Status
 from ..extensions import db
-from ..masking import Masked, find_personal_data, mask_personal_data
+from ..masking import Masked, find_personal_data
 from ..models import Case, Line, Publication, PublicationState
 from ..models.types import utcnow
 from . import api
@@ -62,11 +62,6 @@ def known_names(case: Case) -> list[str]:
     return [case.citizen_name.strip()] if case.citizen_name and case.citizen_name.strip() else []
 
 
-def _public_numbers() -> list[str]:
-    # The lines' own numbers are published by the government and stay readable.
-    return [n for n in db.session.scalars(select(Line.phone_number)) if n]
-
-
 def case_answer(case: Case) -> str | None:
     """The answer the citizen got: the department's reply, or the operator's on-the-spot one."""
     return case.reply_text or case.answer_text
@@ -76,13 +71,13 @@ def mask_case_text(case: Case, text: str | None) -> str:
     """`text` of this case with personal data masked (the citizen's name as a known name)."""
     if not text:
         return ""
-    return mask_personal_data(text, known_names(case), public_numbers=_public_numbers())
+    return services.mask_text(text, known_names(case))
 
 
 def find_in_case_text(case: Case, text: str | None) -> list[Masked]:
     if not text:
         return []
-    return find_personal_data(text, known_names(case), public_numbers=_public_numbers())
+    return find_personal_data(text, known_names(case), public_numbers=services.public_numbers())
 
 
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")

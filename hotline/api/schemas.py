@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import g, has_request_context
 from marshmallow import (
     RAISE,
     Schema,
@@ -106,6 +107,31 @@ class AttachmentSchema(Schema):
     created_at = LocalDateTime()
 
 
+def _reader() -> Any:
+    """Who the response is for: the signed-in staff member of the request (None outside one,
+    e.g. a command printing a case)."""
+    return g.get("actor") if has_request_context() else None
+
+
+class DuplicateOf(fields.String):
+    """The number of the earlier case this one seems to repeat, if the reader may see it."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
+        from ..services import duplicate_seen_by
+
+        other = duplicate_seen_by(obj, _reader())
+        return other.number if other is not None else None
+
+
+class Timeline(fields.List):
+    """The case's events, oldest first, as the reader may see them."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
+        from ..services import timeline_seen_by
+
+        return timeline_seen_by(obj, _reader())
+
+
 class CaseSchema(Schema):
     number = fields.String()
     line = fields.Function(lambda c: c.line.code)
@@ -138,7 +164,7 @@ class CaseSchema(Schema):
     reply_text = fields.String(allow_none=True)
     answer_text = fields.String(allow_none=True)
     routing = fields.Dict(allow_none=True)
-    duplicate_of = fields.Function(lambda c: c.duplicate_of.number if c.duplicate_of else None)
+    duplicate_of = DuplicateOf(allow_none=True)
     version = fields.Integer()
 
     def get_overdue(self, case: Any) -> bool:
@@ -152,7 +178,7 @@ class CaseSchema(Schema):
 
 
 class CaseDetailSchema(CaseSchema):
-    events = fields.List(fields.Nested(EventSchema))
+    events = Timeline(fields.Nested(EventSchema))
     attachments = fields.List(fields.Nested(AttachmentSchema))
 
 

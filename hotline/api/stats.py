@@ -5,7 +5,9 @@ Every report takes a period — `period=2026-10` (or `2026-W44`, `2026-Q4`, `202
 `from`/`to` local dates (both included; `from` alone runs to today, `to` alone starts on the
 1st of its month; neither: this month so far) — and the case list's filters `line`, `channel`,
 `topic`, `category`, `region`, `department`, `kind`. Handlers get their own department's
-figures only.
+figures only — in every report, chart, export and bulletin (the rule is
+`hotline.reports.scope`): a bulletin, written for all departments, is shown to a handler as
+their department's edition. Texts of cases quoted in a report are masked as for publication.
 """
 
 from __future__ import annotations
@@ -230,21 +232,28 @@ def create_bulletin():
 @api.get("/bulletins/<int:bulletin_id>")
 @login_required(*STAFF)
 def get_bulletin(bulletin_id: int):
+    from ..reports.bulletin import edition_for
+
     b = _bulletin(bulletin_id)
-    return jsonify({**_bulletin_meta(b), "summary": b.summary})
+    edition = edition_for(b, g.actor)
+    return jsonify({**_bulletin_meta(b), "title": edition.title,
+                    "as_of": _local_iso(edition.as_of), "summary": edition.summary})
 
 
 @api.get("/bulletins/<int:bulletin_id>.<any(html,xlsx):fmt>")
 @login_required(*STAFF)
 def bulletin_file(bulletin_id: int, fmt: str):
+    from ..reports.bulletin import edition_for
+
     b = _bulletin(bulletin_id)
+    edition = edition_for(b, g.actor)
     if fmt == "html":
-        resp = Response(b.html, mimetype="text/html")
+        resp = Response(edition.html(), mimetype="text/html")
         # The page is self-contained: no scripts, styles inline, charts as data: images.
         resp.headers["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
     else:
-        resp = Response(b.xlsx, mimetype="application/vnd.openxmlformats-officedocument."
+        resp = Response(edition.xlsx(), mimetype="application/vnd.openxmlformats-officedocument."
                                          "spreadsheetml.sheet")
         resp.headers["Content-Disposition"] = (
             f'attachment; filename="bulletin-{b.period}-{b.scope}.xlsx"')
@@ -290,7 +299,9 @@ EXTRA_PATHS.extend([
      "kind, line, page, per_page"), BulletinListSchema, None, ["reports"]),
     ("/bulletins", "post", "Write (or rewrite) the bulletin of a period now (supervisor)",
      BulletinCreateSchema, None, ["reports"], (200, 201)),
-    ("/bulletins/{bulletin_id}", "get", "A bulletin's details and figures", None, None, ["reports"]),
+    ("/bulletins/{bulletin_id}", "get", ("A bulletin's details and figures (a handler gets their "
+     "department's edition: the same report over their department's cases, as of now)"), None,
+     None, ["reports"]),
     ("/bulletins/{bulletin_id}.html", "get", "A bulletin as an HTML page with its charts", None, None,
      ["reports"]),
     ("/bulletins/{bulletin_id}.xlsx", "get", "A bulletin's tables as XLSX", None, None, ["reports"]),

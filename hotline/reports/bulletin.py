@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.deadlines import PROVINCE_TZ
+from ..domain.lifecycle import Actor
 from ..extensions import db
-from ..models import Line
+from ..models import Department, Line
 from ..models.types import utcnow
 from . import charts
 from .models import ALL_LINES, Bulletin
@@ -229,6 +231,46 @@ def add_native_charts(wb: Any) -> None:
         chart.width = 18
         chart.height = max(7.5, 0.6 * (last - 3) + 3) if horizontal else 7.5
         ws.add_chart(chart, f"{get_column_letter(max(ws.max_column, 5) + 2)}3")
+
+
+@dataclass(frozen=True)
+class Edition:
+    """A bulletin as one reader gets it: the stored one, or a department's own edition."""
+
+    title: str
+    as_of: dt.datetime
+    summary: dict[str, Any]
+    stored: Bulletin | None = None
+
+    def html(self) -> str:
+        return self.stored.html if self.stored else render_html(self.summary, self.title)
+
+    def xlsx(self) -> bytes:
+        return self.stored.xlsx if self.stored else render_xlsx(self.summary, self.title)
+
+
+def edition_for(bulletin: Bulletin, actor: Actor) -> Edition:
+    """The bulletin as `actor` may read it.
+
+    A bulletin is written for all departments: its ranking, hot-issue clusters and totals
+    cover every department's cases. A handler sees only their own department's figures and
+    cases (the rule of every report, `Scope.seen_by`), so a handler gets their department's
+    edition of the same period and line: the same report computed over their department's
+    cases as they stand now, titled with the department's name. Everyone else gets the
+    bulletin as it was written.
+    """
+    period = Period(bulletin.kind, bulletin.period, bulletin.starts_on, bulletin.ends_on)
+    line_code = None if bulletin.scope == ALL_LINES else bulletin.scope
+    everyone = Scope(period, line=line_code)
+    scope = everyone.seen_by(actor)
+    if scope == everyone:
+        return Edition(bulletin.title, bulletin.as_of, bulletin.summary, bulletin)
+    now = utcnow()
+    summary = build_summary(scope, now=now)
+    department = db.session.scalar(select(Department).where(Department.code == scope.department))
+    title = f"{bulletin.title}（{department.name if department else scope.department}）"
+    summary["title"] = title
+    return Edition(title, now, summary)
 
 
 def write_bulletin(period: Period, line_code: str | None = None, *, created_by: str = "system",

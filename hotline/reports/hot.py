@@ -26,7 +26,7 @@ from ..domain.deadlines import PROVINCE_TZ
 from ..extensions import db
 from ..models import Case
 from . import figures
-from .scope import Scope
+from .scope import Scope, report_text
 
 TERM_SAMPLE = 2000
 CLUSTER_SAMPLE = 2000
@@ -195,9 +195,12 @@ def clusters(scope: Scope, top: int = TOP) -> list[dict[str, Any]]:
                 "open": sum(1 for r in group if r.status != "closed"),
                 "first_received_at": _local_iso(group[0].received_at),
                 "last_received_at": _local_iso(group[-1].received_at),
-                "sample": group[0].content[:120],
+                "sample": group[0],
             })
     found.sort(key=lambda c: (-c["size"], -c["callers"], c["numbers"][0]))
+    for cluster in found[:top]:  # masked as for publication: a report is read widely
+        first = cluster["sample"]
+        cluster["sample"] = report_text(first.content, [first.citizen_name], limit=120)
     return found[:top]
 
 

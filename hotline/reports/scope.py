@@ -3,8 +3,12 @@
 A report covers the cases *received* in its period (a cohort): every figure of a report —
 volume, handling, rates — is about those cases as they stand when the report is made. The
 filters are those of the case list: line, channel, topic (any level), category, region (a
-division includes the divisions inside it), department, kind. A handler only ever sees their
-own department's cases, whatever they ask for.
+division includes the divisions inside it), department, kind.
+
+Who sees what is decided here, for every report, export and bulletin: a handler only ever sees
+their own department's cases and figures, whatever they ask for (`Scope.seen_by`,
+`case_list_conditions`), and the texts of cases a report quotes are masked as for publication
+(`report_text`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "u
 LIST_OVERDUE_STATUSES = tuple(CLOCK_RUNNING)
 UNANSWERED_STATUSES = tuple(UNANSWERED)
 FILTER_KEYS = ("line", "channel", "topic", "category", "region", "department", "kind")
+# Department codes start with a letter or digit: this one belongs to no department, so a
+# handler without a department (which the user schema refuses, but a row may hold) sees nothing.
+NO_DEPARTMENT = "-"
 
 
 @dataclass(frozen=True)
@@ -51,9 +58,13 @@ class Scope:
     @classmethod
     def of(cls, period: Period, args: dict[str, Any], actor: Actor | None = None) -> Scope:
         scope = cls(period, **{k: args.get(k) for k in FILTER_KEYS})
-        if actor is not None and actor.role == Role.HANDLER:
-            scope = replace(scope, department=actor.department_code)
-        return scope
+        return scope.seen_by(actor) if actor is not None else scope
+
+    def seen_by(self, actor: Actor) -> Scope:
+        """This scope as `actor` may see it: a handler's is their own department's."""
+        if actor.role == Role.HANDLER:
+            return replace(self, department=actor.department_code or NO_DEPARTMENT)
+        return self
 
     def with_period(self, period: Period) -> Scope:
         return replace(self, period=period)
@@ -72,6 +83,17 @@ class Scope:
                                  category=self.category, region=self.region,
                                  department=self.department, kind=self.kind)
         return out
+
+
+def report_text(text: str | None, names: list[str | None] | tuple[str | None, ...] = (),
+                limit: int | None = None) -> str:
+    """A case's text as a report quotes it (a cluster's sample, a reason to return): personal
+    data masked as for publication, then cut to `limit` characters (masking first, so a cut
+    never leaves half a phone number unmasked)."""
+    from ..services import mask_text
+
+    masked = mask_text(text or "", [n for n in names if n])
+    return masked if limit is None else masked[:limit]
 
 
 def region_prefix(code: str) -> str:

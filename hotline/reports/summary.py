@@ -46,7 +46,14 @@ from ..models import Case, CaseEvent, Category, Department, Line, PointsEntry, S
 from ..models.types import utcnow
 from . import figures
 from .periods import Period, month_of, week_of
-from .scope import CHANNEL_NAMES, KIND_NAMES, RATING_NAMES, Scope, overdue_condition
+from .scope import (
+    CHANNEL_NAMES,
+    KIND_NAMES,
+    RATING_NAMES,
+    Scope,
+    overdue_condition,
+    report_text,
+)
 from .sql import local_day, within_day
 
 RANK_KEYS = ("points", "on_time_rate", "response_rate", "resolution_rate", "satisfaction_rate",
@@ -198,7 +205,7 @@ class Report:
             "accept_on_time_rate": figures.rate(totals.get("accepted_on_time", 0),
                                                 totals.get("accepted", 0)),
             "returned": actions["return_steps"],
-            "return_reasons": [{"reason": r, "count": c} for r, c in
+            "return_reasons": [{"reason": report_text(r), "count": c} for r, c in
                                sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:10]],
             "extensions_requested": actions["extension_steps"],
             "extensions_approved": approved,

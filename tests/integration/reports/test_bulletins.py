@@ -28,7 +28,7 @@ def test_supervisor_writes_a_monthly_bulletin_and_staff_read_it(api, tokens, bui
     assert meta["title"] == "服务民营企业省长直通车2026年10月月度通报"
     assert (meta["kind"], meta["period"], meta["line"]) == ("month", "2026-10", "zhitongche")
 
-    page = api.get(meta["html_url"], tokens.handler)
+    page = api.get(meta["html_url"], tokens.operator)
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert "服务民营企业省长直通车2026年10月月度通报" in html

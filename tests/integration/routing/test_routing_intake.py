@@ -136,3 +136,36 @@ def test_routing_fills_category_and_region_the_operator_left_open(api, tokens):
     explicit = log(api, tokens, line="zhitongche", category="situation", region="520300",
                    content="请问国家对小微企业减税降费的政策有哪些，我们在六盘水市的企业能不能享受？")
     assert explicit["category"] == "situation" and explicit["region"] == "520300"
+
+
+def test_a_handler_learns_nothing_of_a_duplicate_in_another_department(api, tokens):
+    citizen = {"phone": "13908571234", "name": "李秀英"}
+    first = log(api, tokens, line="fupin", citizen=citizen,
+                content="我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。")
+    second = log(api, tokens, line="fupin", citizen=citizen,
+                 content="又打来问一下，我们家危房改造补助到现在还没发，村里一直说在审核。")
+    assert second["duplicate_of"] == first["number"]
+    for case, department in ((first, "gov-520100"), (second, "gz-hrss")):
+        r = api.post(f"/cases/{case['number']}/dispatch", tokens.operator,
+                     {"department": department})
+        assert r.status_code == 200, r.get_json()
+
+    # The handler of the second case's department: no number, no "疑似重复件" step.
+    seen = api.get(f"/cases/{second['number']}", tokens.handler).get_json()
+    assert seen["duplicate_of"] is None
+    assert [e for e in seen["events"] if e["action"] == "duplicate"] == []
+    listed = api.get("/cases", tokens.handler).get_json()["items"]
+    assert [c["number"] for c in listed] == [second["number"]]
+    for body in (seen, listed):
+        assert first["number"] not in str(body) and "疑似重复" not in str(body)
+    # Staff who see every department, and a handler who holds both cases, still see the link.
+    assert api.get(f"/cases/{second['number']}", tokens.supervisor).get_json()[
+        "duplicate_of"] == first["number"]
+    r = api.post(f"/cases/{first['number']}/return", tokens.other_handler,
+                 {"reason": "属于人社部门职责"})
+    assert r.status_code == 200, r.get_json()
+    r = api.post(f"/cases/{first['number']}/dispatch", tokens.operator, {"department": "gz-hrss"})
+    assert r.status_code == 200, r.get_json()
+    again = api.get(f"/cases/{second['number']}", tokens.handler).get_json()
+    assert again["duplicate_of"] == first["number"]
+    assert any(e["action"] == "duplicate" for e in again["events"])
