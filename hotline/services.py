@@ -141,6 +141,19 @@ def find_line(code: str) -> Line:
     return line
 
 
+def check_line_phone(number: str | None, line: Line | None = None) -> None:
+    """A line's phone number is its own: calls to it are the line's calls. Another line with
+    the same number under any spelling (0851-86833668, +8685186833668) is a conflict."""
+    if not number:
+        return
+    from .phones import same_number
+
+    for other in db.session.scalars(select(Line).where(Line.phone_number.is_not(None))):
+        if other is not line and same_number(other.phone_number, number):
+            raise Conflict(f"line {other.code!r} already has this phone number",
+                           {"phone_number": [f"{number!r} is the number of line {other.code!r}."]})
+
+
 def find_category(line: Line, code: str) -> Category:
     cat = db.session.scalar(
         select(Category).where(Category.line_id == line.id, Category.code == code))

@@ -34,7 +34,7 @@ from channels.web.security import RateLimited, check_limit
 from hotline import services
 from hotline.api.publication import mask_case_text
 from hotline.api.schemas import REGION
-from hotline.domain.deadlines import PROVINCE_TZ
+from hotline.domain.deadlines import FIRST_DAY, LAST_DAY, PROVINCE_TZ, day_in_range
 from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import Actor, Status
 from hotline.extensions import db
@@ -346,6 +346,8 @@ def _parse_instant(name: str) -> dt.datetime | None:
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C date-time like 2026-11-01T00:00:00Z"
                            ) from None
+    if not day_in_range(value.date()):
+        raise Open311Error(400, f"{name} must be a date-time from {FIRST_DAY} to {LAST_DAY}")
     return value if value.tzinfo else value.replace(tzinfo=PROVINCE_TZ)
 
 

@@ -21,7 +21,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from hotline.api.errors import error_response
 from hotline.api.openapi import EXTRA_PATHS
 from hotline.api.publication import case_answer, mask_case_text
-from hotline.api.schemas import REGION, StrictSchema, _text
+from hotline.api.schemas import REGION, Day, StrictSchema, _text
 from hotline.api.util import json_body, query_args
 from hotline.domain.errors import NotFound
 from hotline.extensions import db
@@ -56,8 +56,8 @@ class BoardQuery(StrictSchema):
     category = _text(32)
     topic = _text(64)
     region = fields.String(validate=REGION)
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
 

@@ -13,6 +13,9 @@ def register(app: Flask) -> None:
     import importlib
 
     from . import admin, calendar, cases, contacts, errors, health, openapi  # noqa: F401  (routes)
+    from .util import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added, channels' too
 
     for name in OPTIONAL_MODULES:
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g, jsonify
 from sqlalchemy import select
 
-from .. import identity
+from .. import identity, services
 from ..domain.errors import Conflict, NotFound
 from ..domain.lifecycle import Role
 from ..extensions import db
@@ -227,6 +227,7 @@ def create_line():
     data = json_body(LineSchema())
     if db.session.scalar(select(Line).where(Line.code == data["code"])):
         raise Conflict("a line with this code exists", {"code": [f"{data['code']!r} is taken."]})
+    services.check_line_phone(data.get("phone_number"))
     categories = data.pop("categories")
     line = Line(**data)
     line.categories = [Category(**c) for c in categories]
@@ -239,7 +240,10 @@ def create_line():
 @login_required(Role.ADMIN)
 def update_line(code: str):
     line = _line(code)
-    for key, value in json_body(LineUpdateSchema()).items():
+    changes = json_body(LineUpdateSchema())
+    if "phone_number" in changes:
+        services.check_line_phone(changes["phone_number"], line)
+    for key, value in changes.items():
         setattr(line, key, value)
     db.session.commit()
     return jsonify(line_json(line))

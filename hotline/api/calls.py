@@ -38,8 +38,10 @@ from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
 from .schemas import (
+    MAX_PAGE,
     CaseDetailSchema,
     CitizenSchema,
+    Day,
     LocalDateTime,
     StrictSchema,
     page_schema,
@@ -96,9 +98,9 @@ class CallListQuerySchema(StrictSchema):
     phone = fields.String(validate=validate.Length(min=3, max=32))
     logged = fields.Boolean()
     after_hours = fields.Boolean()
-    received_from = fields.Date(data_key="from")
-    received_to = fields.Date(data_key="to")
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    received_from = Day(data_key="from")
+    received_to = Day(data_key="to")
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -137,8 +139,8 @@ class CallLogSchema(StrictSchema):
 
 class FiguresQuerySchema(StrictSchema):
     line = fields.String(validate=validate.Length(max=32))
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
 
     @validates_schema
     def ordered(self, data: dict, **kwargs: Any) -> None:

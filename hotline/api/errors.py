@@ -6,6 +6,7 @@ import re
 
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import DomainError
@@ -38,6 +39,24 @@ def install(app: Flask) -> None:
         db.session.rollback()
         fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         return error_response(400, "validation_error", "the request has invalid fields", fields)
+
+    # Safety nets for what the schemas and services should have refused first: a value the
+    # database cannot hold (an integer beyond 64 bits, a date beyond year 9999 on the way to
+    # UTC) is bad input, and a uniqueness the database enforces is a conflict, never a 500.
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc: Exception):
+        db.session.rollback()
+        app.logger.warning("out-of-range value on %s %s: %s", request.method, request.path, exc)
+        return error_response(400, "validation_error", "a value in the request is out of range")
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        db.session.rollback()
+        app.logger.warning("integrity conflict on %s %s: %s", request.method, request.path,
+                           exc.orig)
+        return error_response(409, "conflict", "the request conflicts with what is stored "
+                              "(something with the same name or number exists)")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

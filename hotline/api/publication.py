@@ -39,7 +39,7 @@ from ..models.types import utcnow
 from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
-from .schemas import StrictSchema, _text
+from .schemas import MAX_PAGE, StrictSchema, _text
 from .util import json_body, query_args
 
 EDITORS = (Role.OPERATOR, Role.SUPERVISOR)
@@ -280,7 +280,7 @@ STATES = ("candidate", "draft", "approved", "withdrawn")
 class PublicationListQuery(StrictSchema):
     state = fields.String(load_default="candidate", validate=validate.OneOf(STATES))
     line = _text(32)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..domain.deadlines import PROVINCE_TZ
+from ..domain.deadlines import DAY_RANGE_TEXT, PROVINCE_TZ, day_in_range
 from ..domain.errors import ValidationFailed
 from ..domain.lifecycle import MAX_EXTENSION_DAYS, Kind, Role, Status, is_overdue
 from ..domain.staff import EVENT_NAMES, check_role_department, is_locked, token_state
@@ -24,6 +24,9 @@ from ..domain.staff import EVENT_NAMES, check_role_department, is_locked, token_
 CHANNELS = ("phone", "wechat", "web", "sms", "open311")
 REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrative division code "
                          "of 6, 9 or 12 digits.")
+# Pages beyond this hold nothing anyone reads, and (page - 1) * per_page must stay a number
+# the database takes as an OFFSET.
+MAX_PAGE = 100_000
 PHONE = validate.Regexp(r"^\+?[0-9][0-9\- ]{2,30}$", error="Not a valid phone number.")
 
 
@@ -42,8 +45,20 @@ class LocalDateTime(fields.DateTime):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
         result = super()._deserialize(value, attr, data, **kwargs)
+        if not day_in_range(result.date()):
+            raise ValidationError(DAY_RANGE_TEXT)
         if result.tzinfo is None:
             result = result.replace(tzinfo=PROVINCE_TZ)
+        return result
+
+
+class Day(fields.Date):
+    """A local date given as input, within the days the system reasons about."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.date:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not day_in_range(result):
+            raise ValidationError(DAY_RANGE_TEXT)
         return result
 
 
@@ -193,14 +208,14 @@ class CaseListQuerySchema(StrictSchema):
     topic = _text(64)
     supervised = fields.Boolean()
     overdue = fields.Boolean()
-    due_before = fields.Date()
-    received_from = fields.Date()
-    received_to = fields.Date()
+    due_before = Day()
+    received_from = Day()
+    received_to = Day()
     q = _text(200)
     # A department's queue is worked soonest deadline first (`due`); newest first by default.
     sort = fields.String(load_default="-received",
                          validate=validate.OneOf(["-received", "received", "due", "-due"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -432,8 +447,8 @@ class LineUpdateSchema(StrictSchema):
 
 
 class CalendarSchema(StrictSchema):
-    holidays = fields.List(fields.Date(), required=True)
-    workdays = fields.List(fields.Date(), required=True)
+    holidays = fields.List(Day(), required=True)
+    workdays = fields.List(Day(), required=True)
 
 
 class CalendarOutSchema(Schema):

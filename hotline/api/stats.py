@@ -33,7 +33,15 @@ from ..reports.summary import RANK_KEYS, Report, build_summary
 from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
-from .schemas import CHANNELS, REGION, CaseListQuerySchema, StrictSchema, _text
+from .schemas import (
+    CHANNELS,
+    MAX_PAGE,
+    REGION,
+    CaseListQuerySchema,
+    Day,
+    StrictSchema,
+    _text,
+)
 from .util import json_body, query_args
 
 STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
@@ -42,8 +50,8 @@ MAX_DAYS = 366 * 5 + 1
 
 class StatsQuerySchema(StrictSchema):
     period = _text(40)
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = Day(data_key="from")
+    to = Day()
     line = _text(32)
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     topic = _text(64)
@@ -191,7 +199,7 @@ def _bulletin(bulletin_id: int) -> Bulletin:
 class BulletinListSchema(StrictSchema):
     kind = fields.String(validate=validate.OneOf(["week", "month", "quarter", "year", "range"]))
     line = _text(32)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

@@ -26,7 +26,7 @@ from ..supervision import MARK_KINDS, current_marks, due_soon_until
 from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
-from .schemas import CaseSchema, LocalDateTime, StrictSchema, page_schema
+from .schemas import MAX_PAGE, CaseSchema, Day, LocalDateTime, StrictSchema, page_schema
 from .util import json_body, query_args
 
 STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
@@ -40,7 +40,7 @@ _case = CaseSchema()
 # -- schemas ----------------------------------------------------------------------------------
 
 class PageQuery(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -79,8 +79,8 @@ class CallbackQuery(PageQuery):
 
 class PointsQuery(StrictSchema):
     department = fields.String(validate=validate.Length(max=32))
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = Day(data_key="from")
+    to = Day()
 
 
 class NoteBody(StrictSchema):

@@ -16,6 +16,17 @@ from .workdays import WorkCalendar
 
 PROVINCE_TZ = ZoneInfo("Asia/Shanghai")
 
+# The days the system reasons about. A date outside is refused as input: no case is that old or
+# that far ahead, and year 1 or 9999 overflows on the way to UTC or in a period's arithmetic.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+DAY_RANGE_TEXT = f"Must be a date from {FIRST_DAY} to {LAST_DAY}."
+
+
+def day_in_range(day: dt.date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 DEFAULT_ACCEPT_DAYS = 1
 DEFAULT_REPLY_DAYS = 10
 DEFAULT_REMIND_DAYS = 2

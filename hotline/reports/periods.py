@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..domain.deadlines import PROVINCE_TZ
+from ..domain.deadlines import DAY_RANGE_TEXT, FIRST_DAY, LAST_DAY, PROVINCE_TZ, day_in_range
 from ..domain.errors import ValidationFailed
 
 KINDS = ("week", "month", "quarter", "year", "range")
@@ -108,6 +108,9 @@ def quarter_of(day: dt.date) -> Period:
 
 
 def date_range(start: dt.date, end: dt.date) -> Period:
+    for name, day in (("from", start), ("to", end)):
+        if not day_in_range(day):
+            raise ValidationFailed("a date is out of range", {name: [DAY_RANGE_TEXT]})
     if end < start:
         raise ValidationFailed("the period ends before it starts",
                                {"to": ["Must not be before 'from'."]})
@@ -116,6 +119,18 @@ def date_range(start: dt.date, end: dt.date) -> Period:
 
 def parse_period(text: str) -> Period:
     """`2026-W44`, `2026-10`, `2026-Q4`, `2026` or `2026-10-01..2026-10-15`."""
+    year = (text or "").strip()[:4]
+    if year.isdigit() and not FIRST_DAY.year <= int(year) <= LAST_DAY.year:
+        raise ValidationFailed(f"not a period the reports cover: {text!r}",
+                               {"period": [DAY_RANGE_TEXT]})
+    period = _parse_period(text)
+    if not (day_in_range(period.start) and day_in_range(period.end)):
+        raise ValidationFailed(f"not a period the reports cover: {text!r}",
+                               {"period": [DAY_RANGE_TEXT]})
+    return period
+
+
+def _parse_period(text: str) -> Period:
     text = (text or "").strip()
     try:
         if m := _WEEK.match(text):
