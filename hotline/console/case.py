@@ -138,7 +138,9 @@ def render_case(number: str, *, status: int = 200, error: str | None = None,
                                  .order_by(Survey.id)).all()
     files = [(a, attachments.local_file(a) is not None) for a in c.attachments]
     category_names = {cat.code: cat.name for cat in c.line.categories}
-    events = [(e, _event_details(e, departments)) for e in c.events]
+    # The timeline as the API shows it to the same person (no other department's case named).
+    events = [(e, _event_details(e, departments))
+              for e in services.timeline_seen_by(c, g.actor)]
     return render_template(
         "console/case.html", c=c, departments=departments, active_departments=active,
         now=dt.datetime.now(dt.UTC), actions=actions, action_labels=ACTION_LABELS,
