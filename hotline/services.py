@@ -217,20 +217,26 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
                 {"line": line.code, "channel": case.channel}, at=now)
         for hook in after_create_hooks:
             hook(case, actor)
-    db.session.flush()
-    if commit:
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if idempotency_key:
-                # Two retries raced; the first one's case is the answer for both.
-                existing = db.session.scalar(
-                    select(Case).where(Case.idempotency_key == idempotency_key))
-                if existing is not None and existing.request_hash == fingerprint:
+    if not commit:
+        db.session.flush()
+        return case, True
+    try:
+        # The key's UNIQUE constraint is met at this flush (or at the commit): a retry that
+        # raced this one, with the same key, got there first.
+        db.session.flush()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if idempotency_key:
+            # The first one's case is the answer for both.
+            existing = db.session.scalar(
+                select(Case).where(Case.idempotency_key == idempotency_key))
+            if existing is not None:
+                if existing.request_hash == fingerprint:
                     return existing, False
-                raise Conflict("this Idempotency-Key was used for a different request") from None
-            raise
+                raise Conflict("this Idempotency-Key was used for a different request") \
+                    from None
+        raise
     return case, True
 
 

@@ -1,0 +1,77 @@
+"""An Idempotency-Key sent by many clients at the same moment (a phone system retrying while
+the first request is still running): one case is made, every other answer is that case (200)
+or, for another body, a conflict (409) — never a 500. Real concurrent requests against the app
+served over HTTP, on the test database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from hotline.extensions import db
+from hotline.models import Case
+
+from ..conftest import CASE
+
+CLIENTS = 16
+
+
+@pytest.fixture
+def served(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def _post_together(url: str, token: str, key: str, bodies: list[dict]) -> list[requests.Response]:
+    start = threading.Barrier(len(bodies))
+
+    def post(body: dict) -> requests.Response:
+        start.wait()
+        return requests.post(f"{url}/api/v1/cases", json=body, timeout=60,
+                             headers={"Authorization": f"Bearer {token}",
+                                      "Idempotency-Key": key})
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def _cases() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(Case))
+
+
+def test_the_same_key_sent_at_once_makes_one_case(served, tokens):
+    answers = _post_together(served, tokens.operator, "trunk-7731-0001", [CASE] * CLIENTS)
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses == {201: 1, 200: CLIENTS - 1}, [r.text for r in answers if r.status_code >= 500]
+    assert len({r.json()["number"] for r in answers}) == 1
+    assert _cases() == 1
+
+
+def test_the_same_key_with_two_bodies_at_once_is_one_case_and_conflicts(served, tokens):
+    other = {**CASE, "content": "另一件事：小区门口的路灯坏了一个月，晚上出行很不方便。"}
+    bodies = [CASE if i % 2 else other for i in range(CLIENTS)]
+    answers = _post_together(served, tokens.operator, "trunk-7731-0002", bodies)
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses[201] == 1 and set(statuses) <= {200, 201, 409}, statuses
+    made = next(r.json() for r in answers if r.status_code == 201)
+    for body, r in zip(bodies, answers, strict=True):
+        same = body["content"] == made["content"]
+        assert r.status_code == (200 if same else 409) or r.status_code == 201
+        if r.status_code == 200:
+            assert r.json()["number"] == made["number"]
+    assert _cases() == 1
