@@ -46,6 +46,7 @@ TIMEZONE = "Asia/Shanghai"
 # Set by `hotline run` for the web server and the worker it starts: the address it serves on.
 SERVER_URL_ENV = "HOTLINE_SERVER_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `hotline run`'s own default address
+DEFAULT_IMPORT_HORIZON_YEARS = 20
 
 
 def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -59,6 +60,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
         "HOTLINE_TIMEZONE": TIMEZONE,
         "PER_PAGE_MAX": 100,
+        # How far back a case may be logged (`received_at`): an operator logging a call late or
+        # an admin importing history; older is a typo (year 0336) or a wrong import.
+        "IMPORT_HORIZON_YEARS": int(os.environ.get("HOTLINE_IMPORT_HORIZON_YEARS") or
+                                    DEFAULT_IMPORT_HORIZON_YEARS),
         "JSON_AS_ASCII": False,
     }
     for key in ENV_KEYS:

@@ -16,7 +16,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import attachments
 from .domain import lifecycle
-from .domain.deadlines import Deadlines, Policy, compute_deadlines, local_date
+from .domain.deadlines import (
+    FIRST_DAY,
+    PROVINCE_TZ,
+    Deadlines,
+    Policy,
+    compute_deadlines,
+    local_date,
+)
 from .domain.errors import (
     Conflict,
     Forbidden,
@@ -163,6 +170,16 @@ def find_category(line: Line, code: str) -> Category:
     return cat
 
 
+def import_horizon(now: dt.datetime) -> dt.datetime:
+    """The earliest `received_at` a case may be logged with: `IMPORT_HORIZON_YEARS` (default
+    20) before now, at local midnight on the 1st of January."""
+    from flask import current_app
+
+    years = int(current_app.config.get("IMPORT_HORIZON_YEARS") or 20)
+    year = max(local_date(now).year - years, FIRST_DAY.year)
+    return dt.datetime(year, 1, 1, tzinfo=PROVINCE_TZ)
+
+
 def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | None = None,
                 now: dt.datetime | None = None, commit: bool = True) -> tuple[Case, bool]:
     """Log a case (intake). Returns (case, created); a replayed idempotency key returns the
@@ -182,6 +199,10 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
     if received_at > now + dt.timedelta(minutes=5):  # a little clock skew between machines
         raise ValidationFailed("received_at is in the future",
                                {"received_at": ["Must not be in the future."]})
+    horizon = import_horizon(now)
+    if received_at < horizon:
+        raise ValidationFailed("received_at is before the import horizon", {"received_at": [
+            f"Must not be before {horizon:%Y-%m-%d} (HOTLINE_IMPORT_HORIZON_YEARS)."]})
     region = data.get("region")
     citizen = data.get("citizen") or {}
     kind = data.get("kind") or lifecycle.Kind.HANDLE

@@ -21,13 +21,12 @@ from hotline.attachments import Upload
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
 from hotline.models import Case
+from hotline.models.types import clean_text
 
 WEB_CITIZEN = Actor(name="citizen:web", role="citizen")
 
 CONTENT_MIN, CONTENT_MAX = 10, 5000
 TITLE_MAX = 40
-# Control characters other than tab and line breaks: invisible, and they break XML consumers.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 
@@ -75,7 +74,7 @@ class WebMessageSchema(StrictSchema):
     def tidy(self, data: dict, **kwargs: Any) -> dict:
         for key in ("title", "content", "name", "enterprise"):
             if data.get(key) is not None:
-                data[key] = _CONTROL.sub("", data[key]).strip() or None
+                data[key] = clean_text(data[key]).strip() or None
         data["phone"] = normalize_phone(data["phone"])
         return data
 

@@ -31,6 +31,10 @@ def _package_covers(year: int) -> bool:
 PACKAGE_YEARS = frozenset(y for y in range(2004, 2101) if _package_covers(y))
 
 
+# Counting working days stops here: about twenty years, more than any case stays open.
+COUNT_LIMIT = 5000
+
+
 @dataclass(frozen=True)
 class YearOverride:
     """An admin-set year: `holidays` are days off, `workdays` weekend days that are worked."""
@@ -93,11 +97,14 @@ class WorkCalendar:
                 counted += 1
         return WorkingDay(day, provisional)
 
-    def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after `start` up to and including `end` (0 when end <= start)."""
+    def working_days_between(self, start: dt.date, end: dt.date,
+                             limit: int = COUNT_LIMIT) -> int:
+        """Working days after `start` up to and including `end` (0 when end <= start), counted
+        up to `limit`: a count that reaches it is `limit` (so one case with an ancient date
+        costs a few thousand steps, not hundreds of thousands)."""
         count = 0
         day = start
-        while day < end:
+        while day < end and count < limit:
             day += dt.timedelta(days=1)
             if self.is_workday(day):
                 count += 1

@@ -1,10 +1,19 @@
-"""Column types shared by the models."""
+"""Column types shared by the models, and the one rule for text stored in any of them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
+from sqlalchemy import String, event
+from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime, TypeDecorator
+
+# Control characters other than tab and line breaks (C0, DEL, C1), and halves of UTF-16 pairs:
+# invisible in every screen, they break XML and CSV consumers, PostgreSQL refuses NUL, and a
+# lone surrogate cannot be encoded at all.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class UTCDateTime(TypeDecorator):
@@ -32,3 +41,22 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def clean_text(value: str) -> str:
+    """`value` without control characters other than tab and line breaks."""
+    return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+
+
+@event.listens_for(Session, "before_flush")
+def _clean_stored_text(session: Session, flush_context: Any, instances: Any) -> None:
+    """Every text column of every row written, whichever channel or view wrote it (a web form,
+    an SMS, a JSON body, an import), is stored without control characters."""
+    for obj in (*session.new, *session.dirty):
+        state = obj._sa_instance_state
+        for attr in state.mapper.column_attrs:
+            value = state.dict.get(attr.key)
+            if isinstance(value, str) and isinstance(attr.columns[0].type, String):
+                cleaned = clean_text(value)
+                if cleaned is not value:
+                    setattr(obj, attr.key, cleaned)

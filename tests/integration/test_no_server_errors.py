@@ -149,3 +149,27 @@ def test_a_line_with_another_lines_phone_number_is_a_409(api, tokens):
 
 def test_the_case_body_still_works(api, tokens):
     assert api.post("/cases", tokens.operator, CASE).status_code == 201
+
+
+def test_control_characters_are_not_stored(api, tokens):
+    """Tab and line breaks stay; NUL, escape sequences, DEL and C1 controls go — whatever way the
+    text came in (a JSON body, an action's text, the public web form)."""
+    content = "反映：\x00小区\x1b[31m门口\x07路灯坏了\x7f一个月\u0085，\t晚上\r\n出行不便。\n请尽快修复。"
+    resp = api.post("/cases", tokens.operator, {**CASE, "content": content,
+                                                "citizen": {"name": "张\x0b建华"}})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    case = resp.get_json()
+    assert case["content"] == "反映：小区[31m门口路灯坏了一个月，\t晚上\r\n出行不便。\n请尽快修复。"
+    assert case["citizen"]["name"] == "张建华"
+    number = case["number"]
+    if case["status"] == "received":
+        api.post(f"/cases/{number}/answer", tokens.operator, {"text": "已转告\x1b物业，\x00\n谢谢。"})
+        answer = api.get(f"/cases/{number}", tokens.supervisor).get_json()["answer_text"]
+        assert answer == "已转告物业，\n谢谢。"
+    message = api.post("/public/messages", json={
+        "category": "complaint", "name": "李\x00秀英", "phone": "13985012345",
+        "content": "路灯坏了\x08三天了，\x1f请尽快修复。"})
+    assert message.status_code == 201, message.get_data(as_text=True)
+    db.session.expire_all()
+    stored = db.session.scalars(select(Case).order_by(Case.id)).all()[-1]
+    assert (stored.citizen_name, stored.content) == ("李秀英", "路灯坏了三天了，请尽快修复。")
