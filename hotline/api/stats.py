@@ -154,7 +154,7 @@ def stats_chart(name: str, fmt: str):
 @api.get("/ledger.<any(csv,xlsx):fmt>")
 @login_required(*STAFF)
 def ledger_export(fmt: str):
-    from ..reports.scope import case_list_conditions
+    from ..reports.scope import case_list_conditions, duplicate_seen
 
     args = query_args(LedgerQuerySchema())
     now = utcnow()
@@ -163,7 +163,7 @@ def ledger_export(fmt: str):
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
     filename = f"ledger-{local_date(now):%Y%m%d}.{fmt}"
     chinese = quote(f"案件台账-{local_date(now):%Y%m%d}.{fmt}")
-    body = stream_with_context(ledger.export(conditions, fmt, now))
+    body = stream_with_context(ledger.export(conditions, fmt, now, duplicate_seen(g.actor)))
     resp = Response(body, mimetype=mimetype)
     resp.headers["Content-Disposition"] = (
         f"attachment; filename=\"{filename}\"; filename*=UTF-8''{chinese}")

@@ -47,14 +47,14 @@ _FORMULA_START = "=+-@\t\r"
 _PHONE_OR_NUMBER = re.compile(r"^[+-]?[0-9][0-9 \-]*$")
 
 
-def _query(conditions: list[ColumnElement[bool]]):
+def _query(conditions: list[ColumnElement[bool]], duplicate: ColumnElement[bool]):
     return (select(Case.number, Case.line_id, Case.channel, Case.category_id, Case.topic1,
                    Case.topic2, Case.topic3, Case.kind, Case.status, Case.department_code,
                    Case.region, Case.citizen_name, Case.citizen_phone, Case.citizen_enterprise,
                    Case.content, Case.public_consent, Case.supervised, Case.received_at,
                    Case.accept_due_date, Case.due_date, Case.extension_days, Case.accepted_at,
                    Case.replied_at, Case.closed_at, Case.due_at, Case.reply_text,
-                   Case.answer_text, Case.duplicate_of_id)
+                   Case.answer_text, duplicate.label("duplicate"))
             .where(*conditions).order_by(Case.received_at, Case.id)
             .execution_options(yield_per=BATCH))
 
@@ -68,22 +68,25 @@ def _local(instant: dt.datetime | None) -> str | None:
             f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}")
 
 
-def rows(conditions: list[ColumnElement[bool]],
-         now: dt.datetime) -> Iterator[list[Any]]:
-    """The ledger's rows (values in the order of `HEADERS`), read in batches."""
+def rows(conditions: list[ColumnElement[bool]], now: dt.datetime,
+         duplicate: ColumnElement[bool] | None = None) -> Iterator[list[Any]]:
+    """The ledger's rows (values in the order of `HEADERS`), read in batches; `duplicate` says
+    which cases show as 重复件 (`scope.duplicate_seen` for the reader; any by default)."""
+    if duplicate is None:
+        duplicate = Case.duplicate_of_id.is_not(None)
     lines = {li.id: li.name for li in db.session.scalars(select(Line))}
     categories = {c.id: c.name for c in db.session.scalars(select(Category))}
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     unanswered = {str(s) for s in UNANSWERED_STATUSES}
     # Core execution on the session's connection: the ORM's row loading adds nothing to plain
     # columns and costs a third of the time. Rows are unpacked as tuples (faster than names).
-    result = db.session.connection().execute(_query(conditions))
+    result = db.session.connection().execute(_query(conditions, duplicate))
     for partition in result.partitions():
         for (number, line_id, channel, category_id, topic1, topic2, topic3, kind, status,
              department_code, region, citizen_name, citizen_phone, citizen_enterprise,
              content, public_consent, supervised, received_at, accept_due_date, due_date,
              extension_days, accepted_at, replied_at, closed_at, due_at, reply_text,
-             answer_text, duplicate_of_id) in partition:
+             answer_text, is_duplicate) in partition:
             on_time = None
             if replied_at is not None and due_date is not None:
                 on_time = replied_at.astimezone(PROVINCE_TZ).date() <= due_date
@@ -99,7 +102,7 @@ def rows(conditions: list[ColumnElement[bool]],
                 due_date.isoformat() if due_date else None, extension_days or 0,
                 _local(accepted_at), _local(replied_at), _local(closed_at),
                 on_time, status in unanswered and due_at is not None and due_at < now,
-                reply_text or answer_text, duplicate_of_id is not None,
+                reply_text or answer_text, bool(is_duplicate),
             ]
 
 
@@ -133,10 +136,10 @@ def stream_csv(data: Iterator[Sequence[Any]]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-def export(conditions: list[ColumnElement[bool]], fmt: str,
-           now: dt.datetime) -> Iterator[bytes]:
+def export(conditions: list[ColumnElement[bool]], fmt: str, now: dt.datetime,
+           duplicate: ColumnElement[bool] | None = None) -> Iterator[bytes]:
     """The ledger of the cases matching `conditions` as CSV or XLSX bytes."""
-    data = rows(conditions, now)
+    data = rows(conditions, now, duplicate)
     if fmt == "csv":
         return stream_csv(data)
     if fmt == "xlsx":

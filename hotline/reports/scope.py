@@ -17,7 +17,8 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
 from ..domain.deadlines import PROVINCE_TZ, end_of_day
 from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role
@@ -132,6 +133,17 @@ def filter_conditions(*, line: str | None = None, channel: str | None = None,
     if topic:
         out.append(or_(Case.topic1 == topic, Case.topic2 == topic, Case.topic3 == topic))
     return out
+
+
+def duplicate_seen(actor: Actor) -> ColumnElement[bool]:
+    """Whether a case seems to repeat an earlier one (疑似重复件) that `actor` may see: the SQL
+    form of `services.duplicate_seen_by`, for exports. A handler is not told of a duplicate in
+    another department, not even that there is one."""
+    if actor.role != Role.HANDLER:
+        return Case.duplicate_of_id.is_not(None)
+    earlier = aliased(Case)
+    return exists(select(earlier.id).where(earlier.id == Case.duplicate_of_id,
+                                           earlier.department_code == actor.department_code))
 
 
 def overdue_condition(now: dt.datetime) -> ColumnElement[bool]:

@@ -158,6 +158,12 @@ def test_a_handler_learns_nothing_of_a_duplicate_in_another_department(api, toke
     assert [c["number"] for c in listed] == [second["number"]]
     for body in (seen, listed):
         assert first["number"] not in str(body) and "疑似重复" not in str(body)
+    # The ledger export neither (its 重复件 column is the handler's to know only for their own).
+    ledger = api.get("/ledger.csv", tokens.handler).get_data(as_text=True).splitlines()
+    assert len(ledger) == 2 and ledger[1].startswith(second["number"])
+    assert ledger[1].endswith(",否")
+    assert api.get("/ledger.csv", tokens.supervisor).get_data(as_text=True).splitlines()[
+        2].endswith(",是")
     # Staff who see every department, and a handler who holds both cases, still see the link.
     assert api.get(f"/cases/{second['number']}", tokens.supervisor).get_json()[
         "duplicate_of"] == first["number"]
