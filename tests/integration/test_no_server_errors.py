@@ -173,3 +173,11 @@ def test_control_characters_are_not_stored(api, tokens):
     db.session.expire_all()
     stored = db.session.scalars(select(Case).order_by(Case.id)).all()[-1]
     assert (stored.citizen_name, stored.content) == ("李秀英", "路灯坏了三天了，请尽快修复。")
+
+
+@pytest.mark.parametrize("query", ["period=1900", "period=2999-Q4", "period=2999-W52",
+                                   "period=1900-01-01..1904-12-31", "from=2999-01-01&to=2999-12-31"])
+def test_report_periods_at_the_edges_of_the_calendar_are_answered(api, tokens, query):
+    resp = api.get(f"/stats/hot?{query}", tokens.supervisor)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.get_json()["topics"] == []
