@@ -113,8 +113,14 @@ def submit(message: dict, uploads: list[Upload] = (), *,
     Returns (case, created); a replay of the same submission returns the first case.
     """
     data = case_data(message)
-    case, created = services.create_case(data, WEB_CITIZEN, idempotency_key=idempotency_key,
-                                         commit=False)
+    try:
+        case, created = services.create_case(data, WEB_CITIZEN, idempotency_key=idempotency_key,
+                                             commit=False)
+    except IntegrityError:
+        db.session.rollback()
+        if idempotency_key:  # a double click raced this request past the key's first check
+            return services.create_case(data, WEB_CITIZEN, idempotency_key=idempotency_key)
+        raise
     if not created:
         return case, False
     written: list[Path] = []

@@ -36,14 +36,16 @@ def served(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def _post_together(url: str, token: str, key: str, bodies: list[dict]) -> list[requests.Response]:
+def _post_together(url: str, token: str | None, key: str, bodies: list[dict],
+                   path: str = "/api/v1/cases") -> list[requests.Response]:
     start = threading.Barrier(len(bodies))
+    headers = {"Idempotency-Key": key}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
 
     def post(body: dict) -> requests.Response:
         start.wait()
-        return requests.post(f"{url}/api/v1/cases", json=body, timeout=60,
-                             headers={"Authorization": f"Bearer {token}",
-                                      "Idempotency-Key": key})
+        return requests.post(f"{url}{path}", json=body, timeout=60, headers=headers)
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         return list(pool.map(post, bodies))
@@ -74,4 +76,16 @@ def test_the_same_key_with_two_bodies_at_once_is_one_case_and_conflicts(served, 
         assert r.status_code == (200 if same else 409) or r.status_code == 201
         if r.status_code == 200:
             assert r.json()["number"] == made["number"]
+    assert _cases() == 1
+
+
+def test_a_web_message_sent_twice_at_once_is_one_case(app, served):
+    app.config["WEB_RATE_LIMITS"] = {"write": "100/minute", "write_attempt": "100/minute"}
+    message = {"category": "complaint", "name": "张建华", "phone": "13985012345",
+               "content": "小区门口的路灯坏了一个月，晚上出行很不方便，请尽快修复。"}
+    answers = _post_together(served, None, "form-5f3a", [message] * CLIENTS,
+                             path="/api/v1/public/messages")
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses == {201: 1, 200: CLIENTS - 1}, [r.text for r in answers if r.status_code >= 500]
+    assert len({r.json()["number"] for r in answers}) == 1
     assert _cases() == 1
