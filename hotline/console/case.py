@@ -143,6 +143,7 @@ def render_case(number: str, *, status: int = 200, error: str | None = None,
               for e in services.timeline_seen_by(c, g.actor)]
     return render_template(
         "console/case.html", c=c, departments=departments, active_departments=active,
+        duplicate=services.duplicate_seen_by(c, g.actor),
         now=dt.datetime.now(dt.UTC), actions=actions, action_labels=ACTION_LABELS,
         may_correct=may_correct, categories=categories, messages=messages, surveys=surveys,
         files=files, events=events, category_names=category_names, event_names=EVENT_NAMES, rating_names=RATING_NAMES,
