@@ -62,7 +62,8 @@ def init_app(app: Flask) -> None:
             ("/routing/models", "get", "List the topic models with their figures", None, None,
              ["routing"]),
             ("/routing/models", "post", "Train a new topic model in the background (admin)",
-             None, None, ["routing"]),
+             None, None, ["routing"], (202,),
+             {503: "the workers' queue cannot be reached; nothing was started"}),
             ("/routing/models/{model_id}/activate", "post",
              "Make a stored topic model the active one (roll back)", None, None, ["routing"]),
         ])
