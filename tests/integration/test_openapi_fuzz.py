@@ -72,8 +72,11 @@ def _fuzz(operation: Any, mode: GenerationMode, callers: dict[str, dict]) -> dic
     def send(case: Any) -> None:
         for who, headers in callers.items():
             response = case.call(headers=headers)
+            # A documented 503 (no worker queue in the tests) is an answer, not a crash.
+            checks = CHECKS[1:] if response.status_code == 503 and "503" in \
+                operation.definition.raw.get("responses", {}) else CHECKS
             try:
-                case.validate_response(response, checks=CHECKS)
+                case.validate_response(response, checks=checks)
             except BaseException as exc:  # schemathesis's FailureGroup
                 if isinstance(exc, KeyboardInterrupt):
                     raise
