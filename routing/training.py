@@ -226,7 +226,8 @@ def activate(model_id: int) -> RoutingModel:
     """Make a stored model the active one (a rollback, or a switch an admin decides)."""
     from hotline.domain.errors import NotFound, ValidationFailed
 
-    row = db.session.get(RoutingModel, model_id)
+    # An id no database integer can hold names no model (and must not reach the driver).
+    row = db.session.get(RoutingModel, model_id) if 0 < model_id < 2**31 else None
     if row is None:
         raise NotFound(f"no routing model {model_id}")
     try:
