@@ -212,6 +212,9 @@ class CaseListQuerySchema(StrictSchema):
     received_from = Day()
     received_to = Day()
     q = _text(200)
+    # The citizen's phone however it is written (139-8501-2345, +8613985012345); part of a name.
+    phone = fields.String(validate=[PHONE, validate.Length(max=32)])
+    name = _text(100)
     # A department's queue is worked soonest deadline first (`due`); newest first by default.
     sort = fields.String(load_default="-received",
                          validate=validate.OneOf(["-received", "received", "due", "-due"]))

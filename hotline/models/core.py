@@ -19,9 +19,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..phones import national
 from .types import UTCDateTime, utcnow
 
 
@@ -127,6 +128,7 @@ class Case(db.Model):
         Index("ix_cases_department_status", "department_code", "status"),
         Index("ix_cases_received", "received_at"),
         Index("ix_cases_citizen_phone", "citizen_phone"),
+        Index("ix_cases_citizen_phone_key", "citizen_phone_key"),
         Index("ix_cases_citizen_openid", "citizen_openid"),
     )
 
@@ -145,6 +147,9 @@ class Case(db.Model):
 
     citizen_name: Mapped[str | None] = mapped_column(String(100))
     citizen_phone: Mapped[str | None] = mapped_column(String(32))
+    # The phone however it was written (+8613985012345, 139-8501-2345, 0851-86833668) as one
+    # key: its national digits (13985012345, 85186833668). Set with `citizen_phone`.
+    citizen_phone_key: Mapped[str | None] = mapped_column(String(32))
     citizen_openid: Mapped[str | None] = mapped_column(String(64))
     citizen_enterprise: Mapped[str | None] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
@@ -189,6 +194,11 @@ class Case(db.Model):
         back_populates="case", order_by="CaseEvent.id", cascade="save-update, merge")
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="case", order_by="Attachment.id", cascade="save-update, merge")
+
+    @validates("citizen_phone")
+    def _phone_key(self, key: str, value: str | None) -> str | None:
+        self.citizen_phone_key = national(value) or None
+        return value
 
     @property
     def topic(self) -> str | None:

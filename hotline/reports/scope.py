@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 from ..domain.deadlines import PROVINCE_TZ, end_of_day
 from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role
 from ..models import Case, Category, Line
+from ..phones import national
 from .periods import Period
 
 CHANNEL_NAMES = {"phone": "电话", "wechat": "微信", "web": "网站", "sms": "短信",
@@ -183,6 +184,11 @@ def case_list_conditions(args: dict[str, Any], actor: Actor,
         out.append(Case.received_at >= start)
     if "received_to" in args:
         out.append(Case.received_at <= end_of_day(args["received_to"]))
+    if "phone" in args:
+        key = national(args["phone"])
+        out.append(Case.citizen_phone_key == key if key else false())
+    if "name" in args:
+        out.append(Case.citizen_name.contains(args["name"].strip(), autoescape=True))
     if "q" in args:
         for word in args["q"].split():
             pattern = f"%{word}%"
