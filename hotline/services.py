@@ -236,6 +236,10 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
     with db.session.no_autoflush:
         _record(case, "create", actor, data.get("note"), None, case.status,
                 {"line": line.code, "channel": case.channel}, at=now)
+        if data.get("department"):
+            # Logged and dispatched in one step (the operator chose the department, or took
+            # routing's suggestion at the desk): routing then suggests but dispatches nothing.
+            apply_action(case, "dispatch", actor, {"department": data["department"]}, now=now)
         for hook in after_create_hooks:
             hook(case, actor)
     if not commit:
@@ -259,6 +263,16 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
                     from None
         raise
     return case, True
+
+
+def replayed_case(idempotency_key: str | None, data: dict[str, Any]) -> Case:
+    """After two retries with one idempotency key raced (the loser's commit failed and was
+    rolled back): the first one's case is the answer for both, if it was the same request."""
+    existing = db.session.scalar(
+        select(Case).where(Case.idempotency_key == idempotency_key)) if idempotency_key else None
+    if existing is not None and existing.request_hash == request_fingerprint(data):
+        return existing
+    raise Conflict("this Idempotency-Key was used for a different request")
 
 
 def _record(case: Case, action: str, actor: Actor, note: str | None, from_status: str | None,

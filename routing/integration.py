@@ -17,8 +17,9 @@ from sqlalchemy import func, or_, select
 from hotline import seed, services
 from hotline.domain.lifecycle import Actor, Kind, Status
 from hotline.extensions import db
-from hotline.models import Case, Category, Department, RoutingModel, RoutingRule
-from hotline.phones import variants
+from hotline.models import Case, Category, Department, Line, RoutingModel, RoutingRule
+from hotline.models.types import utcnow
+from hotline.phones import national
 
 from . import Department as RDepartment
 from . import Router, Rule, default_rules, similarity
@@ -45,6 +46,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY)
     if route_new_case not in services.after_create_hooks:
         services.after_create_hooks.append(route_new_case)
+    # The console's desk asks for a suggestion before the case exists.
+    app.extensions["hotline.suggest"] = suggest
     if seed_default_rules not in seed.seed_hooks:
         seed.seed_hooks.append(seed_default_rules)
     from hotline.api.openapi import EXTRA_PATHS
@@ -192,27 +195,50 @@ def route_new_case(case: Case, actor: Actor) -> None:
 
 def find_duplicate(case: Case) -> tuple[Case, float] | None:
     """The most similar earlier case of the same caller (phone or openid) within the window."""
+    found = likely_duplicates(case.content, phone=case.citizen_phone, openid=case.citizen_openid,
+                              at=case.received_at, exclude_id=case.id, limit=1)
+    return found[0] if found else None
+
+
+def likely_duplicates(content: str, *, phone: str | None = None, openid: str | None = None,
+                      at: dt.datetime, exclude_id: int | None = None,
+                      limit: int = 3) -> list[tuple[Case, float]]:
+    """Earlier cases of the same caller (phone or openid) within the window whose content is
+    similar enough to be the same matter, most similar first (newest first among equals)."""
     contacts = []
-    if case.citizen_phone:
-        # +8613985012345 from Twilio and 13985012345 typed by an operator are one caller.
-        contacts.append(Case.citizen_phone.in_(variants(case.citizen_phone)))
-    if case.citizen_openid:
-        contacts.append(Case.citizen_openid == case.citizen_openid)
+    key = national(phone)
+    if key:
+        # +8613985012345 from Twilio and 139-8501-2345 typed by an operator are one caller.
+        contacts.append(Case.citizen_phone_key == key)
+    if openid:
+        contacts.append(Case.citizen_openid == openid)
     if not contacts:
-        return None
+        return []
     days = int(current_app.config.get("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS))
-    since = case.received_at - dt.timedelta(days=days)
-    candidates = db.session.scalars(
-        select(Case).where(or_(*contacts), Case.id.is_not(case.id), Case.received_at >= since,
-                           Case.received_at <= case.received_at)
-        .order_by(Case.received_at.desc()).limit(20))
+    query = select(Case).where(or_(*contacts), Case.received_at >= at - dt.timedelta(days=days),
+                               Case.received_at <= at)
+    if exclude_id is not None:
+        query = query.where(Case.id != exclude_id)
+    candidates = db.session.scalars(query.order_by(Case.received_at.desc()).limit(20))
     minimum = float(current_app.config.get("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY))
-    best: tuple[Case, float] | None = None
-    for other in candidates:
-        score = similarity(case.content, other.content)
-        if score >= minimum and (best is None or score > best[1]):
-            best = (other, score)
-    return best
+    scored = [(other, similarity(content, other.content)) for other in candidates]
+    similar = sorted((s for s in scored if s[1] >= minimum), key=lambda s: s[1], reverse=True)
+    return similar[:limit]
+
+
+def suggest(content: str, *, line: str, region: str | None = None, phone: str | None = None,
+            at: dt.datetime | None = None) -> dict[str, Any]:
+    """What routing would decide for a case not yet filed (the operator's desk, as the call
+    goes on): the decision, whether it would be dispatched without the operator, and the
+    caller's likely duplicates. Reads only."""
+    decision = current_router().route(content, line=line, caller_region=region)
+    threshold = db.session.scalar(select(Line.auto_dispatch_threshold).where(Line.code == line))
+    out = decision.as_dict()
+    out["threshold"] = threshold
+    out["auto_dispatch"] = (decision.department is not None and threshold is not None
+                            and decision.confidence >= threshold)
+    out["duplicates"] = likely_duplicates(content, phone=phone, at=at or utcnow())
+    return out
 
 
 def seed_default_rules() -> dict[str, int]:

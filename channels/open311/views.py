@@ -29,7 +29,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from channels.web import public
-from channels.web.regions import prefectures
 from channels.web.security import RateLimited, check_limit
 from hotline import services
 from hotline.api.publication import mask_case_text
@@ -41,6 +40,7 @@ from hotline.extensions import db
 from hotline.models import Attachment, Case, Category, Department, Line, Publication
 from hotline.models import PublicationState as PS
 from hotline.models.types import utcnow
+from hotline.regions import prefectures
 
 from .formats import error, respond
 from .models import Open311ApiKey, Open311Request

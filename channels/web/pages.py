@@ -31,11 +31,11 @@ from hotline import attachments
 from hotline.api.publication import case_answer, mask_case_text
 from hotline.domain.errors import Conflict, DomainError, UnknownReference, ValidationFailed
 from hotline.extensions import db
+from hotline.regions import counties, prefectures
 from hotline.surveys import RATINGS, closed_survey_text, record_answer, survey_from_token
 
 from . import intake, public
 from .public import NUMBER, PHONE_TAIL, BoardFilters
-from .regions import counties, prefectures
 from .security import CsrfFailed, RateLimited, check_csrf, check_limit, csrf_token, no_store
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",

@@ -30,9 +30,9 @@ from hotline.domain.lifecycle import Status
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, Publication, PublicationState
 from hotline.phones import national
+from hotline.regions import region_name
 from hotline.reports.scope import region_prefix
 
-from .regions import region_name
 from .security import count_failed_lookup, tail_guarded
 
 # Status as a citizen reads it. A return (退单) is the centre's internal matter: for the

@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
 from typing import Any
 
 from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from .. import services
+from .. import filing
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
-from ..domain.errors import Conflict, NotFound, ValidationFailed
-from ..domain.lifecycle import Kind, Role, Status
+from ..domain.errors import NotFound, ValidationFailed
+from ..domain.lifecycle import Kind, Role
 from ..extensions import db
-from ..models import Call, Case, Category, Line
-from ..models.calls import Outcome, Stage, callable_number
+from ..knowledge import search_answers
+from ..models import Call, Line
+from ..models.calls import Outcome, Stage
 from ..models.types import utcnow
 from ..reports.phone import ANSWER_TARGET_SECONDS, call_figures
 from . import api
@@ -120,6 +120,8 @@ class CallLogSchema(StrictSchema):
     answer = fields.String(validate=validate.Length(min=1, max=20000))
     # The earlier case whose answer was reused (from /knowledge), kept on the timeline.
     knowledge_case = fields.String(validate=validate.Length(min=1, max=32))
+    # A new case dispatched at once to this department (not with `answer`).
+    department = fields.String(validate=validate.Length(min=1, max=32))
 
     @validates_schema
     def one_way(self, data: dict, **kwargs: Any) -> None:
@@ -132,6 +134,9 @@ class CallLogSchema(StrictSchema):
         if not (data.get("content") or "").strip():
             raise ValidationError({"content": [("Give the content of a new case, or 'case' to "
                                                "join an existing one.")]})
+        if data.get("department") and data.get("answer"):
+            raise ValidationError({"department": [("A case answered on the spot is not "
+                                                   "dispatched.")]})
         if data.get("kind") == Kind.INFORM and data.get("answer"):
             raise ValidationError({"answer": [("A 转阅件 (inform) case is not answered on the "
                                               "spot.")]})
@@ -162,7 +167,7 @@ _detail = CaseDetailSchema()
 # --- calls ---------------------------------------------------------------------------------
 
 def _find_call(call_sid: str) -> Call:
-    call = db.session.scalar(select(Call).where(Call.call_sid == call_sid))
+    call = filing.find_call(call_sid)
     if call is None:
         raise NotFound(f"no call {call_sid}")
     return call
@@ -212,61 +217,10 @@ def log_call(call_sid: str):
     call = _find_call(call_sid)
     data = json_body(CallLogSchema())
     key = request.headers.get("Idempotency-Key", "").strip() or None
-    scoped = f"{g.user.id}:{key}" if key else None
-    if call.case is not None:
-        return _already_logged(call, data, scoped)
-    extra = {"knowledge_case": data["knowledge_case"]} if data.get("knowledge_case") else None
-    with services.committing():
-        if "case" in data:
-            case = services.get_case(data["case"], g.actor)
-            created = False
-        else:
-            case, created = services.create_case(_new_case(call, data), g.actor,
-                                                 idempotency_key=scoped, commit=False)
-        if call.outcome is None:
-            # The operator is talking to the caller: answered, whatever the webhooks said.
-            call.outcome = Outcome.ANSWERED
-            call.answered_at = call.answered_at or utcnow()
-            if call.stage != Stage.ENDED:
-                call.stage = Stage.CONNECTED
-        call.join_case(case, g.actor, data.get("note"), extra)
-        if data.get("answer"):
-            services.apply_action(case, "answer", g.actor,
-                                  {"text": data["answer"], "note": data.get("note")})
-    body = {"case": _detail.dump(case), "call": _call.dump(call)}
-    resp = jsonify(body)
+    case, created = filing.log_call(call, data, g.actor, f"{g.user.id}:{key}" if key else None)
+    resp = jsonify({"case": _detail.dump(case), "call": _call.dump(call)})
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = f"/api/v1/cases/{case.number}"
-    return resp
-
-
-def _new_case(call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    citizen = dict(data.get("citizen") or {})
-    citizen.setdefault("phone", callable_number(call.from_number))
-    # Answered on the phone is 即时答复 whatever kind was sent: the answer makes it one anyway.
-    kind = Kind.INSTANT.value if data.get("answer") else data.get("kind") or Kind.HANDLE.value
-    new = {"line": call.line.code, "channel": "phone", "content": data["content"].strip(),
-           "category": data.get("category"), "kind": kind, "citizen": citizen,
-           "region": data.get("region"), "public_consent": data.get("public_consent", False),
-           # Deadlines count from the call, not from when the operator finished typing.
-           "received_at": min(call.started_at, utcnow())}
-    if data.get("note"):
-        new["note"] = data["note"]
-    return new
-
-
-def _already_logged(call: Call, data: dict[str, Any], scoped: str | None):
-    """A call belongs to one case. Logging it again is fine when it names that same case (or
-    replays the Idempotency-Key that made it); anything else is a conflict."""
-    same = data.get("case") == call.case.number
-    if not same and scoped:
-        earlier = db.session.scalar(select(Case).where(Case.idempotency_key == scoped))
-        same = earlier is not None and earlier.id == call.case_id
-    if not same:
-        raise Conflict(f"call {call.call_sid} is already part of case {call.case.number}",
-                       {"case": [call.case.number]})
-    resp = jsonify({"case": _detail.dump(call.case), "call": _call.dump(call)})
-    resp.headers["Location"] = f"/api/v1/cases/{call.case.number}"
     return resp
 
 
@@ -292,93 +246,6 @@ def figures():
 
 
 # --- knowledge: earlier answers (即时答复) ----------------------------------------------------
-
-ANSWERED_STATUSES = (Status.ANSWERED, Status.REVIEWED, Status.CLOSED)
-# Words that say nothing about the matter asked about.
-STOP_WORDS = frozenset({
-    "不", "与", "为", "么", "也", "了", "于", "从", "他", "以", "你",
-    "到", "又", "及", "向", "吗", "吧", "呀", "呢", "和", "哪", "啊",
-    "在", "她", "它", "对", "就", "想", "我", "或", "把", "是", "有",
-    "没", "的", "等", "给", "被", "要", "请", "还", "都", "问", "一下",
-    "一个", "什么", "他们", "你们", "你好", "反映", "可以", "咨询", "哪个",
-    "哪些", "哪里", "多少", "如何", "已经", "帮助", "帮忙", "怎么", "怎样",
-    "您好", "情况", "想问", "我们", "是否", "没有", "现在", "目前", "能否",
-    "请问", "谢谢", "这个", "这些", "那个", "那些", "问题", "需要", "麻烦",
-    "为什么", "怎么办", "能不能", "可不可以",
-})
-CANDIDATES = 400
-
-
-def search_terms(question: str) -> list[str]:
-    """The words of a question worth looking for, longest first (jieba's search mode)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    seen: dict[str, None] = {}
-    for word in jieba.cut_for_search(question):
-        word = word.strip().lower()
-        if len(word) < 2 or word in STOP_WORDS or not re.search(r"\w", word):
-            continue
-        seen[word] = None
-    terms = sorted(seen, key=len, reverse=True)
-    return terms[:12]
-
-
-def search_answers(question: str, *, line: str | None = None, category: str | None = None,
-                   limit: int = 5) -> tuple[list[str], list[dict[str, Any]]]:
-    """Earlier answered cases whose question and answer share the most (and the rarest) words
-    with `question`; newest first among equals."""
-    terms = search_terms(question)
-    if not terms:
-        return terms, []
-    answer = func.coalesce(Case.answer_text, Case.reply_text)
-    query = (select(Case).where(Case.status.in_(ANSWERED_STATUSES),
-                                or_(Case.answer_text.is_not(None), Case.reply_text.is_not(None)))
-             .where(or_(*(or_(Case.content.icontains(t, autoescape=True),
-                              answer.icontains(t, autoescape=True)) for t in terms))))
-    if line:
-        query = query.join(Line, Case.line_id == Line.id).where(Line.code == line)
-    if category:
-        query = query.join(Category, Case.category_id == Category.id).where(
-            Category.code == category)
-    rows = db.session.scalars(
-        query.order_by(func.coalesce(Case.closed_at, Case.replied_at).desc(), Case.id.desc())
-        .limit(CANDIDATES)).all()
-    if not rows:
-        return terms, []
-    # Rarer words among the candidates weigh more (inverse document frequency).
-    texts = [(row, (row.content or "").lower(), (row.answer_text or row.reply_text or "").lower())
-             for row in rows]
-    df = {t: sum(1 for _, q, a in texts if t in q or t in a) for t in terms}
-    idf = {t: math.log(1 + len(texts) / (1 + df[t])) + 0.1 for t in terms}
-    scored = []
-    for order, (row, q, a) in enumerate(texts):
-        matched = [t for t in terms if t in q or t in a]
-        if not matched:
-            continue
-        score = sum(idf[t] * min(len(t), 4) * ((1.0 if t in q else 0) + (0.5 if t in a else 0))
-                    for t in matched)
-        score *= 0.5 + 0.5 * len(matched) / len(terms)
-        scored.append((score, -order, row, matched))
-    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
-    return terms, [_knowledge_item(row, score, matched)
-                   for score, _, row, matched in scored[:limit]]
-
-
-def _knowledge_item(case: Case, score: float, matched: list[str]) -> dict[str, Any]:
-    answered_at = case.replied_at or case.closed_at
-    return {
-        "number": case.number,
-        "line": case.line.code,
-        "category": case.category.code if case.category else None,
-        "topic": case.topic,
-        "department": case.department_code,
-        "question": case.content,
-        "answer": case.answer_text or case.reply_text,
-        "answered_at": answered_at.astimezone(PROVINCE_TZ).isoformat() if answered_at else None,
-        "score": round(score, 3),
-        "matched": matched,
-    }
 
 
 @api.get("/knowledge")

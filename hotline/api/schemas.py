@@ -91,6 +91,8 @@ class CaseCreateSchema(StrictSchema):
     public_consent = fields.Boolean(load_default=False)
     received_at = LocalDateTime(allow_none=True)
     note = _text(2000, allow_none=True)
+    # Dispatch at once to this department (the `dispatch` action's rules apply).
+    department = _text(32, allow_none=True)
 
     @post_load
     def strip_content(self, data: dict, **kwargs: Any) -> dict:

@@ -16,6 +16,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, case, department, session, views  # noqa: F401  (routes and the sign-in guard)
+    from . import (  # noqa: F401  (routes and the sign-in guard)
+        admin, case, department, desk, queues, session, views)
 
     app.register_blueprint(bp)

@@ -16,9 +16,14 @@ class NavItem:
 
 ALL_STAFF = frozenset(Role)
 
+DESK = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+
 NAV: tuple[NavItem, ...] = (
+    NavItem("console.desk", "接线台", frozenset({Role.OPERATOR})),
     NavItem("console.department", "承办工作台", frozenset({Role.HANDLER})),
     NavItem("console.cases", "工单查询", ALL_STAFF),
+    NavItem("console.desk", "接线台", DESK - {Role.OPERATOR}),
+    NavItem("console.queues", "待办队列", DESK),
     NavItem("console.admin_users", "账号管理", frozenset({Role.ADMIN})),
     NavItem("console.auth_events", "登录日志", frozenset({Role.ADMIN})),
 )

@@ -1,4 +1,5 @@
-"""Names of Guizhou's administrative divisions for the public pages (region filter, case page).
+"""Names of Guizhou's administrative divisions for pages: the board's region filter, form and
+case page, and the console's region picker.
 
 The division table is the routing area's (`routing.places`); if that is not installed the pages
 fall back to the province's prefecture-level divisions, which are all the board filters by.
