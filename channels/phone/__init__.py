@@ -77,11 +77,14 @@ def init_app(app: Flask) -> None:
 
     from . import delivery, sms, survey_call, voice  # noqa: F401  (routes)
     from .blueprint import bp
+    from .recordings import fetch_recording
 
     if survey_call.survey_call_hook not in surveys.survey_call_hooks:
         surveys.survey_call_hooks.append(survey_call.survey_call_hook)
     _keep_recordings()
 
+    # The console plays a call's recording through the channel that holds the credentials.
+    app.extensions["hotline.recording"] = fetch_recording
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
 

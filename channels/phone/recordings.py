@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from hotline.attachments import inside
+from hotline.domain.errors import DomainError, NotFound
 from hotline.extensions import db
 from hotline.models import Attachment
 from hotline.services import SYSTEM, record_event
@@ -121,3 +122,33 @@ def fetch_pending_recordings() -> dict[str, int]:
 
     with app_context():
         return fetch_pending()
+
+
+class RecordingUnavailable(DomainError):
+    status = 502
+    code = "recording_unavailable"
+
+
+def fetch_recording(url: str) -> tuple[bytes, str]:
+    """A call's recording straight from Twilio, for the operator filing the call it belongs to
+    (before it is a case's and the periodic job keeps a copy); registered as the app extension
+    ``hotline.recording``. Only Twilio's own recording URLs: the credentials go nowhere else."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.hostname != "api.twilio.com" \
+            or "/Recordings/" not in parts.path:
+        raise NotFound("not a Twilio recording")
+    sid = current_app.config.get("TWILIO_ACCOUNT_SID")
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    if not sid or not token:
+        raise RecordingUnavailable("录音保存在电话平台，本系统未配置 TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN。")
+    try:
+        response = requests.get(_media_url(url), auth=(sid, token), timeout=TIMEOUT, stream=True)
+        if response.status_code != 200:
+            raise RecordingUnavailable(
+                f"电话平台未给出录音（HTTP {response.status_code}），请稍后再试。")
+        data = response.raw.read(MAX_BYTES + 1, decode_content=True)
+    except requests.RequestException:
+        raise RecordingUnavailable("暂时连不上电话平台，录音稍后再听。") from None
+    if len(data) > MAX_BYTES:
+        raise RecordingUnavailable("录音文件过大。")
+    return data, response.headers.get("Content-Type", "audio/wav").split(";")[0]

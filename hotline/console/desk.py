@@ -278,7 +278,7 @@ def call_recording(call_sid: str):
         raise NotFound("no recording")
     body, content_type = fetch(call.recording_url)
     return Response(body, mimetype=content_type,
-                    headers={"Content-Disposition": f'inline; filename="{call_sid}.mp3"'})
+                    headers={"Content-Disposition": f'inline; filename="{call_sid}.wav"'})
 
 
 @bp.app_template_filter("spaced_number")
