@@ -318,6 +318,24 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/console/admin/users/{missing}/unlock", "302 302 403 403 403 403 404", form={}),
     ("GET", "/console/admin/auth-events"): Probe(
         "/console/admin/auth-events", "302 302 403 403 403 403 200"),
+    # the operator's desk and queues: operators, supervisors and admins; a clerk gets 403
+    ("GET", "/console/desk"): Probe("/console/desk", "302 302 200 403 403 200 200"),
+    ("POST", "/console/desk"): Probe("/console/desk", "302 302 400 403 403 400 400", form={}),
+    ("GET", "/console/desk/assist"): Probe(
+        "/console/desk/assist?line=fupin&content=低保申请", "302 302 200 403 403 200 200"),
+    ("GET", "/console/desk/knowledge"): Probe(
+        "/console/desk/knowledge?q=低保", "302 302 200 403 403 200 200"),
+    ("GET", "/console/calls/<call_sid>"): Probe(
+        "/console/calls/CA404", "302 302 404 403 403 404 404"),
+    ("POST", "/console/calls/<call_sid>"): Probe(
+        "/console/calls/CA404", "302 302 404 403 403 404 404", form={}),
+    ("GET", "/console/calls/<call_sid>/recording"): Probe(
+        "/console/calls/CA404/recording", "302 302 404 403 403 404 404"),
+    ("GET", "/console/queues"): Probe("/console/queues", "302 302 302 403 403 302 302"),
+    ("GET", "/console/queues/<name>"): Probe(
+        "/console/queues/received", "302 302 200 403 403 200 200"),
+    ("POST", "/console/queues/dispatch/<number>"): Probe(
+        "/console/queues/dispatch/{number}", "302 302 409 403 403 409 409", form={}),
     ("GET", "/console/static/<path:filename>"): Probe(
         "/console/static/console.css", "200 200 200 200 200 200 200"),
 }
