@@ -16,7 +16,6 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 
 
 def init_app(app: Flask) -> None:
-    from . import (  # noqa: F401  (routes and the sign-in guard)
-        admin, case, department, desk, queues, session, views)
+    from . import admin, case, department, desk, queues, session, views  # noqa: F401  (routes and the sign-in guard)
 
     app.register_blueprint(bp)
