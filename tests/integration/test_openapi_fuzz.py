@@ -52,10 +52,7 @@ def _inputs(case: Any) -> list[Any]:
 
 # Server errors already known and being fixed elsewhere (issue 13): a request matching one of
 # these is not held against the document. Remove an entry as soon as main has its fix.
-KNOWN_SERVER_ERRORS: list[tuple[str, Callable[[Any], bool]]] = [
-    ("issue 13 item 5: a page or an id past 64 bits",
-     lambda case: any(isinstance(v, int) and abs(v) >= 2**53 for v in _inputs(case))),
-]
+KNOWN_SERVER_ERRORS: list[tuple[str, Callable[[Any], bool]]] = []
 
 
 def _known(case: Any) -> str | None:
