@@ -158,12 +158,8 @@ def index():
 
 # --- case search ----------------------------------------------------------------------------
 
-LIST_ORDER = {
-    "-received": (Case.received_at.desc(), Case.id.desc()),
-    "received": (Case.received_at, Case.id),
-    "due": (Case.due_at.is_(None), Case.due_at, Case.id),
-    "-due": (Case.due_at.is_(None), Case.due_at.desc(), Case.id.desc()),
-}
+# The API's orderings: one definition of what each `sort` means.
+from ..api.cases import LIST_ORDER
 
 
 @bp.get("/cases")
