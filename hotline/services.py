@@ -437,7 +437,7 @@ def set_calendar_year(year: int, holidays: list[dt.date], workdays: list[dt.date
 
 def correct_case(number: str, actor: Actor, changes: dict[str, Any],
                  now: dt.datetime | None = None) -> tuple[Case, list[str]]:
-    """Correct what intake recorded — category, region, the citizen's name, phone and
+    """Correct what intake recorded — category, topic, region, the citizen's name, phone and
     enterprise, the content — and put old and new values on the timeline (`correct`), or change
     nothing. Returns (case, names of the fields that changed).
 
@@ -458,6 +458,12 @@ def correct_case(number: str, actor: Actor, changes: dict[str, Any],
         wanted["category"] = find_category(case.line, code) if code else None
     if "region" in changes:
         wanted["region"] = changes["region"]
+    if "topic" in changes:
+        # "城乡建设/住房保障" (checked against the taxonomy by the schema) or None
+        levels = (changes["topic"] or "").split("/")
+        levels += [""] * (3 - len(levels))
+        for i, level in enumerate(levels[:3], start=1):
+            wanted[f"topic{i}"] = level or None
     for key, value in (changes.get("citizen") or {}).items():
         wanted[f"citizen_{key}"] = value
     if "content" in changes:
@@ -468,11 +474,16 @@ def correct_case(number: str, actor: Actor, changes: dict[str, Any],
 
     diffs = {field: {"old": shown(field, getattr(case, field)), "new": shown(field, value)}
              for field, value in wanted.items() if getattr(case, field) != value}
+    if any(f"topic{i}" in diffs for i in (1, 2, 3)):
+        # One change on the timeline for the topic, as staff read it: old path → new path.
+        new_topic = "/".join(wanted[f"topic{i}"] for i in (1, 2, 3) if wanted[f"topic{i}"])
+        diffs = {k: v for k, v in diffs.items() if not k.startswith("topic")}
+        diffs["topic"] = {"old": case.topic, "new": new_topic or None}
     if not diffs:
         return case, []
     with committing():
-        for field in diffs:
-            setattr(case, field, wanted[field])
+        for field, value in wanted.items():
+            setattr(case, field, value)
         data: dict[str, Any] = {"changes": diffs}
         if "category" in diffs and case.status in lifecycle.OPEN_STATUSES:
             before = case.due_date

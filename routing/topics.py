@@ -107,13 +107,20 @@ def level1_topics() -> list[str]:
     return sorted({p[0] for p in taxonomy()})
 
 
-def _parse_path(text: str) -> Path3:
+def taxonomy_path(text: str) -> Path3 | None:
+    """The taxonomy's (level1, level2, level3) for "城乡建设/住房保障" and the like (levels not
+    given are None), or None when the text names no topic of the taxonomy."""
     parts = [p.strip() for p in text.split("/")]
     if not 1 <= len(parts) <= 3:
-        raise ValueError(f"topic path needs 1 to 3 levels: {text!r}")
+        return None
     parts += [None] * (3 - len(parts))  # type: ignore[list-item]
     path: Path3 = (parts[0], parts[1], parts[2])  # type: ignore[assignment]
-    if path not in taxonomy():
+    return path if path in taxonomy() else None
+
+
+def _parse_path(text: str) -> Path3:
+    path = taxonomy_path(text)
+    if path is None:
         raise ValueError(f"{TERMS.name}: {text!r} is not in {TAXONOMY.name}")
     return path
 

@@ -2,8 +2,9 @@
 keeping the trained models: which one is active, switching only to a better one, rolling back.
 
 Labels from the centre's own work: every closed case with a topic is an example (its final
-topic — after any correction staff made, which is recorded on its timeline as well), so each
-operator's correction becomes a label at the next retrain.
+topic), and so is every case, open or closed, whose topic staff corrected (the `correct` step
+on its timeline, `PATCH /api/v1/cases/<n>` with `topic`): an operator's correction is a label
+at the next retrain, without waiting for the case to close.
 
 A new model is compared with the active one on a held-back fifth of its own training data
 (messages the new model did not learn from); it becomes active only if it scores at least as
@@ -52,11 +53,15 @@ SWITCH_TOLERANCE = 0.0
 
 
 def case_examples(limit: int | None = None) -> list[Example]:
-    """The centre's closed cases as labelled examples (newest first)."""
-    from hotline.models import Line
+    """The centre's labelled cases as examples (newest first): the closed ones with a topic and
+    the ones whose topic staff corrected."""
+    from hotline.models import CaseEvent, Line
 
+    corrected = (select(CaseEvent.case_id).where(CaseEvent.action == "correct")
+                 .where(CaseEvent.data["changes"]["topic"].is_not(None)))
     query = (select(Case.content, Case.topic1, Line.code).join(Line, Case.line_id == Line.id)
-             .where(Case.status == "closed", Case.topic1.is_not(None))
+             .where(Case.topic1.is_not(None))
+             .where((Case.status == "closed") | Case.id.in_(corrected))
              .order_by(Case.id.desc()))
     if limit:
         query = query.limit(limit)

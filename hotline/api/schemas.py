@@ -13,6 +13,7 @@ from marshmallow import (
     fields,
     post_load,
     validate,
+    validates,
     validates_schema,
 )
 
@@ -293,7 +294,17 @@ class CaseCorrectionSchema(StrictSchema):
     region = fields.String(allow_none=True, validate=REGION)
     citizen = fields.Nested(CitizenCorrectionSchema)  # the openid is WeChat's, never typed
     content = _text(20000)
+    # The matter's topic in the taxonomy, level 1 to 3 joined by "/" (城乡建设/住房保障): an
+    # operator's correction of the topic is a label the next routing model learns from.
+    topic = _text(64, allow_none=True)
     note = _text(2000, allow_none=True)
+
+    @validates("topic")
+    def topic_in_taxonomy(self, value: str | None, **kwargs: Any) -> None:
+        from routing.topics import taxonomy_path
+
+        if value is not None and taxonomy_path(value) is None:
+            raise ValidationError("Not a topic of the taxonomy (level 1 to 3, joined by '/').")
 
     @post_load
     def strip_content(self, data: dict, **kwargs: Any) -> dict:

@@ -56,7 +56,7 @@ DATA_LABELS = {
     "approve": "结论", "due_date": "办理期限", "previous_due_date": "原期限", "text": "内容",
     "of": "重复于", "channel": "来源", "rating": "评价", "deadline": "期限",
 }
-FIELD_NAMES = {"category": "类别", "region": "区划", "citizen_name": "姓名",
+FIELD_NAMES = {"category": "类别", "topic": "主题", "region": "区划", "citizen_name": "姓名",
                "citizen_phone": "电话", "citizen_enterprise": "企业", "content": "诉求内容"}
 OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送",
                        "delivered": "已送达", "failed": "发送失败，将重试", "unknown": "结果不明",
@@ -146,6 +146,7 @@ def render_case(number: str, *, status: int = 200, error: str | None = None,
         duplicate=services.duplicate_seen_by(c, g.actor),
         now=dt.datetime.now(dt.UTC), actions=actions, action_labels=ACTION_LABELS,
         may_correct=may_correct, categories=categories, messages=messages, surveys=surveys,
+        topic_paths=_topic_paths() if may_correct else [],
         files=files, events=events, category_names=category_names, event_names=EVENT_NAMES, rating_names=RATING_NAMES,
         outbox_status_names=OUTBOX_STATUS_NAMES, outbox_channel_names=OUTBOX_CHANNEL_NAMES,
         purpose_names=PURPOSE_NAMES, inline_types=attachments.INLINE_TYPES,
@@ -226,6 +227,13 @@ def act(number: str, action: str):
     return redirect(url_for("console.case", number=c.number))
 
 
+def _topic_paths() -> list[str]:
+    """The taxonomy's topics as the correction form offers them (城乡建设/住房保障/…)."""
+    from routing.topics import taxonomy
+
+    return sorted("/".join(p for p in path if p) for path in taxonomy())
+
+
 @bp.post("/cases/<number>/correct")
 def correct(number: str):
     """Correct what intake got wrong (category, region, citizen, content)."""
@@ -234,7 +242,7 @@ def correct(number: str):
     if not (request.form.get("version") or "").strip().isdigit():
         return render_case(number, status=400, error=FORM_ERRORS["version"])
     raw: dict[str, Any] = {"version": int(request.form["version"])}
-    for key in ("category", "region", "note"):
+    for key in ("category", "topic", "region", "note"):
         if key in request.form:
             raw[key] = request.form[key].strip() or None
     if "content" in request.form:

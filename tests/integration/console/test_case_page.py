@@ -307,6 +307,31 @@ def test_operator_corrects_category_and_phone_and_the_timeline_keeps_old_and_new
     assert case.citizen_phone == "13985012346" and case.category.code == "suggestion"
 
 
+def test_operator_corrects_the_topic_from_the_taxonomy_and_a_wrong_one_changes_nothing(
+        console_as):
+    case = case_in("received")
+    client = console_as("operator")
+    html = page_of(client, case.number)
+    assert '<option value="教育文体/教育收费/乱收费">' in html  # the form offers the taxonomy
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    form = {"csrf_token": csrf_of(html), "version": version, "content": case.content}
+    resp = client.post(f"/console/cases/{case.number}/correct",
+                       data={**form, "topic": "教育文体/没有这个主题"})
+    assert resp.status_code == 400
+    db.session.refresh(case)
+    before = case.topic
+    assert before != "教育文体/没有这个主题"
+    resp = client.post(f"/console/cases/{case.number}/correct",
+                       data={**form, "topic": "教育文体/教育收费"})
+    assert resp.status_code == 302
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "已更正主题" in html
+    timeline = html[html.index('id="timeline"'):]
+    assert f"{before or '（空）'} → 教育文体/教育收费" in timeline
+    db.session.refresh(case)
+    assert (case.topic1, case.topic2, case.topic3) == ("教育文体", "教育收费", None)
+
+
 def test_a_handler_may_not_correct_and_gets_no_form(console_as):
     case = case_in("accepted")
     client = console_as("handler")
@@ -381,7 +406,7 @@ def test_the_correction_endpoint_is_in_the_openapi_document(api):
     patch = spec["paths"]["/cases/{number}"]["patch"]
     ref = patch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     schema = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
-    assert {"version", "category", "region", "citizen", "content", "note"} == set(
+    assert {"version", "category", "region", "citizen", "content", "topic", "note"} == set(
         schema["properties"])
     assert schema["required"] == ["version"]
     assert "/cases/{number}/attachments/{attachment_id}" in spec["paths"]

@@ -120,6 +120,37 @@ def test_closed_cases_are_training_examples_with_their_final_topic(api, tokens):
         (CASE["content"], "劳动和社会保障", "case")]
 
 
+def test_an_operators_topic_correction_is_a_training_label_at_once(api, tokens):
+    # A citizen writes about a school's fees; routing put it elsewhere. The operator corrects
+    # the topic on the open case: the next retrain learns from it, before the case closes.
+    content = "学校以补课名义向学生收取资料费，每人三百元，家长不敢拒绝"
+    case = api.post("/cases", tokens.operator, {**CASE, "content": content}).get_json()
+    number = case["number"]
+    r = api.patch(f"/cases/{number}", tokens.operator,
+                  {"version": case["version"], "topic": "教育文体/教育收费",
+                   "note": "应为教育收费"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["topic"] == "教育文体/教育收费"
+    correction = r.get_json()["events"][-1]
+    assert correction["action"] == "correct"
+    assert correction["data"]["changes"]["topic"]["new"] == "教育文体/教育收费"
+    assert r.get_json()["status"] != "closed"
+    assert [(e.text, e.topic, e.source) for e in case_examples()] == [
+        (content, "教育文体", "case")]
+
+
+def test_a_topic_outside_the_taxonomy_is_refused_and_changes_nothing(api, tokens):
+    case = api.post("/cases", tokens.operator, CASE).get_json()
+    for topic in ("教育文体/不存在的二级", "不是主题", "a/b/c/d"):
+        r = api.patch(f"/cases/{case['number']}", tokens.operator,
+                      {"version": case["version"], "topic": topic})
+        assert r.status_code == 400, topic
+        assert "topic" in r.get_json()["error"]["fields"]
+    after = api.get(f"/cases/{case['number']}", tokens.operator).get_json()
+    assert after["topic"] == case["topic"] and after["version"] == case["version"]
+    assert case_examples() == []
+
+
 def test_a_new_model_worse_on_held_back_messages_is_not_switched_to(app, sample, small_model):
     good = store(small_model)
     # A centre retraining on far less data than the active model learned from: the new model
