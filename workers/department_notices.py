@@ -1,5 +1,7 @@
 """Notices to a department's contacts (承办单位通知): a case sent to the department, a reminder
-(催办) and an escalation (督办) of its deadlines, and a leadership instruction (批示) on it.
+(催办) and an escalation (督办) of its deadlines, a leadership instruction (批示) on it, and a
+case taken back from it and sent elsewhere (改派: the new department is told as for a dispatch,
+the old one that it need not go on).
 
 Each notice is an outbox row written in the transaction of its cause — `on_action` runs inside
 the dispatch or instruction (one of the core's `after_action_hooks`), `after_sweep` inside the
@@ -42,6 +44,11 @@ def notice_text(case: Case, action: str, note: str | None = None) -> str | None:
             return f"{sign}转阅件{case.number}已送贵单位参阅，请于{_date(case.accept_due_date)}前签收。"
         return (f"{sign}新工单{case.number}已转贵单位办理，请于{_date(case.accept_due_date)}前签收、"
                 f"{_date(case.due_date)}前答复。")
+    if action == "recall":
+        return (f"{sign}工单{case.number}改派贵单位办理，请于{_date(case.accept_due_date)}前签收、"
+                f"{_date(case.due_date)}前答复。")
+    if action == "recalled":  # told to the department the case was taken from
+        return f"{sign}工单{case.number}已由中心改派其他单位办理，贵单位无需继续办理。"
     if action == "instruct":
         text = " ".join((note or "").split())
         if len(text) > INSTRUCTION_EXCERPT:
@@ -59,20 +66,25 @@ def contacts_of(department: str | None) -> list[DepartmentContact]:
 
 
 def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
-    """After a dispatch or an instruction, in its transaction: tell the department."""
-    if event.action not in ("dispatch", "instruct"):
+    """After a dispatch, a recall or an instruction, in its transaction: tell the department
+    (and, for a recall, the department the case was taken from)."""
+    if event.action not in ("dispatch", "recall", "instruct"):
         return
-    contacts = contacts_of(case.department_code)
-    if not contacts:
-        return
-    text = notice_text(case, event.action, (event.data or {}).get("text"))
-    if text is None:
-        return
-    db.session.flush()  # the event just recorded gets its id: the dedupe key uses it
-    recorded = case.events[-1]
-    for contact in contacts:
-        enqueue(case, contact.channel, contact.address, text, PURPOSE,
-                dedupe_key=f"dept:{contact.id}:event:{recorded.id}")
+    told = [(case.department_code, event.action)]
+    if event.action == "recall":
+        told.append(((event.data or {}).get("from_department"), "recalled"))
+    recorded = None
+    for department, cause in told:
+        contacts = contacts_of(department)
+        text = notice_text(case, cause, (event.data or {}).get("text"))
+        if not contacts or text is None:
+            continue
+        if recorded is None:
+            db.session.flush()  # the event just recorded gets its id: the dedupe key uses it
+            recorded = case.events[-1]
+        for contact in contacts:
+            enqueue(case, contact.channel, contact.address, text, PURPOSE,
+                    dedupe_key=f"dept:{contact.id}:event:{recorded.id}")
 
 
 def after_sweep(token: str, now: dt.datetime) -> None:

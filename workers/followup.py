@@ -5,7 +5,7 @@
 commit with the action or not at all, and the relay sends them afterwards — an action never
 waits on Redis, Twilio or WeChat.
 
-- dispatch, reply, close, reopen: a status message by the citizen's channel
+- dispatch, recall (改派, to the new department), reply, close, reopen: a status message by the citizen's channel
   (`hotline.outbox.citizen_channel`);
 - close: a survey (满意 / 基本满意 / 不满意) by WeChat or SMS with a signed link and a quick
   reply; for a citizen with neither, first any `hotline.surveys.survey_call_hooks` (the phone
@@ -68,7 +68,7 @@ def status_text(case: Case, action: str) -> str | None:
     """The message a citizen gets when their case takes this step (None: nothing to say)."""
     sign, number = _signature(case), case.number
     department = case.department.name if case.department else "承办单位"
-    if action == "dispatch":
+    if action in ("dispatch", "recall"):  # 改派: the citizen hears of the new department
         if case.kind == Kind.INFORM:
             return f"{sign}您反映的事项（工单号{number}）已转送{department}参阅。感谢您的意见建议。"
         return (f"{sign}您反映的事项（工单号{number}）已转交{department}办理，办理时限至"
@@ -176,7 +176,7 @@ def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:
 
 def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
     """After every lifecycle action, in its transaction: tell the citizen, open the survey."""
-    if event.action in ("dispatch", "reply", "close", "reopen", "accept"):
+    if event.action in ("dispatch", "recall", "reply", "close", "reopen", "accept"):
         notify(case, event.action)
     if event.to_status == lifecycle.Status.CLOSED and event.from_status != event.to_status:
         open_survey(case)

@@ -325,7 +325,7 @@ def citizen_steps(case: Case, names: dict[str, str]) -> list[dict[str, str]]:
 def _step_label(action: str, data: dict, names: dict[str, str], case: Case) -> str | None:
     if action == "create":
         return f"已受理（{CHANNEL_LABELS.get(case.channel, case.channel)}）"
-    if action == "dispatch":
+    if action in ("dispatch", "recall"):
         return f"已转交{names.get(data.get('department') or '', '承办单位')}办理"
     if action == "accept":
         return "承办单位已签收"

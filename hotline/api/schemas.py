@@ -251,6 +251,12 @@ class ReasonSchema(ActionSchema):
     reason = _text(2000, required=True)
 
 
+class RecallSchema(ReasonSchema):
+    """改派: the department the case goes to now, and why it leaves the one that has it."""
+
+    department = _text(32, required=True)
+
+
 class ExtensionSchema(ReasonSchema):
     working_days = fields.Integer(required=True, strict=True,
                                   validate=validate.Range(min=1, max=MAX_EXTENSION_DAYS))
@@ -266,6 +272,7 @@ class TextSchema(ActionSchema):
 
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "dispatch": DispatchSchema,
+    "recall": RecallSchema,
     "accept": ActionSchema,
     "return": ReasonSchema,
     "extension": ExtensionSchema,

@@ -35,7 +35,7 @@ from . import bp
 
 # The timeline's steps in the words staff use (一案一档).
 EVENT_NAMES = {
-    "create": "登记", "dispatch": "转办", "accept": "签收", "return": "退单",
+    "create": "登记", "dispatch": "转办", "recall": "改派", "accept": "签收", "return": "退单",
     "extension": "申请延期", "extension-decision": "延期审批", "reply": "答复",
     "review": "审核", "answer": "即时答复", "instruct": "批示", "close": "办结",
     "reopen": "重办", "correct": "更正", "attachment": "附件", "call": "来电",
@@ -46,13 +46,14 @@ EVENT_NAMES = {
 }
 # The buttons, in the lifecycle table's order.
 ACTION_LABELS = {
-    "dispatch": "派单", "accept": "签收", "return": "退单", "extension": "申请延期",
+    "dispatch": "派单", "recall": "改派", "accept": "签收", "return": "退单", "extension": "申请延期",
     "extension-decision": "延期审批", "reply": "答复", "review": "审核", "answer": "即时答复",
     "instruct": "批示", "close": "办结", "reopen": "重办",
 }
 # What a step's data says, for the timeline (keys not listed are for machines: ids, hashes).
 DATA_LABELS = {
-    "reason": "理由", "department": "承办单位", "kind": "件别", "working_days": "延期",
+    "reason": "理由", "department": "承办单位", "from_department": "原承办单位", "kind": "件别",
+    "working_days": "延期",
     "approve": "结论", "due_date": "办理期限", "previous_due_date": "原期限", "text": "内容",
     "of": "重复于", "channel": "来源", "rating": "评价", "deadline": "期限",
 }
@@ -100,7 +101,7 @@ def _event_details(event: Any, departments: dict[str, str]) -> list[tuple[str, s
         if key not in data or data[key] in (None, ""):
             continue
         value = data[key]
-        if key == "department":
+        if key in ("department", "from_department"):
             value = departments.get(value, value)
         elif key == "working_days":
             value = f"{value} 个工作日"

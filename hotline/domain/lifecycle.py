@@ -3,6 +3,14 @@
 `ACTIONS` is the one table of the rules. `perform` checks an action against the case's status,
 the actor's role and department, applies it to any object with the case's attributes (the ORM
 model in production, a plain object in unit tests) and returns the timeline event to record.
+
+改派 (`recall`) keeps the case's deadlines. The clock is the citizen's: it runs from the day the
+centre received the case, as it does after a 退单 and a new dispatch, because the centre's
+misroute is not the citizen's delay and the date the citizen was promised does not move. The
+new department gets the time that is left; when that is too short it asks for an extension
+(延期), which a supervisor decides knowing the case was recalled. An extension granted earlier
+stays; a request still waiting is dropped with the old department, as are its signature (签收)
+and any answer the review had sent back to it.
 """
 
 from __future__ import annotations
@@ -137,6 +145,29 @@ def _dispatch(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[s
     return Status.DISPATCHED, {"department": department, "kind": case.kind}
 
 
+def _recall(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    """改派: the centre takes the case back from the department that holds it and sends it to
+    another in one step. The deadlines stay (the module's docstring says why)."""
+    department = _require_text(body, "department")
+    reason = _require_text(body, "reason")
+    previous = case.department_code
+    if department == previous:
+        raise ValidationFailed("the case is with that department already",
+                               {"department": ["Choose another department."]})
+    if not ctx.department_exists(department):
+        raise UnknownReference("unknown department",
+                               {"department": [f"No department {department!r}."]})
+    case.department_code = department
+    # The new department starts from signing for it; what the old one had begun is its own
+    # (on the timeline): its signature, a request for more time, an answer sent back to it.
+    case.accepted_at = None
+    case.pending_extension_days = None
+    case.pending_extension_reason = None
+    case.reply_text = None
+    return Status.DISPATCHED, {"department": department, "from_department": previous,
+                               "reason": reason}
+
+
 def _accept(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
     case.accepted_at = ctx.now
     if case.kind == Kind.INFORM:
@@ -264,6 +295,8 @@ ACTIONS: dict[str, ActionRule] = {
     for rule in (
         ActionRule("dispatch", frozenset({S.RECEIVED, S.RETURNED, S.REOPENED}), _STAFF_DISPATCH,
                    False, _dispatch),
+        ActionRule("recall", frozenset({S.DISPATCHED, S.ACCEPTED}), _STAFF_DISPATCH, False,
+                   _recall),
         ActionRule("accept", frozenset({S.DISPATCHED}), frozenset({R.HANDLER}), True, _accept),
         ActionRule("return", frozenset({S.DISPATCHED}), frozenset({R.HANDLER}), True, _return),
         ActionRule("extension", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True, _extension,

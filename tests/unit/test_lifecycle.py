@@ -29,6 +29,7 @@ OTHER_HANDLER = Actor("h2", "handler", "gov-520100")
 
 BODIES = {
     "dispatch": {"department": "gz-hrss"},
+    "recall": {"department": "gov-520100", "reason": "应由贵阳市办理"},
     "accept": {},
     "return": {"reason": "不属于本单位职责"},
     "extension": {"working_days": 5, "reason": "需现场核查"},
@@ -44,6 +45,7 @@ BODIES = {
 # action: (statuses it starts from, status it ends in or None for "unchanged", actor allowed)
 TABLE = {
     "dispatch": ({"received", "returned", "reopened"}, "dispatched", OPERATOR),
+    "recall": ({"dispatched", "accepted"}, "dispatched", SUPERVISOR),
     "accept": ({"dispatched"}, "accepted", HANDLER),
     "return": ({"dispatched"}, "returned", HANDLER),
     "extension": ({"accepted"}, None, HANDLER),
@@ -250,3 +252,52 @@ def test_a_closed_case_offers_only_reopen_and_only_to_a_supervisor():
     assert allowed_actions(SUPERVISOR, make_case("closed")) == ["reopen"]
     assert allowed_actions(OPERATOR, make_case("closed")) == []
     assert allowed_actions(HANDLER, make_case("closed")) == []
+
+
+# --- 改派 (recall) -----------------------------------------------------------------------------
+
+def test_recall_sends_a_signed_for_case_straight_to_another_department():
+    case = make_case("accepted", accepted_at=NOW, pending_extension_days=3,
+                     pending_extension_reason="需现场核查", reply_text="审核退回的旧答复")
+    event = perform("recall", case, OPERATOR,
+                    {"department": "gov-520100", "reason": "属贵阳市职责"}, ctx())
+    assert case.status == "dispatched" and case.department_code == "gov-520100"
+    assert event.data == {"department": "gov-520100", "from_department": "gz-hrss",
+                          "reason": "属贵阳市职责"}
+    # The new department starts by signing for it; the old one's request and answer are gone.
+    assert case.accepted_at is None and case.pending_extension_days is None
+    assert case.reply_text is None
+
+
+def test_recall_keeps_the_deadlines_counted_from_receipt():
+    received = dt.datetime(2026, 11, 2, 9, tzinfo=PROVINCE_TZ)
+    case = make_case("accepted", deadline_base_at=received, extension_days=2,
+                     due_date=dt.date(2026, 11, 18), accept_due_date=dt.date(2026, 11, 3))
+    later = Context(now=NOW, deadlines=lambda c: pytest.fail("recall recounts no deadline"),
+                    department_exists=lambda code: True)
+    perform("recall", case, SUPERVISOR, {"department": "gov-520100", "reason": "错派"}, later)
+    assert case.deadline_base_at == received and case.extension_days == 2
+    assert case.due_date == dt.date(2026, 11, 18)
+    assert case.accept_due_date == dt.date(2026, 11, 3)
+
+
+@pytest.mark.parametrize("body,error", [
+    ({"department": "gz-hrss", "reason": "x"}, ValidationFailed),  # where it is already
+    ({"department": "nope", "reason": "x"}, UnknownReference),
+    ({"department": "gov-520100"}, ValidationFailed),  # no reason
+    ({"reason": "x"}, ValidationFailed),
+])
+def test_recall_needs_another_existing_department_and_a_reason(body, error):
+    case = make_case("accepted", accepted_at=NOW)
+    before = dict(vars(case))
+    with pytest.raises(error):
+        perform("recall", case, OPERATOR, body, ctx())
+    assert vars(case) == before
+
+
+def test_recall_is_offered_to_the_centre_not_to_departments():
+    assert "recall" in allowed_actions(OPERATOR, make_case("dispatched"))
+    assert "recall" in allowed_actions(SUPERVISOR, make_case("accepted"))
+    assert "recall" not in allowed_actions(HANDLER, make_case("accepted"))
+    assert "recall" not in allowed_actions(SUPERVISOR, make_case("replied"))
+    assert "recall" not in allowed_actions(OPERATOR, make_case("received", department_code=None))

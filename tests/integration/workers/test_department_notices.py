@@ -180,6 +180,26 @@ def test_a_leadership_instruction_is_passed_on_to_the_department(
     assert f"督办：工单{number}有领导批示" in sms[1] and "五个工作日内报办理结果" in sms[1]
 
 
+def test_a_recalled_case_tells_the_old_department_to_stop_and_the_new_one_to_start(
+        new_case, step, app, api, tokens, fake_twilio):
+    hrss_contacts(api, tokens)
+    add_contact(api, tokens, "gov-520100", channel="sms", address="13908510999")
+    number = new_case()["number"]
+    step(number, "dispatch", {"department": "gz-hrss"})
+    step(number, "accept", as_="handler")
+    step(number, "recall", {"department": "gov-520100", "reason": "属贵阳市住建局职责"},
+         as_="supervisor")
+    relay_and_work(app)
+
+    old = sms_to_clerk(fake_twilio)
+    assert len(old) == 2
+    assert old[1] == (f"【服务民营企业省长直通车】工单{number}已由中心改派其他单位办理，"
+                      "贵单位无需继续办理。")
+    [new] = [m["body"] for m in fake_twilio.messages if m["to"] == "+8613908510999"]
+    assert new.startswith(f"【服务民营企业省长直通车】工单{number}改派贵单位办理，请于")
+    assert "前答复" in new
+
+
 # --- e-mail ------------------------------------------------------------------------------------
 
 def test_an_email_contact_gets_the_notice_by_smtp_once(new_case, step, app, api, tokens,
