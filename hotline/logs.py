@@ -36,6 +36,9 @@ from typing import IO, Any
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
+from .accesslog import redact
+from .webforms import client_address
+
 FORMAT_ENV = "HOTLINE_LOG_FORMAT"
 LEVEL_ENV = "HOTLINE_LOG_LEVEL"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -192,7 +195,9 @@ def new_request_id() -> str:
 
 def init_app(app: Flask) -> None:
     """Give every request an id (taken from X-Request-ID or made), echo it, and log one line
-    per request served (health probes at DEBUG)."""
+    per request served (health probes at DEBUG): the client, the request line with its secrets
+    redacted (`hotline.accesslog.redact`: phone tails, survey tokens, openids), the status and
+    the time taken — the access log of `hotline run`, which gives gunicorn no second one."""
     logger = logging.getLogger("hotline.requests")
 
     @app.before_request
@@ -210,13 +215,16 @@ def init_app(app: Flask) -> None:
         started = g.get("log_started")
         if started is not None:
             level = logging.DEBUG if request.path.startswith(_PROBES) else logging.INFO
-            # The route, not the path: a survey link's token is a key to that survey.
-            route = request.url_rule.rule if request.url_rule else request.path
+            route = request.url_rule.rule if request.url_rule else None
+            # A survey link's token is a key to that survey, a phone tail half a password.
+            target = redact(request.full_path.removesuffix("?"))
+            client = client_address()
             ms = (time.perf_counter() - started) * 1000
-            logger.log(level, "%s %s %s %.0f ms", request.method, route,
+            logger.log(level, '%s "%s %s" %s %.0f ms', client, request.method, target,
                        response.status_code, ms,
-                       extra={"method": request.method, "route": route,
-                              "status": response.status_code, "duration_ms": round(ms, 1)})
+                       extra={"client": client, "method": request.method, "path": target,
+                              "route": route, "status": response.status_code,
+                              "duration_ms": round(ms, 1)})
         return response
 
     @app.teardown_request

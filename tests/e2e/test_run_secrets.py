@@ -64,4 +64,6 @@ def test_access_log_holds_no_phone_tail_and_no_survey_token(server: HotlineRun):
     assert any("/api/v1/public/cases/ZT20261207-0001?phone_tail=[redacted]" in r
                for r in requests), requests
     assert any("/survey/[redacted]" in r for r in requests), requests
+    # One line per request: two look-ups of the survey, two lines (not gunicorn's and the app's).
+    assert sum("GET /survey/" in line for line in log.splitlines()) == 2, log
     assert "8626" not in log and token not in log
