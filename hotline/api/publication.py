@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import g, jsonify
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -259,7 +259,23 @@ if _after_action not in services.after_action_hooks:
     services.after_action_hooks.append(_after_action)
 
 
-def _commit() -> None:
+def work_list(state: str = "candidate", line: str | None = None) -> Select:
+    """(case, publication) rows of the work list, newest closing first: `candidate` — closed,
+    consented cases not on the board (no draft yet, or a draft waiting for approval) — or the
+    publications in `state` (draft, approved, withdrawn)."""
+    query = select(Case, Publication).outerjoin(Publication, Publication.case_id == Case.id)
+    if state == "candidate":
+        query = query.where(Case.status == Status.CLOSED, Case.public_consent.is_(True),
+                            or_(Publication.id.is_(None),
+                                Publication.state == PublicationState.DRAFT))
+    else:
+        query = query.where(Publication.state == state)
+    if line:
+        query = query.join(Line, Case.line_id == Line.id).where(Line.code == line)
+    return query.order_by(Case.closed_at.desc(), Case.id.desc())
+
+
+def commit() -> None:
     try:
         db.session.commit()
     except StaleDataError:
@@ -332,20 +348,10 @@ def _iso(value: dt.datetime | None) -> str | None:
 @login_required(*EDITORS)
 def list_publications():
     args = query_args(PublicationListQuery())
-    query = select(Case, Publication).outerjoin(Publication, Publication.case_id == Case.id)
-    if args["state"] == "candidate":
-        query = query.where(Case.status == Status.CLOSED, Case.public_consent.is_(True),
-                            or_(Publication.id.is_(None),
-                                Publication.state == PublicationState.DRAFT))
-    else:
-        query = query.where(Publication.state == args["state"])
-    if "line" in args:
-        query = query.join(Line, Case.line_id == Line.id).where(Line.code == args["line"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    query = work_list(args["state"], args.get("line"))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.execute(
-        query.order_by(Case.closed_at.desc(), Case.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = db.session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
     return jsonify({"items": [_item(case, pub) for case, pub in rows], "page": page,
                     "per_page": per_page, "total": total})
 
@@ -403,7 +409,7 @@ def edit_publication(number: str):
     body = json_body(PublicationEditSchema())
     changes = {name: body[name].strip() for name in TEXT_FIELDS if name in body}
     pub = save_draft(case, changes, g.actor, body.get("note"), body.get("version"))
-    _commit()
+    commit()
     return jsonify(publication_json(case, pub))
 
 
@@ -414,7 +420,7 @@ def approve_publication(number: str):
     body = json_body(PublicationApproveSchema())
     pub = approve(case, g.actor, body.get("note"), body.get("version"),
                   body["confirm_remaining"])
-    _commit()
+    commit()
     return jsonify(publication_json(case, pub))
 
 
@@ -424,7 +430,7 @@ def withdraw_publication(number: str):
     case = services.get_case(number, g.actor)
     body = json_body(PublicationWithdrawSchema())
     pub = withdraw(case, g.actor, body["reason"].strip(), body.get("version"))
-    _commit()
+    commit()
     return jsonify(publication_json(case, pub))
 
 

@@ -18,11 +18,11 @@ from urllib.parse import quote
 
 from flask import Response, g, jsonify, stream_with_context
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ..domain.deadlines import local_date
 from ..domain.errors import NotFound, ValidationFailed
-from ..domain.lifecycle import Role
+from ..domain.lifecycle import Actor, Role
 from ..extensions import db
 from ..models.types import utcnow
 from ..reports import charts, ledger
@@ -80,7 +80,10 @@ class BulletinCreateSchema(StrictSchema):
     line = _text(32, allow_none=True)
 
 
-def _period(args: dict[str, Any]) -> Period:
+def report_period(args: dict[str, Any]) -> Period:
+    """The period of a report's arguments (loaded by `StatsQuerySchema`): `period`, or
+    `from`/`to` (`from` alone runs to today, `to` alone starts on the 1st of its month;
+    neither: this month so far), at most five years."""
     if "period" in args:
         return parse_period(args["period"])
     today = local_date(utcnow())
@@ -93,13 +96,68 @@ def _period(args: dict[str, Any]) -> Period:
     return period
 
 
-def _scope() -> tuple[Scope, dict[str, Any]]:
-    args = query_args(StatsQuerySchema())
+def report_scope(args: dict[str, Any], actor: Actor) -> Scope:
+    """What a report of these arguments covers, as `actor` may see it (a handler: their own
+    department's cases)."""
     if args.get("line"):
         from ..services import find_line
 
         find_line(args["line"])  # an unknown line is a mistake to report, not an empty report
-    return Scope.of(_period(args), args, g.actor), args
+    return Scope.of(report_period(args), args, actor)
+
+
+def _scope() -> tuple[Scope, dict[str, Any]]:
+    args = query_args(StatsQuerySchema())
+    return report_scope(args, g.actor), args
+
+
+def chart_response(name: str, scope: Scope, rank_by: str, fmt: str) -> Response:
+    """Chart `name` of a scope's summary (SVG or PNG)."""
+    if name not in charts.CHARTS:
+        raise NotFound(f"no chart '{name}'; charts are: {', '.join(charts.CHARTS)}")
+    summary = build_summary(scope, rank_by=rank_by, sections=())
+    resp = Response(charts.render(name, summary, fmt), mimetype=charts.FORMATS[fmt])
+    resp.headers["Cache-Control"] = "private, max-age=60"
+    return resp
+
+
+def ledger_response(args: dict[str, Any], actor: Actor, fmt: str) -> Response:
+    """The case ledger (台账) of the case list's filters, streamed as CSV or XLSX: the cases
+    `actor` may see (the case list's conditions)."""
+    from ..reports.scope import case_list_conditions, duplicate_seen
+
+    now = utcnow()
+    conditions = case_list_conditions(args, actor, now)
+    mimetype = {"csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
+    filename = f"ledger-{local_date(now):%Y%m%d}.{fmt}"
+    chinese = quote(f"案件台账-{local_date(now):%Y%m%d}.{fmt}")
+    body = stream_with_context(ledger.export(conditions, fmt, now, duplicate_seen(actor)))
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{filename}\"; filename*=UTF-8''{chinese}")
+    resp.headers["Cache-Control"] = "no-store"  # personal data: no copies in caches
+    resp.headers["X-Accel-Buffering"] = "no"  # let a proxy pass the stream on as it comes
+    return resp
+
+
+def bulletin_response(b: Bulletin, actor: Actor, fmt: str) -> Response:
+    """A bulletin as its HTML page or XLSX workbook, in `actor`'s edition (a handler's: their
+    department's)."""
+    from ..reports.bulletin import edition_for
+
+    edition = edition_for(b, actor)
+    if fmt == "html":
+        resp = Response(edition.html(), mimetype="text/html")
+        # The page is self-contained: no scripts, styles inline, charts as data: images.
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+    else:
+        resp = Response(edition.xlsx(), mimetype="application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet")
+        resp.headers["Content-Disposition"] = (
+            f'attachment; filename="bulletin-{b.period}-{b.scope}.xlsx"')
+    return resp
 
 
 @api.get("/stats/summary")
@@ -144,32 +202,13 @@ def stats_chart(name: str, fmt: str):
     if name not in charts.CHARTS:
         raise NotFound(f"no chart '{name}'; charts are: {', '.join(charts.CHARTS)}")
     scope, args = _scope()
-    summary = build_summary(scope, rank_by=args["rank_by"], sections=())
-    body = charts.render(name, summary, fmt)
-    resp = Response(body, mimetype=charts.FORMATS[fmt])
-    resp.headers["Cache-Control"] = "private, max-age=60"
-    return resp
+    return chart_response(name, scope, args["rank_by"], fmt)
 
 
 @api.get("/ledger.<any(csv,xlsx):fmt>")
 @login_required(*STAFF)
 def ledger_export(fmt: str):
-    from ..reports.scope import case_list_conditions, duplicate_seen
-
-    args = query_args(LedgerQuerySchema())
-    now = utcnow()
-    conditions = case_list_conditions(args, g.actor, now)
-    mimetype = {"csv": "text/csv; charset=utf-8",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
-    filename = f"ledger-{local_date(now):%Y%m%d}.{fmt}"
-    chinese = quote(f"案件台账-{local_date(now):%Y%m%d}.{fmt}")
-    body = stream_with_context(ledger.export(conditions, fmt, now, duplicate_seen(g.actor)))
-    resp = Response(body, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{filename}\"; filename*=UTF-8''{chinese}")
-    resp.headers["Cache-Control"] = "no-store"  # personal data: no copies in caches
-    resp.headers["X-Accel-Buffering"] = "no"  # let a proxy pass the stream on as it comes
-    return resp
+    return ledger_response(query_args(LedgerQuerySchema()), g.actor, fmt)
 
 
 # --- bulletins -------------------------------------------------------------------------------
@@ -203,20 +242,24 @@ class BulletinListSchema(StrictSchema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
+def bulletin_list(kind: str | None = None, line: str | None = None) -> Select:
+    """Bulletins written, newest period first."""
+    query = select(Bulletin)
+    if kind:
+        query = query.where(Bulletin.kind == kind)
+    if line:
+        query = query.where(Bulletin.scope == line)
+    return query.order_by(Bulletin.starts_on.desc(), Bulletin.kind, Bulletin.scope)
+
+
 @api.get("/bulletins")
 @login_required(*STAFF)
 def list_bulletins():
     args = query_args(BulletinListSchema())
-    query = select(Bulletin)
-    if "kind" in args:
-        query = query.where(Bulletin.kind == args["kind"])
-    if "line" in args:
-        query = query.where(Bulletin.scope == args["line"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    query = bulletin_list(args.get("kind"), args.get("line"))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(query.order_by(Bulletin.starts_on.desc(), Bulletin.kind,
-                                             Bulletin.scope).offset((page - 1) * per_page)
-                              .limit(per_page))
+    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page))
     return jsonify({"items": [_bulletin_meta(b) for b in rows], "page": page,
                     "per_page": per_page, "total": total})
 
@@ -251,21 +294,7 @@ def get_bulletin(bulletin_id: int):
 @api.get("/bulletins/<int:bulletin_id>.<any(html,xlsx):fmt>")
 @login_required(*STAFF)
 def bulletin_file(bulletin_id: int, fmt: str):
-    from ..reports.bulletin import edition_for
-
-    b = _bulletin(bulletin_id)
-    edition = edition_for(b, g.actor)
-    if fmt == "html":
-        resp = Response(edition.html(), mimetype="text/html")
-        # The page is self-contained: no scripts, styles inline, charts as data: images.
-        resp.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-    else:
-        resp = Response(edition.xlsx(), mimetype="application/vnd.openxmlformats-officedocument."
-                                         "spreadsheetml.sheet")
-        resp.headers["Content-Disposition"] = (
-            f'attachment; filename="bulletin-{b.period}-{b.scope}.xlsx"')
-    return resp
+    return bulletin_response(_bulletin(bulletin_id), g.actor, fmt)
 
 
 # --- the API document ------------------------------------------------------------------------

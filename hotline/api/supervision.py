@@ -13,16 +13,16 @@ from typing import Any
 
 from flask import g, jsonify
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
-from .. import outbox, services, surveys
-from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
-from ..domain.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
-from ..domain.lifecycle import CLOCK_RUNNING, Role
+from .. import outbox, services, supervision, surveys
+from ..domain.deadlines import PROVINCE_TZ, local_date
+from ..domain.errors import Conflict, NotFound, ValidationFailed
+from ..domain.lifecycle import Role
 from ..extensions import db
-from ..models import CallbackTask, Case, Department, Line, OutboxMessage, PointsEntry, Survey
+from ..models import CallbackTask, Case, OutboxMessage, Survey
 from ..models.types import utcnow
-from ..supervision import MARK_KINDS, current_marks, due_soon_until
+from ..supervision import MARK_KINDS, current_marks
 from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
@@ -31,7 +31,6 @@ from .util import json_body, query_args
 
 STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
 DESK = (Role.OPERATOR, Role.SUPERVISOR)
-DEAD_LETTERS = ("dead", "unknown")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "unknown", "cancelled")
 
 _case = CaseSchema()
@@ -187,25 +186,15 @@ _points = PointsEntrySchema()
 # -- helpers ----------------------------------------------------------------------------------
 
 def _page(query: Select, args: dict[str, Any], dump: Any) -> dict[str, Any]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": dump(rows), "page": page, "per_page": per_page, "total": total}
+    rows, total = supervision.page_of(query, args["page"], args["per_page"])
+    return {"items": dump(rows), "page": args["page"], "per_page": args["per_page"],
+            "total": total}
 
 
 def _scoped(query: Select, args: dict[str, Any]) -> Select:
     """Cases of the caller's department for a handler; the list's filters for the others."""
-    if g.actor.role == Role.HANDLER:
-        if args.get("department") not in (None, g.actor.department_code):
-            raise Forbidden("a handler sees only its own department's cases")
-        query = query.where(Case.department_code == g.actor.department_code)
-    elif args.get("department"):
-        query = query.where(Case.department_code == args["department"])
-    if args.get("line"):
-        query = query.join(Line, Case.line_id == Line.id).where(Line.code == args["line"])
-    if "supervised" in args:
-        query = query.where(Case.supervised == args["supervised"])
-    return query
+    return supervision.scoped(query, g.actor, args.get("department"), args.get("line"),
+                              args.get("supervised"))
 
 
 def _with_marks(cases: list[Case], today: dt.date) -> list[dict[str, Any]]:
@@ -235,8 +224,7 @@ def overdue_cases():
     """Cases past their answer deadline with the clock still running (督办), most late first."""
     args = query_args(DeadlineListQuery())
     now = utcnow()
-    query = _scoped(select(Case).where(Case.status.in_(CLOCK_RUNNING), Case.due_at < now), args)
-    query = query.order_by(Case.due_at, Case.id)
+    query = _scoped(supervision.overdue_cases(now), args)
     return jsonify(_page(query, args, lambda rows: _with_marks(rows, local_date(now))))
 
 
@@ -247,42 +235,30 @@ def due_soon_cases():
     args = query_args(DueSoonQuery())
     now = utcnow()
     today = local_date(now)
-    last_day = due_soon_until(today, args["within"])
-    query = _scoped(select(Case).where(Case.status.in_(CLOCK_RUNNING), Case.due_at >= now,
-                                       Case.due_at <= end_of_day(last_day)), args)
-    query = query.order_by(Case.due_at, Case.id)
-    page = _page(query, args, lambda rows: _with_marks(rows, today))
+    query, last_day = supervision.due_soon_cases(now, args["within"])
+    page = _page(_scoped(query, args), args, lambda rows: _with_marks(rows, today))
     page["until"] = last_day.isoformat()
     return jsonify(page)
 
 
 @api.get("/supervision/unsatisfied")
-@login_required(Role.SUPERVISOR)
+@login_required(*supervision.SUPERVISORS)
 def unsatisfied_answers():
     """不满意 answers waiting for a supervisor (who may reopen the case, 重办)."""
     args = query_args(UnsatisfiedQuery())
-    query = select(Survey).where(Survey.rating == "unsatisfied")
-    query = query.where(Survey.handled_at.is_not(None) if args["handled"]
-                        else Survey.handled_at.is_(None))
-    query = query.order_by(Survey.answered_at.desc(), Survey.id.desc())
+    query = supervision.unsatisfied_answers(args["handled"])
     return jsonify(_page(query, args, lambda rows: _unsatisfied.dump(rows, many=True)))
 
 
 @api.post("/surveys/<int:survey_id>/handled")
-@login_required(Role.SUPERVISOR)
+@login_required(*supervision.SUPERVISORS)
 def survey_handled(survey_id: int):
     """An unsatisfied answer dealt with without reopening (explained to the citizen, …)."""
     body = json_body(HandledBody())
     survey = db.session.get(Survey, survey_id)
     if survey is None:
         raise NotFound(f"no survey {survey_id}")
-    if survey.rating != "unsatisfied":
-        raise IllegalTransition("only an unsatisfied answer waits for a supervisor")
-    if survey.handled_at is not None:
-        raise Conflict("this answer has been dealt with already")
-    survey.handled_at = utcnow()
-    services.record_event(survey.case, "survey_handled", g.actor, body["note"],
-                          {"survey": survey.id, "round": survey.round})
+    supervision.mark_handled(survey, g.actor, body["note"])
     db.session.commit()
     return jsonify(_survey.dump(survey))
 
@@ -292,42 +268,26 @@ def survey_handled(survey_id: int):
 def dead_letters():
     """Messages that did not go out: dead (gave up) and unknown (cut off, unverifiable)."""
     args = query_args(DeadLetterQuery())
-    query = select(OutboxMessage).where(OutboxMessage.status.in_(DEAD_LETTERS))
-    if args.get("channel"):
-        query = query.where(OutboxMessage.channel == args["channel"])
-    query = query.order_by(OutboxMessage.updated_at.desc(), OutboxMessage.id.desc())
+    query = supervision.dead_letters(args.get("channel"))
     return jsonify(_page(query, args, lambda rows: _outbox.dump(rows, many=True)))
 
 
 @api.get("/supervision/points")
-@login_required(Role.SUPERVISOR)
+@login_required(*supervision.SUPERVISORS)
 def points_ledger():
     """The departments' points (积分) for a period: totals, lowest first, and the entries of
     one department when `department` is given."""
     args = query_args(PointsQuery())
-    where = []
-    if args.get("from_"):
-        where.append(PointsEntry.at >= dt.datetime.combine(args["from_"], dt.time(),
-                                                           tzinfo=PROVINCE_TZ))
-    if args.get("to"):
-        where.append(PointsEntry.at <= end_of_day(args["to"]))
-    totals = db.session.execute(
-        select(PointsEntry.department_code, Department.name, func.sum(PointsEntry.points),
-               func.count(PointsEntry.id))
-        .join(Department, Department.code == PointsEntry.department_code)
-        .where(*where).group_by(PointsEntry.department_code, Department.name)
-        .order_by(func.sum(PointsEntry.points), PointsEntry.department_code)).all()
+    start, end = args.get("from_"), args.get("to")
     result: dict[str, Any] = {
-        "from": args["from_"].isoformat() if args.get("from_") else None,
-        "to": args["to"].isoformat() if args.get("to") else None,
-        "departments": [{"department": code, "name": name, "points": int(points),
-                         "entries": count} for code, name, points, count in totals],
+        "from": start.isoformat() if start else None,
+        "to": end.isoformat() if end else None,
+        "departments": [{"department": d.department, "name": d.name, "points": d.points,
+                         "entries": d.entries} for d in supervision.points_totals(start, end)],
     }
     if args.get("department"):
-        entries = db.session.scalars(
-            select(PointsEntry).where(PointsEntry.department_code == args["department"], *where)
-            .order_by(PointsEntry.at, PointsEntry.id)).all()
-        result["entries"] = _points.dump(entries, many=True)
+        result["entries"] = _points.dump(
+            supervision.points_entries(args["department"], start, end), many=True)
     return jsonify(result)
 
 

@@ -16,6 +16,17 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, case, department, desk, queues, session, views  # noqa: F401  (routes and the sign-in guard)
+    from . import (  # noqa: F401  (routes and the sign-in guard)
+        admin,
+        case,
+        department,
+        desk,
+        publications,
+        queues,
+        reports,
+        session,
+        supervision,
+        views,
+    )
 
     app.register_blueprint(bp)

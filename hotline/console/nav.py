@@ -17,13 +17,19 @@ class NavItem:
 ALL_STAFF = frozenset(Role)
 
 DESK = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+# The supervisor's pages (督办台, 网上公开审核): the roles of the API's supervisor lists.
+SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 NAV: tuple[NavItem, ...] = (
     NavItem("console.desk", "接线台", frozenset({Role.OPERATOR})),
     NavItem("console.department", "承办工作台", frozenset({Role.HANDLER})),
+    NavItem("console.supervision_home", "督办台", frozenset({Role.SUPERVISOR})),
     NavItem("console.cases", "工单查询", ALL_STAFF),
     NavItem("console.desk", "接线台", DESK - {Role.OPERATOR}),
     NavItem("console.queues", "待办队列", DESK),
+    NavItem("console.supervision_home", "督办台", SUPERVISION - {Role.SUPERVISOR}),
+    NavItem("console.publications", "网上公开", SUPERVISION),
+    NavItem("console.reports", "统计报表", ALL_STAFF),
     NavItem("console.admin_users", "账号管理", frozenset({Role.ADMIN})),
     NavItem("console.auth_events", "登录日志", frozenset({Role.ADMIN})),
 )

@@ -336,6 +336,32 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/console/queues/received", "302 302 200 403 403 200 200"),
     ("POST", "/console/queues/dispatch/<number>"): Probe(
         "/console/queues/dispatch/{number}", "302 302 409 403 403 409 409", form={}),
+    # the supervisor's pages (督办台): supervisors and admins; publications: the API's editors
+    ("GET", "/console/supervision"): Probe(
+        "/console/supervision", "302 302 403 403 403 200 200"),
+    ("GET", "/console/supervision/<name>"): Probe(
+        "/console/supervision/overdue", "302 302 403 403 403 200 200"),
+    ("POST", "/console/supervision/cases/<number>/<action>"): Probe(
+        "/console/supervision/cases/{number}/instruct", "302 302 403 403 403 302 302", form={}),
+    ("POST", "/console/supervision/surveys/<int:survey_id>/handled"): Probe(
+        "/console/supervision/surveys/{missing}/handled", "302 302 403 403 403 404 404",
+        form={}),
+    ("POST", "/console/supervision/outbox/<int:message_id>/<any:what>"): Probe(
+        "/console/supervision/outbox/{missing}/retry", "302 302 403 403 403 404 404", form={}),
+    ("GET", "/console/publications"): Probe(
+        "/console/publications", "302 302 200 403 403 200 200"),
+    ("GET", "/console/publications/<number>"): Probe(
+        "/console/publications/{number}", "302 302 200 403 403 200 200"),
+    ("POST", "/console/publications/<number>/<any:what>"): Probe(
+        "/console/publications/{number}/save", "302 302 400 403 403 400 400", form={}),
+    # reports: every signed-in person, a handler with their own department's figures
+    ("GET", "/console/reports"): Probe("/console/reports", "302 302 200 200 200 200 200"),
+    ("GET", "/console/reports/charts/<name>.svg"): Probe(
+        "/console/reports/charts/volume.svg", "302 302 200 200 200 200 200"),
+    ("GET", "/console/reports/ledger.<any:fmt>"): Probe(
+        "/console/reports/ledger.csv", "302 302 200 200 200 200 200"),
+    ("GET", "/console/reports/bulletins/<int:bulletin_id>.<any:fmt>"): Probe(
+        "/console/reports/bulletins/{missing}.html", "302 302 404 404 404 404 404"),
     ("GET", "/console/static/<path:filename>"): Probe(
         "/console/static/console.css", "200 200 200 200 200 200 200"),
 }

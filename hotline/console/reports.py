@@ -1,0 +1,161 @@
+"""The reports page (统计报表, /console/reports): a period picker (week, month, quarter, year, or
+from–to) and the filters of `GET /api/v1/stats/summary`, the summary's tables and its charts
+(SVG, drawn by `hotline.reports.charts`), the bulletins written with their HTML and XLSX, and
+the case ledger (台账) of the same period and filters as CSV or XLSX.
+
+Everything is the API's: the arguments are loaded by its `StatsQuerySchema`, the scope is
+`report_scope` (a handler sees their own department's figures only, whatever they ask for), the
+charts, the ledger and the bulletins are the API's responses for the signed-in person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import g, render_template, request
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from ..api.stats import (
+    LedgerQuerySchema,
+    StatsQuerySchema,
+    bulletin_list,
+    bulletin_response,
+    chart_response,
+    ledger_response,
+    report_scope,
+)
+from ..domain.deadlines import local_date
+from ..domain.errors import DomainError, NotFound
+from ..domain.lifecycle import Role
+from ..extensions import db
+from ..models import Category, Department, Line
+from ..models.types import utcnow
+from ..reports import charts
+from ..reports.models import ALL_LINES, Bulletin
+from ..reports.periods import month_of, quarter_of, week_of
+from ..reports.scope import CHANNEL_NAMES, FILTER_KEYS, KIND_NAMES, Scope
+from ..reports.summary import RANK_KEYS, build_summary
+from . import bp
+
+RANK_NAMES = {"points": "积分", "on_time_rate": "按期答复率", "satisfaction_rate": "满意率",
+              "overdue_now": "超期未答复", "response_rate": "回应率",
+              "resolution_rate": "办结率", "assigned": "交办量"}
+KIND_TITLES = {"week": "周", "month": "月", "quarter": "季度", "year": "年", "range": "自定义"}
+BULLETIN_KINDS = {"week": "周调度", "month": "月通报", "quarter": "季点评", "year": "年报",
+                  "range": "专题"}
+ERROR_TEXT = {"period": "期间不正确。", "from": "起始日期不正确。", "to": "截止日期不正确。",
+              "line": "没有这条线路。", "region": "区划须为 6、9 或 12 位代码。",
+              "channel": "渠道不正确。", "kind": "件别不正确。", "rank_by": "排序方式不正确。"}
+
+
+def period_choices(today: dt.date) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The picker's options: recent weeks, months, quarters and years, newest first."""
+    weeks, months, quarters = [], [], []
+    day = today
+    for _ in range(8):
+        p = week_of(day)
+        weeks.append((p.label, p.title))
+        day = p.start - dt.timedelta(days=1)
+    day = today
+    for _ in range(12):
+        p = month_of(day)
+        months.append((p.label, p.title))
+        day = p.start - dt.timedelta(days=1)
+    day = today
+    for _ in range(4):
+        p = quarter_of(day)
+        quarters.append((p.label, p.title))
+        day = p.start - dt.timedelta(days=1)
+    years = [(str(y), f"{y}年") for y in range(today.year, today.year - 3, -1)]
+    return [("周", weeks), ("月", months), ("季度", quarters), ("年", years)]
+
+
+def _raw_args() -> dict[str, str]:
+    raw = {k: v.strip() for k, v in request.args.items() if v.strip() and k != "page"}
+    if raw.get("from") or raw.get("to"):
+        raw.pop("period", None)  # dates typed in win over the picker's period
+    return raw
+
+
+def _load(raw: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    try:
+        return StatsQuerySchema().load(raw), {}
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"period": ["?"]}
+        return StatsQuerySchema().load({}), {k: v for k, v in errors.items()}
+
+
+def _scope_of(raw: dict[str, str]) -> tuple[Scope, dict[str, Any], dict[str, list[str]]]:
+    args, errors = _load(raw)
+    try:
+        scope = report_scope(args, g.actor)
+    except DomainError as exc:
+        errors = errors | (exc.fields or {"period": [exc.message]})
+        args = StatsQuerySchema().load({})
+        scope = report_scope(args, g.actor)
+    return scope, args, errors
+
+
+def ledger_args(scope: Scope) -> dict[str, str]:
+    """The case list's arguments for the cases a report covers: received in its period, and its
+    filters (the ledger is the case list's export)."""
+    return {"received_from": scope.period.start.isoformat(),
+            "received_to": scope.period.end.isoformat(),
+            **{k: v for k, v in scope.filters.items() if k in FILTER_KEYS}}
+
+
+@bp.get("/reports")
+def reports():
+    raw = _raw_args()
+    scope, args, errors = _scope_of(raw)
+    summary = build_summary(scope, rank_by=args["rank_by"], sections=())
+    query = {k: v for k, v in raw.items() if k not in errors}
+    today = local_date(utcnow())
+    lines = db.session.scalars(select(Line).order_by(Line.id)).all()
+    departments = db.session.scalars(select(Department).order_by(Department.code)).all()
+    categories = db.session.scalars(select(Category).order_by(Category.id)).all()
+    bulletins = db.session.scalars(bulletin_list().limit(20)).all()
+    handler = g.actor.role == Role.HANDLER
+    return render_template(
+        "console/reports.html", s=summary, scope=scope, raw=raw, query=query,
+        errors={k: ERROR_TEXT.get(k, "填写不正确。") for k in errors}, choices=period_choices(today),
+        lines=lines, departments=departments, categories=categories, charts=charts.CHARTS,
+        channel_names=CHANNEL_NAMES, kind_names=KIND_NAMES, rank_names=RANK_NAMES,
+        rank_keys=RANK_KEYS, bulletins=bulletins, bulletin_kinds=BULLETIN_KINDS,
+        all_lines=ALL_LINES, line_names={line.code: line.name for line in lines},
+        handler=handler, ledger=ledger_args(scope), kind_titles=KIND_TITLES,
+    ), 400 if errors else 200
+
+
+@bp.get("/reports/charts/<name>.svg")
+def reports_chart(name: str):
+    """A chart of the page's report, as the API draws it."""
+    if name not in charts.CHARTS:
+        raise NotFound(f"no chart {name}")
+    scope, args, _ = _scope_of(_raw_args())
+    return chart_response(name, scope, args["rank_by"], "svg")
+
+
+@bp.get("/reports/ledger.<any(csv, xlsx):fmt>")
+def reports_ledger(fmt: str):
+    """The ledger of the page's period and filters (the case list's export, scoped alike)."""
+    raw = {k: v for k, v in request.args.items() if v.strip()}
+    try:
+        args = LedgerQuerySchema().load(raw)
+    except ValidationError as exc:
+        from ..domain.errors import ValidationFailed
+
+        raise ValidationFailed("导出条件不正确，请回到统计报表页重新选择。",
+                               exc.messages if isinstance(exc.messages, dict) else {}) from None
+    return ledger_response(args, g.actor, fmt)
+
+
+@bp.get("/reports/bulletins/<int:bulletin_id>.<any(html, xlsx):fmt>")
+def reports_bulletin(bulletin_id: int, fmt: str):
+    """A bulletin in the signed-in person's edition (a handler's: their department's)."""
+    b = db.session.get(Bulletin, bulletin_id)
+    if b is None:
+        raise NotFound(f"no bulletin {bulletin_id}")
+    return bulletin_response(b, g.actor, fmt)
