@@ -36,7 +36,16 @@ from .domain.lifecycle import Actor, Context, Status
 from .domain.workdays import WorkCalendar, YearOverride
 from .extensions import db
 from .logs import bind_case
-from .models import CalendarYear, Case, CaseCounter, CaseEvent, Category, Department, Line
+from .models import (
+    CalendarYear,
+    Case,
+    CaseCohandler,
+    CaseCounter,
+    CaseEvent,
+    Category,
+    Department,
+    Line,
+)
 from .models.types import utcnow
 
 SYSTEM = Actor(name="system", role="admin")
@@ -292,7 +301,7 @@ def record_event(case: Case, action: str, actor: Actor, note: str | None = None,
 
 def get_case(number: str, actor: Actor | None = None) -> Case:
     case = db.session.scalar(select(Case).where(Case.number == number))
-    if case is None or (actor is not None and not lifecycle.can_see(actor, case.department_code)):
+    if case is None or (actor is not None and not lifecycle.may_see(actor, case)):
         # A handler asking for another department's case learns nothing, not even that it exists.
         raise NotFound(f"no case {number}")
     return case
@@ -302,9 +311,28 @@ def duplicate_seen_by(case: Case, actor: Actor | None) -> Case | None:
     """The earlier case this one seems to repeat (疑似重复件), if `actor` may see that case: a
     handler learns nothing of another department's case, not even its number."""
     other = case.duplicate_of
-    if other is None or actor is None or lifecycle.can_see(actor, other.department_code):
+    if other is None or actor is None or lifecycle.may_see(actor, other):
         return other
     return None
+
+
+def merged_into_seen_by(case: Case, actor: Actor | None) -> Case | None:
+    """The lead case this one was merged into (并单), if `actor` may see it."""
+    lead = case.merged_into
+    if lead is None or actor is None or lifecycle.may_see(actor, lead):
+        return lead
+    return None
+
+
+def merged_cases(lead: Case) -> list[Case]:
+    """The cases merged into `lead` (并单), oldest first, whether still following it or closed
+    with its answer."""
+    return list(db.session.scalars(
+        select(Case).where(Case.merged_into_id == lead.id).order_by(Case.id)))
+
+
+# Steps whose data names another case (`of`): routing's duplicate link, a case merged in (并单).
+NAMING_STEPS = ("duplicate", "merged_in")
 
 
 def timeline_seen_by(case: Case, actor: Actor | None) -> list[CaseEvent]:
@@ -313,14 +341,14 @@ def timeline_seen_by(case: Case, actor: Actor | None) -> list[CaseEvent]:
     if actor is None or actor.role != lifecycle.Role.HANDLER:
         return list(case.events)
     named = {e.data["of"] for e in case.events
-             if e.action == "duplicate" and isinstance(e.data, dict) and e.data.get("of")}
+             if e.action in NAMING_STEPS and isinstance(e.data, dict) and e.data.get("of")}
     if not named:
         return list(case.events)
     departments = {number: department for number, department in db.session.execute(
         select(Case.number, Case.department_code).where(Case.number.in_(named)))}
     hidden = {n for n in named
               if n not in departments or not lifecycle.can_see(actor, departments[n])}
-    return [e for e in case.events if not (e.action == "duplicate" and isinstance(e.data, dict)
+    return [e for e in case.events if not (e.action in NAMING_STEPS and isinstance(e.data, dict)
                                           and e.data.get("of") in hidden)]
 
 
@@ -339,13 +367,58 @@ def apply_action(case: Case, action: str, actor: Actor, body: dict[str, Any],
         dep = db.session.scalar(select(Department).where(Department.code == code))
         return dep is not None and dep.active
 
-    ctx = Context(now=now, deadlines=deadlines, department_exists=department_exists)
+    def find_case(number: str) -> Case | None:
+        other = db.session.scalar(select(Case).where(Case.number == number))
+        return other if other is not None and lifecycle.may_see(actor, other) else None
+
+    calendar_holder.setdefault("cal", work_calendar())
+    ctx = Context(now=now, deadlines=deadlines, department_exists=department_exists,
+                  find_case=find_case, new_cohandler=CaseCohandler,
+                  calendar=calendar_holder["cal"])
     event = lifecycle.perform(action, case, actor, body, ctx)
     _record(case, event.action, actor, event.note, event.from_status, event.to_status,
             event.data, at=now)
     for hook in after_action_hooks:
         hook(case, event, actor)
+    if event.action == "merge":
+        _merged(case, actor, now)
+    if event.to_status == Status.CLOSED and event.from_status != Status.CLOSED:
+        close_merged_cases(case, now)
     return event
+
+
+def _merged(case: Case, actor: Actor, now: dt.datetime) -> None:
+    """After a merge (并单): the lead's timeline names the case merged in, and the cases merged
+    into this one before follow it to its lead (a lead is never merged itself)."""
+    lead = case.merged_into
+    _record(lead, "merged_in", actor, None, lead.status, lead.status, {"of": case.number},
+            at=now)
+    for follower in merged_cases(case):
+        if follower.status != Status.MERGED:
+            continue
+        follower.merged_into = lead
+        _record(follower, "merge", actor, None, follower.status, follower.status,
+                {"into": lead.number, "via": case.number}, at=now)
+        _record(lead, "merged_in", actor, None, lead.status, lead.status,
+                {"of": follower.number}, at=now)
+
+
+def close_merged_cases(lead: Case, now: dt.datetime | None = None) -> list[Case]:
+    """The lead case is closed: every case merged into it and still following it is closed
+    with the lead's answer, and its citizen told and surveyed (the hooks of a closing), in the
+    caller's transaction."""
+    now = now or utcnow()
+    closed = []
+    for follower in merged_cases(lead):
+        if follower.status != Status.MERGED:
+            continue
+        event = lifecycle.follow_lead(follower, lead, now)
+        _record(follower, event.action, SYSTEM, event.note, event.from_status, event.to_status,
+                event.data, at=now)
+        for hook in after_action_hooks:
+            hook(follower, event, SYSTEM)
+        closed.append(follower)
+    return closed
 
 
 # Actions whose body may come with files (checked uploads, `attachments.read_uploads`).

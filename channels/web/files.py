@@ -8,7 +8,7 @@ from flask import Blueprint, g, send_file
 from hotline.api.auth import login_required
 from hotline.attachments import inside, upload_folder
 from hotline.domain.errors import NotFound
-from hotline.domain.lifecycle import Role, can_see
+from hotline.domain.lifecycle import Role, may_see
 from hotline.extensions import db
 from hotline.models import Attachment
 
@@ -19,7 +19,7 @@ bp = Blueprint("web_files", __name__, url_prefix="/channels/web")
 @login_required(Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
 def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
-    if item is None or not item.media_id or not can_see(g.actor, item.case.department_code):
+    if item is None or not item.media_id or not may_see(g.actor, item.case):
         raise NotFound("no such attachment")
     path = inside(upload_folder(), item.media_id)
     if path is None:

@@ -47,6 +47,7 @@ STATUS_LABELS = {
     Status.CLOSED: "已办结",
     Status.RETURNED: "已受理",
     Status.REOPENED: "重新办理中",
+    Status.MERGED: "已与同一事项合并办理",
 }
 CHANNEL_LABELS = {"phone": "电话", "wechat": "微信公众号", "web": "网站留言", "sms": "短信",
                   "open311": "合作平台"}
@@ -308,6 +309,23 @@ def citizen_view(case: Case) -> dict[str, Any]:
         "steps": citizen_steps(case, names),
         "published_url": f"/board/{case.number}"
         if pub is not None and pub.state == PublicationState.APPROVED else None,
+        "merged_into": merged_view(case, names),
+    }
+
+
+def merged_view(case: Case, names: dict[str, str]) -> dict[str, Any] | None:
+    """A case merged into a lead case (并单): the lead's number and how it stands — its status,
+    department and deadline, never its text or its citizen."""
+    lead = case.merged_into
+    if lead is None:
+        return None
+    open_lead = lead.status not in (Status.CLOSED, Status.ANSWERED)
+    return {
+        "number": lead.number,
+        "status": lead.status,
+        "status_label": status_label(lead.status),
+        "department_name": names.get(lead.department_code) if lead.department_code else None,
+        "due_date": lead.due_date.isoformat() if open_lead and lead.due_date else None,
     }
 
 
@@ -343,6 +361,8 @@ def _step_label(action: str, data: dict, names: dict[str, str], case: Case) -> s
         return "已办结"
     if action == "reopen":
         return "重新办理"
+    if action == "merge":
+        return f"与同一事项合并办理（主办工单 {data.get('into')}），办理结果将同时告知您"
     if action == "survey":
         return f"已收到您的评价：{data.get('label', '')}"
     if action == "publication_approve":

@@ -18,7 +18,7 @@ from wechatpy.exceptions import WeChatClientException
 from hotline.api.auth import login_required
 from hotline.attachments import inside
 from hotline.domain.errors import NotFound
-from hotline.domain.lifecycle import Actor, Role, can_see
+from hotline.domain.lifecycle import Actor, Role, may_see
 from hotline.extensions import db
 from hotline.models import Attachment, Case
 from hotline.models.types import utcnow
@@ -146,7 +146,7 @@ def fetch_pending_media() -> dict[str, int]:
 def download(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.case.channel != "wechat" or not item.filename \
-            or not can_see(g.actor, item.case.department_code):
+            or not may_see(g.actor, item.case):
         raise NotFound("no such file")
     path = stored_file(item)
     if path is None:

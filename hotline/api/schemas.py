@@ -195,9 +195,33 @@ class CaseSchema(Schema):
                 "reason": case.pending_extension_reason}
 
 
+class MergedInto(fields.String):
+    """The number of the lead case this one was merged into (并单), if the reader may see it."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
+        from ..services import merged_into_seen_by
+
+        lead = merged_into_seen_by(obj, _reader())
+        return lead.number if lead is not None else None
+
+
+class CohandlerSchema(Schema):
+    """A co-handling department (协办单位) of a case and the part of the answer it gave."""
+
+    department = fields.String(attribute="department_code")
+    added_at = LocalDateTime()
+    added_by = fields.String()
+    due_date = fields.Date(allow_none=True)
+    part_text = fields.String(allow_none=True)
+    part_at = LocalDateTime(allow_none=True)
+    part_by = fields.String(allow_none=True)
+
+
 class CaseDetailSchema(CaseSchema):
     events = Timeline(fields.Nested(EventSchema))
     attachments = fields.List(fields.Nested(AttachmentSchema))
+    cohandlers = fields.List(fields.Nested(CohandlerSchema))
+    merged_into = MergedInto(allow_none=True)
 
 
 class CaseListQuerySchema(StrictSchema):
@@ -245,6 +269,15 @@ class ActionSchema(StrictSchema):
 class DispatchSchema(ActionSchema):
     department = _text(32, required=True)
     kind = fields.String(validate=validate.OneOf([Kind.HANDLE.value, Kind.INFORM.value]))
+    # 协办: co-handling departments besides the lead one.
+    cohandlers = fields.List(_text(32, required=True), validate=validate.Length(min=1, max=10))
+
+
+class CohandleSchema(ActionSchema):
+    """协办: add co-handling departments to a dispatched case."""
+
+    departments = fields.List(_text(32, required=True), required=True,
+                              validate=validate.Length(min=1, max=10))
 
 
 class ReasonSchema(ActionSchema):
@@ -270,6 +303,19 @@ class TextSchema(ActionSchema):
     text = _text(20000, required=True)
 
 
+class CohandlePartSchema(TextSchema):
+    """协办意见: a co-handling department's part of the answer; `department` only for a caller
+    without one (an admin)."""
+
+    department = _text(32)
+
+
+class MergeSchema(ActionSchema):
+    """并单: merge this case into the lead case `into`."""
+
+    into = _text(40, required=True)
+
+
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "dispatch": DispatchSchema,
     "recall": RecallSchema,
@@ -283,6 +329,9 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "instruct": TextSchema,
     "close": ActionSchema,
     "reopen": ReasonSchema,
+    "cohandle": CohandleSchema,
+    "cohandle-part": CohandlePartSchema,
+    "merge": MergeSchema,
 }
 
 

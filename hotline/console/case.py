@@ -223,7 +223,7 @@ def act(number: str, action: str):
         return render_case(number, status=exc.status, error=_refusal_text(exc),
                            open_form=action, form=form)
     flash(f"{c.number}：{label}已完成。")
-    if not lifecycle.can_see(g.actor, c.department_code):
+    if not lifecycle.may_see(g.actor, c):
         return redirect(url_for("console.index"))  # returned: no longer the department's case
     return redirect(url_for("console.case", number=c.number))
 

@@ -19,9 +19,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any, Protocol
 
-from .deadlines import Deadlines
+from .deadlines import Deadlines, local_date
 from .errors import (
     DomainError,
     Forbidden,
@@ -30,6 +31,7 @@ from .errors import (
     UnknownReference,
     ValidationFailed,
 )
+from .workdays import WorkCalendar
 
 
 class Status(StrEnum):
@@ -42,6 +44,7 @@ class Status(StrEnum):
     CLOSED = "closed"
     RETURNED = "returned"  # 退单, back to dispatch
     REOPENED = "reopened"  # 重办
+    MERGED = "merged"  # 并单: merged into a lead case, closed with the lead's answer
 
 
 class Kind(StrEnum):
@@ -100,6 +103,11 @@ class Context:
     now: dt.datetime
     deadlines: Callable[[CaseLike], Deadlines]
     department_exists: Callable[[str], bool] = lambda code: True
+    # 并单: the case of this number, if the actor may see it (None otherwise).
+    find_case: Callable[[str], Any] = lambda number: None
+    # 协办: a new co-handling department record (the ORM row in production).
+    new_cohandler: Callable[..., Any] = lambda **fields: SimpleNamespace(**fields)
+    calendar: WorkCalendar | None = None
 
 
 @dataclass
@@ -120,6 +128,8 @@ class ActionRule:
     apply: Callable[[CaseLike, Actor, dict, Context], tuple[str, dict]]
     # What else the case must be beyond its status: the reason it is not, or None.
     ready: Callable[[CaseLike], str | None] = lambda case: None
+    # 协办: only a handler of a co-handling department of the case may (and no other handler).
+    cohandler: bool = False
 
 
 def _require_text(body: dict, key: str) -> str:
@@ -142,7 +152,10 @@ def _dispatch(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[s
         case.kind = body["kind"]
     elif case.kind == Kind.INSTANT:
         case.kind = Kind.HANDLE
-    return Status.DISPATCHED, {"department": department, "kind": case.kind}
+    data: dict[str, Any] = {"department": department, "kind": case.kind}
+    if body.get("cohandlers"):
+        data["cohandlers"] = _add_cohandlers(case, body["cohandlers"], actor, ctx, "cohandlers")
+    return Status.DISPATCHED, data
 
 
 def _recall(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
@@ -286,6 +299,147 @@ def _not_inform(case: CaseLike) -> str | None:
     return None
 
 
+# --- 协办 / 会办: co-handling departments ----------------------------------------------------
+# A co-handling department's part (协办意见) is due this many working days before the lead's
+# answer, so that the lead can put it into the answer; when the lead's deadline is nearer than
+# that, the part is due on the first working day after the department was added (never after
+# the lead's own deadline). It is set when the department is added: an extension of the lead's
+# deadline does not move it.
+COHANDLER_LEAD_DAYS = 3
+MAX_COHANDLERS = 10
+
+
+def cohandling_departments(case: Any) -> list[str]:
+    """The codes of a case's co-handling departments."""
+    return [c.department_code for c in (getattr(case, "cohandlers", None) or ())]
+
+
+def cohandler_due_date(lead_due: dt.date | None, today: dt.date,
+                       calendar: WorkCalendar) -> dt.date | None:
+    """When a co-handling department's part is due (see COHANDLER_LEAD_DAYS)."""
+    if lead_due is None:
+        return None
+    due, counted = lead_due, 0
+    while counted < COHANDLER_LEAD_DAYS:
+        due -= dt.timedelta(days=1)
+        if calendar.is_workday(due):
+            counted += 1
+    earliest = calendar.add_working_days(today, 1).date
+    return min(max(due, earliest), lead_due)
+
+
+def _add_cohandlers(case: CaseLike, codes: Any, actor: Actor, ctx: Context,
+                    key: str) -> list[str]:
+    """Check every code, then add them all (or none) as co-handling departments."""
+    if not isinstance(codes, list) or not codes or not all(
+            isinstance(c, str) and c.strip() for c in codes):
+        raise ValidationFailed("name the co-handling departments",
+                               {key: ["A list of department codes."]})
+    wanted = list(dict.fromkeys(c.strip() for c in codes))
+    lead = case.department_code
+    if lead in wanted:
+        raise ValidationFailed("the lead department cannot also co-handle the case",
+                               {key: [f"{lead!r} is the lead department."]})
+    present = set(cohandling_departments(case))
+    again = [c for c in wanted if c in present]
+    if again:
+        raise ValidationFailed("already a co-handling department",
+                               {key: [f"{', '.join(again)} already co-handles this case."]})
+    unknown = [c for c in wanted if not ctx.department_exists(c)]
+    if unknown:
+        raise UnknownReference("unknown department",
+                               {key: [f"No department {c!r}." for c in unknown]})
+    if len(present) + len(wanted) > MAX_COHANDLERS:
+        raise ValidationFailed("too many co-handling departments",
+                               {key: [f"At most {MAX_COHANDLERS}."]})
+    due = cohandler_due_date(case.due_date, _today(ctx), ctx.calendar or WorkCalendar())
+    for code in wanted:
+        case.cohandlers.append(ctx.new_cohandler(
+            department_code=code, added_at=ctx.now, added_by=actor.name, due_date=due,
+            part_text=None, part_at=None, part_by=None))
+    return wanted
+
+
+def _today(ctx: Context) -> dt.date:
+    return local_date(ctx.now)
+
+
+def _cohandle(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    added = _add_cohandlers(case, body.get("departments"), actor, ctx, "departments")
+    due = cohandler_due_date(case.due_date, _today(ctx), ctx.calendar or WorkCalendar())
+    return case.status, {"departments": added, "deadline": due.isoformat() if due else None}
+
+
+def _has_cohandlers(case: CaseLike) -> str | None:
+    if not cohandling_departments(case):
+        return "the case has no co-handling department"
+    return None
+
+
+def _cohandle_part(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    text = _require_text(body, "text")
+    code = body.get("department") or actor.department_code
+    if actor.role == Role.HANDLER and code != actor.department_code:
+        raise ValidationFailed("a department gives its own part",
+                               {"department": ["Only your own department."]})
+    row = next((c for c in getattr(case, "cohandlers", None) or ()
+                if c.department_code == code), None)
+    if row is None:
+        raise ValidationFailed("not a co-handling department of this case",
+                               {"department": [f"{code!r} does not co-handle this case."]})
+    row.part_text, row.part_at, row.part_by = text, ctx.now, actor.name
+    return case.status, {"department": code, "text": text}
+
+
+# --- 并单: merging a case into a lead case -----------------------------------------------------
+# The merged case leaves every queue (its status is `merged`, no department holds it and its
+# clock stops) and follows the lead: when the lead is closed, `follow_lead` closes it with the
+# lead's answer. Merging into a case that is itself merged merges into that case's lead, so a
+# lead is never merged itself (the cases merged into a case that is merged later move to the
+# new lead with it).
+MERGE_FROM = frozenset({Status.RECEIVED, Status.RETURNED, Status.DISPATCHED, Status.ACCEPTED,
+                        Status.REOPENED})
+
+
+def _merge(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    number = _require_text(body, "into")
+    lead = ctx.find_case(number)
+    if lead is None:
+        raise UnknownReference("unknown case", {"into": [f"No case {number!r}."]})
+    if lead is case:
+        raise ValidationFailed("a case cannot be merged into itself",
+                               {"into": ["Name another case."]})
+    if lead.status == Status.MERGED:
+        lead = lead.merged_into  # its lead: leads are never merged themselves
+        if lead is None or lead is case:
+            raise IllegalTransition(f"case {number} is merged into this case already")
+    if lead.status == Status.CLOSED:
+        raise IllegalTransition(f"case {lead.number} is closed; merge into an open case")
+    previous = case.department_code
+    case.merged_into = lead
+    case.department_code = None
+    case.pending_extension_days = None
+    case.pending_extension_reason = None
+    data: dict[str, Any] = {"into": lead.number, "department": previous}
+    if lead.number != number:
+        data["asked"] = number
+    return Status.MERGED, data
+
+
+def follow_lead(case: CaseLike, lead: Any, now: dt.datetime) -> Event:
+    """The lead case of a merged case is closed: the merged case is closed with the same answer
+    (the citizen is then told and surveyed like any closed case's)."""
+    if case.status != Status.MERGED:
+        raise IllegalTransition(f"case is {case.status}, not merged")
+    case.reply_text = lead.reply_text
+    case.answer_text = lead.answer_text
+    case.replied_at = lead.replied_at or now
+    case.closed_at = now
+    before, case.status = case.status, Status.CLOSED
+    return Event(action="close", note=None, from_status=before, to_status=Status.CLOSED,
+                 data={"lead": lead.number, "text": lead.reply_text or lead.answer_text})
+
+
 S = Status
 R = Role
 _STAFF_DISPATCH = frozenset({R.OPERATOR, R.SUPERVISOR})
@@ -311,6 +465,12 @@ ACTIONS: dict[str, ActionRule] = {
                    _instruct),
         ActionRule("close", frozenset({S.REVIEWED, S.ANSWERED}), _STAFF_DISPATCH, False, _close),
         ActionRule("reopen", frozenset({S.CLOSED}), frozenset({R.SUPERVISOR}), False, _reopen),
+        ActionRule("cohandle", frozenset({S.DISPATCHED, S.ACCEPTED}), _STAFF_DISPATCH, False,
+                   _cohandle),
+        ActionRule("cohandle-part", frozenset({S.DISPATCHED, S.ACCEPTED}),
+                   frozenset({R.HANDLER}), False, _cohandle_part, _has_cohandlers,
+                   cohandler=True),
+        ActionRule("merge", MERGE_FROM, _STAFF_DISPATCH, False, _merge),
     )
 }
 
@@ -327,17 +487,33 @@ def can_see(actor: Actor, department_code: str | None) -> bool:
     return True
 
 
+def may_see(actor: Actor, case: Any) -> bool:
+    """Whether the actor may see this case: a handler sees the cases of their department and
+    the cases it co-handles (协办); everyone else on staff sees all."""
+    return can_see(actor, case.department_code) or (
+        actor.role == Role.HANDLER and actor.department_code is not None
+        and actor.department_code in cohandling_departments(case))
+
+
 def refusal(action: str, actor: Actor, case: CaseLike) -> DomainError | None:
     """Why `perform` would refuse the action from this actor on the case as it is now (whatever
     the body says), or None when it may go ahead. Changes nothing."""
     rule = ACTIONS.get(action)
     if rule is None:
         return NotFound(f"no action '{action}'; actions are: {', '.join(ACTIONS)}")
-    if not can_see(actor, case.department_code):
+    if not may_see(actor, case):
         return NotFound("no such case")
     if actor.role != Role.ADMIN and actor.role not in rule.roles:
         allowed = ", ".join(sorted(rule.roles))
         return Forbidden(f"'{action}' is for {allowed}; you are {actor.role}")
+    if actor.role == Role.HANDLER:
+        # A co-handling department (协办) sees the case and adds its part; the lead's steps
+        # are the lead's, and the part is a co-handler's.
+        if rule.own_department and case.department_code != actor.department_code:
+            return Forbidden(f"'{action}' is for the lead department; a co-handling department "
+                             "adds its part (cohandle-part)")
+        if rule.cohandler and actor.department_code not in cohandling_departments(case):
+            return Forbidden(f"'{action}' is for a co-handling department of the case")
     if rule.sources is not None and case.status not in rule.sources:
         allowed = ", ".join(sorted(rule.sources))
         return IllegalTransition(
@@ -356,7 +532,7 @@ CORRECTORS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 
 def may_correct(actor: Actor, case: CaseLike) -> bool:
     """Whether the actor may correct the case's intake details."""
-    return actor.role in CORRECTORS and can_see(actor, case.department_code)
+    return actor.role in CORRECTORS and may_see(actor, case)
 
 
 def allowed_actions(actor: Actor, case: CaseLike) -> list[str]:

@@ -2,6 +2,7 @@
 registers every one of them with SQLAlchemy (and so with the migrations)."""
 
 from .calls import Call, SmsMessage  # noqa: F401
+from .cohandling import CaseCohandler  # noqa: F401
 from .contacts import DepartmentContact  # noqa: F401
 from .core import (  # noqa: F401
     Attachment,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ..extensions import db
 from ..phones import national
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .cohandling import CaseCohandler
 
 
 class Line(db.Model):
@@ -178,6 +181,8 @@ class Case(db.Model):
     # What routing suggested (category, region, department, confidence, reasons).
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # 并单: the lead case this one was merged into; it follows the lead to its answer.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     # Scoped by the user who sent it: "<user id>:<key>".
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -189,7 +194,13 @@ class Case(db.Model):
     line: Mapped[Line] = relationship()
     category: Mapped[Category | None] = relationship()
     department: Mapped[Department | None] = relationship()
-    duplicate_of: Mapped[Case | None] = relationship(remote_side=[id])
+    duplicate_of: Mapped[Case | None] = relationship(remote_side=[id],
+                                                     foreign_keys=[duplicate_of_id])
+    merged_into: Mapped[Case | None] = relationship(remote_side=[id],
+                                                    foreign_keys=[merged_into_id])
+    # 协办: the co-handling departments (hotline/models/cohandling.py).
+    cohandlers: Mapped[list[CaseCohandler]] = relationship(
+        back_populates="case", order_by="CaseCohandler.id", cascade="save-update, merge")
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="save-update, merge")
     attachments: Mapped[list[Attachment]] = relationship(
@@ -199,6 +210,11 @@ class Case(db.Model):
     def _phone_key(self, key: str, value: str | None) -> str | None:
         self.citizen_phone_key = national(value) or None
         return value
+
+    @property
+    def cohandling_departments(self) -> list[str]:
+        """The codes of the co-handling departments (协办单位)."""
+        return [c.department_code for c in self.cohandlers]
 
     @property
     def topic(self) -> str | None:

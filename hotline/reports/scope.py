@@ -8,7 +8,9 @@ division includes the divisions inside it), department, kind.
 Who sees what is decided here, for every report, export and bulletin: a handler only ever sees
 their own department's cases and figures, whatever they ask for (`Scope.seen_by`,
 `case_list_conditions`), and the texts of cases a report quotes are masked as for publication
-(`report_text`).
+(`report_text`). A case co-handled (协办) by a department is in that department's lists and
+exports of cases (`seen_by_department`, as `lifecycle.may_see` for one case), while the figures
+of reports count each case for its lead department only: the one that answers for it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from ..domain.deadlines import PROVINCE_TZ, end_of_day
 from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role
-from ..models import Case, Category, Line
+from ..models import Case, CaseCohandler, Category, Line
 from ..phones import national
 from .periods import Period
 
@@ -31,7 +33,8 @@ CHANNEL_NAMES = {"phone": "电话", "wechat": "微信", "web": "网站", "sms": 
 KIND_NAMES = {"handle": "转办件", "inform": "转阅件", "instant": "即时答复"}
 STATUS_NAMES = {"received": "已登记", "dispatched": "已转办", "accepted": "已签收",
                 "replied": "已答复", "reviewed": "已审核", "answered": "即时答复",
-                "closed": "已办结", "returned": "已退单", "reopened": "重办"}
+                "closed": "已办结", "returned": "已退单", "reopened": "重办",
+                "merged": "已并单"}
 RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
 # The case list's `overdue=true` (and the ledger's) counts the statuses whose clock runs; a
@@ -136,6 +139,19 @@ def filter_conditions(*, line: str | None = None, channel: str | None = None,
     return out
 
 
+def cohandled_by(department: str) -> ColumnElement[bool]:
+    """The cases `department` co-handles (协办)."""
+    return Case.id.in_(select(CaseCohandler.case_id)
+                       .where(CaseCohandler.department_code == department))
+
+
+def seen_by_department(department: str) -> ColumnElement[bool]:
+    """The cases a handler of `department` sees: its own and those it co-handles (the SQL form
+    of `lifecycle.may_see`). Reports and the ledger's figures count a case for its lead
+    department only; lists and exports of cases show a handler both."""
+    return or_(Case.department_code == department, cohandled_by(department))
+
+
 def duplicate_seen(actor: Actor) -> ColumnElement[bool]:
     """Whether a case seems to repeat an earlier one (疑似重复件) that `actor` may see: the SQL
     form of `services.duplicate_seen_by`, for exports. A handler is not told of a duplicate in
@@ -169,7 +185,7 @@ def case_list_conditions(args: dict[str, Any], actor: Actor,
     if actor.role == Role.HANDLER:
         if not actor.department_code:
             return [false()]
-        out.append(Case.department_code == actor.department_code)
+        out.append(seen_by_department(actor.department_code))
     if "status" in args:
         out.append(Case.status == args["status"])
     if "supervised" in args:

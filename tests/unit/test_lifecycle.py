@@ -40,6 +40,9 @@ BODIES = {
     "instruct": {"text": "请从速办理"},
     "close": {},
     "reopen": {"reason": "群众不满意"},
+    "cohandle": {"departments": ["gz-zjt"]},
+    "cohandle-part": {"text": "经核实，该项目欠薪已列入清欠台账", "department": "gz-hrss"},
+    "merge": {"into": "FP20261120-0001"},
 }
 
 # action: (statuses it starts from, status it ends in or None for "unchanged", actor allowed)
@@ -56,6 +59,10 @@ TABLE = {
     "instruct": ({s.value for s in Status} - {"closed"}, None, SUPERVISOR),
     "close": ({"reviewed", "answered"}, "closed", OPERATOR),
     "reopen": ({"closed"}, "reopened", SUPERVISOR),
+    "cohandle": ({"dispatched", "accepted"}, None, OPERATOR),
+    "cohandle-part": ({"dispatched", "accepted"}, None, HANDLER),
+    "merge": ({"received", "returned", "dispatched", "accepted", "reopened"}, "merged",
+              OPERATOR),
 }
 
 
@@ -64,21 +71,39 @@ def make_case(status: str, **kw) -> SimpleNamespace:
                   "pending_extension_days": None, "pending_extension_reason": None, "extension_days": 0,
                   "reply_text": None, "answer_text": None, "deadline_base_at": NOW, "accepted_at": None,
                   "replied_at": None, "closed_at": None, "accept_due_date": None, "due_date": None,
-                  "due_at": None, "deadline_provisional": False}
+                  "due_at": None, "deadline_provisional": False, "cohandlers": []}
     if status == "extension-pending":
         fields["status"] = "accepted"
     fields.update(kw)
     return SimpleNamespace(**fields)
 
 
-def ctx() -> Context:
-    return Context(now=NOW, deadlines=lambda c: DUE, department_exists=lambda code: code != "nope")
+def make_lead(status: str = "accepted", number: str = "FP20261120-0001",
+              **kw) -> SimpleNamespace:
+    return make_case(status, number=number, merged_into=None, **kw)
+
+
+def ctx(*cases: SimpleNamespace) -> Context:
+    """The context of an action; `cases` are the other cases it may name (by number), by
+    default one lead case a case may be merged into."""
+    known = {c.number: c for c in (cases or (make_lead(),))}
+    return Context(now=NOW, deadlines=lambda c: DUE, department_exists=lambda code: code != "nope",
+                   find_case=known.get)
+
+
+def cohandler(code: str, **kw) -> SimpleNamespace:
+    return SimpleNamespace(department_code=code, due_date=None, part_text=None, part_at=None,
+                           part_by=None, **kw)
 
 
 def prepared(action: str, status: str) -> SimpleNamespace:
     case = make_case(status)
     if action == "extension-decision":
         case.pending_extension_days = 5
+    if action == "cohandle-part":
+        # The handler's department (gz-hrss) co-handles; the lead is another department.
+        case.department_code = "gov-520100"
+        case.cohandlers = [cohandler("gz-hrss")]
     return case
 
 
@@ -244,8 +269,9 @@ def test_extension_is_offered_until_a_request_waits_then_only_the_decision():
 
 def test_the_operator_is_offered_dispatch_and_answer_on_a_new_case_but_no_answer_for_inform():
     assert allowed_actions(OPERATOR, make_case("received", department_code=None)) == [
-        "dispatch", "answer"]
-    assert allowed_actions(OPERATOR, make_case("received", kind="inform")) == ["dispatch"]
+        "dispatch", "answer", "merge"]
+    assert allowed_actions(OPERATOR, make_case("received", kind="inform")) == [
+        "dispatch", "merge"]
 
 
 def test_a_closed_case_offers_only_reopen_and_only_to_a_supervisor():
