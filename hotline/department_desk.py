@@ -9,7 +9,9 @@ order), cut into tabs by where the case stands:
 - 办理中 `accepted`: signed for, not yet answered;
 - 已答复待审核 `replied`: answered, waiting for the centre's review;
 - 退回重办 `redo`: sent back — an answer the centre's review rejected, or a case reopened
-  (重办) after an unsatisfied survey — and not yet answered again.
+  (重办) after an unsatisfied survey — and not yet answered again;
+- 待协办 `cohandling`: another department's case this department co-handles (协办) and has
+  not yet given its part of the answer for, while the lead may still use it.
 
 Each row says how its deadline stands (overdue, due today, due within the reminder lead of
 `supervision.due_soon_until`) and whether the sweep reminded (催办) or escalated (督办) it.
@@ -29,7 +31,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from .domain.deadlines import local_date
 from .domain.lifecycle import Actor, Status, allowed_actions, is_overdue
 from .extensions import db
-from .models import Case, CaseEvent
+from .models import Case, CaseCohandler, CaseEvent
 from .reports.periods import Period, month_of
 from .reports.scope import Scope, case_list_conditions, overdue_condition
 from .reports.summary import Report
@@ -52,11 +54,20 @@ def sent_back() -> ColumnElement[bool]:
     return and_(Case.status.in_([Status.DISPATCHED, Status.ACCEPTED, Status.REOPENED]), returned)
 
 
+def cohandling_pending(department: str) -> ColumnElement[bool]:
+    """Cases `department` co-handles (协办) and owes its part for: the lead has not replied."""
+    return and_(Case.status.in_([Status.DISPATCHED, Status.ACCEPTED]), exists().where(
+        CaseCohandler.case_id == Case.id, CaseCohandler.department_code == department,
+        CaseCohandler.part_at.is_(None)))
+
+
 @dataclass(frozen=True)
 class Tab:
     code: str
     label: str
     condition: Callable[[], ColumnElement[bool]]
+    # The department's own cases (it is the lead); else `cohandled` picks the cases.
+    own: bool = True
 
 
 TABS: tuple[Tab, ...] = (
@@ -65,6 +76,7 @@ TABS: tuple[Tab, ...] = (
     Tab("accepted", "办理中", lambda: Case.status == Status.ACCEPTED),
     Tab("replied", "已答复待审核", lambda: Case.status == Status.REPLIED),
     Tab("redo", "退回重办", sent_back),
+    Tab("cohandling", "待协办", lambda: Case.id.is_not(None), own=False),
 )
 TAB_CODES = tuple(t.code for t in TABS)
 
@@ -110,11 +122,14 @@ def due_state(c: Any, now: dt.datetime, soon_until: dt.date) -> str | None:
 
 def counts(department: str, now: dt.datetime) -> dict[str, int]:
     """How many cases each tab holds, and how many are overdue (one query)."""
-    columns = [func.sum(case((t.condition(), 1), else_=0)).label(t.code) for t in TABS]
+    columns = [func.sum(case((t.condition(), 1), else_=0)).label(t.code) for t in TABS if t.own]
     columns.append(func.sum(case((overdue_condition(now), 1), else_=0)).label("overdue"))
     row = db.session.execute(select(*columns).where(
         Case.department_code == department, Case.status.in_(QUEUE_STATUSES))).one()
-    return {key: int(value or 0) for key, value in row._mapping.items()}
+    out = {key: int(value or 0) for key, value in row._mapping.items()}
+    out["cohandling"] = db.session.scalar(select(func.count()).select_from(Case).where(
+        cohandling_pending(department))) or 0
+    return out
 
 
 def queue(actor: Actor, department: str, tab: str = "all", *, page: int = 1,
@@ -124,7 +139,10 @@ def queue(actor: Actor, department: str, tab: str = "all", *, page: int = 1,
 
     now = now or dt.datetime.now(dt.UTC)
     chosen = next((t for t in TABS if t.code == tab), TABS[0])
-    conditions = case_list_conditions({"department": department}, actor, now)
+    if chosen.own:
+        conditions = case_list_conditions({"department": department}, actor, now)
+    else:
+        conditions = case_list_conditions({}, actor, now) + [cohandling_pending(department)]
     conditions.append(chosen.condition())
     total = db.session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
     redo = sent_back().label("sent_back")

@@ -43,12 +43,15 @@ EVENT_NAMES = {
     "survey": "回访", "survey_handled": "回访处理", "remind": "催办", "escalate": "督办",
     "publication_draft": "生成公开稿", "publication_edit": "修改公开稿",
     "publication_approve": "批准公开", "publication_withdraw": "撤回公开",
+    "cohandle": "增加协办单位", "cohandle-part": "协办意见", "merge": "并单",
+    "merged_in": "并入工单",
 }
 # The buttons, in the lifecycle table's order.
 ACTION_LABELS = {
     "dispatch": "派单", "recall": "改派", "accept": "签收", "return": "退单", "extension": "申请延期",
     "extension-decision": "延期审批", "reply": "答复", "review": "审核", "answer": "即时答复",
     "instruct": "批示", "close": "办结", "reopen": "重办",
+    "cohandle": "增加协办单位", "cohandle-part": "提交协办意见", "merge": "并单",
 }
 # What a step's data says, for the timeline (keys not listed are for machines: ids, hashes).
 DATA_LABELS = {
@@ -56,7 +59,11 @@ DATA_LABELS = {
     "working_days": "延期",
     "approve": "结论", "due_date": "办理期限", "previous_due_date": "原期限", "text": "内容",
     "of": "重复于", "channel": "来源", "rating": "评价", "deadline": "期限",
+    "departments": "协办单位", "cohandlers": "协办单位", "into": "并入主办工单",
+    "lead": "主办工单",
 }
+# Steps whose `of` names another case for a reason other than a likely duplicate.
+OF_LABELS = {"merged_in": "并入的工单"}
 FIELD_NAMES = {"category": "类别", "topic": "主题", "region": "区划", "citizen_name": "姓名",
                "citizen_phone": "电话", "citizen_enterprise": "企业", "content": "诉求内容"}
 OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送",
@@ -72,6 +79,9 @@ FORM_ERRORS = {
     "note": "请写明意见（退回时必填，最多 2000 字）。", "approve": "请选择同意或不同意。",
     "kind": "件别不正确。",
     "version": "表单缺少版本号，请刷新页面。", "attachments": "附件不符合要求。",
+    "departments": "请选择协办单位（不能是承办单位或已有的协办单位）。",
+    "cohandlers": "协办单位不正确（不能是承办单位）。",
+    "into": "请填写要并入的主办工单编号（须为其他未办结的工单）。",
     "category": "没有这个类别。", "region": "区划须为 6、9 或 12 位行政区划代码。",
     "citizen": "来电人信息不正确（电话只能是数字）。", "content": "诉求内容不能为空。",
 }
@@ -103,6 +113,10 @@ def _event_details(event: Any, departments: dict[str, str]) -> list[tuple[str, s
         value = data[key]
         if key in ("department", "from_department"):
             value = departments.get(value, value)
+        elif key in ("departments", "cohandlers") and isinstance(value, list):
+            value = "、".join(departments.get(code, code) for code in value)
+        elif key == "of" and event.action in OF_LABELS:
+            label = OF_LABELS[event.action]
         elif key == "working_days":
             value = f"{value} 个工作日"
         elif key == "approve":
@@ -142,9 +156,16 @@ def render_case(number: str, *, status: int = 200, error: str | None = None,
     # The timeline as the API shows it to the same person (no other department's case named).
     events = [(e, _event_details(e, departments))
               for e in services.timeline_seen_by(c, g.actor)]
+    # 并单: the lead this case follows, and the cases that follow this one (as far as the
+    # signed-in person may see them).
+    lead = services.merged_into_seen_by(c, g.actor)
+    followers = [f for f in services.merged_cases(c) if lifecycle.may_see(g.actor, f)]
+    duplicate = services.duplicate_seen_by(c, g.actor)
     return render_template(
         "console/case.html", c=c, departments=departments, active_departments=active,
-        duplicate=services.duplicate_seen_by(c, g.actor),
+        duplicate=duplicate, lead=lead, followers=followers,
+        cohandler_choices=[d for d in active if d.code != c.department_code
+                           and d.code not in c.cohandling_departments],
         now=dt.datetime.now(dt.UTC), actions=actions, action_labels=ACTION_LABELS,
         may_correct=may_correct, categories=categories, messages=messages, surveys=surveys,
         topic_paths=_topic_paths() if may_correct else [],
@@ -170,6 +191,11 @@ def _form_body(schema: Any) -> dict[str, Any]:
         value = request.form.get(name)
         if value is None or value.strip() == "":
             continue
+        if isinstance(field, fields.List):
+            values = [v for v in request.form.getlist(name) if v.strip()]
+            if values:
+                raw[name] = values
+            continue
         if isinstance(field, fields.Integer):
             value = int(value) if value.strip().isdigit() else value
         elif isinstance(field, fields.Boolean):
@@ -183,7 +209,9 @@ def _form_error(messages: Any) -> str:
     return " ".join(FORM_ERRORS.get(k, f"“{k}”填写不正确。") for k in keys) or "表单填写不正确。"
 
 
-def _refusal_text(exc: DomainError) -> str:
+def _refusal_text(exc: DomainError, action: str = "") -> str:
+    if action == "merge" and isinstance(exc, IllegalTransition) and "into" in request.form:
+        return "不能并入这个工单：它已办结，或者已并入本工单。请核对主办工单编号。"
     if isinstance(exc, Forbidden | IllegalTransition):
         return "此工单当前的状态或您的角色不允许这项操作，请刷新页面查看最新状态。"
     if "attachments" in exc.fields:  # written for people already (`attachments.read_uploads`)
@@ -220,7 +248,7 @@ def act(number: str, action: str):
         raise
     except DomainError as exc:
         db.session.rollback()
-        return render_case(number, status=exc.status, error=_refusal_text(exc),
+        return render_case(number, status=exc.status, error=_refusal_text(exc, action),
                            open_form=action, form=form)
     flash(f"{c.number}：{label}已完成。")
     if not lifecycle.may_see(g.actor, c):

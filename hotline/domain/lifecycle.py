@@ -512,7 +512,8 @@ def refusal(action: str, actor: Actor, case: CaseLike) -> DomainError | None:
         if rule.own_department and case.department_code != actor.department_code:
             return Forbidden(f"'{action}' is for the lead department; a co-handling department "
                              "adds its part (cohandle-part)")
-        if rule.cohandler and actor.department_code not in cohandling_departments(case):
+        if rule.cohandler and (actor.department_code not in cohandling_departments(case)
+                               or actor.department_code == case.department_code):
             return Forbidden(f"'{action}' is for a co-handling department of the case")
     if rule.sources is not None and case.status not in rule.sources:
         allowed = ", ".join(sorted(rule.sources))

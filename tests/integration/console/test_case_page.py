@@ -69,13 +69,13 @@ def post_action(client: Any, number: str, action: str, data: dict, html: str | N
 
 
 @pytest.mark.parametrize(("role", "status", "expected"), [
-    ("operator", "received", {"dispatch", "answer", "correct"}),
-    ("supervisor", "received", {"dispatch", "instruct", "correct"}),
-    ("admin", "received", {"dispatch", "answer", "instruct", "correct"}),
+    ("operator", "received", {"dispatch", "answer", "merge", "correct"}),
+    ("supervisor", "received", {"dispatch", "instruct", "merge", "correct"}),
+    ("admin", "received", {"dispatch", "answer", "instruct", "merge", "correct"}),
     ("handler", "dispatched", {"accept", "return"}),
-    ("operator", "dispatched", {"recall", "correct"}),
+    ("operator", "dispatched", {"recall", "cohandle", "merge", "correct"}),
     ("handler", "accepted", {"extension", "reply"}),
-    ("supervisor", "accepted", {"recall", "instruct", "correct"}),
+    ("supervisor", "accepted", {"recall", "instruct", "cohandle", "merge", "correct"}),
     ("handler", "replied", set()),
     ("operator", "replied", {"review", "correct"}),
     ("supervisor", "replied", {"review", "instruct", "correct"}),

@@ -147,7 +147,7 @@ def test_tabs_hold_cases_waiting_to_be_signed_for_in_hand_answered_and_sent_back
     html = client.get("/console/department").get_data(as_text=True)
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', html))
     assert counts == {"all": "4", "dispatched": "1", "accepted": "2", "replied": "1",
-                      "redo": "1", "overdue": "0"}
+                      "redo": "1", "cohandling": "0", "overdue": "0"}
     assert "退回重办" in row_of(html, rejected)
 
 
