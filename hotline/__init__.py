@@ -45,9 +45,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-# Areas outside the core plug themselves in here (routing hooks, channels' blueprints,
-# workers' outbox hooks), so that the core never imports them. Each names a module with a
-# `init_app(app)` function; a missing module is skipped.
+# The areas outside the core, in the order they are wired: each module's `init_app(app)` adds
+# its routes, hooks and periodic jobs. A module that fails to import stops the app from starting
+# with the import's own error: a missing area is a broken install, never something to skip.
+# (`HOTLINE_EXTENSIONS=()` leaves them all out: benchmarks of the core alone.)
 DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "routing.integration",
     "workers.integration",
@@ -62,16 +63,7 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
 def _load_extension(app: Flask, name: str) -> None:
     import importlib
 
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-            return  # that area is not built yet
-        raise
-    if not hasattr(module, "init_app"):
-        app.logger.warning("extension %s has no init_app(app); skipped", name)
-        return
-    module.init_app(app)
+    importlib.import_module(name).init_app(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -286,7 +286,8 @@ def _env_int(name: str) -> int | None:
     return int(value) if value else None
 
 
-# Commands that other areas add: each module lists click commands in `commands`.
+# Commands that other areas add: each module lists click commands in `commands`. A module that
+# fails to import fails `hotline` itself, with the import's error.
 COMMAND_MODULES = ("routing.cli", "workers.cli", "channels.wechat.cli", "channels.phone.cli",
                    "hotline.reports.cli")
 
@@ -295,13 +296,8 @@ def _add_area_commands() -> None:
     import importlib
 
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-                continue
-            raise
-        for command in getattr(module, "commands", ()):
+        module = importlib.import_module(name)
+        for command in module.commands:
             main.add_command(command)
 
 
