@@ -48,7 +48,7 @@ from .models import (
 )
 from .models.types import utcnow
 
-SYSTEM = Actor(name="system", role="admin")
+SYSTEM = lifecycle.SYSTEM
 
 # Hooks other areas register at start-up (routing at intake, outbox after actions), so that the
 # core never imports them.

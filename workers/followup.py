@@ -44,7 +44,6 @@ from hotline.phones import phone_e164
 
 from .settings import setting
 
-SYSTEM = Actor(name="system", role="system")
 # An SMS of more than a few segments costs more and reads badly on a phone: answers are cut here
 # and the rest is on the status page.
 ANSWER_EXCERPT = 200

@@ -52,7 +52,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hotline import surveys
 from hotline.domain.deadlines import Policy, end_of_day, local_date
-from hotline.domain.lifecycle import UNANSWERED, Status
+from hotline.domain.lifecycle import SYSTEM, UNANSWERED, Status
 from hotline.domain.workdays import WorkCalendar
 from hotline.extensions import db
 from hotline.models import Case, CaseEvent, Category, Line, PointsEntry, Survey
@@ -61,7 +61,7 @@ from hotline.models.types import UTCDateTime, utcnow
 from hotline.outbox import enqueue
 from hotline.services import work_calendar
 
-from .followup import SYSTEM, survey_reminder_text
+from .followup import survey_reminder_text
 from .settings import setting
 
 HELD = (Status.DISPATCHED, Status.ACCEPTED)  # a department holds the case; its clock runs

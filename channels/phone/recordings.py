@@ -20,9 +20,10 @@ from sqlalchemy import select
 
 from hotline.attachments import inside
 from hotline.domain.errors import DomainError, NotFound
+from hotline.domain.lifecycle import SYSTEM
 from hotline.extensions import db
 from hotline.models import Attachment
-from hotline.services import SYSTEM, record_event
+from hotline.services import record_event
 
 TIMEOUT = 30
 # A message of PHONE_RECORD_MAX_SECONDS (180 s) is about 3 MB of WAV; an hour-long conversation

@@ -18,7 +18,7 @@ from wechatpy.exceptions import WeChatClientException
 from hotline.api.auth import login_required
 from hotline.attachments import inside
 from hotline.domain.errors import NotFound
-from hotline.domain.lifecycle import Actor, Role, may_see
+from hotline.domain.lifecycle import SYSTEM, Role, may_see
 from hotline.extensions import db
 from hotline.models import Attachment, Case
 from hotline.models.types import utcnow
@@ -37,7 +37,6 @@ _TOKEN_ERRORS = {40001, 40014, 42001}
 _GONE = {40007}
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "audio/amr": "amr",
                "audio/speex": "speex", "audio/mpeg": "mp3", "video/mp4": "mp4"}
-SYSTEM = Actor(name="system", role="system")
 
 
 def media_folder() -> Path:

@@ -96,6 +96,11 @@ class Actor:
     department_code: str | None = None
 
 
+# The centre's own machinery (sweeps, follow-up, media fetching, a merged case following its
+# lead): on a timeline as 系统. Its role is no staff role, so no rule of `ACTIONS` admits it.
+SYSTEM = Actor(name="system", role="system")
+
+
 @dataclass
 class Context:
     """What an action may need from outside the case: the time and the deadline arithmetic."""
