@@ -42,7 +42,6 @@ INT_ENV_KEYS = (
     "SIGN_IN_ADDRESS_MINUTES",
 )
 
-TIMEZONE = "Asia/Shanghai"
 # Set by `hotline run` for the web server and the worker it starts: the address it serves on.
 SERVER_URL_ENV = "HOTLINE_SERVER_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `hotline run`'s own default address
@@ -58,7 +57,6 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "PUBLIC_BASE_URL": None,
         # API bodies are small JSON; a webhook or upload that needs more sets its own limit.
         "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
-        "HOTLINE_TIMEZONE": TIMEZONE,
         "PER_PAGE_MAX": 100,
         # How far back a case may be logged (`received_at`): an operator logging a call late or
         # an admin importing history; older is a typo (year 0336) or a wrong import.
