@@ -23,6 +23,17 @@ from .models.calls import Outcome, Stage, callable_number
 from .models.types import utcnow
 
 
+def join_case(call: Call, case: Case, actor: Actor, note: str | None = None,
+              data: dict[str, Any] | None = None) -> None:
+    """Make the call part of `case` (一案一号一档): the link, a `call` step on the timeline and
+    the recording among the attachments. No commit."""
+    call.case = case
+    call.logged_by = actor.name
+    call.logged_at = utcnow()
+    services.record_event(case, "call", actor, note, {**call.timeline_data(), **(data or {})})
+    call.attach_recording()
+
+
 def find_call(call_sid: str) -> Call | None:
     return db.session.scalar(select(Call).where(Call.call_sid == call_sid))
 
@@ -60,7 +71,7 @@ def log_call(call: Call, data: dict[str, Any], actor: Actor,
                 call.answered_at = call.answered_at or utcnow()
                 if call.stage != Stage.ENDED:
                     call.stage = Stage.CONNECTED
-            call.join_case(case, actor, data.get("note"), extra)
+            join_case(call, case, actor, data.get("note"), extra)
             if data.get("answer"):
                 services.apply_action(case, "answer", actor,
                                       {"text": data["answer"], "note": data.get("note")})

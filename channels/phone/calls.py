@@ -26,6 +26,7 @@ from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
+from hotline.filing import join_case
 from hotline.models import Call, CallbackTask, Case, Line
 from hotline.models.calls import Outcome, Stage
 from hotline.models.types import utcnow
@@ -216,7 +217,7 @@ def take_message(call: Call, recording_sid: str, recording_url: str,
         if call.stage != Stage.ENDED:
             call.stage = Stage.RECORDING
         _cancel_own_task(call, f"来电人已留言，转为工单 {case.number}")
-        call.join_case(case, CALLER, "来电留言")
+        join_case(call, case, CALLER, "来电留言")
         db.session.add(CallbackTask(
             case=case, kind="recording", phone=phone, line_code=line.code,
             reason=f"来电留言（{why}），请听取录音后回电", status="open",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,10 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .core import Attachment, Case, Line
 from .types import UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from ..domain.lifecycle import Actor
-
 
 # What Twilio puts in `From` when the caller's number is withheld (anonymous, restricted,
 # blocked, unknown, unavailable): nobody can be called back on these.
@@ -124,18 +120,6 @@ class Call(db.Model):
             "outcome": self.outcome,
             "recording_url": self.recording_url,
         }
-
-    def join_case(self, case: Case, actor: Actor, note: str | None = None,
-                  data: dict[str, Any] | None = None) -> None:
-        """Make this call part of `case` (一案一号一档): the link, a `call` step on the timeline
-        and the recording among the attachments. No commit."""
-        from ..services import record_event
-
-        self.case = case
-        self.logged_by = actor.name
-        self.logged_at = utcnow()
-        record_event(case, "call", actor, note, {**self.timeline_data(), **(data or {})})
-        self.attach_recording()
 
     def attach_recording(self) -> Attachment | None:
         """Put the call's recording on its case, once (keyed by the RecordingSid)."""
