@@ -56,6 +56,9 @@ def test_supervisor_approves_an_extension_reopens_an_unsatisfied_case_and_publis
     survey = surveys.open_survey_for(phone="13985012345")
     surveys.record_answer(survey, "unsatisfied", "到现在一分钱也没收到", "sms")
     db.session.commit()
+    answered = new({**CASE, "content": "我公司的高新技术企业认定补贴申请半年没有结果，请帮助查询。"})
+    drive(api, answered, [("dispatch", op, {"department": "gz-hrss"}), ("accept", hrss, {}),
+                          ("reply", hrss, {"text": "已转相关处室办理。"})])
     letter = new(LETTER)
     drive(api, letter, [("dispatch", op, {"department": "gz-housing"}), ("accept", housing, {}),
                         ("reply", housing, {"text": REPLY}), ("review", sup, {"approve": True}),
@@ -93,6 +96,20 @@ def test_supervisor_approves_an_extension_reopens_an_unsatisfied_case_and_publis
         assert f"{unhappy}：已重办" in page.inner_text("main")
         db.session.expire_all()
         assert db.session.scalar(select(Case.status).where(Case.number == unhappy)) == "reopened"
+
+        # 待审核答复: Enter in the note decides nothing; the button does.
+        page.click("#tab-reviews")
+        row = page.locator(f'tr[data-number="{answered}"]')
+        row.locator('input[name="note"]').fill("答复过于简单，请说明办理结果和时间")
+        row.locator('input[name="note"]').press("Enter")
+        page.wait_for_timeout(300)
+        db.session.expire_all()
+        assert db.session.scalar(select(Case.status).where(Case.number == answered)) == "replied"
+        row.get_by_role("button", name="退回重办").click()
+        page.wait_for_load_state()
+        assert f"{answered}：答复已退回承办单位。" in page.inner_text("main")
+        db.session.expire_all()
+        assert db.session.scalar(select(Case.status).where(Case.number == answered)) == "accepted"
 
         # 待公开审核: edit the masked draft beside the original, approve, see it on the board.
         page.click("#tab-publications")
