@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -119,6 +120,9 @@ def _rc() -> dict[str, Any]:
     }
 
 
+_DRAWING = threading.Lock()
+
+
 def render(name: str, summary: dict[str, Any], fmt: str = "svg") -> bytes:
     """Draw chart `name` (see `CHARTS`) of a summary as SVG or PNG bytes."""
     import matplotlib
@@ -130,7 +134,10 @@ def render(name: str, summary: dict[str, Any], fmt: str = "svg") -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     draw = CHARTS[name][1]
-    with rc_context(_rc()):
+    # rc_context changes matplotlib's process-wide settings and puts them back on leaving: two
+    # charts drawn at once by a threaded server would reset each other's (text in DejaVu glyph
+    # outlines, Chinese as boxes), so one chart is drawn at a time.
+    with _DRAWING, rc_context(_rc()):
         fig = Figure(figsize=(8, 4.2), dpi=110, layout="constrained")
         draw(fig, summary)
         buffer = io.BytesIO()
