@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import attachments
-from .domain import lifecycle
+from .domain import case_numbers, lifecycle
 from .domain.deadlines import (
     FIRST_DAY,
     PROVINCE_TZ,
@@ -147,7 +147,7 @@ def next_number(prefix: str, day: dt.date) -> str:
                 update(CaseCounter).where(CaseCounter.key == key)
                 .values(value=CaseCounter.value + 1).returning(CaseCounter.value)
             ).scalar_one()
-    return f"{key}-{result:04d}"
+    return case_numbers.make(prefix, day, result)
 
 
 def find_line(code: str) -> Line:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline import services, surveys
+from hotline.domain import case_numbers
 from hotline.domain.errors import Conflict, SurveyClosed
 from hotline.domain.lifecycle import Actor, Status
 from hotline.extensions import db
@@ -38,8 +39,8 @@ from .security import twilio_webhook
 logger = logging.getLogger(__name__)
 
 TEXTER = Actor(name="citizen:sms", role="citizen")
-_CASE_NUMBER = re.compile(
-    r"^\s*(?:查询|查|进度|工单号?|工单查询)?[\s:：]*([A-Za-z]{2})\s*(\d{8})\s*[-－—_]?\s*(\d{4})\s*[。.!！?？]?\s*$")
+_CASE_NUMBER = re.compile(r"^\s*(?:查询|查|进度|工单号?|工单查询)?[\s:：]*" + case_numbers.TYPED
+                          + r"\s*[。.!！?？]?\s*$")
 # Twilio answers the English opt-out/opt-in/help words itself; the Chinese ones are the
 # operators' convention for "stop texting me". None of them is a case.
 KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "START",
@@ -63,8 +64,7 @@ def parse_case_number(text: str) -> str | None:
     match = _CASE_NUMBER.match(text or "")
     if not match:
         return None
-    prefix, day, seq = match.groups()
-    return f"{prefix.upper()}{day}-{seq}"
+    return case_numbers.from_parts(*match.groups())
 
 
 @bp.post("/sms")

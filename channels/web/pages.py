@@ -29,13 +29,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from hotline import attachments
 from hotline.api.publication import case_answer, mask_case_text
+from hotline.domain import case_numbers
 from hotline.domain.errors import Conflict, DomainError, UnknownReference, ValidationFailed
 from hotline.extensions import db
 from hotline.regions import counties, prefectures
 from hotline.surveys import RATINGS, closed_survey_text, record_answer, survey_from_token
 
 from . import intake, public
-from .public import NUMBER, PHONE_TAIL, BoardFilters
+from .public import PHONE_TAIL, BoardFilters
 from .security import CsrfFailed, RateLimited, check_csrf, check_limit, csrf_token, no_store
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -226,7 +227,7 @@ def written():
 @no_store
 def status():
     number = public.normalize_number(request.args.get("number", ""))
-    return render_template("web/status.html", number=number if NUMBER.match(number) else "",
+    return render_template("web/status.html", number=number if case_numbers.NUMBER.match(number) else "",
                            errors={}, result=None, not_found=False, need_phone=False)
 
 
@@ -239,7 +240,7 @@ def status_post():
     tail = public.normalize_tail(request.form.get("phone_tail", ""))[:10]
     phone = unicodedata.normalize("NFKC", request.form.get("phone", "")).strip()[:40]
     errors = {}
-    if not NUMBER.match(number):
+    if not case_numbers.NUMBER.match(number):
         errors["number"] = ["请填写完整的工单编号，例如 BD20261123-0001。"]
     if phone and not public.WHOLE_PHONE.match(phone):
         errors["phone"] = ["请填写完整的电话号码，例如 13985012345。"]

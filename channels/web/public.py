@@ -24,6 +24,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from hotline.api.publication import case_answer, mask_case_text, publication_of
+from hotline.domain import case_numbers
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import Status
@@ -54,7 +55,6 @@ CHANNEL_LABELS = {"phone": "电话", "wechat": "微信公众号", "web": "网站
 # Statuses in which the answer is final enough to show the citizen.
 ANSWER_SHOWN = frozenset({Status.REVIEWED, Status.ANSWERED, Status.CLOSED})
 
-NUMBER = re.compile(r"^[A-Z]{2}\d{8}-\d{4,6}$")
 PHONE_TAIL = re.compile(r"^\d{4}$")
 # A whole phone number as a citizen types it: +86 139 8501 2345, 0851-86833668.
 WHOLE_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{6,30}$")
@@ -65,10 +65,9 @@ def status_label(status: str) -> str:
 
 
 def normalize_number(text: str) -> str:
-    """ZT20261123-0001 however it was typed: full-width digits, lower case, spaces, a long dash."""
-    text = unicodedata.normalize("NFKC", text or "").strip().upper()
-    text = re.sub(r"\s+", "", text)
-    return re.sub(r"[‐‑‒–—―－]", "-", text)
+    """ZT20261123-0001 however it was typed (`case_numbers.canonical`), else the text as given
+    (then no case has it)."""
+    return case_numbers.canonical(text) or (text or "").strip()
 
 
 def normalize_tail(text: str) -> str:
@@ -246,7 +245,7 @@ def find_own_case(number: str, phone_tail: str | None = None,
     lock the citizen out, and the 10,000 tails cannot be walked through.
     """
     number = normalize_number(number)
-    if not NUMBER.match(number):
+    if not case_numbers.NUMBER.match(number):
         return None  # never a case's number: nothing to look up or to count
     if phone:
         case = lookup(number, phone=phone)

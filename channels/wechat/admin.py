@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, g, jsonify
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from hotline.api.auth import login_required
 from hotline.api.schemas import LocalDateTime, StrictSchema
 from hotline.api.util import json_body, query_args
+from hotline.domain import case_numbers
 from hotline.domain.errors import Conflict, NotFound, UnknownReference, ValidationFailed
 from hotline.domain.lifecycle import Role
 from hotline.extensions import db
@@ -179,7 +179,6 @@ def update_account(code: str):
     return jsonify(account_json(row))
 
 
-_NUMBER = re.compile(r"^[A-Za-z]{1,4}\d{8}-\d{4,6}$")
 
 
 @bp.get("/messages")
@@ -188,9 +187,9 @@ def list_messages():
     args = query_args(MessagesQuerySchema())
     query = select(WeChatInbound, Case.number).outerjoin(Case, Case.id == WeChatInbound.case_id)
     if args.get("case"):
-        number = args["case"].upper()
+        number = case_numbers.canonical(args["case"])
         case_id = db.session.scalar(select(Case.id).where(Case.number == number)) \
-            if _NUMBER.match(number) else None
+            if number else None
         if case_id is None:
             raise NotFound(f"no case {args['case']}")
         citizen = db.session.scalar(select(Case.citizen_openid).where(Case.id == case_id))

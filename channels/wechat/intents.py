@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hotline.domain import case_numbers
 from hotline.surveys import parse_rating
 
-# Case numbers as the core makes them (FP20261123-0001), typed as citizens type them:
-# lower case, spaces, a full-width or missing hyphen.
-_NUMBER = r"([A-Za-z]{1,4})\s*(\d{8})\s*[-－—–_ ]?\s*(\d{4,6})"
-_QUERY = re.compile(r"^\s*(?:查询|查|查进度|进度查询|进度|工单号?)?\s*[:：]?\s*" + _NUMBER
+# Case numbers as citizens type them (case_numbers.TYPED), after a query word or alone.
+_QUERY = re.compile(r"^\s*(?:查询|查|查进度|进度查询|进度|工单号?)?\s*[:：]?\s*" + case_numbers.TYPED
                     + r"\s*[。.!！?？]*\s*$")
 _QUERY_WORD = re.compile(r"^\s*(?:查询|查询进度|进度查询|查进度|查询工单)\s*[。.!！?？]*\s*$")
 _MINE = re.compile(r"^\s*(?:我的|我的工单|我的诉求|我的留言|我的反映|我反映的)\s*[。.!！?？]*\s*$")
@@ -37,10 +36,6 @@ class Intent:
     code: str | None = None
 
 
-def normalize_number(prefix: str, day: str, seq: str) -> str:
-    return f"{prefix.upper()}{day}-{seq}"
-
-
 def mobile(text: str) -> str | None:
     """A mainland mobile number as 11 digits (from "139 8501 2345", "+86 139…"), or None."""
     digits = re.sub(r"\D", "", text or "")
@@ -57,7 +52,7 @@ def classify(text: str, *, code_pending: bool = False) -> Intent:
     text = (text or "").strip()
     match = _QUERY.match(text)
     if match:
-        return Intent("query", number=normalize_number(*match.groups()))
+        return Intent("query", number=case_numbers.from_parts(*match.groups()))
     if _QUERY_WORD.match(text):
         return Intent("query_help")
     if _MINE.match(text):

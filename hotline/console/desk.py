@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from .. import filing
 from ..api.schemas import CaseCreateSchema, CaseListQuerySchema
+from ..domain import case_numbers
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.lifecycle import Kind, Role
 from ..extensions import db
@@ -33,7 +34,6 @@ from ..reports.scope import case_list_conditions
 from . import bp
 
 DESK_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
-NUMBER = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4,}$")
 ENTERPRISE_LINES = frozenset({"zhitongche"})  # 省长直通车 asks for the enterprise's name
 EARLIER_LIMIT = 8
 # The form's fields as the operator reads them, for messages.
@@ -209,8 +209,8 @@ def earlier_cases(phone: str, name: str, find: str) -> tuple[str, list[Case]]:
     args: dict[str, str] = {}
     how = ""
     if find:
-        if NUMBER.match(find):
-            args, how = {"q": find.upper()}, "工单号"
+        if case_numbers.canonical(find):
+            args, how = {"q": case_numbers.canonical(find)}, "工单号"
         elif re.fullmatch(r"[+\d][\d\s\-]{4,}", find):
             args, how = {"phone": find}, "电话"
         else:
@@ -284,5 +284,4 @@ def call_recording(call_sid: str):
 @bp.app_template_filter("spaced_number")
 def spaced_number(number: str) -> str:
     """A case number as it is read out to the caller: FP 2026 1207 - 0001."""
-    m = re.match(r"^([A-Za-z]+)(\d{4})(\d{4})-(\d+)$", number or "")
-    return " ".join((m[1], m[2], m[3], "-", m[4])) if m else number
+    return case_numbers.spaced(number)
