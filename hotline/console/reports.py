@@ -110,14 +110,16 @@ def ledger_args(scope: Scope) -> dict[str, str]:
 def reports():
     raw = _raw_args()
     scope, args, errors = _scope_of(raw)
-    summary = build_summary(scope, rank_by=args["rank_by"], sections=())
+    handler = g.actor.role == Role.HANDLER
+    # The phone figures are the centre's, not a department's: not on a handler's page.
+    summary = build_summary(scope, rank_by=args["rank_by"],
+                            sections=("hot",) if handler else ("hot", "phone"))
     query = {k: v for k, v in raw.items() if k not in errors}
     today = local_date(utcnow())
     lines = db.session.scalars(select(Line).order_by(Line.id)).all()
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
     categories = db.session.scalars(select(Category).order_by(Category.id)).all()
     bulletins = db.session.scalars(bulletin_list().limit(20)).all()
-    handler = g.actor.role == Role.HANDLER
     return render_template(
         "console/reports.html", s=summary, scope=scope, raw=raw, query=query,
         errors={k: ERROR_TEXT.get(k, "填写不正确。") for k in errors}, choices=period_choices(today),

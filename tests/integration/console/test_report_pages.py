@@ -54,6 +54,8 @@ def test_supervisor_reads_the_report_of_a_period_with_tables_and_charts(console_
     svg = sup.get("/console/reports/charts/departments.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert svg.get_data().lstrip().startswith(b"<?xml") or b"<svg" in svg.get_data()[:400]
+    assert 'id="hot-topics"' in html and 'id="hot-clusters"' in html
+    assert "15 秒内接通" in html.split('id="phone"')[1]
     one = sup.get("/console/reports?department=gz-hrss").get_data(as_text=True)
     assert '<dd id="fig-total">1</dd>' in one and GUIYANG not in ranking_of(one)
 
@@ -91,6 +93,7 @@ def test_handler_sees_only_their_departments_figures_whatever_they_ask(console_a
         assert '<dd id="fig-total">1</dd>' in html, query
         assert HRSS in ranking_of(html) and GUIYANG not in ranking_of(html)
         assert 'name="department"' not in html
+        assert 'id="phone"' not in html  # the centre's phone figures are no department's
     ledger = hrss.get("/console/reports/ledger.csv?department=gov-520100").get_data(
         as_text=True)
     assert two_departments["gov-520100"] not in ledger
