@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import g, render_template, request
+from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from ..api.stats import (
+    BULLETIN_WRITERS,
     LedgerQuerySchema,
     StatsQuerySchema,
     bulletin_list,
@@ -27,14 +28,14 @@ from ..api.stats import (
     report_scope,
 )
 from ..domain.deadlines import local_date
-from ..domain.errors import DomainError, NotFound
+from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.lifecycle import Role
 from ..extensions import db
 from ..models import Category, Department, Line
 from ..models.types import utcnow
 from ..reports import charts
 from ..reports.models import ALL_LINES, Bulletin
-from ..reports.periods import month_of, quarter_of, week_of
+from ..reports.periods import month_of, parse_period, quarter_of, week_of
 from ..reports.scope import CHANNEL_NAMES, FILTER_KEYS, KIND_NAMES, Scope
 from ..reports.summary import RANK_KEYS, build_summary
 from . import bp
@@ -128,6 +129,7 @@ def reports():
         rank_keys=RANK_KEYS, bulletins=bulletins, bulletin_kinds=BULLETIN_KINDS,
         all_lines=ALL_LINES, line_names={line.code: line.name for line in lines},
         handler=handler, ledger=ledger_args(scope), kind_titles=KIND_TITLES,
+        may_write_bulletin=may_write_bulletin(),
     ), 400 if errors else 200
 
 
@@ -152,6 +154,31 @@ def reports_ledger(fmt: str):
         raise ValidationFailed("导出条件不正确，请回到统计报表页重新选择。",
                                exc.messages if isinstance(exc.messages, dict) else {}) from None
     return ledger_response(args, g.actor, fmt)
+
+
+def may_write_bulletin() -> bool:
+    return g.actor.role == Role.ADMIN or g.actor.role in BULLETIN_WRITERS
+
+
+@bp.post("/reports/bulletins")
+def reports_write_bulletin():
+    """Write (or rewrite) now the bulletin of the page's period (all lines, or its line)."""
+    from ..reports.bulletin import write_bulletin
+
+    if not may_write_bulletin():
+        raise Forbidden("通报由督办人员生成。")
+    back = request.form.get("back") or ""
+    back = back if back.startswith("/console/reports") else url_for("console.reports")
+    try:
+        period = parse_period((request.form.get("period") or "").strip()[:40])
+        line = (request.form.get("line") or "").strip()[:32] or None
+        bulletin = write_bulletin(period, line, created_by=g.user.name)
+    except DomainError:
+        db.session.rollback()
+        flash("未能生成通报：期间或线路不正确。", "error")
+        return redirect(back)
+    flash(f"已生成《{bulletin.title}》。", "ok")
+    return redirect(back)
 
 
 @bp.get("/reports/bulletins/<int:bulletin_id>.<any(html, xlsx):fmt>")

@@ -360,6 +360,8 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/console/reports/charts/volume.svg", "302 302 200 200 200 200 200"),
     ("GET", "/console/reports/ledger.<any:fmt>"): Probe(
         "/console/reports/ledger.csv", "302 302 200 200 200 200 200"),
+    ("POST", "/console/reports/bulletins"): Probe(
+        "/console/reports/bulletins", "302 302 403 403 403 302 302", form={"period": "2026-13"}),
     ("GET", "/console/reports/bulletins/<int:bulletin_id>.<any:fmt>"): Probe(
         "/console/reports/bulletins/{missing}.html", "302 302 404 404 404 404 404"),
     ("GET", "/console/static/<path:filename>"): Probe(

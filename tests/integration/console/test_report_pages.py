@@ -14,6 +14,7 @@ from hotline.reports.bulletin import write_bulletin
 from hotline.reports.periods import month_of
 
 from ...conftest import CASE
+from .conftest import csrf_of
 
 HRSS = "贵州省人力资源和社会保障厅"
 GUIYANG = "贵阳市人民政府"
@@ -131,3 +132,27 @@ def test_bulletins_are_listed_with_their_html_and_xlsx_in_each_persons_edition(
     assert mine.status_code == 200
     assert HRSS in mine.get_data(as_text=True) and GUIYANG not in mine.get_data(as_text=True)
     assert sup.get("/console/reports/bulletins/999999.html").status_code == 404
+
+
+def test_supervisor_writes_the_bulletin_of_the_period_on_the_page(console_as, two_departments):
+    sup = console_as("supervisor")
+    month = month_of(local_date(utcnow()))
+    page = sup.get(f"/console/reports?period={month.label}").get_data(as_text=True)
+    form = page.split('id="write-bulletin"')[1].split("</form>")[0]
+    assert f'name="period" value="{month.label}"' in form
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    resp = sup.post("/console/reports/bulletins", data={
+        "csrf_token": token, "period": month.label, "line": "",
+        "back": f"/console/reports?period={month.label}"}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "已生成《" in html and month.title in html.split("已生成《")[1].split("》")[0]
+    assert month.title in html.split('id="bulletins"')[1]
+    bad = sup.post("/console/reports/bulletins", data={"csrf_token": token, "period": "2026-13"},
+                   follow_redirects=True)
+    assert "未能生成通报" in bad.get_data(as_text=True)
+    for role in ("operator", "handler"):
+        client = console_as(role)
+        assert 'id="write-bulletin"' not in client.get("/console/reports").get_data(as_text=True)
+        token = csrf_of(client.get("/console/reports").get_data(as_text=True))
+        assert client.post("/console/reports/bulletins", data={
+            "csrf_token": token, "period": month.label}).status_code == 403
