@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline import services, surveys
-from hotline.domain import case_numbers
+from hotline.domain import case_numbers, names
 from hotline.domain.errors import Conflict, SurveyClosed
 from hotline.domain.lifecycle import Actor, Status
 from hotline.extensions import db
@@ -45,17 +45,6 @@ _CASE_NUMBER = re.compile(r"^\s*(?:查询|查|进度|工单号?|工单查询)?[\
 # operators' convention for "stop texting me". None of them is a case.
 KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "START",
                       "YES", "UNSTOP", "HELP", "INFO", "退订", "TD", "T", "N"})
-STATUS_WORDS = {
-    Status.RECEIVED: "已受理，正在分派承办单位",
-    Status.DISPATCHED: "已转交{department}办理",
-    Status.ACCEPTED: "{department}已签收，正在办理",
-    Status.REPLIED: "{department}已答复，正在审核",
-    Status.REVIEWED: "答复已审核，即将办结",
-    Status.ANSWERED: "已答复",
-    Status.CLOSED: "已办结",
-    Status.RETURNED: "正在重新分派承办单位",
-    Status.REOPENED: "正在重新办理",
-}
 ANSWER_EXCERPT = 200
 
 
@@ -159,7 +148,7 @@ def status_reply(number: str, phone: str | None) -> str:
     if case.department_code:
         dep = db.session.scalar(select(Department).where(Department.code == case.department_code))
         department = dep.name if dep else case.department_code
-    words = STATUS_WORDS.get(case.status, case.status).format(department=department or "承办单位")
+    words = names.citizen_progress(case.status, department)
     text = f"工单 {number} {words}。"
     if case.status not in (Status.CLOSED, Status.ANSWERED, Status.REVIEWED) and case.due_date:
         text += f"办理时限：{case.due_date:%Y年%m月%d日}。"

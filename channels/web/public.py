@@ -24,7 +24,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from hotline.api.publication import case_answer, mask_case_text, publication_of
-from hotline.domain import case_numbers
+from hotline.domain import case_numbers, names
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import Status
@@ -36,20 +36,6 @@ from hotline.reports.scope import region_prefix
 
 from .security import count_failed_lookup, tail_guarded
 
-# Status as a citizen reads it. A return (退单) is the centre's internal matter: for the
-# citizen the case is simply waiting to be sent on again.
-STATUS_LABELS = {
-    Status.RECEIVED: "已受理",
-    Status.DISPATCHED: "已转办",
-    Status.ACCEPTED: "办理中",
-    Status.REPLIED: "办理中",
-    Status.REVIEWED: "已答复",
-    Status.ANSWERED: "已答复",
-    Status.CLOSED: "已办结",
-    Status.RETURNED: "已受理",
-    Status.REOPENED: "重新办理中",
-    Status.MERGED: "已与同一事项合并办理",
-}
 CHANNEL_LABELS = {"phone": "电话", "wechat": "微信公众号", "web": "网站留言", "sms": "短信",
                   "open311": "合作平台"}
 # Statuses in which the answer is final enough to show the citizen.
@@ -61,7 +47,7 @@ WHOLE_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{6,30}$")
 
 
 def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, "处理中")
+    return names.citizen_status(status)
 
 
 def normalize_number(text: str) -> str:

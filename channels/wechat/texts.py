@@ -8,21 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from hotline.domain import names
 from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.surveys import RATINGS
-
-#: What the citizen is told about each status (staff words like 退单 stay inside).
-STATUS_LABELS = {
-    "received": "已受理，正在分派",
-    "dispatched": "已转交承办单位",
-    "accepted": "承办单位办理中",
-    "replied": "承办单位已答复，正在审核",
-    "reviewed": "已答复",
-    "answered": "已答复",
-    "closed": "已办结",
-    "returned": "正在重新分派",
-    "reopened": "重新办理中",
-}
 
 MAX_REPLY_BYTES = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -98,7 +86,7 @@ def case_status(number: str, line_name: str, status: str, received_at: dt.dateti
                 answer: str | None) -> str:
     parts = [f"工单 {number}（{line_name}）",
              f"提交时间：{local_time(received_at)}",
-             f"当前状态：{STATUS_LABELS.get(status, status)}",
+             f"当前状态：{names.citizen_status(status)}",
              f"承办单位：{department or '待分派'}"]
     if due_date is not None and status not in ("reviewed", "answered", "closed"):
         parts.append(f"办理时限：{due_date:%Y年%m月%d日}前{'（暂定）' if provisional else ''}")
@@ -125,7 +113,7 @@ def mine(rows: list[tuple[str, str, dt.datetime, str]]) -> str:
     for i, (number, status, received_at, content) in enumerate(rows, 1):
         summary = re.sub(r"\s+", " ", content).strip()
         summary = summary[:18] + ("…" if len(summary) > 18 else "")
-        lines.append(f"{i}. {number} {STATUS_LABELS.get(status, status)}"
+        lines.append(f"{i}. {number} {names.citizen_status(status)}"
                      f"（{received_at.astimezone(PROVINCE_TZ):%m月%d日}）{summary}")
     lines.append("发送工单号查看详情。")
     return fit("\n".join(lines))

@@ -28,6 +28,7 @@ from ..domain.errors import (
     StaleVersion,
     UnknownReference,
 )
+from ..domain.names import OUTBOX_CHANNEL_NAMES, OUTBOX_STATUS_NAMES
 from ..extensions import db
 from ..models import Category, Department, OutboxMessage, Survey
 from ..reports.scope import CHANNEL_NAMES, KIND_NAMES, RATING_NAMES
@@ -66,10 +67,6 @@ DATA_LABELS = {
 OF_LABELS = {"merged_in": "并入的工单"}
 FIELD_NAMES = {"category": "类别", "topic": "主题", "region": "区划", "citizen_name": "姓名",
                "citizen_phone": "电话", "citizen_enterprise": "企业", "content": "诉求内容"}
-OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送",
-                       "delivered": "已送达", "failed": "发送失败，将重试", "unknown": "结果不明",
-                       "dead": "未能送达", "handled": "已人工处理"}
-OUTBOX_CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "voice": "语音电话", "log": "记录"}
 PURPOSE_NAMES = {"notify": "办理结果", "survey": "回访", "remind": "催办", "ack": "受理回执",
                  "escalate": "督办"}
 # Field errors of the action forms, in Chinese (the schemas' own messages are the API's).

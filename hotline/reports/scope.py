@@ -24,18 +24,15 @@ from sqlalchemy.orm import aliased
 
 from ..domain.deadlines import PROVINCE_TZ, end_of_day
 from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role
+from ..domain.names import (  # noqa: F401  (their home is domain.names)
+    CHANNEL_NAMES,
+    KIND_NAMES,
+    RATING_NAMES,
+    STATUS_NAMES,
+)
 from ..models import Case, CaseCohandler, Category, Line
 from ..phones import national
 from .periods import Period
-
-CHANNEL_NAMES = {"phone": "电话", "wechat": "微信", "web": "网站", "sms": "短信",
-                 "open311": "Open311"}
-KIND_NAMES = {"handle": "转办件", "inform": "转阅件", "instant": "即时答复"}
-STATUS_NAMES = {"received": "已登记", "dispatched": "已转办", "accepted": "已签收",
-                "replied": "已答复", "reviewed": "已审核", "answered": "即时答复",
-                "closed": "已办结", "returned": "已退单", "reopened": "重办",
-                "merged": "已并单"}
-RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
 # The case list's `overdue=true` (and the ledger's) counts the statuses whose clock runs; a
 # report's "overdue now" (超期未答复) only the unanswered ones (see domain.lifecycle).
