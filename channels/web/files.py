@@ -8,7 +8,7 @@ from flask import Blueprint, g, send_file
 from hotline.api.auth import login_required
 from hotline.attachments import inside, upload_folder
 from hotline.domain.errors import NotFound
-from hotline.domain.lifecycle import Role, may_see
+from hotline.domain.lifecycle import STAFF, may_see
 from hotline.extensions import db
 from hotline.models import Attachment
 
@@ -16,7 +16,7 @@ bp = Blueprint("web_files", __name__, url_prefix="/channels/web")
 
 
 @bp.get("/attachments/<int:attachment_id>")
-@login_required(Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
+@login_required(*STAFF)
 def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
     if item is None or not item.media_id or not may_see(g.actor, item.case):

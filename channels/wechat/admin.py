@@ -20,7 +20,7 @@ from hotline.api.schemas import LocalDateTime, StrictSchema
 from hotline.api.util import json_body, query_args
 from hotline.domain import case_numbers
 from hotline.domain.errors import Conflict, NotFound, UnknownReference, ValidationFailed
-from hotline.domain.lifecycle import Role
+from hotline.domain.lifecycle import CENTRE, Role
 from hotline.extensions import db
 from hotline.models import Case, Line
 
@@ -182,7 +182,7 @@ def update_account(code: str):
 
 
 @bp.get("/messages")
-@login_required(Role.OPERATOR, Role.SUPERVISOR)
+@login_required(*CENTRE)
 def list_messages():
     args = query_args(MessagesQuerySchema())
     query = select(WeChatInbound, Case.number).outerjoin(Case, Case.id == WeChatInbound.case_id)

@@ -18,7 +18,7 @@ from wechatpy.exceptions import WeChatClientException
 from hotline.api.auth import login_required
 from hotline.attachments import inside
 from hotline.domain.errors import NotFound
-from hotline.domain.lifecycle import SYSTEM, Role, may_see
+from hotline.domain.lifecycle import STAFF, SYSTEM, may_see
 from hotline.extensions import db
 from hotline.models import Attachment, Case
 from hotline.models.types import utcnow
@@ -141,7 +141,7 @@ def fetch_pending_media() -> dict[str, int]:
 
 
 @bp.get("/media/<int:attachment_id>")
-@login_required(Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
+@login_required(*STAFF)
 def download(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.case.channel != "wechat" or not item.filename \

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import identity, services
 from ..domain.errors import Conflict, NotFound
-from ..domain.lifecycle import Role
+from ..domain.lifecycle import STAFF, Role
 from ..extensions import db
 from ..identity import create_user
 from ..models import Category, Department, Line, User
@@ -30,8 +30,6 @@ from .schemas import (
     UserUpdateSchema,
 )
 from .util import json_body, query_args
-
-STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
 
 
 def department_json(d: Department) -> dict:

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from .. import filing
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from ..domain.errors import NotFound, ValidationFailed
-from ..domain.lifecycle import Kind, Role
+from ..domain.lifecycle import CENTRE, Kind
 from ..extensions import db
 from ..knowledge import search_answers
 from ..models import Call, Line
@@ -50,7 +50,7 @@ from .util import json_body, query_args
 
 logger = logging.getLogger(__name__)
 
-CALL_STAFF = (Role.OPERATOR, Role.SUPERVISOR)
+CALL_STAFF = CENTRE
 #: GB/T 33358: a call should be answered within 15 seconds.
 REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrative division "
                          "code of 6, 9 or 12 digits.")

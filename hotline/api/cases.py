@@ -8,7 +8,7 @@ from flask import g, jsonify, request
 from sqlalchemy import func, select
 
 from .. import attachments, services
-from ..domain.lifecycle import ACTIONS, Role
+from ..domain.lifecycle import ACTIONS, CENTRE, STAFF
 from ..extensions import db
 from ..models import Case
 from ..reports.scope import case_list_conditions
@@ -24,13 +24,12 @@ from .schemas import (
 )
 from .util import json_body, query_args
 
-STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
 _case = CaseSchema()
 _detail = CaseDetailSchema()
 
 
 @api.post("/cases")
-@login_required(Role.OPERATOR, Role.SUPERVISOR)
+@login_required(*CENTRE)
 def create_case():
     data = json_body(CaseCreateSchema())
     key = request.headers.get("Idempotency-Key", "").strip() or None

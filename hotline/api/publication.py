@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import services
 from ..domain.deadlines import PROVINCE_TZ
 from ..domain.errors import Conflict, DomainError, IllegalTransition, StaleVersion
-from ..domain.lifecycle import Actor, Event, Role, Status
+from ..domain.lifecycle import CENTRE, Actor, Event, Role, Status
 from ..extensions import db
 from ..masking import Masked, find_personal_data
 from ..models import Case, Line, Publication, PublicationState
@@ -42,7 +42,7 @@ from .openapi import EXTRA_PATHS
 from .schemas import MAX_PAGE, StrictSchema, _text
 from .util import json_body, query_args
 
-EDITORS = (Role.OPERATOR, Role.SUPERVISOR)
+EDITORS = CENTRE
 APPROVERS = (Role.SUPERVISOR,)
 TITLE_MAX = 60
 TEXT_FIELDS = ("title", "question", "answer")

@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from ..domain.errors import NotFound, UnknownReference
-from ..domain.lifecycle import Role
+from ..domain.lifecycle import CENTRE, Role
 from ..extensions import db
 from ..models import Category, Department, Line, RoutingRule
 from . import api
@@ -77,7 +77,7 @@ def _check_references(data: dict) -> None:
 
 
 @api.get("/rules")
-@login_required(Role.OPERATOR, Role.SUPERVISOR)
+@login_required(*CENTRE)
 def list_rules():
     rows = db.session.scalars(select(RoutingRule).order_by(RoutingRule.priority.desc(),
                                                            RoutingRule.id))

@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 
 from ..domain.deadlines import local_date
 from ..domain.errors import NotFound, ValidationFailed
-from ..domain.lifecycle import Actor, Role
+from ..domain.lifecycle import STAFF, Actor, Role
 from ..extensions import db
 from ..models.types import utcnow
 from ..reports import charts, ledger
@@ -44,7 +44,6 @@ from .schemas import (
 )
 from .util import json_body, query_args
 
-STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
 #: Who writes (or rewrites) a bulletin on demand (admins may do anything).
 BULLETIN_WRITERS = (Role.SUPERVISOR,)
 MAX_DAYS = 366 * 5 + 1

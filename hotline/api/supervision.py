@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from .. import outbox, services, supervision, surveys
 from ..domain.deadlines import PROVINCE_TZ, local_date
 from ..domain.errors import Conflict, NotFound, ValidationFailed
-from ..domain.lifecycle import Role
+from ..domain.lifecycle import CENTRE, STAFF, Role
 from ..extensions import db
 from ..models import CallbackTask, Case, OutboxMessage, Survey
 from ..models.types import utcnow
@@ -29,8 +29,7 @@ from .openapi import EXTRA_PATHS
 from .schemas import MAX_PAGE, CaseSchema, Day, LocalDateTime, StrictSchema, page_schema
 from .util import json_body, query_args
 
-STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
-DESK = (Role.OPERATOR, Role.SUPERVISOR)
+DESK = CENTRE
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "unknown", "cancelled")
 
 _case = CaseSchema()

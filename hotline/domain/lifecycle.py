@@ -60,6 +60,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# The role groups every entry point names (the API's `login_required` lets admins through all):
+# everyone who works on cases, and the centre's own staff — its operators (坐席) and supervisors
+# (督办) — as against the departments' handlers.
+STAFF = (Role.OPERATOR, Role.HANDLER, Role.SUPERVISOR)
+CENTRE = (Role.OPERATOR, Role.SUPERVISOR)
+
+
 OPEN_STATUSES = frozenset(Status) - {Status.CLOSED}
 # The answer deadline still counts (the case list's `overdue`, the supervisor's lists): not yet
 # answered, or answered and waiting for review, which may send the answer back.
