@@ -47,6 +47,11 @@ def notice_text(case: Case, action: str, note: str | None = None) -> str | None:
     if action == "recall":
         return (f"{sign}工单{case.number}改派贵单位办理，请于{_date(case.accept_due_date)}前签收、"
                 f"{_date(case.due_date)}前答复。")
+    if action == "cohandle":  # told to a department added as co-handler (协办)
+        due = next((c.due_date for c in case.cohandlers if c.due_date), None)
+        lead = case.department.name if case.department else "承办单位"
+        return (f"{sign}协办：工单{case.number}由{lead}主办，请贵单位协办，"
+                f"于{_date(due)}前提交协办意见。")
     if action == "recalled":  # told to the department the case was taken from
         return f"{sign}工单{case.number}已由中心改派其他单位办理，贵单位无需继续办理。"
     if action == "instruct":
@@ -67,12 +72,17 @@ def contacts_of(department: str | None) -> list[DepartmentContact]:
 
 def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
     """After a dispatch, a recall or an instruction, in its transaction: tell the department
-    (and, for a recall, the department the case was taken from)."""
-    if event.action not in ("dispatch", "recall", "instruct"):
+    (and, for a recall, the department the case was taken from; for co-handlers added at
+    dispatch or later, each co-handling department)."""
+    if event.action not in ("dispatch", "recall", "instruct", "cohandle"):
         return
-    told = [(case.department_code, event.action)]
+    data = event.data or {}
+    told = [] if event.action == "cohandle" else [(case.department_code, event.action)]
     if event.action == "recall":
-        told.append(((event.data or {}).get("from_department"), "recalled"))
+        told.append((data.get("from_department"), "recalled"))
+    # Co-handling departments (协办), added at dispatch or later.
+    told += [(code, "cohandle") for code in data.get("cohandlers") or data.get("departments")
+             or () if event.action in ("dispatch", "cohandle")]
     recorded = None
     for department, cause in told:
         contacts = contacts_of(department)
