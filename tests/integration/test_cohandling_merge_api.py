@@ -234,3 +234,28 @@ def test_the_citizen_of_a_merged_case_sees_the_leads_progress_then_the_answer(
     body = api.get(f"/public/cases/{second}?phone_tail=2345").get_json()
     assert body["status_label"] == "已办结" and body["answer"].startswith("经协调")
     assert body["merged_into"]["status_label"] == "已办结"
+
+
+# Who may take each new step on a signed-for case of gz-hrss that gz-housing co-handles, with a
+# body refused after the gate where the step allows (the authorization matrix's way): 404 for a
+# handler of an unrelated department, 403 for a role or department the step is not for.
+#                     operator handler co-handler other_handler supervisor admin
+STEP_MATRIX = {
+    "cohandle": ({"departments": ["gz-hrss"]}, "400 403 403 404 400 400"),
+    "cohandle-part": ({"text": "意见", "department": "gz-finance"}, "403 403 400 404 403 400"),
+    "merge": ({"into": "{number}"}, "400 403 403 404 400 400"),
+}
+
+
+@pytest.mark.parametrize("action", list(STEP_MATRIX))
+def test_who_may_take_the_co_handling_and_merging_steps(api, tokens, cohandled, housing,
+                                                        action):
+    body, expect = STEP_MATRIX[action]
+    body = {k: v.format(number=cohandled) if isinstance(v, str) else v for k, v in body.items()}
+    callers = (tokens.operator, tokens.handler, housing, tokens.other_handler,
+               tokens.supervisor, tokens.admin)
+    before = api.get(f"/cases/{cohandled}", tokens.operator).get_json()
+    got = " ".join(str(go(api, token, cohandled, action, body).status_code)
+                   for token in callers)
+    assert got == expect
+    assert api.get(f"/cases/{cohandled}", tokens.operator).get_json() == before

@@ -62,6 +62,8 @@ def test_the_co_handler_sees_the_case_in_its_queue_of_parts_to_give(console_as, 
     services.act(case.number, "cohandle", OPERATOR, {"departments": ["gz-housing"]})
     desk = housing.get("/console/department?tab=cohandling").get_data(as_text=True)
     assert "待协办" in desk and case.number in desk
+    part_due = case.cohandlers[0].due_date
+    assert f"协办意见 {part_due}" in desk
     services.act(case.number, "cohandle-part", Actor("住建承办", "handler", "gz-housing"),
                  {"text": PART})
     desk = housing.get("/console/department?tab=cohandling").get_data(as_text=True)
