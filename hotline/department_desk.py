@@ -55,8 +55,10 @@ def sent_back() -> ColumnElement[bool]:
 
 
 def cohandling_pending(department: str) -> ColumnElement[bool]:
-    """Cases `department` co-handles (协办) and owes its part for: the lead has not replied."""
-    return and_(Case.status.in_([Status.DISPATCHED, Status.ACCEPTED]), exists().where(
+    """Cases `department` co-handles (协办) and owes its part for: the lead has not replied
+    (and the case was not sent to the department itself since, by a 改派)."""
+    return and_(Case.status.in_([Status.DISPATCHED, Status.ACCEPTED]),
+                Case.department_code != department, exists().where(
         CaseCohandler.case_id == Case.id, CaseCohandler.department_code == department,
         CaseCohandler.part_at.is_(None)))
 

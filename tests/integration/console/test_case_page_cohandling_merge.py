@@ -105,3 +105,14 @@ def test_merging_into_a_closed_case_is_refused_in_chinese(console_as):
     assert resp.status_code == 409 and "已办结" in resp.get_data(as_text=True)
     db.session.refresh(second)
     assert second.status == "received"
+
+
+def test_a_co_handler_the_case_is_recalled_to_owes_no_part_and_leads_it(console_as, housing):
+    case = case_in("accepted")
+    services.act(case.number, "cohandle", OPERATOR, {"departments": ["gz-housing"]})
+    services.act(case.number, "recall", OPERATOR,
+                 {"department": "gz-housing", "reason": "工程款拨付属住建厅职责，改由住建厅主办。"})
+    assert case.number not in housing.get("/console/department?tab=cohandling") \
+        .get_data(as_text=True)
+    assert case.number in housing.get("/console/department").get_data(as_text=True)
+    assert offered(page_of(housing, case.number)) == {"accept", "return"}
