@@ -17,7 +17,7 @@ class NavItem:
 ALL_STAFF = frozenset(Role)
 
 DESK = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
-# The supervisor's pages (督办台, 网上公开审核): the roles of the API's supervisor lists.
+# The supervisor's pages (督办台 and its lists): the roles of the API's supervisor lists.
 SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 NAV: tuple[NavItem, ...] = (
@@ -28,7 +28,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("console.desk", "接线台", DESK - {Role.OPERATOR}),
     NavItem("console.queues", "待办队列", DESK),
     NavItem("console.supervision_home", "督办台", SUPERVISION - {Role.SUPERVISOR}),
-    NavItem("console.publications", "网上公开", SUPERVISION),
+    NavItem("console.publications", "网上公开", DESK),  # the API's publication editors
     NavItem("console.reports", "统计报表", ALL_STAFF),
     NavItem("console.admin_users", "账号管理", frozenset({Role.ADMIN})),
     NavItem("console.auth_events", "登录日志", frozenset({Role.ADMIN})),

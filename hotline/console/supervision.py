@@ -38,7 +38,7 @@ from ..extensions import db
 from ..models import Case, Department, OutboxMessage, Survey
 from ..models.types import utcnow
 from ..reports.periods import parse_period
-from ..reports.scope import RATING_NAMES
+from ..reports.scope import RATING_NAMES, STATUS_NAMES
 from . import bp, nav
 from .case import ACTION_LABELS, FORM_ERRORS, OUTBOX_CHANNEL_NAMES, PURPOSE_NAMES, _form_body
 
@@ -217,8 +217,6 @@ def refusal_text(exc: DomainError, action: str, case: Case | None) -> str:
     if isinstance(exc, IllegalTransition) and case is not None:
         rule = lifecycle.ACTIONS[action]
         if rule.sources is not None and case.status not in rule.sources:
-            from ..reports.scope import STATUS_NAMES
-
             return (f"这件工单现在是“{STATUS_NAMES.get(case.status, case.status)}”，"
                     f"不能{label}（可能已被他人处理）。")
         return NOT_READY.get(action, f"这件工单现在不能{label}。")

@@ -129,6 +129,7 @@ def test_operator_edits_but_only_a_supervisor_approves_and_handlers_stay_out(con
                                                                             consented, app):
     number = consented()
     op = console_as("operator")
+    assert 'href="/console/publications"' in op.get("/console/cases").get_data(as_text=True)
     page = op.get(f"/console/publications/{number}").get_data(as_text=True)
     assert 'id="save"' in page and 'id="approve"' not in page
     resp = op.post(f"/console/publications/{number}/approve",
@@ -137,5 +138,6 @@ def test_operator_edits_but_only_a_supervisor_approves_and_handlers_stay_out(con
     assert app.test_client().get(f"/board/{number}").status_code == 404
     for role in ("handler", "other_handler"):
         client = console_as(role)
+        assert "网上公开" not in client.get("/console/cases").get_data(as_text=True)
         assert client.get("/console/publications").status_code == 403
         assert client.get(f"/console/publications/{number}").status_code == 403
