@@ -59,9 +59,6 @@ def current_marks(cases: Sequence[Case]) -> dict[int, dict[str, dt.datetime]]:
 SUPERVISORS = (Role.SUPERVISOR,)
 #: Messages that did not go out: dead (gave up) and unknown (cut off, unverifiable).
 DEAD_LETTERS = ("dead", "unknown")
-#: Why a department lost points (the sweep's reasons), as the ledger shows them.
-POINTS_REASONS = {"overdue": "超期未答复", "overdue_after_reminder": "催办后仍超期",
-                  "accept_overdue": "超期未签收"}
 
 
 def scoped(query: Select, actor: Actor, department: str | None = None,

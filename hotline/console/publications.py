@@ -33,15 +33,12 @@ from ..api.publication import (
 )
 from ..domain.errors import DomainError, Forbidden, IllegalTransition, StaleVersion
 from ..domain.lifecycle import Role
+from ..domain.names import PERSONAL_DATA_NAMES, PUBLICATION_STATE_NAMES
 from ..extensions import db
 from ..models import Department
 from . import bp
 
 PER_PAGE = 30
-STATE_NAMES = {"candidate": "待审核", "draft": "草稿", "approved": "已公开", "withdrawn": "已撤回",
-               "none": "未生成"}
-FINDING_NAMES = {"name": "姓名", "id_card": "身份证号", "address": "详细地址", "mobile": "手机号",
-                 "landline": "固定电话", "bank_card": "银行卡号", "plate": "车牌号", "email": "邮箱"}
 LIMITS = {"title": TITLE_MAX, "question": 20000, "answer": 20000}
 
 
@@ -82,7 +79,7 @@ def publications():
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     return render_template("console/publications.html", rows=rows, state=state, states=STATES,
-                           state_names=STATE_NAMES, total=total, page=page, per_page=PER_PAGE,
+                           state_names=PUBLICATION_STATE_NAMES, total=total, page=page, per_page=PER_PAGE,
                            args={"state": state})
 
 
@@ -96,7 +93,7 @@ def render_publication(number: str, *, status: int = 200, error: str | None = No
     return render_template(
         "console/publication.html", c=case, pub=pub, data=data, form=form or {}, error=error,
         stale=stale, left=left if left is not None else data["remaining"],
-        state_names=STATE_NAMES, finding_names=FINDING_NAMES, departments=departments,
+        state_names=PUBLICATION_STATE_NAMES, finding_names=PERSONAL_DATA_NAMES, departments=departments,
         may_approve=_may(APPROVERS), limits=LIMITS,
         original_question=marked(case.content, data["findings"]["question"]),
         original_answer=marked(case_answer(case), data["findings"]["answer"])), status

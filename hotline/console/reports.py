@@ -30,13 +30,14 @@ from ..api.stats import (
 from ..domain.deadlines import local_date
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.lifecycle import Role
+from ..domain.names import CHANNEL_NAMES, KIND_NAMES
 from ..extensions import db
 from ..models import Category, Department, Line
 from ..models.types import utcnow
 from ..reports import charts
 from ..reports.models import ALL_LINES, Bulletin
 from ..reports.periods import month_of, parse_period, quarter_of, week_of
-from ..reports.scope import CHANNEL_NAMES, FILTER_KEYS, KIND_NAMES, Scope
+from ..reports.scope import FILTER_KEYS, Scope
 from ..reports.summary import RANK_KEYS, build_summary
 from . import bp
 

@@ -34,13 +34,19 @@ from ..domain.errors import (
     NotFound,
     StaleVersion,
 )
+from ..domain.names import (
+    OUTBOX_CHANNEL_NAMES,
+    OUTBOX_STATUS_NAMES,
+    POINTS_REASON_NAMES,
+    RATING_NAMES,
+    STATUS_NAMES,
+)
 from ..extensions import db
 from ..models import Case, Department, OutboxMessage, Survey
 from ..models.types import utcnow
 from ..reports.periods import parse_period
-from ..reports.scope import RATING_NAMES, STATUS_NAMES
 from . import bp, nav
-from .case import ACTION_LABELS, FORM_ERRORS, OUTBOX_CHANNEL_NAMES, PURPOSE_NAMES, _form_body
+from .case import ACTION_LABELS, FORM_ERRORS, PURPOSE_NAMES, _form_body
 
 PER_PAGE = 30
 
@@ -66,9 +72,6 @@ CASE_LISTS: tuple[CaseList, ...] = (
 CASE_LIST = {c.name: c for c in CASE_LISTS}
 # The actions a supervisor's list may post, and what each is called in a message.
 LIST_ACTIONS = frozenset({"extension-decision", "review", "reopen", "instruct"})
-OUTBOX_STATUS_NAMES = {"dead": "未能送达", "unknown": "结果不明", "pending": "待发送",
-                       "sending": "发送中", "sent": "已发送", "failed": "发送失败",
-                       "cancelled": "已取消"}
 # Why a case is not ready for an action (the lifecycle table's `ready` rules), in Chinese.
 NOT_READY = {
     "extension-decision": "这件工单没有等待审批的延期申请（可能已被他人审批）。",
@@ -198,7 +201,7 @@ def _points():
         "console/supervision_points.html", lists=CASE_LISTS, counts=counts(now),
         totals=supervision.points_totals(start, end), entries=entries, department=department,
         departments=names, start=start, end=end, period=period_text, error=error,
-        reasons=supervision.POINTS_REASONS), 400 if error else 200
+        reasons=POINTS_REASON_NAMES), 400 if error else 200
 
 
 # --- actions -----------------------------------------------------------------------------------

@@ -25,6 +25,16 @@ OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "
                        "delivered": "已送达", "failed": "发送失败，将重试", "unknown": "结果不明",
                        "dead": "未能送达", "handled": "已人工处理", "cancelled": "已取消"}
 OUTBOX_CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "voice": "语音电话", "log": "记录"}
+# Why a department lost points (the supervision sweep's reasons), as the ledger shows them.
+POINTS_REASON_NAMES = {"overdue": "超期未答复", "overdue_after_reminder": "催办后仍超期",
+                       "accept_overdue": "超期未签收"}
+# Where a case stands on the way to the public board (`none`: no draft yet).
+PUBLICATION_STATE_NAMES = {"candidate": "待审核", "draft": "草稿", "approved": "已公开",
+                           "withdrawn": "已撤回", "none": "未生成"}
+# The kinds of personal data masking finds (`hotline.masking`).
+PERSONAL_DATA_NAMES = {"name": "姓名", "id_card": "身份证号", "address": "详细地址",
+                       "mobile": "手机号", "landline": "固定电话", "bank_card": "银行卡号",
+                       "plate": "车牌号", "email": "电子邮箱", "im_account": "QQ/微信号"}
 
 # --- citizens -----------------------------------------------------------------------------
 

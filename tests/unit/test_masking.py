@@ -583,3 +583,10 @@ def test_name_the_writer_gives_is_masked_though_the_case_records_another(text, c
 )
 def test_what_a_writer_says_they_are_is_not_taken_for_a_name(text):
     assert mask_personal_data(text) == text
+
+
+def test_every_kind_masking_finds_has_a_name_staff_read():
+    from hotline.domain.names import PERSONAL_DATA_NAMES
+    from hotline.masking import KINDS
+
+    assert set(KINDS) <= set(PERSONAL_DATA_NAMES)
