@@ -27,8 +27,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    from . import logs, models  # noqa: F401  (models: register the tables)
+    from . import audit, logs, models  # noqa: F401  (models: register the tables)
     from .api import register
+
+    audit.install()  # every admin change goes on the audit list, in its own transaction
 
     logs.init_app(app)  # first: every request has its id before anything else runs
     register(app)

@@ -14,6 +14,7 @@ import click
 from flask import Flask
 
 from . import create_app
+from .audit import as_command_line
 from .config import SERVER_URL_ENV, server_url
 from .extensions import db
 
@@ -46,6 +47,7 @@ def main() -> None:
 
 
 @main.command("init-db")
+@as_command_line
 def init_db() -> None:
     """Create or upgrade the database schema (migrations)."""
     app = _app()
@@ -63,6 +65,7 @@ _HISTORY_HELP = ("also make the cases of the last DAYS days through the case lif
               type=click.IntRange(0, 366), metavar="DAYS", help=_HISTORY_HELP)
 @click.option("--seed", default=2026, show_default=True, type=int,
               help="random seed of the history")
+@as_command_line
 def seed_demo_cmd(history_days: int, seed: int) -> None:
     """Add the demo lines, categories and Guizhou departments (idempotent), and with
     --history a believable past of cases."""
@@ -98,6 +101,7 @@ def _seed_history(days: int, seed: int) -> None:
                    "that is not a terminal")
 @click.option("--token-days", type=click.IntRange(1, 3650), default=None, metavar="N",
               help="the API token expires after N days (default: it does not expire)")
+@as_command_line
 def create_user_cmd(name: str, role: str, department: str | None, with_password: bool,
                     token_days: int | None) -> None:
     """Create a user; the API token is printed as the last line (it is shown only once)."""
@@ -134,6 +138,7 @@ def create_user_cmd(name: str, role: str, department: str | None, with_password:
 @click.argument("name")
 @click.option("--must-change", is_flag=True,
               help="the user must choose a new password at the next sign-in")
+@as_command_line
 def set_password_cmd(name: str, must_change: bool) -> None:
     """Set a user's console password (prompted for, or read from standard input when that is
     not a terminal); every open console session of the user ends and a sign-in lock is lifted.

@@ -19,7 +19,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import webforms
+from . import audit, webforms
 from .domain.errors import Conflict, UnknownReference, ValidationFailed
 from .domain.lifecycle import Role
 from .domain.staff import (
@@ -288,12 +288,14 @@ def unlock(user: User, *, by: User | None) -> None:
     user.locked_until = None
     user.failed_sign_ins = 0
     record(AccountEvent.UNLOCKED, user.name, by=by)
+    audit.note("user", user.name, "unlock")
 
 
 def sign_out_everywhere(user: User, *, by: User | None) -> None:
     """End every console session of the user now (no commit)."""
     end_sessions(user)
     record(AccountEvent.SESSIONS_ENDED, user.name, by=by)
+    audit.note("user", user.name, "sign-out")
 
 
 KEEP = object()  # `change_role`'s department when the caller did not name one

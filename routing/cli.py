@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import click
 
+from hotline.audit import as_command_line
+
 
 def _app():
     from hotline import create_app
@@ -61,6 +63,7 @@ def routing_eval(path: str, demo: bool, lexicon_only: bool) -> None:
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 10),
               help="cross-validation folds for the figures")
 @click.option("--shipped-only", is_flag=True, help="leave the centre's closed cases out")
+@as_command_line
 def routing_train(folds: int, shipped_only: bool) -> None:
     """Train a topic model; print its cross-validated accuracy per topic and the confidence
     table; make it active if it is not worse than the active one on held-back messages."""
@@ -101,6 +104,7 @@ def routing_models() -> None:
 
 @click.command("routing-activate")
 @click.argument("model_id", type=int)
+@as_command_line
 def routing_activate(model_id: int) -> None:
     """Make a stored topic model the active one (roll back to an earlier model)."""
     from hotline.domain.errors import DomainError

@@ -48,6 +48,8 @@ def init_app(app: Flask) -> None:
         services.after_create_hooks.append(route_new_case)
     # The console's desk asks for a suggestion before the case exists.
     app.extensions["hotline.suggest"] = suggest
+    # The admin's rule page tries an unsaved rule on a message before saving it.
+    app.extensions["hotline.try_rule"] = try_rule
     if seed_default_rules not in seed.seed_hooks:
         seed.seed_hooks.append(seed_default_rules)
     from hotline.api.openapi import EXTRA_PATHS
@@ -126,9 +128,7 @@ def current_router() -> Router:
     rows = db.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True))
                               .order_by(RoutingRule.id)).all()
     if rows:
-        rules = [Rule(id=r.id, line=r.line, category=r.category, topic1=r.topic1,
-                      keywords=tuple(r.keywords or ()), region_level=r.region_level,
-                      department=r.department, priority=r.priority) for r in rows]
+        rules = [rule_of(r.id, {k: getattr(r, k) for k in RULE_FIELDS}) for r in rows]
     elif key[0] == 0:
         rules = default_rules(departments)  # nothing configured yet: the shipped policy
     else:
@@ -138,6 +138,60 @@ def current_router() -> Router:
     with _lock:
         _cache.update(key=key, router=router, built=now)
     return router
+
+
+RULE_FIELDS = ("line", "category", "topic1", "keywords", "region_level", "department", "priority")
+
+
+def rule_of(rule_id: int | None, values: dict[str, Any]) -> Rule:
+    """Routing's rule from a stored rule's values (a row's, or a form's not yet saved)."""
+    return Rule(id=rule_id, line=values.get("line"), category=values.get("category"),
+                topic1=values.get("topic1"), keywords=tuple(values.get("keywords") or ()),
+                region_level=values.get("region_level"), department=values["department"],
+                priority=values.get("priority") or 0)
+
+
+def try_rule(content: str, *, line: str, region: str | None = None,
+             rule: dict[str, Any] | None = None, replacing: int | None = None) -> dict[str, Any]:
+    """What routing would decide for `content` if `rule` were saved — added to the rules in
+    force, or in place of stored rule `replacing` — with nothing saved. The router is intake's
+    own (`current_router`: the same departments, topic model and history) with that one rule
+    changed, and it routes the message as intake does.
+
+    Besides the decision: whether the tried rule matches the message, whether it wins, which of
+    its keywords occur in the text, and which rule wins instead when it does not."""
+    from .router import MAX_CHARS
+    from .rules import Context, describe, matches, normalized_keywords
+    from .segment import normalize
+
+    base = current_router()
+    rules = [r for r in base.rules if replacing is None or r.id != replacing]
+    tried = None
+    if rule is not None and rule.get("active", True):
+        tried = rule_of(replacing, rule)
+        rules.append(tried)
+    router = Router(rules, base.departments, model=base.model, history=base.history)
+    decision = router.route(content, line=line, caller_region=region)
+    out = decision.as_dict()
+    threshold = db.session.scalar(select(Line.auto_dispatch_threshold).where(Line.code == line))
+    out["threshold"] = threshold
+    out["auto_dispatch"] = (decision.department is not None and threshold is not None
+                            and decision.confidence >= threshold)
+    norm = normalize((content or "")[:MAX_CHARS])
+    ctx = Context(norm, line, decision.category, decision.topic[0], decision.region)
+    winner, _others = router.book.first(ctx)
+    out["winner"] = describe(winner.rule) if winner is not None else None
+    out["tried"] = None
+    if tried is not None:
+        keywords = normalized_keywords(tried)
+        out["tried"] = {
+            "matches": matches(tried, ctx, keywords),
+            "wins": winner is not None and winner.rule is tried,
+            "matched_keywords": [k for k, n in zip(tried.keywords, keywords, strict=True)
+                                 if n and n in norm],
+            "described": describe(tried),
+        }
+    return out
 
 
 def warm_up(app: Flask) -> None:

@@ -59,10 +59,12 @@ def _empty_tables() -> None:
 @pytest.fixture
 def app(_migrated: dict[str, Any]) -> Iterator[Any]:
     from hotline.seed import seed_demo
+    from hotline.services import forget_calendar
 
     app = create_app(_migrated)
     with app.app_context():
         _empty_tables()
+        forget_calendar()  # a year another test set is gone with its table
         seed_demo()
         yield app
         db.session.remove()

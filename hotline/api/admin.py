@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import g, jsonify
 from sqlalchemy import select
 
-from .. import identity, services
-from ..domain.errors import Conflict, NotFound
+from .. import administration, audit, identity
+from ..domain.errors import NotFound
 from ..domain.lifecycle import STAFF, Role
 from ..extensions import db
 from ..identity import create_user
@@ -15,6 +15,8 @@ from ..models import Category, Department, Line, User
 from . import api
 from .auth import login_required
 from .schemas import (
+    AuditEntrySchema,
+    AuditQuerySchema,
     AuthEventQuerySchema,
     AuthEventSchema,
     CategorySchema,
@@ -63,25 +65,15 @@ def list_departments():
 @api.post("/departments")
 @login_required(Role.ADMIN)
 def create_department():
-    data = json_body(DepartmentSchema())
-    if db.session.scalar(select(Department).where(Department.code == data["code"])):
-        raise Conflict("a department with this code exists",
-                       {"code": [f"{data['code']!r} is taken."]})
-    dep = Department(**data)
-    db.session.add(dep)
-    db.session.commit()
+    dep = administration.create_department(json_body(DepartmentSchema()))
     return jsonify(department_json(dep)), 201
 
 
 @api.patch("/departments/<code>")
 @login_required(Role.ADMIN)
 def update_department(code: str):
-    dep = db.session.scalar(select(Department).where(Department.code == code))
-    if dep is None:
-        raise NotFound(f"no department {code}")
-    for key, value in json_body(DepartmentUpdateSchema()).items():
-        setattr(dep, key, value)
-    db.session.commit()
+    dep = administration.find_department(code)
+    dep = administration.update_department(dep, json_body(DepartmentUpdateSchema()))
     return jsonify(department_json(dep))
 
 
@@ -197,14 +189,17 @@ def list_auth_events():
                     "per_page": args["per_page"], "total": total})
 
 
+@api.get("/audit")
+@login_required(Role.ADMIN)
+def list_audit():
+    """The audit list of admin changes, newest first (`hotline.audit`)."""
+    args = query_args(AuditQuerySchema())
+    rows, total = audit.entries(**args)
+    return jsonify({"items": AuditEntrySchema(many=True).dump(rows), "page": args["page"],
+                    "per_page": args["per_page"], "total": total})
+
+
 # --- lines and categories ------------------------------------------------------------------
-
-def _line(code: str) -> Line:
-    line = db.session.scalar(select(Line).where(Line.code == code))
-    if line is None:
-        raise NotFound(f"no line {code}")
-    return line
-
 
 @api.get("/lines")
 @login_required()
@@ -216,58 +211,35 @@ def list_lines():
 @api.get("/lines/<code>")
 @login_required()
 def get_line(code: str):
-    return jsonify(line_json(_line(code)))
+    return jsonify(line_json(administration.find_line(code)))
 
 
 @api.post("/lines")
 @login_required(Role.ADMIN)
 def create_line():
-    data = json_body(LineSchema())
-    if db.session.scalar(select(Line).where(Line.code == data["code"])):
-        raise Conflict("a line with this code exists", {"code": [f"{data['code']!r} is taken."]})
-    services.check_line_phone(data.get("phone_number"))
-    categories = data.pop("categories")
-    line = Line(**data)
-    line.categories = [Category(**c) for c in categories]
-    db.session.add(line)
-    db.session.commit()
+    line = administration.create_line(json_body(LineSchema()))
     return jsonify(line_json(line)), 201
 
 
 @api.patch("/lines/<code>")
 @login_required(Role.ADMIN)
 def update_line(code: str):
-    line = _line(code)
-    changes = json_body(LineUpdateSchema())
-    if "phone_number" in changes:
-        services.check_line_phone(changes["phone_number"], line)
-    for key, value in changes.items():
-        setattr(line, key, value)
-    db.session.commit()
+    line = administration.find_line(code)
+    line = administration.update_line(line, json_body(LineUpdateSchema()))
     return jsonify(line_json(line))
 
 
 @api.post("/lines/<code>/categories")
 @login_required(Role.ADMIN)
 def create_category(code: str):
-    line = _line(code)
-    data = json_body(CategorySchema())
-    if any(c.code == data["code"] for c in line.categories):
-        raise Conflict("the line has this category", {"code": [f"{data['code']!r} is taken."]})
-    cat = Category(line=line, **data)
-    db.session.add(cat)
-    db.session.commit()
+    line = administration.find_line(code)
+    cat = administration.create_category(line, json_body(CategorySchema()))
     return jsonify(category_json(cat)), 201
 
 
 @api.patch("/lines/<code>/categories/<cat_code>")
 @login_required(Role.ADMIN)
 def update_category(code: str, cat_code: str):
-    line = _line(code)
-    cat = next((c for c in line.categories if c.code == cat_code), None)
-    if cat is None:
-        raise NotFound(f"line {code} has no category {cat_code}")
-    for key, value in json_body(CategoryUpdateSchema()).items():
-        setattr(cat, key, value)
-    db.session.commit()
+    cat = administration.find_category(administration.find_line(code), cat_code)
+    cat = administration.update_category(cat, json_body(CategoryUpdateSchema()))
     return jsonify(category_json(cat))

@@ -10,12 +10,11 @@ from typing import Any
 
 from flask import g, jsonify
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
 
-from ..domain.errors import Conflict, NotFound
+from .. import administration
+from ..domain.errors import NotFound
 from ..domain.lifecycle import Role, can_see
-from ..extensions import db
-from ..models import Department, DepartmentContact
+from ..models import Department
 from ..models.contacts import CONTACT_CHANNELS
 from ..phones import is_mobile, phone_e164
 from . import api
@@ -79,54 +78,33 @@ _out = ContactOutSchema()
 
 
 def _department(code: str) -> Department:
-    dep = db.session.scalar(select(Department).where(Department.code == code))
-    if dep is None or not can_see(g.actor, code):  # a handler: its own department only
+    dep = administration.find_department(code)
+    if not can_see(g.actor, code):  # a handler: its own department only
         raise NotFound(f"no department {code}")
     return dep
-
-
-def _contact(code: str, contact_id: int) -> DepartmentContact:
-    contact = db.session.get(DepartmentContact, contact_id)
-    if contact is None or contact.department_code != _department(code).code:
-        raise NotFound(f"no contact {contact_id} of department {code}")
-    return contact
 
 
 @api.get("/departments/<code>/contacts")
 @login_required(Role.HANDLER, Role.SUPERVISOR)
 def list_contacts(code: str):
     dep = _department(code)
-    rows = db.session.scalars(select(DepartmentContact)
-                              .where(DepartmentContact.department_code == dep.code)
-                              .order_by(DepartmentContact.id)).all()
-    return jsonify({"department": dep.code, "items": _out.dump(rows, many=True)})
+    return jsonify({"department": dep.code,
+                    "items": _out.dump(administration.contacts_of(dep), many=True)})
 
 
 @api.post("/departments/<code>/contacts")
 @login_required(Role.ADMIN)
 def add_contact(code: str):
     dep = _department(code)
-    data = json_body(ContactSchema())
-    exists = db.session.scalar(select(DepartmentContact).where(
-        DepartmentContact.department_code == dep.code,
-        DepartmentContact.channel == data["channel"],
-        DepartmentContact.address == data["address"]))
-    if exists is not None:
-        raise Conflict("this department has this contact already",
-                       {"address": [f"Contact {exists.id} has this address."]})
-    contact = DepartmentContact(department_code=dep.code, **data)
-    db.session.add(contact)
-    db.session.commit()
+    contact = administration.add_contact(dep, json_body(ContactSchema()))
     return jsonify(_out.dump(contact)), 201
 
 
 @api.patch("/departments/<code>/contacts/<int:contact_id>")
 @login_required(Role.ADMIN)
 def update_contact(code: str, contact_id: int):
-    contact = _contact(code, contact_id)
-    for key, value in json_body(ContactUpdateSchema()).items():
-        setattr(contact, key, value)
-    db.session.commit()
+    contact = administration.find_contact(_department(code), contact_id)
+    contact = administration.update_contact(contact, json_body(ContactUpdateSchema()))
     return jsonify(_out.dump(contact))
 
 
@@ -134,8 +112,7 @@ def update_contact(code: str, contact_id: int):
 @login_required(Role.ADMIN)
 def remove_contact(code: str, contact_id: int):
     """Remove a contact; the notices already sent to it stay in the outbox's record."""
-    db.session.delete(_contact(code, contact_id))
-    db.session.commit()
+    administration.remove_contact(administration.find_contact(_department(code), contact_id))
     return "", 204
 
 

@@ -89,6 +89,11 @@ _PATHS: list[tuple] = [
     ("/auth-events", "get", ("The account log, newest first: sign-ins, failures, locks and every "
      "change to an account"), schemas.AuthEventQuerySchema,
      schemas.page_schema(schemas.AuthEventSchema), ["admin"]),
+    ("/audit", "get", ("The audit list of admin changes, newest first: who changed which user, "
+     "department, contact, line, category, rule, calendar year, WeChat account, Open311 key or "
+     "routing model, when, through what (api, console, cli), old and new values (never a "
+     "secret's); filter by kind, target, actor"), schemas.AuditQuerySchema,
+     schemas.page_schema(schemas.AuditEntrySchema), ["admin"]),
     ("/lines", "get", "List lines with their categories", None, None, ["admin"]),
     ("/lines", "post", "Create a line", schemas.LineSchema, None, ["admin"], (201,)),
     ("/lines/{code}", "get", "One line with its categories", None, None, ["admin"]),

@@ -6,19 +6,15 @@ from typing import Any
 
 from flask import g, jsonify
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
 
-from ..domain.errors import NotFound, UnknownReference
+from .. import administration
 from ..domain.lifecycle import CENTRE, Role
-from ..extensions import db
-from ..models import Category, Department, Line, RoutingRule
+from ..models import RoutingRule
 from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
 from .schemas import StrictSchema
 from .util import json_body
-
-REGION_PLACEHOLDER = "{region}"
 
 
 class RuleSchema(StrictSchema):
@@ -55,73 +51,31 @@ def rule_json(rule: RoutingRule) -> dict:
             "note": rule.note, "updated_by": rule.updated_by}
 
 
-def _check_references(data: dict) -> None:
-    """Rules name lines, categories and departments that exist (or the {region} placeholder)."""
-    errors: dict[str, list[str]] = {}
-    line = None
-    if data.get("line"):
-        line = db.session.scalar(select(Line).where(Line.code == data["line"]))
-        if line is None:
-            errors["line"] = [f"No line {data['line']!r}."]
-    if data.get("category") and line is not None:
-        cat = db.session.scalar(select(Category).where(Category.line_id == line.id,
-                                                       Category.code == data["category"]))
-        if cat is None:
-            errors["category"] = [f"Line {line.code!r} has no category {data['category']!r}."]
-    dep = data.get("department")
-    if dep and dep != REGION_PLACEHOLDER and not db.session.scalar(
-            select(Department).where(Department.code == dep)):
-        errors["department"] = [f"No department {dep!r} (or use {REGION_PLACEHOLDER!r})."]
-    if errors:
-        raise UnknownReference("the rule names something that does not exist", errors)
-
-
 @api.get("/rules")
 @login_required(*CENTRE)
 def list_rules():
-    rows = db.session.scalars(select(RoutingRule).order_by(RoutingRule.priority.desc(),
-                                                           RoutingRule.id))
-    return jsonify({"items": [rule_json(r) for r in rows]})
+    return jsonify({"items": [rule_json(r) for r in administration.rules()]})
 
 
 @api.post("/rules")
 @login_required(Role.ADMIN)
 def create_rule():
-    data = json_body(RuleSchema())
-    _check_references(data)
-    rule = RoutingRule(**data, updated_by=g.user.name)
-    db.session.add(rule)
-    db.session.commit()
+    rule = administration.create_rule(json_body(RuleSchema()), g.user.name)
     return jsonify(rule_json(rule)), 201
-
-
-def _rule(rule_id: int) -> RoutingRule:
-    rule = db.session.get(RoutingRule, rule_id)
-    if rule is None:
-        raise NotFound(f"no rule {rule_id}")
-    return rule
 
 
 @api.patch("/rules/<int:rule_id>")
 @login_required(Role.ADMIN)
 def update_rule(rule_id: int):
-    rule = _rule(rule_id)
-    data = json_body(RuleUpdateSchema())
-    merged = {**rule_json(rule), **data}
-    _check_references(merged)
-    for key, value in data.items():
-        setattr(rule, key, value)
-    rule.updated_by = g.user.name
-    db.session.commit()
+    rule = administration.find_rule(rule_id)
+    rule = administration.update_rule(rule, json_body(RuleUpdateSchema()), g.user.name)
     return jsonify(rule_json(rule))
 
 
 @api.delete("/rules/<int:rule_id>")
 @login_required(Role.ADMIN)
 def delete_rule(rule_id: int):
-    # Rules are configuration, not records: deleting one is fine (cases keep their reasons).
-    db.session.delete(_rule(rule_id))
-    db.session.commit()
+    administration.delete_rule(administration.find_rule(rule_id))
     return "", 204
 
 

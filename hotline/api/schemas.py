@@ -22,6 +22,10 @@ from ..domain.errors import ValidationFailed
 from ..domain.lifecycle import MAX_EXTENSION_DAYS, Kind, Role, Status, is_overdue
 from ..domain.staff import EVENT_NAMES, check_role_department, is_locked, token_state
 
+# The kinds of thing the audit list records (hotline.audit.KIND_NAMES, which names them).
+AUDIT_KINDS = ("user", "department", "contact", "line", "category", "rule", "calendar",
+               "wechat_account", "open311_key", "routing_model")
+
 CHANNELS = ("phone", "wechat", "web", "sms", "open311")
 REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrative division code "
                          "of 6, 9 or 12 digits.")
@@ -469,6 +473,30 @@ class AuthEventSchema(Schema):
     by = fields.String(attribute="by_name", allow_none=True)
     address = fields.String(allow_none=True)
     detail = fields.String(allow_none=True)
+
+
+class AuditQuerySchema(StrictSchema):
+    """Filters of the audit list of admin changes (`hotline.audit`)."""
+
+    kind = fields.String(validate=validate.OneOf(list(AUDIT_KINDS)))
+    target = _text(200)
+    actor = _text(100)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class AuditEntrySchema(Schema):
+    """One admin change: who, when, through what (api, console, cli, system), which thing, and
+    each field's old and new value (a secret only as set or not)."""
+
+    id = fields.Integer()
+    at = LocalDateTime()
+    actor = fields.String()
+    via = fields.String()
+    kind = fields.String()
+    target = fields.String()
+    action = fields.String()
+    changes = fields.Dict()
 
 
 class UserWithTokenSchema(UserSchema):

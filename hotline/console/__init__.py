@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         queues,
         reports,
         session,
+        settings,
         supervision,
         views,
     )

@@ -32,6 +32,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("console.reports", "统计报表", ALL_STAFF),
     NavItem("console.admin_users", "账号管理", frozenset({Role.ADMIN})),
     NavItem("console.auth_events", "登录日志", frozenset({Role.ADMIN})),
+    NavItem("console.settings_index", "系统设置", frozenset({Role.ADMIN})),
+    NavItem("console.settings_audit", "操作审计", frozenset({Role.ADMIN})),
 )
 
 

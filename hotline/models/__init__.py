@@ -1,6 +1,7 @@
 """All tables. Each area keeps its tables in a module of its own; importing this package
 registers every one of them with SQLAlchemy (and so with the migrations)."""
 
+from .audit import AdminAudit  # noqa: F401
 from .calls import Call, SmsMessage  # noqa: F401
 from .cohandling import CaseCohandler  # noqa: F401
 from .contacts import DepartmentContact  # noqa: F401

@@ -108,6 +108,7 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("DELETE", "/api/v1/users/<name>/token"): Probe(
         "/api/v1/users/nobody/token", "401 401 403 403 403 403 404"),
     ("GET", "/api/v1/auth-events"): Probe("/api/v1/auth-events", "401 401 403 403 403 403 200"),
+    ("GET", "/api/v1/audit"): Probe("/api/v1/audit", "401 401 403 403 403 403 200"),
     ("GET", "/api/v1/lines"): Probe("/api/v1/lines", "401 401 200 200 200 200 200"),
     ("POST", "/api/v1/lines"): Probe("/api/v1/lines", "401 401 403 403 403 403 400", json={}),
     ("GET", "/api/v1/lines/<code>"): Probe("/api/v1/lines/fupin", "401 401 200 200 200 200 200"),
@@ -318,6 +319,48 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/console/admin/users/{missing}/unlock", "302 302 403 403 403 403 404", form={}),
     ("GET", "/console/admin/auth-events"): Probe(
         "/console/admin/auth-events", "302 302 403 403 403 403 200"),
+    # the admin's settings pages (系统设置) and the audit list
+    ("GET", "/console/admin"): Probe("/console/admin", "302 302 403 403 403 403 200"),
+    ("GET", "/console/admin/departments"): Probe(
+        "/console/admin/departments", "302 302 403 403 403 403 200"),
+    ("POST", "/console/admin/departments"): Probe(
+        "/console/admin/departments", "302 302 403 403 403 403 400", form={}),
+    ("GET", "/console/admin/departments/<code>"): Probe(
+        "/console/admin/departments/gz-hrss", "302 302 403 403 403 403 200"),
+    ("POST", "/console/admin/departments/<code>"): Probe(
+        "/console/admin/departments/gz-hrss", "302 302 403 403 403 403 400",
+        form={"region": "5"}),
+    ("POST", "/console/admin/departments/<code>/contacts"): Probe(
+        "/console/admin/departments/gz-hrss/contacts", "302 302 403 403 403 403 400", form={}),
+    ("POST", "/console/admin/departments/<code>/contacts/<int:contact_id>/<any:action>"): Probe(
+        "/console/admin/departments/gz-hrss/contacts/{missing}/pause",
+        "302 302 403 403 403 403 404", form={}),
+    ("GET", "/console/admin/lines"): Probe("/console/admin/lines", "302 302 403 403 403 403 200"),
+    ("POST", "/console/admin/lines"): Probe(
+        "/console/admin/lines", "302 302 403 403 403 403 400", form={}),
+    ("POST", "/console/admin/lines/<code>"): Probe(
+        "/console/admin/lines/fupin", "302 302 403 403 403 403 400", form={"reply_days": "0"}),
+    ("POST", "/console/admin/lines/<code>/categories"): Probe(
+        "/console/admin/lines/fupin/categories", "302 302 403 403 403 403 400", form={}),
+    ("POST", "/console/admin/lines/<code>/categories/<cat_code>"): Probe(
+        "/console/admin/lines/fupin/categories/hardship", "302 302 403 403 403 403 400",
+        form={"reply_days": "x"}),
+    ("GET", "/console/admin/rules"): Probe("/console/admin/rules", "302 302 403 403 403 403 200"),
+    ("GET", "/console/admin/rules/new"): Probe(
+        "/console/admin/rules/new", "302 302 403 403 403 403 200"),
+    ("POST", "/console/admin/rules/new"): Probe(
+        "/console/admin/rules/new", "302 302 403 403 403 403 400", form={}),
+    ("GET", "/console/admin/rules/<int:rule_id>"): Probe(
+        "/console/admin/rules/{missing}", "302 302 403 403 403 403 404"),
+    ("POST", "/console/admin/rules/<int:rule_id>"): Probe(
+        "/console/admin/rules/{missing}", "302 302 403 403 403 403 404", form={}),
+    ("POST", "/console/admin/rules/<int:rule_id>/delete"): Probe(
+        "/console/admin/rules/{missing}/delete", "302 302 403 403 403 403 404", form={}),
+    ("GET", "/console/admin/calendar"): Probe(
+        "/console/admin/calendar", "302 302 403 403 403 403 200"),
+    ("POST", "/console/admin/calendar/<int:year>"): Probe(
+        "/console/admin/calendar/2026", "302 302 403 403 403 403 400", form={"holidays": "x"}),
+    ("GET", "/console/admin/audit"): Probe("/console/admin/audit", "302 302 403 403 403 403 200"),
     # the operator's desk and queues: operators, supervisors and admins; a clerk gets 403
     ("GET", "/console/desk"): Probe("/console/desk", "302 302 200 403 403 200 200"),
     ("POST", "/console/desk"): Probe("/console/desk", "302 302 400 403 403 400 400", form={}),
