@@ -101,6 +101,8 @@ FIELD_NAMES = {
     "appid": "AppID", "line_code": "线路", "template_id": "模板", "token_enc": "Token",
     "secret_enc": "AppSecret", "aes_key_enc": "EncodingAESKey", "contact": "联系人",
     "key_prefix": "密钥前缀", "revoked_at": "吊销时间", "revoked_by": "吊销人", "key_hash": "密钥",
+    # the forms' names of the same things
+    "token": "Token", "secret": "AppSecret", "aes_key": "EncodingAESKey", "message": "留言",
 }
 
 _command_line: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -213,18 +215,53 @@ def _entries(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
+_WRITTEN = "hotline_audit_written"  # session.info: this transaction's entries by thing
+
+
+def _merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """Two flushes' changes of one thing as one: the first old value, the last new one."""
+    out = dict(earlier)
+    for name, change in later.items():
+        old = earlier[name]["old"] if name in earlier else change["old"]
+        out[name] = {"old": old, "new": change["new"]}
+        if old == change["new"] and old != SECRET_SET:
+            del out[name]
+    return out
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
     rows = _entries(session)
-    if rows:
-        # Straight into the flush's own transaction: the entry commits with the change, or
-        # neither does.
-        session.connection().execute(AdminAudit.__table__.insert(), rows)
+    if not rows:
+        return
+    # Straight into the flush's own transaction: the entry commits with the change, or
+    # neither does. A change that takes several flushes (a lookup in between flushes what was
+    # set before it) is one entry: the later flushes add to the first one's.
+    table = AdminAudit.__table__
+    connection = session.connection()
+    written = session.info.setdefault(_WRITTEN, {})
+    for row in rows:
+        key = (row["kind"], row["target"])
+        earlier = written.get(key)
+        if earlier is not None and row["action"] == "update" \
+                and earlier["action"] in ("create", "update"):
+            earlier["changes"] = _merged(earlier["changes"], row["changes"])
+            connection.execute(table.update().where(table.c.id == earlier["id"])
+                               .values(changes=earlier["changes"]))
+            continue
+        result = connection.execute(table.insert().values(**row))
+        written[key] = {**row, "id": result.inserted_primary_key[0]}
+
+
+def _transaction_over(session: Session, *args: Any) -> None:
+    session.info.pop(_WRITTEN, None)
 
 
 def install() -> None:
     """Hook the recorder into every session (once per process)."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _transaction_over)
+        event.listen(Session, "after_rollback", _transaction_over)
 
 
 def note(kind: str, target: str, action: str, changes: dict[str, Any] | None = None) -> None:

@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, models, views  # noqa: F401  (models: register the tables)
+    from . import admin, console, models, views  # noqa: F401  (models: register the tables)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(console.bp)  # the admin's page of keys in the staff console

@@ -18,11 +18,11 @@ from hotline.api.openapi import EXTRA_PATHS
 from hotline.api.schemas import StrictSchema, _text
 from hotline.api.util import json_body
 from hotline.domain.deadlines import PROVINCE_TZ
-from hotline.domain.errors import Conflict, NotFound
 from hotline.domain.lifecycle import Role
 from hotline.extensions import db
-from hotline.models.types import utcnow
 
+from . import keys
+from .keys import issue_key
 from .models import Open311ApiKey
 
 bp = Blueprint("open311_admin", __name__, url_prefix="/api/v1/open311")
@@ -48,13 +48,7 @@ def key_json(key: Open311ApiKey) -> dict:
 @login_required(Role.ADMIN)
 def create_key():
     body = json_body(KeyCreateSchema())
-    name = body["name"].strip()
-    if db.session.scalar(select(Open311ApiKey).where(Open311ApiKey.name == name)):
-        raise Conflict(f"a key named {name!r} exists; revoke it or choose another name")
-    key = Open311ApiKey(name=name, contact=body.get("contact"), created_by=g.user.name)
-    secret = key.issue()
-    db.session.add(key)
-    db.session.commit()
+    key, secret = issue_key(body["name"], body.get("contact"), g.user.name)
     resp = jsonify({**key_json(key), "api_key": secret})
     resp.status_code = 201
     return resp
@@ -70,14 +64,7 @@ def list_keys():
 @bp.delete("/keys/<int:key_id>")
 @login_required(Role.ADMIN)
 def revoke_key(key_id: int):
-    key = db.session.get(Open311ApiKey, key_id)
-    if key is None:
-        raise NotFound(f"no key {key_id}")
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        key.revoked_by = g.user.name
-        db.session.commit()
-    return jsonify(key_json(key))
+    return jsonify(key_json(keys.revoke_key(keys.find_key(key_id), g.user.name)))
 
 
 EXTRA_PATHS.extend([

@@ -20,12 +20,14 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from . import models  # noqa: F401  (register the tables on the shared metadata)
     from .admin import bp as admin_bp
+    from .console import bp as console_bp
     from .media import bp as media_bp
     from .webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(console_bp)  # the admin's page of accounts in the staff console
     _document_api()
     _register_finder()
     _schedule_media_fetch()

@@ -144,6 +144,75 @@ def valid_aes_key(value: str) -> bool:
         return False
 
 
+# -- an admin's changes (the API and the console's page call these) ------------------------
+
+
+def _line(code: str) -> str:
+    from hotline.domain.errors import UnknownReference
+    from hotline.models import Line
+
+    line = db.session.scalar(select(Line).where(Line.code == code))
+    if line is None:
+        raise UnknownReference("unknown line", {"line": [f"No line {code!r}."]})
+    return line.code
+
+
+def _apply(row: WeChatAccount, data: dict[str, Any], by: str) -> None:
+    for key in ("name", "template_id", "active"):
+        if key in data:
+            setattr(row, key, data[key])
+    if "line" in data:
+        row.line_code = _line(data["line"])
+    if "token" in data:
+        row.token_enc = conceal(data["token"]) or ""
+    if "secret" in data:
+        row.secret_enc = conceal(data["secret"])
+    if "aes_key" in data:
+        row.aes_key_enc = conceal(data["aes_key"])
+    row.updated_by = by
+
+
+def add_account(data: dict[str, Any], by: str) -> WeChatAccount:
+    """Add an official account (data checked by `admin.AccountCreateSchema`) and commit; its
+    credentials are stored encrypted and never shown again."""
+    from hotline.domain.errors import Conflict
+
+    env = environment_account()
+    if data["code"] == DEFAULT_CODE and env is not None:
+        raise Conflict("the default account comes from the environment (WECHAT_*)",
+                       {"code": ["'default' is configured by the environment."]})
+    if db.session.scalar(select(WeChatAccount).where(WeChatAccount.code == data["code"])):
+        raise Conflict("an account with this code exists", {"code": ["Taken."]})
+    if db.session.scalar(select(WeChatAccount).where(WeChatAccount.appid == data["appid"])) \
+            or (env is not None and env.appid == data["appid"]):
+        raise Conflict("this appid is configured already", {"appid": ["Taken."]})
+    row = WeChatAccount(code=data["code"], appid=data["appid"], active=True)
+    _apply(row, data, by)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def account_row(code: str) -> WeChatAccount:
+    """An account added by an admin (the environment's default one is not editable here)."""
+    from hotline.domain.errors import Conflict, NotFound
+
+    row = db.session.scalar(select(WeChatAccount).where(WeChatAccount.code == code))
+    if row is None:
+        if code == DEFAULT_CODE and environment_account() is not None:
+            raise Conflict("the default account is configured by the environment (WECHAT_*)")
+        raise NotFound(f"no WeChat account {code}")
+    return row
+
+
+def change_account(row: WeChatAccount, data: dict[str, Any], by: str) -> WeChatAccount:
+    """Change an account's name, line, credentials or state (`admin.AccountUpdateSchema`) and
+    commit."""
+    _apply(row, data, by)
+    db.session.commit()
+    return row
+
+
 # -- talking to WeChat (workers and the command line only: never from the webhook) ----------
 
 

@@ -19,12 +19,19 @@ from hotline.api.auth import login_required
 from hotline.api.schemas import LocalDateTime, StrictSchema
 from hotline.api.util import json_body, query_args
 from hotline.domain import case_numbers
-from hotline.domain.errors import Conflict, NotFound, UnknownReference, ValidationFailed
+from hotline.domain.errors import NotFound, ValidationFailed
 from hotline.domain.lifecycle import CENTRE, Role
 from hotline.extensions import db
-from hotline.models import Case, Line
+from hotline.models import Case
 
-from .accounts import DEFAULT_CODE, conceal, environment_account, valid_aes_key
+from .accounts import (
+    DEFAULT_CODE,
+    account_row,
+    add_account,
+    change_account,
+    environment_account,
+    valid_aes_key,
+)
 from .models import WeChatAccount, WeChatInbound
 
 bp = Blueprint("wechat_api", __name__, url_prefix="/api/v1/wechat")
@@ -102,28 +109,6 @@ def _environment_json() -> dict | None:
             "source": "environment"}
 
 
-def _line(code: str) -> str:
-    line = db.session.scalar(select(Line).where(Line.code == code))
-    if line is None:
-        raise UnknownReference("unknown line", {"line": [f"No line {code!r}."]})
-    return line.code
-
-
-def _apply(row: WeChatAccount, data: dict) -> None:
-    for key in ("name", "template_id", "active"):
-        if key in data:
-            setattr(row, key, data[key])
-    if "line" in data:
-        row.line_code = _line(data["line"])
-    if "token" in data:
-        row.token_enc = conceal(data["token"]) or ""
-    if "secret" in data:
-        row.secret_enc = conceal(data["secret"])
-    if "aes_key" in data:
-        row.aes_key_enc = conceal(data["aes_key"])
-    row.updated_by = g.user.name
-
-
 @bp.get("/accounts")
 @login_required(Role.ADMIN)
 def list_accounts():
@@ -136,30 +121,8 @@ def list_accounts():
 @bp.post("/accounts")
 @login_required(Role.ADMIN)
 def create_account():
-    data = json_body(AccountCreateSchema())
-    if data["code"] == DEFAULT_CODE and environment_account() is not None:
-        raise Conflict("the default account comes from the environment (WECHAT_*)",
-                       {"code": ["'default' is configured by the environment."]})
-    env = environment_account()
-    if db.session.scalar(select(WeChatAccount).where(WeChatAccount.code == data["code"])):
-        raise Conflict("an account with this code exists", {"code": ["Taken."]})
-    if db.session.scalar(select(WeChatAccount).where(WeChatAccount.appid == data["appid"])) \
-            or (env is not None and env.appid == data["appid"]):
-        raise Conflict("this appid is configured already", {"appid": ["Taken."]})
-    row = WeChatAccount(code=data["code"], appid=data["appid"], active=True)
-    _apply(row, data)
-    db.session.add(row)
-    db.session.commit()
+    row = add_account(json_body(AccountCreateSchema()), g.user.name)
     return jsonify(account_json(row)), 201
-
-
-def _row(code: str) -> WeChatAccount:
-    row = db.session.scalar(select(WeChatAccount).where(WeChatAccount.code == code))
-    if row is None:
-        if code == DEFAULT_CODE and environment_account() is not None:
-            raise Conflict("the default account is configured by the environment (WECHAT_*)")
-        raise NotFound(f"no WeChat account {code}")
-    return row
 
 
 @bp.get("/accounts/<code>")
@@ -167,16 +130,15 @@ def _row(code: str) -> WeChatAccount:
 def get_account(code: str):
     if code == DEFAULT_CODE and environment_account() is not None:
         return jsonify(_environment_json())
-    return jsonify(account_json(_row(code)))
+    return jsonify(account_json(account_row(code)))
 
 
 @bp.patch("/accounts/<code>")
 @login_required(Role.ADMIN)
 def update_account(code: str):
-    row = _row(code)
-    _apply(row, json_body(AccountUpdateSchema()))
-    db.session.commit()
-    return jsonify(account_json(row))
+    row = account_row(code)
+    return jsonify(account_json(change_account(row, json_body(AccountUpdateSchema()),
+                                               g.user.name)))
 
 
 

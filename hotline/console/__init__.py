@@ -31,3 +31,20 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
+
+
+def extension_pages(name: str, import_name: str, url_prefix: str,
+                    template_folder: str | None = None) -> Blueprint:
+    """A blueprint for console pages another area adds (a channel's settings): behind the same
+    sign-in guard and CSRF check as every console page, with the console's template globals,
+    error pages and headers. Make it once, at the area's import; register it in its init_app."""
+    from . import session, settings, views
+
+    pages = Blueprint(name, import_name, url_prefix=url_prefix, template_folder=template_folder)
+    pages.before_request(session.guard)
+    pages.context_processor(views.console_globals)
+    pages.context_processor(settings.settings_globals)
+    pages.after_request(views.console_headers)
+    for error, handler in views.ERROR_PAGES:
+        pages.register_error_handler(error, handler)
+    return pages

@@ -51,7 +51,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("console.settings_rules", "分类规则", "分类转办规则，保存前可先试一条留言"),
     ("console.settings_calendar", "工作日历", "各年节假日与调休上班日"),
     ("wechat_console.accounts", "微信公众号", "公众号的接入地址、线路和凭据"),
-    ("open311_console.keys", "Open311 密钥", "对接应用的 API 密钥"),
+    ("open311_console.keys_page", "Open311 密钥", "对接应用的 API 密钥"),
     ("console.admin_users", "账号", "工作人员账号、角色、密码与令牌"),
     ("console.settings_audit", "操作审计", "每一项管理操作：谁、何时、改了什么"),
 )

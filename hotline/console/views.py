@@ -105,6 +105,11 @@ def http_error(exc: HTTPException):
                       exc.description or exc.name)
 
 
+# The handlers above, for the pages other areas add (`console.extension_pages`).
+ERROR_PAGES = ((NotFound, not_found), (CsrfFailed, csrf_failed), (DomainError, domain_error),
+               (HTTPException, http_error))
+
+
 # --- sign-in --------------------------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -361,6 +361,19 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/console/admin/calendar/<int:year>"): Probe(
         "/console/admin/calendar/2026", "302 302 403 403 403 403 400", form={"holidays": "x"}),
     ("GET", "/console/admin/audit"): Probe("/console/admin/audit", "302 302 403 403 403 403 200"),
+    ("GET", "/console/admin/wechat"): Probe("/console/admin/wechat", "302 302 403 403 403 403 200"),
+    ("POST", "/console/admin/wechat"): Probe(
+        "/console/admin/wechat", "302 302 403 403 403 403 400", form={}),
+    ("GET", "/console/admin/wechat/<code>"): Probe(
+        "/console/admin/wechat/nope", "302 302 403 403 403 403 404"),
+    ("POST", "/console/admin/wechat/<code>"): Probe(
+        "/console/admin/wechat/nope", "302 302 403 403 403 403 404", form={}),
+    ("GET", "/console/admin/open311"): Probe(
+        "/console/admin/open311", "302 302 403 403 403 403 200"),
+    ("POST", "/console/admin/open311"): Probe(
+        "/console/admin/open311", "302 302 403 403 403 403 400", form={}),
+    ("POST", "/console/admin/open311/<int:key_id>/revoke"): Probe(
+        "/console/admin/open311/{missing}/revoke", "302 302 403 403 403 403 404", form={}),
     # the operator's desk and queues: operators, supervisors and admins; a clerk gets 403
     ("GET", "/console/desk"): Probe("/console/desk", "302 302 200 403 403 200 200"),
     ("POST", "/console/desk"): Probe("/console/desk", "302 302 400 403 403 400 400", form={}),
