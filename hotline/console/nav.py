@@ -33,7 +33,6 @@ NAV: tuple[NavItem, ...] = (
     NavItem("console.admin_users", "账号管理", frozenset({Role.ADMIN})),
     NavItem("console.auth_events", "登录日志", frozenset({Role.ADMIN})),
     NavItem("console.settings_index", "系统设置", frozenset({Role.ADMIN})),
-    NavItem("console.settings_audit", "操作审计", frozenset({Role.ADMIN})),
 )
 
 
