@@ -34,6 +34,7 @@ from .models.types import utcnow
 
 # What the list shows instead of a secret's value.
 SECRET_SET = "（已设置）"
+SECRET_CHANGED = "（已更换）"
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,20 @@ def _secret(value: Any) -> str | None:
     return SECRET_SET if value else None
 
 
+def _tracked(objects: Any) -> list[tuple[Tracked, Any]]:
+    found = []
+    for obj in objects:
+        spec = TRACKED.get(getattr(obj, "__tablename__", ""))
+        if spec is not None:
+            found.append((spec, obj))
+    return found
+
+
 def _entries(session: Session) -> list[dict[str, Any]]:
+    new, dirty, deleted = (_tracked(session.new), _tracked(session.dirty),
+                           _tracked(session.deleted))
+    if not (new or dirty or deleted):
+        return []  # most flushes (cases, events) touch no configuration
     rows: list[dict[str, Any]] = []
     who, via = current_actor()
     now = utcnow()
@@ -174,41 +188,32 @@ def _entries(session: Session) -> list[dict[str, Any]]:
                      "target": str(spec.key(obj))[:200], "action": action,
                      "changes": changes})
 
-    for obj in session.new:
-        spec = TRACKED.get(getattr(obj, "__tablename__", ""))
-        if spec is None:
-            continue
+    for spec, obj in new:
         changes = {f: {"old": None, "new": _plain(getattr(obj, f))} for f in spec.fields
                    if getattr(obj, f) not in (None, "", [])}
         changes.update({f: {"old": None, "new": SECRET_SET} for f in spec.secrets
                         if getattr(obj, f)})
         add(spec, obj, "create", changes)
-    for obj in session.dirty:
-        spec = TRACKED.get(getattr(obj, "__tablename__", ""))
-        if spec is None:
-            continue
+    for spec, obj in dirty:
         state = inspect(obj)
         changes = {}
         for name in spec.fields + spec.secrets:
             history = state.attrs[name].history
             if not history.added and not history.deleted:
                 continue
-            old = history.deleted[0] if history.deleted else None
-            new = history.added[0] if history.added else None
-            if old == new:
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            if before == after:
                 continue
             if name in spec.secrets:
-                changes[name] = {"old": _secret(old), "new": _secret(new)}
-                if old and new:
-                    changes[name]["new"] = "（已更换）"
+                changes[name] = {"old": _secret(before), "new": _secret(after)}
+                if before and after:
+                    changes[name]["new"] = SECRET_CHANGED
             else:
-                changes[name] = {"old": _plain(old), "new": _plain(new)}
+                changes[name] = {"old": _plain(before), "new": _plain(after)}
         if changes:
             add(spec, obj, "update", changes)
-    for obj in session.deleted:
-        spec = TRACKED.get(getattr(obj, "__tablename__", ""))
-        if spec is None:
-            continue
+    for spec, obj in deleted:
         changes = {f: {"old": _plain(getattr(obj, f)), "new": None} for f in spec.fields
                    if getattr(obj, f) not in (None, "", [])}
         add(spec, obj, "delete", changes)
@@ -224,7 +229,7 @@ def _merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     for name, change in later.items():
         old = earlier[name]["old"] if name in earlier else change["old"]
         out[name] = {"old": old, "new": change["new"]}
-        if old == change["new"] and old != SECRET_SET:
+        if old == change["new"] and old not in (SECRET_SET, SECRET_CHANGED):
             del out[name]
     return out
 
