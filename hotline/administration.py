@@ -76,7 +76,7 @@ def add_contact(dep: Department, data: dict[str, Any]) -> DepartmentContact:
 
 
 def find_contact(dep: Department, contact_id: int) -> DepartmentContact:
-    contact = db.session.get(DepartmentContact, contact_id)
+    contact = db.session.get(DepartmentContact, contact_id) if 0 < contact_id < 2**31 else None
     if contact is None or contact.department_code != dep.code:
         raise NotFound(f"no contact {contact_id} of department {dep.code}")
     return contact
