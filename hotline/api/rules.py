@@ -25,7 +25,9 @@ class RuleSchema(StrictSchema):
                            load_default=list, validate=validate.Length(max=100))
     region_level = fields.String(allow_none=True,
                                  validate=validate.OneOf(["province", "prefecture", "county"]))
-    department = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    # A department code, "{region}" (the government of the case's county, else prefecture), or
+    # "" (no department: the case waits for an operator, as the shipped 纪检监察 rule does).
+    department = fields.String(required=True, validate=validate.Length(max=40))
     priority = fields.Integer(load_default=0, validate=validate.Range(-1000, 1000))
     active = fields.Boolean(load_default=True)
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
@@ -37,7 +39,7 @@ class RuleSchema(StrictSchema):
 
 
 class RuleUpdateSchema(RuleSchema):
-    department = fields.String(validate=validate.Length(min=1, max=40))
+    department = fields.String(validate=validate.Length(max=40))
     keywords = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
                            validate=validate.Length(max=100))
     priority = fields.Integer(validate=validate.Range(-1000, 1000))

@@ -344,6 +344,7 @@ _KEYWORD_SPLIT = re.compile(r"[\s,，、;；]+")
 def rule_form_values() -> dict[str, Any]:
     """The rule form as the rule API's body: blanks are "any" (None), keywords a list."""
     data: dict[str, Any] = {k: (_text(k) or None) for k in RULE_TEXT_FIELDS}
+    data["department"] = _text("department")  # "": no department, an operator decides
     data["keywords"] = [k for k in _KEYWORD_SPLIT.split(_text("keywords")) if k]
     data["priority"] = _text("priority") or "0"
     data["active"] = request.form.get("active") == "on"

@@ -349,7 +349,7 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("GET", "/console/admin/rules/new"): Probe(
         "/console/admin/rules/new", "302 302 403 403 403 403 200"),
     ("POST", "/console/admin/rules/new"): Probe(
-        "/console/admin/rules/new", "302 302 403 403 403 403 400", form={}),
+        "/console/admin/rules/new", "302 302 403 403 403 403 400", form={"priority": "x"}),
     ("GET", "/console/admin/rules/<int:rule_id>"): Probe(
         "/console/admin/rules/{missing}", "302 302 403 403 403 403 404"),
     ("POST", "/console/admin/rules/<int:rule_id>"): Probe(

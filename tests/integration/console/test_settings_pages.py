@@ -385,3 +385,19 @@ def test_the_audit_page_filters_by_kind(console_as: Any) -> None:
     assert 'data-target="gz-water"' in html and "贵州省水利厅" in html and "工作台" in html
     assert 'data-kind="user"' not in html
     assert client.get("/console/admin/audit?kind=bad").status_code == 200  # said on the page
+
+
+def test_a_rule_leaving_the_case_to_an_operator_keeps_its_empty_department(
+        console_as: Any) -> None:
+    """The shipped 纪检监察 rule sends no department; editing it on the page keeps it so."""
+    client = console_as("admin")
+    rule = db.session.scalars(select(RoutingRule).where(RoutingRule.topic1 == "纪检监察")).one()
+    page = f"/console/admin/rules/{rule.id}"
+    html = client.get(page).get_data(as_text=True)
+    assert '<option value="" selected>' in html
+    resp = post_form(client, page, page, {**rule_form(keywords="", department="",
+                                                      topic1="纪检监察", priority="100"),
+                                          "intent": "save"})
+    assert resp.status_code == 302
+    db.session.refresh(rule)
+    assert rule.department == ""
