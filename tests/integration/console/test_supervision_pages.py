@@ -335,3 +335,25 @@ def test_points_ledger_per_department_with_its_lines(console_as, accepted):
     assert "催办后仍超期" in lines and "超期未签收" in lines and number in lines
     bad = sup.get("/console/supervision/points?period=2026-13")
     assert bad.status_code == 400 and "期间格式不正确" in text_of(bad)
+
+
+def test_due_soon_list_holds_cases_due_within_two_working_days_and_not_the_late_ones(
+        console_as, accepted):
+    from hotline.domain.deadlines import end_of_day, local_date
+    from hotline.supervision import due_soon_until
+
+    soon, later, late = accepted(), accepted(), accepted(days_ago=30)
+    case = db.session.scalar(select(Case).where(Case.number == soon))
+    case.due_date = due_soon_until(local_date(dt.datetime.now(dt.UTC)), 1)
+    case.due_at = end_of_day(case.due_date)
+    db.session.commit()
+    dead_letter(later)
+    sup = console_as("supervisor")
+    home = text_of(sup.get("/console/supervision"))
+    counts = dict(re.findall(
+        r'data-list="([\w-]+)">\s*<span class="sv-count">(\d+)</span>', home))
+    assert counts["due-soon"] == "1" and counts["overdue"] == "1"
+    assert counts["dead-letters"] == "1"
+    page = text_of(sup.get("/console/supervision/due-soon")).split("</h1>")[1]
+    assert soon in page and later not in page and late not in page
+    assert "剩 1 个工作日" in page
