@@ -80,14 +80,18 @@ def _departments() -> list[RDepartment]:
 
 
 def _rules_key() -> tuple:
-    """Changes whenever a rule is added, edited or deleted, a department is added, or another
-    topic model becomes active."""
+    """Changes whenever a rule is added, edited or deleted, a department is added, switched off
+    or on, or another topic model becomes active."""
     return tuple(db.session.execute(select(
         select(func.count(RoutingRule.id)).scalar_subquery(),
         select(func.max(RoutingRule.updated_at)).scalar_subquery(),
         select(func.max(RoutingRule.id)).scalar_subquery(),
         select(func.max(Department.id)).scalar_subquery(),
         select(func.max(RoutingModel.id)).where(RoutingModel.active.is_(True))
+        .scalar_subquery(),
+        # A department switched off must not be dispatched to by the next case: dispatch
+        # refuses an inactive department, and intake would fail on it.
+        select(func.count(Department.id)).where(Department.active.is_(True))
         .scalar_subquery(),
     )).one())
 

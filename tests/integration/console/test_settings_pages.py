@@ -401,3 +401,32 @@ def test_a_rule_leaving_the_case_to_an_operator_keeps_its_empty_department(
     assert resp.status_code == 302
     db.session.refresh(rule)
     assert rule.department == ""
+
+
+def test_a_department_switched_off_gets_no_case_from_the_next_intake(console_as: Any, api: Any,
+                                                                    tokens: Any) -> None:
+    """Routing sees the change at once (no minute of cases auto-dispatched to a department that
+    dispatch refuses)."""
+    content = "我在贵阳市云岩区，公司拖欠工资三个月了，劳动监察能不能管一管"
+    first = api.post("/cases", tokens.operator, {"line": "board", "channel": "web",
+                                                 "content": content}).get_json()
+    target = first["routing"]["department"]
+    assert target
+    client = console_as("admin")
+    page = f"/console/admin/departments/{target}"
+    assert post_form(client, page, page, {"active": "false"}).status_code == 302
+    resp = api.post("/cases", tokens.operator, {"line": "board", "channel": "web",
+                                                "content": content})
+    assert resp.status_code == 201
+    assert resp.get_json()["routing"]["department"] != target
+
+
+def test_a_line_switched_off_takes_no_new_case(console_as: Any, api: Any, tokens: Any) -> None:
+    client = console_as("admin")
+    resp = post_form(client, "/console/admin/lines", "/console/admin/lines/zhitongche",
+                     {"active": "false"})
+    assert resp.status_code == 302
+    assert "已停用" in client.get("/console/admin/lines").get_data(as_text=True)
+    refused = api.post("/cases", tokens.operator, {"line": "zhitongche", "channel": "phone",
+                                                   "content": "企业贷款贴息政策咨询"})
+    assert refused.status_code == 422
