@@ -2,8 +2,9 @@
 department's own figures.
 
 The queue is the staff case list (`reports.scope.case_list_conditions`, the API's scoping: a
-handler sees their own department only) sorted soonest deadline first (the list's `due`
-order), cut into tabs by where the case stands:
+handler sees their own department only) sorted 紧急件 first, then soonest deadline first (the
+list's `due` order), cut into tabs by where the case stands (and, for "mine", to the cases
+assigned to the viewer):
 
 - 待签收 `dispatched`: sent to the department, not yet signed for (签收);
 - 办理中 `accepted`: signed for, not yet answered;
@@ -105,6 +106,7 @@ class Queue:
     per_page: int
     counts: dict[str, int]
     soon_until: dt.date
+    mine: bool = False
 
 
 def due_state(c: Any, now: dt.datetime, soon_until: dt.date) -> str | None:
@@ -135,9 +137,10 @@ def counts(department: str, now: dt.datetime) -> dict[str, int]:
 
 
 def queue(actor: Actor, department: str, tab: str = "all", *, page: int = 1,
-          per_page: int = 50, now: dt.datetime | None = None) -> Queue:
-    """One page of a tab of the department's queue, soonest deadline first."""
-    from .api.cases import LIST_ORDER
+          per_page: int = 50, now: dt.datetime | None = None, mine: bool = False) -> Queue:
+    """One page of a tab of the department's queue, 紧急件 first, then soonest deadline first;
+    `mine`: only the cases assigned to the viewer (`assign`)."""
+    from .api.cases import LIST_ORDER, URGENT_FIRST
 
     now = now or dt.datetime.now(dt.UTC)
     chosen = next((t for t in TABS if t.code == tab), TABS[0])
@@ -146,10 +149,12 @@ def queue(actor: Actor, department: str, tab: str = "all", *, page: int = 1,
     else:
         conditions = case_list_conditions({}, actor, now) + [cohandling_pending(department)]
     conditions.append(chosen.condition())
+    if mine:
+        conditions.append(Case.assignee == actor.name)
     total = db.session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
     redo = sent_back().label("sent_back")
     found = db.session.execute(
-        select(Case, redo).where(*conditions).order_by(*LIST_ORDER["due"])
+        select(Case, redo).where(*conditions).order_by(*URGENT_FIRST, *LIST_ORDER["due"])
         .offset((page - 1) * per_page).limit(per_page)).all()
     cases = [c for c, _ in found]
     marks = current_marks(cases)
@@ -164,7 +169,7 @@ def queue(actor: Actor, department: str, tab: str = "all", *, page: int = 1,
             sent_back=bool(back),
             actions=allowed_actions(actor, c)))
     return Queue(department=department, tab=chosen.code, rows=rows, total=total, page=page,
-                 per_page=per_page, counts=counts(department, now), soon_until=soon)
+                 per_page=per_page, counts=counts(department, now), soon_until=soon, mine=mine)
 
 
 @dataclass

@@ -45,6 +45,7 @@ from .models import (
     Category,
     Department,
     Line,
+    User,
 )
 from .models.types import utcnow
 
@@ -215,6 +216,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
     region = data.get("region")
     citizen = data.get("citizen") or {}
     kind = data.get("kind") or lifecycle.Kind.HANDLE
+    priority = data.get("priority") or lifecycle.Priority.NORMAL
     case = Case(
         number=next_number(line.number_prefix, local_date(received_at)),
         line=line,
@@ -234,6 +236,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
         deadline_base_at=received_at,
         extension_days=0,
         supervised=False,
+        priority=priority,
         idempotency_key=idempotency_key,
         request_hash=fingerprint if idempotency_key else None,
     )
@@ -371,10 +374,15 @@ def apply_action(case: Case, action: str, actor: Actor, body: dict[str, Any],
         other = db.session.scalar(select(Case).where(Case.number == number))
         return other if other is not None and lifecycle.may_see(actor, other) else None
 
+    def handler_of(department: str, name: str) -> bool:
+        return db.session.scalar(select(User.id).where(
+            User.name == name, User.role == lifecycle.Role.HANDLER,
+            User.department_code == department, User.active.is_(True))) is not None
+
     calendar_holder.setdefault("cal", work_calendar())
     ctx = Context(now=now, deadlines=deadlines, department_exists=department_exists,
                   find_case=find_case, new_cohandler=CaseCohandler,
-                  calendar=calendar_holder["cal"])
+                  calendar=calendar_holder["cal"], handler_of=handler_of)
     event = lifecycle.perform(action, case, actor, body, ctx)
     _record(case, event.action, actor, event.note, event.from_status, event.to_status,
             event.data, at=now)

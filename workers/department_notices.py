@@ -36,8 +36,9 @@ def _date(day: dt.date | None) -> str:
     return f"{day.month}月{day.day}日" if day else ""
 
 
-def notice_text(case: Case, action: str, note: str | None = None) -> str | None:
-    """What the department is told when its case takes this step (None: nothing)."""
+def notice_text(case: Case, action: str, data: dict | None = None) -> str | None:
+    """What the department is told when its case takes this step (None: nothing); `data` is
+    the step's (an instruction's words, leader and feedback deadline)."""
     sign = f"【{case.line.name}】"
     if action == "dispatch":
         if case.kind == lifecycle.Kind.INFORM:
@@ -55,10 +56,14 @@ def notice_text(case: Case, action: str, note: str | None = None) -> str | None:
     if action == "recalled":  # told to the department the case was taken from
         return f"{sign}工单{case.number}已由中心改派其他单位办理，贵单位无需继续办理。"
     if action == "instruct":
-        text = " ".join((note or "").split())
+        data = data or {}
+        text = " ".join((data.get("text") or "").split())
         if len(text) > INSTRUCTION_EXCERPT:
             text = text[:INSTRUCTION_EXCERPT - 1] + "…"
-        return f"{sign}督办：工单{case.number}有领导批示，请按批示办理并按时答复。批示：{text}"
+        leader = f"（{data['leader']}）" if data.get("leader") else ""
+        due = data.get("feedback_due_date")
+        by = f"于{_date(dt.date.fromisoformat(due))}前反馈办理情况" if due else "按时答复"
+        return f"{sign}督办：工单{case.number}有领导批示{leader}，请按批示办理并{by}。批示：{text}"
     return None
 
 
@@ -86,7 +91,7 @@ def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
     recorded = None
     for department, cause in told:
         contacts = contacts_of(department)
-        text = notice_text(case, cause, (event.data or {}).get("text"))
+        text = notice_text(case, cause, event.data)
         if not contacts or text is None:
             continue
         if recorded is None:

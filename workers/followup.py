@@ -5,7 +5,8 @@
 commit with the action or not at all, and the relay sends them afterwards — an action never
 waits on Redis, Twilio or WeChat.
 
-- dispatch, recall (改派, to the new department), reply, close, reopen: a status message by the citizen's channel
+- dispatch, recall (改派, to the new department), interim-reply (阶段性答复, its words), reply,
+  close, reopen: a status message by the citizen's channel
   (`hotline.outbox.citizen_channel`);
 - close: a survey (满意 / 基本满意 / 不满意) by WeChat or SMS with a signed link and a quick
   reply; for a citizen with neither, first any `hotline.surveys.survey_call_hooks` (the phone
@@ -63,10 +64,14 @@ def _date(day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
-def status_text(case: Case, action: str) -> str | None:
-    """The message a citizen gets when their case takes this step (None: nothing to say)."""
+def status_text(case: Case, action: str, text: str | None = None) -> str | None:
+    """The message a citizen gets when their case takes this step (None: nothing to say);
+    `text` is what the step says to them (an interim reply's words)."""
     sign, number = _signature(case), case.number
     department = case.department.name if case.department else "承办单位"
+    if action == "interim-reply":
+        return (f"{sign}关于您反映的事项（工单号{number}），{department}阶段性答复：{_excerpt(text)}"
+                "。办理结束后将告知您结果。")
     if action in ("dispatch", "recall"):  # 改派: the citizen hears of the new department
         if case.kind == Kind.INFORM:
             return f"{sign}您反映的事项（工单号{number}）已转送{department}参阅。感谢您的意见建议。"
@@ -102,9 +107,9 @@ def _last_event(case: Case) -> CaseEvent:
     return case.events[-1]
 
 
-def notify(case: Case, action: str) -> OutboxMessage | None:
+def notify(case: Case, action: str, said: str | None = None) -> OutboxMessage | None:
     """Write the status message of this step for the citizen, if they can be reached."""
-    text = status_text(case, action)
+    text = status_text(case, action, said)
     reach = citizen_channel(case)
     if text is None or reach is None:
         return None
@@ -177,6 +182,8 @@ def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
     """After every lifecycle action, in its transaction: tell the citizen, open the survey."""
     if event.action in ("dispatch", "recall", "reply", "close", "reopen", "accept"):
         notify(case, event.action)
+    if event.action == "interim-reply":
+        notify(case, event.action, (event.data or {}).get("text"))
     if event.to_status == lifecycle.Status.CLOSED and event.from_status != event.to_status:
         open_survey(case)
     if event.action == "reopen":

@@ -334,6 +334,8 @@ def _step_label(action: str, data: dict, names: dict[str, str], case: Case) -> s
         return "承办单位已签收"
     if action == "extension-decision" and data.get("approve"):
         return f"经批准延期办理，办理期限至 {data.get('due_date')}"
+    if action == "interim-reply":  # said to the citizen already, by SMS or WeChat
+        return f"承办单位阶段性答复：{mask_case_text(case, data.get('text') or '')}"
     if action == "reply":
         return "承办单位已答复，正在审核"
     if action == "review" and data.get("approve"):

@@ -8,7 +8,7 @@ from flask import g, jsonify, request
 from sqlalchemy import func, select
 
 from .. import attachments, services
-from ..domain.lifecycle import ACTIONS, CENTRE, STAFF
+from ..domain.lifecycle import ACTIONS, CENTRE, STAFF, Priority
 from ..extensions import db
 from ..models import Case
 from ..reports.scope import case_list_conditions
@@ -48,6 +48,8 @@ LIST_ORDER = {
     "due": (Case.due_at.is_(None), Case.due_at, Case.id),
     "-due": (Case.due_at.is_(None), Case.due_at.desc(), Case.id.desc()),
 }
+# Work queues (the operators' and the department's desk) take 紧急件 first, then LIST_ORDER.
+URGENT_FIRST = (Case.priority != Priority.URGENT,)
 
 
 @api.get("/cases")

@@ -19,7 +19,16 @@ from marshmallow import (
 
 from ..domain.deadlines import DAY_RANGE_TEXT, PROVINCE_TZ, day_in_range
 from ..domain.errors import ValidationFailed
-from ..domain.lifecycle import MAX_EXTENSION_DAYS, Kind, Role, Status, is_overdue
+from ..domain.lifecycle import (
+    MAX_EXTENSION_DAYS,
+    MAX_FEEDBACK_DAYS,
+    Kind,
+    Priority,
+    Role,
+    Status,
+    instruction_overdue,
+    is_overdue,
+)
 from ..domain.staff import EVENT_NAMES, check_role_department, is_locked, token_state
 
 # The kinds of thing the audit list records (hotline.audit.KIND_NAMES, which names them).
@@ -98,6 +107,8 @@ class CaseCreateSchema(StrictSchema):
     note = _text(2000, allow_none=True)
     # Dispatch at once to this department (the `dispatch` action's rules apply).
     department = _text(32, allow_none=True)
+    priority = fields.String(load_default=Priority.NORMAL.value,
+                             validate=validate.OneOf([p.value for p in Priority]))
 
     @post_load
     def strip_content(self, data: dict, **kwargs: Any) -> dict:
@@ -170,6 +181,11 @@ class CaseSchema(Schema):
     content = fields.String()
     public_consent = fields.Boolean()
     supervised = fields.Boolean()
+    priority = fields.String()
+    assignee = fields.String(allow_none=True)
+    # The earliest feedback deadline of the leadership instructions waiting for feedback.
+    instruction_due_date = fields.Date(allow_none=True)
+    instruction_overdue = fields.Method("get_instruction_overdue")
     received_at = LocalDateTime()
     created_at = LocalDateTime()
     updated_at = LocalDateTime()
@@ -191,6 +207,9 @@ class CaseSchema(Schema):
 
     def get_overdue(self, case: Any) -> bool:
         return is_overdue(case, dt.datetime.now(dt.UTC))
+
+    def get_instruction_overdue(self, case: Any) -> bool:
+        return instruction_overdue(case, dt.datetime.now(dt.UTC))
 
     def get_pending_extension(self, case: Any) -> dict | None:
         if not case.pending_extension_days:
@@ -239,6 +258,10 @@ class CaseListQuerySchema(StrictSchema):
     topic = _text(64)
     supervised = fields.Boolean()
     overdue = fields.Boolean()
+    priority = fields.String(validate=validate.OneOf([p.value for p in Priority]))
+    assignee = _text(64)
+    # Leadership instructions waiting for feedback: any (`open`) or past their day (`overdue`).
+    instruction = fields.String(validate=validate.OneOf(["open", "overdue"]))
     due_before = Day()
     received_from = Day()
     received_to = Day()
@@ -318,6 +341,26 @@ class MergeSchema(ActionSchema):
     """并单: merge this case into the lead case `into`."""
 
     into = _text(40, required=True)
+class InstructSchema(TextSchema):
+    """领导批示: the words, the leader, and when feedback is due (`feedback_days` working days
+    from today, or the date `feedback_by`; 5 working days when neither is given)."""
+
+    leader = _text(64, allow_none=True)
+    feedback_days = fields.Integer(strict=True,
+                                   validate=validate.Range(min=1, max=MAX_FEEDBACK_DAYS))
+    feedback_by = Day()
+
+
+class PrioritySchema(ActionSchema):
+    priority = fields.String(required=True, validate=validate.OneOf([p.value for p in Priority]))
+
+
+class AssignSchema(ActionSchema):
+    handler = _text(64, required=True)  # the user name of a handler of the same department
+
+
+class InterimReplySchema(ActionSchema):
+    text = _text(500, required=True)  # goes to the citizen by SMS or WeChat
 
 
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
@@ -330,12 +373,17 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "reply": TextSchema,
     "review": DecisionSchema,
     "answer": TextSchema,
-    "instruct": TextSchema,
+    "instruct": InstructSchema,
     "close": ActionSchema,
     "reopen": ReasonSchema,
     "cohandle": CohandleSchema,
     "cohandle-part": CohandlePartSchema,
     "merge": MergeSchema,
+    "priority": PrioritySchema,
+    "assign": AssignSchema,
+    "interim-reply": InterimReplySchema,
+    "instruction-feedback": TextSchema,
+    "internal-note": TextSchema,
 }
 
 

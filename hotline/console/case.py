@@ -30,7 +30,7 @@ from ..domain.errors import (
 )
 from ..domain.names import OUTBOX_CHANNEL_NAMES, OUTBOX_STATUS_NAMES
 from ..extensions import db
-from ..models import Category, Department, OutboxMessage, Survey
+from ..models import Category, Department, OutboxMessage, Survey, User
 from ..reports.scope import CHANNEL_NAMES, KIND_NAMES, RATING_NAMES
 from . import bp
 
@@ -46,6 +46,8 @@ EVENT_NAMES = {
     "publication_approve": "批准公开", "publication_withdraw": "撤回公开",
     "cohandle": "增加协办单位", "cohandle-part": "协办意见", "merge": "并单",
     "merged_in": "并入工单",
+    "priority": "紧急程度", "assign": "分配承办人", "interim-reply": "阶段性答复",
+    "instruction-feedback": "批示反馈", "internal-note": "内部备注（仅工作人员可见）",
 }
 # The buttons, in the lifecycle table's order.
 ACTION_LABELS = {
@@ -53,7 +55,10 @@ ACTION_LABELS = {
     "extension-decision": "延期审批", "reply": "答复", "review": "审核", "answer": "即时答复",
     "instruct": "批示", "close": "办结", "reopen": "重办",
     "cohandle": "增加协办单位", "cohandle-part": "提交协办意见", "merge": "并单",
+    "priority": "紧急程度", "assign": "分配承办人", "interim-reply": "阶段性答复",
+    "instruction-feedback": "批示反馈", "internal-note": "内部备注",
 }
+PRIORITY_NAMES = {"normal": "普通件", "urgent": "紧急件"}
 # What a step's data says, for the timeline (keys not listed are for machines: ids, hashes).
 DATA_LABELS = {
     "reason": "理由", "department": "承办单位", "from_department": "原承办单位", "kind": "件别",
@@ -62,6 +67,9 @@ DATA_LABELS = {
     "of": "重复于", "channel": "来源", "rating": "评价", "deadline": "期限",
     "departments": "协办单位", "cohandlers": "协办单位", "into": "并入主办工单",
     "lead": "主办工单",
+    "leader": "批示领导", "feedback_due_date": "反馈期限", "late": "反馈",
+    "priority": "改为", "previous_priority": "原为", "handler": "承办人",
+    "previous_handler": "原承办人",
 }
 # Steps whose `of` names another case for a reason other than a likely duplicate.
 OF_LABELS = {"merged_in": "并入的工单"}
@@ -74,7 +82,10 @@ FORM_ERRORS = {
     "department": "请选择承办单位。", "reason": "请填写理由。", "text": "请填写内容。",
     "working_days": f"延期天数须为 1 到 {lifecycle.MAX_EXTENSION_DAYS} 个工作日。",
     "note": "请写明意见（退回时必填，最多 2000 字）。", "approve": "请选择同意或不同意。",
-    "kind": "件别不正确。",
+    "kind": "件别不正确。", "handler": "请选择本单位的承办人。", "priority": "请选择紧急程度。",
+    "leader": "批示领导姓名不超过 64 字。",
+    "feedback_days": f"反馈期限须为 1 到 {lifecycle.MAX_FEEDBACK_DAYS} 个工作日。",
+    "feedback_by": "反馈日期不能早于今天。",
     "version": "表单缺少版本号，请刷新页面。", "attachments": "附件不符合要求。",
     "departments": "请选择协办单位（不能是承办单位或已有的协办单位）。",
     "cohandlers": "协办单位不正确（不能是承办单位）。",
@@ -118,6 +129,10 @@ def _event_details(event: Any, departments: dict[str, str]) -> list[tuple[str, s
             value = f"{value} 个工作日"
         elif key == "approve":
             value = "同意" if value else "不同意"
+        elif key == "late":
+            value = "逾期反馈" if value else "按期反馈"
+        elif key in ("priority", "previous_priority"):
+            value = PRIORITY_NAMES.get(value, value)
         elif key == "rating":
             value = RATING_NAMES.get(value, value)
         elif key == "kind":
@@ -149,6 +164,9 @@ def render_case(number: str, *, status: int = 200, error: str | None = None,
     surveys = db.session.scalars(select(Survey).where(Survey.case_id == c.id)
                                  .order_by(Survey.id)).all()
     files = [(a, attachments.local_file(a) is not None) for a in c.attachments]
+    handlers = db.session.scalars(select(User).where(
+        User.role == lifecycle.Role.HANDLER, User.department_code == c.department_code,
+        User.active.is_(True)).order_by(User.name)).all() if "assign" in actions else []
     category_names = {cat.code: cat.name for cat in c.line.categories}
     # The timeline as the API shows it to the same person (no other department's case named).
     events = [(e, _event_details(e, departments))
@@ -172,6 +190,10 @@ def render_case(number: str, *, status: int = 200, error: str | None = None,
         max_files=attachments.MAX_FILES,
         max_file_mb=attachments.MAX_FILE_BYTES // (1024 * 1024),
         max_extension_days=lifecycle.MAX_EXTENSION_DAYS, error=error, stale=stale,
+        handlers=handlers, priority_names=PRIORITY_NAMES,
+        instruction_overdue=lifecycle.instruction_overdue(c, dt.datetime.now(dt.UTC)),
+        max_feedback_days=lifecycle.MAX_FEEDBACK_DAYS,
+        feedback_days=lifecycle.INSTRUCTION_FEEDBACK_DAYS,
         open_form=open_form, form=form or {}), status
 
 

@@ -64,6 +64,11 @@ def _page_args() -> tuple[str, int]:
     return tab, int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
 
 
+def _mine() -> bool:
+    """"Mine" (我的): only the cases assigned to the signed-in handler."""
+    return request.args.get("mine") == "1" and g.actor.role == Role.HANDLER
+
+
 @bp.get("/department")
 def department():
     dep = _department()
@@ -75,11 +80,16 @@ def department():
                                           .order_by(Department.code)).all()
         return render_template("console/department_pick.html", departments=departments)
     tab, page = _page_args()
+    mine = _mine()
     now = dt.datetime.now(dt.UTC)
-    queue = desk.queue(g.actor, dep.code, tab, page=page, per_page=PER_PAGE, now=now)
-    args = {"tab": tab} | ({"department": dep.code} if g.actor.role != Role.HANDLER else {})
+    queue = desk.queue(g.actor, dep.code, tab, page=page, per_page=PER_PAGE, now=now, mine=mine)
+    args = {"tab": tab} | ({"department": dep.code} if g.actor.role != Role.HANDLER else {}) \
+        | ({"mine": "1"} if mine else {})
+    others = {k: v for k, v in args.items() if k != "mine"}
+    mine_url = url_for("console.department", **(others if mine else others | {"mine": "1"}))
     return render_template(
         "console/department.html", dep=dep, queue=queue, tabs=desk.TABS, args=args,
+        mine_url=mine_url,
         figures=desk.figures(dep.code, now), now=now, page=queue.page, total=queue.total,
         per_page=queue.per_page,
         poll_seconds=current_app.config.get("CONSOLE_POLL_SECONDS", DEFAULT_POLL_SECONDS))
@@ -93,7 +103,8 @@ def department_feed():
         abort(404)
     tab, page = _page_args()
     now = dt.datetime.now(dt.UTC)
-    queue = desk.queue(g.actor, dep.code, tab, page=page, per_page=PER_PAGE, now=now)
+    queue = desk.queue(g.actor, dep.code, tab, page=page, per_page=PER_PAGE, now=now,
+                       mine=_mine())
     rows = [{"number": row.case.number, "status": row.case.status,
              "html": render_template("console/_desk_row.html", row=row, queue=queue, now=now,
                                      dep=dep)}

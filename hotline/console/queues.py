@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from .. import services
+from ..api.cases import URGENT_FIRST
 from ..api.schemas import CaseListQuerySchema
 from ..domain.errors import DomainError, NotFound
 from ..domain.lifecycle import Status
@@ -93,7 +94,8 @@ def queue(name: str):
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = args["page"], args["per_page"]
     rows = db.session.scalars(
-        query.order_by(*LIST_ORDER[args["sort"]]).offset((page - 1) * per_page).limit(per_page)
+        query.order_by(*URGENT_FIRST, *LIST_ORDER[args["sort"]])
+        .offset((page - 1) * per_page).limit(per_page)
     ).all()
     lines = {line.code: line.name for line in db.session.scalars(select(Line))}
     return render_template("console/queue.html", queue=q, queues=QUEUES, counts=queue_counts(),

@@ -10,7 +10,14 @@ misroute is not the citizen's delay and the date the citizen was promised does n
 new department gets the time that is left; when that is too short it asks for an extension
 (延期), which a supervisor decides knowing the case was recalled. An extension granted earlier
 stays; a request still waiting is dropped with the old department, as are its signature (签收)
-and any answer the review had sent back to it.
+and any answer the review had sent back to it, and the handler it was assigned to.
+
+The other steps of the centre's workflow that change no status: `priority` (紧急件, by the
+centre), `assign` (a handler gives the case to a handler of the same department),
+`interim-reply` (阶段性答复 to the citizen; the department keeps the case), `internal-note`
+(内部备注, for staff only), and the leadership instruction's round: `instruct` (领导批示, with
+the leader and a feedback deadline) and `instruction-feedback` (反馈, which closes every
+instruction waiting on the case; `instruction_overdue` says when one waits past its day).
 """
 
 from __future__ import annotations
@@ -80,6 +87,17 @@ WITH_DEPARTMENT = frozenset({Status.DISPATCHED, Status.ACCEPTED, Status.REPLIED}
 MAX_EXTENSION_DAYS = 30
 
 
+class Priority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"  # 紧急件: first in every queue
+
+
+# A leadership instruction (领导批示) wants the department's feedback (反馈) within this many
+# working days unless it says otherwise; at most MAX_FEEDBACK_DAYS.
+INSTRUCTION_FEEDBACK_DAYS = 5
+MAX_FEEDBACK_DAYS = 30
+
+
 class CaseLike(Protocol):
     status: str
     kind: str
@@ -110,7 +128,8 @@ SYSTEM = Actor(name="system", role="system")
 
 @dataclass
 class Context:
-    """What an action may need from outside the case: the time and the deadline arithmetic."""
+    """What an action may need from outside the case: the time, the deadline arithmetic and
+    what exists (departments, the handlers of a department)."""
 
     now: dt.datetime
     deadlines: Callable[[CaseLike], Deadlines]
@@ -120,6 +139,8 @@ class Context:
     # 协办: a new co-handling department record (the ORM row in production).
     new_cohandler: Callable[..., Any] = lambda **fields: SimpleNamespace(**fields)
     calendar: WorkCalendar | None = None
+    # (department, user name) -> whether that user is an active handler of the department.
+    handler_of: Callable[[str, str], bool] = lambda department, name: True
 
 
 @dataclass
@@ -189,6 +210,7 @@ def _recall(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str
     case.pending_extension_days = None
     case.pending_extension_reason = None
     case.reply_text = None
+    case.assignee = None
     return Status.DISPATCHED, {"department": department, "from_department": previous,
                                "reason": reason}
 
@@ -206,6 +228,7 @@ def _return(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str
     reason = _require_text(body, "reason")
     previous = case.department_code
     case.department_code = None
+    case.assignee = None
     return Status.RETURNED, {"reason": reason, "department": previous}
 
 
@@ -263,9 +286,76 @@ def _answer(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str
 
 
 def _instruct(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    """领导批示: the leader's words, who the leader is, and by when the department reports back
+    (反馈): `feedback_days` working days from today, or the date `feedback_by`; by default
+    INSTRUCTION_FEEDBACK_DAYS. The case is supervised (督办件) from now on."""
     text = _require_text(body, "text")
+    leader = (body.get("leader") or "").strip() or None
+    today = local_date(ctx.now)
+    days, by = body.get("feedback_days"), body.get("feedback_by")
+    if days is not None and by is not None:
+        raise ValidationFailed("give feedback_days or feedback_by, not both",
+                               {"feedback_by": ["Not with feedback_days."]})
+    if by is not None:
+        if not isinstance(by, dt.date) or by < today:
+            raise ValidationFailed("the feedback date is in the past",
+                                   {"feedback_by": ["Must be today or later."]})
+        due = by
+    else:
+        days = INSTRUCTION_FEEDBACK_DAYS if days is None else days
+        if not isinstance(days, int) or isinstance(days, bool) \
+                or not 1 <= days <= MAX_FEEDBACK_DAYS:
+            raise ValidationFailed("feedback_days must be a whole number of days", {
+                "feedback_days": [f"Must be between 1 and {MAX_FEEDBACK_DAYS}."]})
+        due = (ctx.calendar or WorkCalendar()).add_working_days(today, days).date
     case.supervised = True
-    return case.status, {"text": text}
+    waiting = getattr(case, "instruction_due_date", None)
+    case.instruction_due_date = min(waiting, due) if waiting else due
+    return case.status, {"text": text, "leader": leader, "feedback_due_date": due.isoformat()}
+
+
+def _instruction_feedback(case: CaseLike, actor: Actor, body: dict,
+                          ctx: Context) -> tuple[str, dict]:
+    """反馈: the department reports what it did on the instructions; that closes them all."""
+    text = _require_text(body, "text")
+    due = case.instruction_due_date
+    case.instruction_due_date = None
+    return case.status, {"text": text, "feedback_due_date": due.isoformat() if due else None,
+                         "late": bool(due and local_date(ctx.now) > due)}
+
+
+def _priority(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    value = body.get("priority")
+    if value not in tuple(Priority):
+        raise ValidationFailed("priority is 'normal' or 'urgent'",
+                               {"priority": ["Must be one of: normal, urgent."]})
+    if value == getattr(case, "priority", Priority.NORMAL):
+        raise ValidationFailed(f"the case is {value} already",
+                               {"priority": [f"The case is {value} already."]})
+    previous = getattr(case, "priority", Priority.NORMAL)
+    case.priority = value
+    return case.status, {"priority": value, "previous_priority": previous}
+
+
+def _assign(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    """The case goes to one handler of the department (承办人): theirs among the desk's cases."""
+    name = _require_text(body, "handler")
+    if not ctx.handler_of(case.department_code, name):
+        raise UnknownReference("no such handler in the department", {
+            "handler": [f"{name!r} is not an active handler of {case.department_code}."]})
+    previous = getattr(case, "assignee", None)
+    case.assignee = name
+    return case.status, {"handler": name, "previous_handler": previous}
+
+
+def _internal_note(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    """内部备注: for the staff who can see the case; never for the citizen."""
+    return case.status, {"text": _require_text(body, "text")}
+
+
+def _interim_reply(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
+    """阶段性答复: the department tells the citizen how far it has got; it keeps the case."""
+    return case.status, {"text": _require_text(body, "text")}
 
 
 def _close(case: CaseLike, actor: Actor, body: dict, ctx: Context) -> tuple[str, dict]:
@@ -291,6 +381,18 @@ def _apply_deadlines(case: CaseLike, ctx: Context) -> Deadlines:
     case.due_at = deadlines.due_at
     case.deadline_provisional = deadlines.provisional
     return deadlines
+
+
+def _with_a_department(case: CaseLike) -> str | None:
+    if not case.department_code:
+        return "the case is with no department"
+    return None
+
+
+def _instruction_waiting(case: CaseLike) -> str | None:
+    if getattr(case, "instruction_due_date", None) is None:
+        return "no leadership instruction waits for feedback"
+    return None
 
 
 def _no_request_waiting(case: CaseLike) -> str | None:
@@ -483,6 +585,16 @@ ACTIONS: dict[str, ActionRule] = {
                    frozenset({R.HANDLER}), False, _cohandle_part, _has_cohandlers,
                    cohandler=True),
         ActionRule("merge", MERGE_FROM, _STAFF_DISPATCH, False, _merge),
+        ActionRule("priority", frozenset(OPEN_STATUSES), _STAFF_DISPATCH, False, _priority),
+        ActionRule("assign", frozenset({S.DISPATCHED, S.ACCEPTED}), frozenset({R.HANDLER}), True,
+                   _assign, _with_a_department),
+        ActionRule("interim-reply", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True,
+                   _interim_reply),
+        ActionRule("instruction-feedback", frozenset(WITH_DEPARTMENT), frozenset({R.HANDLER}),
+                   True, _instruction_feedback, _instruction_waiting),
+        # Anyone who sees the case, a co-handling department (协办) too.
+        ActionRule("internal-note", None, frozenset({R.OPERATOR, R.HANDLER, R.SUPERVISOR}), False,
+                   _internal_note),
     )
 }
 
@@ -490,6 +602,13 @@ ACTIONS: dict[str, ActionRule] = {
 def is_overdue(case: Any, now: dt.datetime) -> bool:
     """Past its answer deadline while the clock still runs (the list's and the console's red)."""
     return case.status in CLOCK_RUNNING and case.due_at is not None and case.due_at < now
+
+
+def instruction_overdue(case: Any, now: dt.datetime) -> bool:
+    """A leadership instruction waits for the department's feedback past its day (批示逾期)."""
+    due = getattr(case, "instruction_due_date", None)
+    return (due is not None and case.status in OPEN_STATUSES
+            and local_date(now) > due)
 
 
 def can_see(actor: Actor, department_code: str | None) -> bool:

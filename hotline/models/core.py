@@ -133,6 +133,8 @@ class Case(db.Model):
         Index("ix_cases_citizen_phone", "citizen_phone"),
         Index("ix_cases_citizen_phone_key", "citizen_phone_key"),
         Index("ix_cases_citizen_openid", "citizen_openid"),
+        Index("ix_cases_department_assignee", "department_code", "assignee"),
+        Index("ix_cases_instruction_due", "instruction_due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +160,13 @@ class Case(db.Model):
     content: Mapped[str] = mapped_column(Text)
     public_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     supervised: Mapped[bool] = mapped_column(Boolean, default=False)  # 督办件
+    priority: Mapped[str] = mapped_column(String(16), default="normal",
+                                          server_default="normal")  # urgent: 紧急件
+    # The handler inside the department who works on it (users.name), or None.
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    # When feedback (反馈) on the open leadership instructions (批示) is due: the earliest of
+    # their deadlines; None when no instruction waits for feedback.
+    instruction_due_date: Mapped[dt.date | None] = mapped_column(Date)
 
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

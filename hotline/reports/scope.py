@@ -19,11 +19,11 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import aliased
 
-from ..domain.deadlines import PROVINCE_TZ, end_of_day
-from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role
+from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
+from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role, Status
 from ..domain.names import (  # noqa: F401  (their home is domain.names)
     CHANNEL_NAMES,
     KIND_NAMES,
@@ -170,6 +170,15 @@ def list_overdue_condition(now: dt.datetime) -> ColumnElement[bool]:
     return Case.status.in_([str(s) for s in LIST_OVERDUE_STATUSES]) & (Case.due_at < now)
 
 
+def instruction_condition(which: str, now: dt.datetime) -> ColumnElement[bool]:
+    """Cases with leadership instructions waiting for feedback (`open`), or waiting past their
+    day (`overdue`: `lifecycle.instruction_overdue` as a query)."""
+    waiting = and_(Case.instruction_due_date.is_not(None), Case.status != Status.CLOSED)
+    if which == "overdue":
+        return and_(waiting, Case.instruction_due_date < local_date(now))
+    return waiting
+
+
 def case_list_conditions(args: dict[str, Any], actor: Actor,
                       now: dt.datetime) -> list[ColumnElement[bool]]:
     """The conditions of `GET /api/v1/cases` for its query arguments: the case list and the
@@ -187,6 +196,12 @@ def case_list_conditions(args: dict[str, Any], actor: Actor,
         out.append(Case.status == args["status"])
     if "supervised" in args:
         out.append(Case.supervised == args["supervised"])
+    if "priority" in args:
+        out.append(Case.priority == args["priority"])
+    if "assignee" in args:
+        out.append(Case.assignee == args["assignee"])
+    if "instruction" in args:
+        out.append(instruction_condition(args["instruction"], now))
     if "overdue" in args:
         late = list_overdue_condition(now)
         out.append(late if args["overdue"] else ~late)

@@ -15,7 +15,15 @@ from hotline.domain.errors import (
     UnknownReference,
     ValidationFailed,
 )
-from hotline.domain.lifecycle import ACTIONS, Actor, Context, Status, allowed_actions, perform
+from hotline.domain.lifecycle import (
+    ACTIONS,
+    Actor,
+    Context,
+    Status,
+    allowed_actions,
+    instruction_overdue,
+    perform,
+)
 
 NOW = dt.datetime(2026, 11, 23, 10, tzinfo=PROVINCE_TZ)
 DUE = Deadlines(dt.date(2026, 11, 24), dt.date(2026, 12, 7),
@@ -43,7 +51,13 @@ BODIES = {
     "cohandle": {"departments": ["gz-zjt"]},
     "cohandle-part": {"text": "经核实，该项目欠薪已列入清欠台账", "department": "gz-hrss"},
     "merge": {"into": "FP20261120-0001"},
+    "priority": {"priority": "urgent"},
+    "assign": {"handler": "h"},
+    "interim-reply": {"text": "已约谈区住建局，正在核对工程款"},
+    "instruction-feedback": {"text": "已按批示督促区住建局制定付款计划"},
+    "internal-note": {"text": "来电人情绪激动，回访时注意方式"},
 }
+OPEN = {s.value for s in Status} - {"closed"}
 
 # action: (statuses it starts from, status it ends in or None for "unchanged", actor allowed)
 TABLE = {
@@ -63,6 +77,10 @@ TABLE = {
     "cohandle-part": ({"dispatched", "accepted"}, None, HANDLER),
     "merge": ({"received", "returned", "dispatched", "accepted", "reopened"}, "merged",
               OPERATOR),
+    "priority": (OPEN, None, OPERATOR),
+    "assign": ({"dispatched", "accepted"}, None, HANDLER),
+    "interim-reply": ({"accepted"}, None, HANDLER),
+    "instruction-feedback": ({"dispatched", "accepted", "replied"}, None, HANDLER),
 }
 
 
@@ -71,7 +89,8 @@ def make_case(status: str, **kw) -> SimpleNamespace:
                   "pending_extension_days": None, "pending_extension_reason": None, "extension_days": 0,
                   "reply_text": None, "answer_text": None, "deadline_base_at": NOW, "accepted_at": None,
                   "replied_at": None, "closed_at": None, "accept_due_date": None, "due_date": None,
-                  "due_at": None, "deadline_provisional": False, "cohandlers": []}
+                  "due_at": None, "deadline_provisional": False, "cohandlers": [],
+                  "priority": "normal", "assignee": None, "instruction_due_date": None}
     if status == "extension-pending":
         fields["status"] = "accepted"
     fields.update(kw)
@@ -104,6 +123,8 @@ def prepared(action: str, status: str) -> SimpleNamespace:
         # The handler's department (gz-hrss) co-handles; the lead is another department.
         case.department_code = "gov-520100"
         case.cohandlers = [cohandler("gz-hrss")]
+    if action == "instruction-feedback":
+        case.instruction_due_date = dt.date(2026, 11, 30)
     return case
 
 
@@ -245,7 +266,7 @@ def _accepted_by_perform(action: str, actor: Actor, case: SimpleNamespace) -> bo
                          ids=lambda a: a.name)
 def test_allowed_actions_are_exactly_the_ones_perform_accepts(actor: Actor):
     shapes = [{"kind": "handle"}, {"kind": "inform"}, {"pending_extension_days": 3},
-              {"department_code": None}]
+              {"department_code": None}, {"instruction_due_date": dt.date(2026, 11, 30)}]
     for status in Status:
         for shape in shapes:
             offered = allowed_actions(actor, make_case(status.value, **shape))
@@ -255,7 +276,8 @@ def test_allowed_actions_are_exactly_the_ones_perform_accepts(actor: Actor):
 
 
 def test_a_handler_is_offered_sign_for_and_return_on_a_dispatched_case_of_its_department():
-    assert allowed_actions(HANDLER, make_case("dispatched")) == ["accept", "return"]
+    assert allowed_actions(HANDLER, make_case("dispatched")) == [
+        "accept", "return", "assign", "internal-note"]
     assert allowed_actions(OTHER_HANDLER, make_case("dispatched")) == []
 
 
@@ -269,15 +291,15 @@ def test_extension_is_offered_until_a_request_waits_then_only_the_decision():
 
 def test_the_operator_is_offered_dispatch_and_answer_on_a_new_case_but_no_answer_for_inform():
     assert allowed_actions(OPERATOR, make_case("received", department_code=None)) == [
-        "dispatch", "answer", "merge"]
+        "dispatch", "answer", "merge", "priority", "internal-note"]
     assert allowed_actions(OPERATOR, make_case("received", kind="inform")) == [
-        "dispatch", "merge"]
+        "dispatch", "merge", "priority", "internal-note"]
 
 
-def test_a_closed_case_offers_only_reopen_and_only_to_a_supervisor():
-    assert allowed_actions(SUPERVISOR, make_case("closed")) == ["reopen"]
-    assert allowed_actions(OPERATOR, make_case("closed")) == []
-    assert allowed_actions(HANDLER, make_case("closed")) == []
+def test_a_closed_case_offers_only_reopen_to_a_supervisor_and_internal_notes():
+    assert allowed_actions(SUPERVISOR, make_case("closed")) == ["reopen", "internal-note"]
+    assert allowed_actions(OPERATOR, make_case("closed")) == ["internal-note"]
+    assert allowed_actions(HANDLER, make_case("closed")) == ["internal-note"]
 
 
 # --- 改派 (recall) -----------------------------------------------------------------------------
@@ -327,3 +349,114 @@ def test_recall_is_offered_to_the_centre_not_to_departments():
     assert "recall" not in allowed_actions(HANDLER, make_case("accepted"))
     assert "recall" not in allowed_actions(SUPERVISOR, make_case("replied"))
     assert "recall" not in allowed_actions(OPERATOR, make_case("received", department_code=None))
+
+
+# --- 紧急件, assignment, notes, interim replies, 领导批示 and its feedback --------------------------
+
+def test_priority_is_set_by_the_centre_and_a_change_to_the_same_is_refused():
+    case = make_case("accepted")
+    event = perform("priority", case, OPERATOR, {"priority": "urgent"}, ctx())
+    assert case.priority == "urgent" and case.status == "accepted"
+    assert event.data == {"priority": "urgent", "previous_priority": "normal"}
+    for body in ({"priority": "urgent"}, {"priority": "very"}, {}):
+        with pytest.raises(ValidationFailed):
+            perform("priority", case, SUPERVISOR, body, ctx())
+    assert case.priority == "urgent"
+    with pytest.raises(Forbidden):
+        perform("priority", case, HANDLER, {"priority": "normal"}, ctx())
+
+
+def test_assignment_goes_only_to_a_handler_of_the_same_department():
+    handlers = {("gz-hrss", "人社小张"), ("gov-520100", "贵阳小李")}
+    c = Context(now=NOW, deadlines=lambda k: DUE,
+                handler_of=lambda dep, name: (dep, name) in handlers)
+    case = make_case("accepted")
+    perform("assign", case, HANDLER, {"handler": "人社小张"}, c)
+    assert case.assignee == "人社小张"
+    with pytest.raises(UnknownReference):
+        perform("assign", case, HANDLER, {"handler": "贵阳小李"}, c)
+    assert case.assignee == "人社小张"
+    with pytest.raises(NotFound):
+        perform("assign", case, OTHER_HANDLER, {"handler": "贵阳小李"}, c)
+    with pytest.raises(Forbidden):
+        perform("assign", case, OPERATOR, {"handler": "人社小张"}, c)
+
+
+def test_return_and_recall_take_the_case_from_its_assignee():
+    for action, body in (("return", {"reason": "非本单位职责"}),
+                         ("recall", {"department": "gov-520100", "reason": "错派"})):
+        case = make_case("dispatched", assignee="人社小张")
+        perform(action, case, ADMIN, body, ctx())
+        assert case.assignee is None
+
+
+@pytest.mark.parametrize("actor", [OPERATOR, SUPERVISOR, HANDLER, ADMIN], ids=lambda a: a.name)
+def test_any_staff_who_sees_the_case_may_add_an_internal_note_in_any_status(actor: Actor):
+    for status in Status:
+        case = make_case(status.value)
+        event = perform("internal-note", case, actor, {"text": "来电人要求只回复手机"}, ctx())
+        assert case.status == status.value and event.data == {"text": "来电人要求只回复手机"}
+    with pytest.raises(NotFound):
+        perform("internal-note", make_case("accepted"), OTHER_HANDLER, {"text": "x"}, ctx())
+    with pytest.raises(ValidationFailed):
+        perform("internal-note", make_case("accepted"), actor, {"text": " "}, ctx())
+
+
+def test_instruction_carries_its_leader_and_a_feedback_deadline_in_working_days():
+    case = make_case("accepted")  # NOW is Monday 2026-11-23
+    event = perform("instruct", case, SUPERVISOR,
+                    {"text": "请尽快协调解决", "leader": "王副省长", "feedback_days": 3}, ctx())
+    assert case.supervised and case.instruction_due_date == dt.date(2026, 11, 26)
+    assert event.data == {"text": "请尽快协调解决", "leader": "王副省长",
+                          "feedback_due_date": "2026-11-26"}
+    # By default five working days; a second instruction keeps the earlier deadline.
+    perform("instruct", case, SUPERVISOR, {"text": "再次督促"}, ctx())
+    assert case.instruction_due_date == dt.date(2026, 11, 26)
+    later = make_case("accepted")
+    perform("instruct", later, SUPERVISOR, {"text": "x", "feedback_by": dt.date(2026, 12, 1)},
+            ctx())
+    assert later.instruction_due_date == dt.date(2026, 12, 1)
+    default = make_case("accepted")
+    perform("instruct", default, SUPERVISOR, {"text": "x"}, ctx())
+    assert default.instruction_due_date == dt.date(2026, 11, 30)
+
+
+@pytest.mark.parametrize("body", [
+    {"text": "x", "feedback_by": dt.date(2026, 11, 22)},  # yesterday
+    {"text": "x", "feedback_days": 0},
+    {"text": "x", "feedback_days": 31},
+    {"text": "x", "feedback_days": 2, "feedback_by": dt.date(2026, 12, 1)},
+])
+def test_an_instruction_with_an_impossible_feedback_deadline_changes_nothing(body):
+    case = make_case("accepted")
+    before = dict(vars(case))
+    with pytest.raises(ValidationFailed):
+        perform("instruct", case, SUPERVISOR, body, ctx())
+    assert vars(case) == before
+
+
+def test_the_departments_feedback_closes_the_instructions_and_says_if_it_was_late():
+    case = make_case("accepted", instruction_due_date=dt.date(2026, 11, 20))
+    assert instruction_overdue(case, NOW)
+    event = perform("instruction-feedback", case, HANDLER, {"text": "已制定付款计划"}, ctx())
+    assert case.instruction_due_date is None and not instruction_overdue(case, NOW)
+    assert event.data == {"text": "已制定付款计划", "feedback_due_date": "2026-11-20",
+                          "late": True}
+    with pytest.raises(IllegalTransition):  # nothing waits any more
+        perform("instruction-feedback", case, HANDLER, {"text": "再反馈"}, ctx())
+
+
+def test_an_instruction_is_overdue_only_after_its_day_and_while_the_case_is_open():
+    due_today = make_case("accepted", instruction_due_date=dt.date(2026, 11, 23))
+    assert not instruction_overdue(due_today, NOW)
+    assert instruction_overdue(due_today, NOW + dt.timedelta(days=1))
+    closed = make_case("closed", instruction_due_date=dt.date(2026, 11, 2))
+    assert not instruction_overdue(closed, NOW)
+
+
+def test_interim_reply_keeps_the_case_with_the_department():
+    case = make_case("accepted")
+    event = perform("interim-reply", case, HANDLER, {"text": "正在核实，预计下周给出结果"}, ctx())
+    assert case.status == "accepted" and event.data == {"text": "正在核实，预计下周给出结果"}
+    with pytest.raises(IllegalTransition):
+        perform("interim-reply", make_case("dispatched"), HANDLER, {"text": "x"}, ctx())

@@ -69,20 +69,25 @@ def post_action(client: Any, number: str, action: str, data: dict, html: str | N
 
 
 @pytest.mark.parametrize(("role", "status", "expected"), [
-    ("operator", "received", {"dispatch", "answer", "merge", "correct"}),
-    ("supervisor", "received", {"dispatch", "instruct", "merge", "correct"}),
-    ("admin", "received", {"dispatch", "answer", "instruct", "merge", "correct"}),
-    ("handler", "dispatched", {"accept", "return"}),
-    ("operator", "dispatched", {"recall", "cohandle", "merge", "correct"}),
-    ("handler", "accepted", {"extension", "reply"}),
-    ("supervisor", "accepted", {"recall", "instruct", "cohandle", "merge", "correct"}),
-    ("handler", "replied", set()),
-    ("operator", "replied", {"review", "correct"}),
-    ("supervisor", "replied", {"review", "instruct", "correct"}),
-    ("operator", "reviewed", {"close", "correct"}),
-    ("handler", "closed", set()),
-    ("operator", "closed", {"correct"}),
-    ("supervisor", "closed", {"reopen", "correct"}),
+    ("operator", "received", {"dispatch", "answer", "merge", "priority", "internal-note",
+                              "correct"}),
+    ("supervisor", "received", {"dispatch", "instruct", "merge", "priority", "internal-note",
+                                "correct"}),
+    ("admin", "received", {"dispatch", "answer", "instruct", "merge", "priority",
+                           "internal-note", "correct"}),
+    ("handler", "dispatched", {"accept", "return", "assign", "internal-note"}),
+    ("operator", "dispatched", {"recall", "cohandle", "merge", "priority", "internal-note",
+                                "correct"}),
+    ("handler", "accepted", {"extension", "reply", "assign", "interim-reply", "internal-note"}),
+    ("supervisor", "accepted", {"recall", "instruct", "cohandle", "merge", "priority",
+                                "internal-note", "correct"}),
+    ("handler", "replied", {"internal-note"}),
+    ("operator", "replied", {"review", "priority", "internal-note", "correct"}),
+    ("supervisor", "replied", {"review", "instruct", "priority", "internal-note", "correct"}),
+    ("operator", "reviewed", {"close", "priority", "internal-note", "correct"}),
+    ("handler", "closed", {"internal-note"}),
+    ("operator", "closed", {"internal-note", "correct"}),
+    ("supervisor", "closed", {"reopen", "internal-note", "correct"}),
 ])
 def test_each_role_sees_only_the_buttons_it_may_use_in_each_status(console_as, role, status,
                                                                    expected):
@@ -120,7 +125,7 @@ def test_a_handler_signs_for_a_case_and_the_timeline_says_who_and_when(console_a
     timeline = html[html.index('id="timeline"'):]
     assert "签收" in timeline and "人社承办（承办人）" in timeline
     assert "转办" in timeline and "坐席小王（坐席）" in timeline
-    assert offered(html) == {"extension", "reply"}
+    assert offered(html) == {"extension", "reply", "assign", "interim-reply", "internal-note"}
 
 
 def test_a_form_posted_without_its_csrf_token_changes_nothing(console_as):
@@ -471,4 +476,4 @@ def test_the_operator_answers_on_the_spot_from_the_page(console_as):
     assert resp.status_code == 302
     db.session.refresh(case)
     assert case.status == "answered" and case.kind == "instant"
-    assert offered(page_of(client, case.number)) == {"close", "correct"}
+    assert offered(page_of(client, case.number)) == {"close", "priority", "internal-note", "correct"}

@@ -180,6 +180,20 @@ def test_a_leadership_instruction_is_passed_on_to_the_department(
     assert f"督办：工单{number}有领导批示" in sms[1] and "五个工作日内报办理结果" in sms[1]
 
 
+def test_an_instruction_notice_names_the_leader_and_the_feedback_day(
+        new_case, step, app, api, tokens, fake_twilio):
+    hrss_contacts(api, tokens)
+    number = new_case()["number"]
+    step(number, "dispatch", {"department": "gz-hrss"})
+    case = step(number, "instruct", {"text": "请妥善解决拖欠工程款问题", "leader": "王副省长",
+                                     "feedback_by": "2099-12-31"}, as_="supervisor")
+    assert case["instruction_due_date"] == "2099-12-31"
+    relay_and_work(app)
+    sms = sms_to_clerk(fake_twilio)[1]
+    assert f"督办：工单{number}有领导批示（王副省长）" in sms
+    assert "于12月31日前反馈办理情况" in sms and "请妥善解决拖欠工程款问题" in sms
+
+
 def test_a_recalled_case_tells_the_old_department_to_stop_and_the_new_one_to_start(
         new_case, step, app, api, tokens, fake_twilio):
     hrss_contacts(api, tokens)
