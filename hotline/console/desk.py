@@ -23,7 +23,7 @@ from .. import filing
 from ..api.schemas import CaseCreateSchema, CaseListQuerySchema
 from ..domain import case_numbers
 from ..domain.errors import DomainError, Forbidden, NotFound
-from ..domain.lifecycle import Kind, Role
+from ..domain.lifecycle import Kind, Priority, Role
 from ..extensions import db
 from ..knowledge import search_answers
 from ..models import Call, Case, CaseEvent, Category, Department, Line
@@ -107,6 +107,7 @@ def form_values() -> dict[str, Any]:
             "kind", "answer", "knowledge_case", "key")
     values: dict[str, Any] = {k: (f.get(k) or "").strip() for k in keys}
     values["public_consent"] = f.get("public_consent") == "on"
+    values["urgent"] = f.get("urgent") == "on"
     return values
 
 
@@ -120,6 +121,7 @@ def intake_data(values: dict[str, Any], *, with_line: bool = True) -> dict[str, 
         "kind": values["kind"] if values["kind"] in (Kind.HANDLE, Kind.INFORM) else Kind.HANDLE,
         "citizen": citizen, "region": _blank_to_none(values["region"]),
         "public_consent": values["public_consent"],
+        "priority": Priority.URGENT if values.get("urgent") else Priority.NORMAL,
     }
     if values["department"] and not values["answer"]:
         data["department"] = values["department"]

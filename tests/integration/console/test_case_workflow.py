@@ -147,3 +147,18 @@ def test_an_instruction_with_its_leader_and_the_departments_feedback(console_as)
     html = handler.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'id="case-instruction-due"' not in html and "instruction-feedback" not in offered(html)
     assert "按期反馈" in html[html.index('id="timeline"'):]
+
+
+def test_the_operator_marks_a_call_urgent_at_intake(console_as):
+    from sqlalchemy import select
+
+    from hotline.models import Case
+
+    from .test_desk import file
+
+    client = console_as("operator")
+    assert 'id="urgent"' in client.get("/console/desk").get_data(as_text=True)
+    assert file(client, urgent="on").status_code == 302
+    assert file(client).status_code == 302
+    assert [c.priority for c in db.session.scalars(select(Case).order_by(Case.id))] == [
+        "urgent", "normal"]
