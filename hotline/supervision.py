@@ -110,9 +110,12 @@ def awaiting_review() -> Select:
 
 
 def instructed_cases() -> Select:
-    """Open cases under a leadership instruction (领导批示, 督办件), soonest deadline first."""
+    """Open cases under a leadership instruction (领导批示, 督办件): those whose department's
+    feedback (反馈) is awaited first, soonest feedback day first; then the rest, soonest
+    deadline first."""
     return select(Case).where(Case.supervised.is_(True), Case.status != Status.CLOSED) \
-        .order_by(Case.due_at, Case.id)
+        .order_by(Case.instruction_due_date.is_(None), Case.instruction_due_date, Case.due_at,
+                  Case.id)
 
 
 def unsatisfied_answers(handled: bool = False) -> Select:

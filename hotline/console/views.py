@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..api.schemas import CaseListQuerySchema
 from ..domain.errors import DomainError, NotFound
-from ..domain.lifecycle import Role, is_overdue
+from ..domain.lifecycle import Role, instruction_overdue, is_overdue
 from ..domain.staff import AccountEvent
 from ..extensions import db
 from ..identity import change_own_password, record, sign_in_attempt
@@ -57,6 +57,7 @@ def console_globals() -> dict[str, Any]:
         "channel_names": CHANNEL_NAMES,
         "kind_names": KIND_NAMES,
         "is_overdue": is_overdue,
+        "instruction_overdue": instruction_overdue,
     }
 
 

@@ -162,3 +162,38 @@ def test_the_operator_marks_a_call_urgent_at_intake(console_as):
     assert file(client).status_code == 302
     assert [c.priority for c in db.session.scalars(select(Case).order_by(Case.id))] == [
         "urgent", "normal"]
+
+
+def test_the_supervisors_instruction_list_shows_the_leader_and_the_feedback_day(console_as):
+    import datetime as dt
+
+    from .test_supervision_pages import post_form, text_of, version_of
+
+    late = case_in("accepted")
+    waiting = case_in("accepted")
+    answered = case_in("accepted")
+    sup = console_as("supervisor")
+    for case, leader in ((late, "王副省长"), (waiting, "李秘书长"), (answered, None)):
+        body = {"text": "请三日内反馈办理结果", "feedback_days": "3",
+                "version": version_of(case.number)}
+        if leader:
+            body["leader"] = leader
+        resp = post_form(sup, "/console/supervision/instructed",
+                         f"/console/supervision/cases/{case.number}/instruct", body)
+        assert f"{case.number}：批示已记录。" in text_of(resp)
+    db.session.refresh(late)
+    late.instruction_due_date = dt.date(2026, 11, 2)  # as if given weeks ago
+    db.session.commit()
+    handler = console_as("handler")
+    assert post_action(handler, answered.number, "instruction-feedback",
+                       {"text": "已反馈"}).status_code == 302
+
+    html = text_of(sup.get("/console/supervision/instructed"))
+    rows = {c.number: html[html.index(f'id="row-{c.number}"'):] for c in (late, waiting, answered)}
+    rows = {n: r[:r.index("</tr>")] for n, r in rows.items()}
+    assert "王副省长" in rows[late.number] and "反馈逾期" in rows[late.number]
+    assert "反馈期限 2026-11-02" in rows[late.number]
+    assert "李秘书长" in rows[waiting.number] and "反馈逾期" not in rows[waiting.number]
+    assert "承办单位已反馈" in rows[answered.number]
+    # Awaited feedback first, the most overdue first.
+    assert html.index(late.number) < html.index(waiting.number) < html.index(answered.number)
