@@ -585,7 +585,9 @@ ACTIONS: dict[str, ActionRule] = {
                    frozenset({R.HANDLER}), False, _cohandle_part, _has_cohandlers,
                    cohandler=True),
         ActionRule("merge", MERGE_FROM, _STAFF_DISPATCH, False, _merge),
-        ActionRule("priority", frozenset(OPEN_STATUSES), _STAFF_DISPATCH, False, _priority),
+        # A merged case (并单) follows its lead: nothing of its own to hurry.
+        ActionRule("priority", frozenset(OPEN_STATUSES) - {S.MERGED}, _STAFF_DISPATCH, False,
+                   _priority),
         ActionRule("assign", frozenset({S.DISPATCHED, S.ACCEPTED}), frozenset({R.HANDLER}), True,
                    _assign, _with_a_department),
         ActionRule("interim-reply", frozenset({S.ACCEPTED}), frozenset({R.HANDLER}), True,

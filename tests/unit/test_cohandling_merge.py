@@ -45,7 +45,7 @@ def test_a_co_handling_department_sees_the_case_and_a_stranger_does_not():
 
 def test_a_co_handler_adds_its_part_and_takes_none_of_the_leads_steps():
     case = cohandled("accepted")
-    assert allowed_actions(HELPER, case) == ["cohandle-part"]
+    assert allowed_actions(HELPER, case) == ["cohandle-part", "internal-note"]  # notes: anyone who sees it
     for action, body in (("reply", {"text": "已办结"}), ("extension",
                          {"working_days": 3, "reason": "x"})):
         with pytest.raises(Forbidden):
@@ -133,7 +133,8 @@ def test_a_merged_case_leaves_its_department_and_follows_the_lead():
     assert case.status == "merged" and case.merged_into is lead
     assert case.department_code is None
     assert event.data == {"into": lead.number, "department": "gz-hrss"}
-    assert allowed_actions(OPERATOR, case) == []  # nothing to do but wait for the lead
+    # nothing to do but wait for the lead (and note what staff should know)
+    assert allowed_actions(OPERATOR, case) == ["internal-note"]
     assert allowed_actions(LEAD, case) == []
 
 

@@ -57,7 +57,7 @@ BODIES = {
     "instruction-feedback": {"text": "已按批示督促区住建局制定付款计划"},
     "internal-note": {"text": "来电人情绪激动，回访时注意方式"},
 }
-OPEN = {s.value for s in Status} - {"closed"}
+OPEN = {s.value for s in Status} - {"closed", "merged"}
 
 # action: (statuses it starts from, status it ends in or None for "unchanged", actor allowed)
 TABLE = {

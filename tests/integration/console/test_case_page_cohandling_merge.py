@@ -44,12 +44,12 @@ def test_the_operator_adds_a_co_handler_and_its_clerk_gives_the_part_the_lead_se
     assert "协办意见待提交" in html
 
     mine = page_of(housing, case.number)
-    assert offered(mine) == {"cohandle-part"}
+    assert offered(mine) == {"cohandle-part", "internal-note"}
     assert post_action(housing, case.number, "cohandle-part", {"text": PART},
                        mine).status_code == 302
     lead = page_of(console_as("handler"), case.number)
     assert PART in lead[lead.index('id="cohandlers"'):]
-    assert offered(lead) == {"extension", "reply"}
+    assert offered(lead) == {"extension", "reply", "assign", "interim-reply", "internal-note"}
     # A co-handler's post of the lead's step is refused in Chinese and changes nothing.
     resp = post_action(housing, case.number, "reply", {"text": "越权答复"})
     assert resp.status_code == 403 and "不允许这项操作" in resp.get_data(as_text=True)
@@ -86,7 +86,7 @@ def test_merging_from_the_page_then_the_merged_case_shows_its_lead(console_as):
     assert 'id="case-status">已并单' in html
     banner = html[html.index('id="merged-into"'):]
     assert lead.number in banner[:600] and "已签收" in banner[:600]
-    assert offered(html) == {"correct"}
+    assert offered(html) == {"internal-note", "correct"}
     led = page_of(operator, lead.number)
     assert second.number in led[led.index('id="followers"'):]
     # The lead's department is not told the number of a case it cannot open.

@@ -66,6 +66,7 @@ def test_urgent_cases_are_marked_and_come_first_on_the_department_desk(console_a
     assert '<span class="tag urgent">紧急</span>' in row[:row.index("</tr>")]
     search = client.get("/console/cases?priority=urgent").get_data(as_text=True)
     assert urgent.number in search and first.number not in search
+    assert 'name="priority" value="urgent" checked' in search
     assert '<span class="tag urgent">紧急</span>' in search
 
 
