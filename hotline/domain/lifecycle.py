@@ -112,6 +112,9 @@ class CaseLike(Protocol):
     accepted_at: dt.datetime | None
     replied_at: dt.datetime | None
     closed_at: dt.datetime | None
+    priority: str
+    assignee: str | None
+    instruction_due_date: dt.date | None
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_clerk_replies_with_a_pdf_then_supervisor_approves_and_operator_closes(
         operator.click("#close-submit")
         operator.wait_for_load_state()
         assert operator.inner_text("#case-status") == "已办结"
-        assert operator.locator("details.action").count() == 1  # only 更正信息 is left
+        assert operator.locator("details.action").count() == 2  # only 内部备注 and 更正信息 are left
         operator.screenshot(path=str(console_shots / "case-closed.png"), full_page=True)
 
         steps = operator.locator("#timeline li").all_inner_texts()
