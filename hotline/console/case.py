@@ -28,7 +28,7 @@ from ..domain.errors import (
     StaleVersion,
     UnknownReference,
 )
-from ..domain.names import OUTBOX_CHANNEL_NAMES, OUTBOX_STATUS_NAMES
+from ..domain.names import OUTBOX_CHANNEL_NAMES, OUTBOX_STATUS_NAMES, PRIORITY_NAMES
 from ..extensions import db
 from ..models import Category, Department, OutboxMessage, Survey, User
 from ..reports.scope import CHANNEL_NAMES, KIND_NAMES, RATING_NAMES
@@ -58,7 +58,6 @@ ACTION_LABELS = {
     "priority": "紧急程度", "assign": "分配承办人", "interim-reply": "阶段性答复",
     "instruction-feedback": "批示反馈", "internal-note": "内部备注",
 }
-PRIORITY_NAMES = {"normal": "普通件", "urgent": "紧急件"}
 # What a step's data says, for the timeline (keys not listed are for machines: ids, hashes).
 DATA_LABELS = {
     "reason": "理由", "department": "承办单位", "from_department": "原承办单位", "kind": "件别",

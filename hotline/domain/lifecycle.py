@@ -598,8 +598,7 @@ ACTIONS: dict[str, ActionRule] = {
         ActionRule("instruction-feedback", frozenset(WITH_DEPARTMENT), frozenset({R.HANDLER}),
                    True, _instruction_feedback, _instruction_waiting),
         # Anyone who sees the case, a co-handling department (协办) too.
-        ActionRule("internal-note", None, frozenset({R.OPERATOR, R.HANDLER, R.SUPERVISOR}), False,
-                   _internal_note),
+        ActionRule("internal-note", None, frozenset(STAFF), False, _internal_note),
     )
 }
 

@@ -7,7 +7,7 @@ Staff read the centre's own words (退单, 并单). Citizens read where their ma
 
 from __future__ import annotations
 
-from .lifecycle import Status
+from .lifecycle import Priority, Status
 
 # --- staff --------------------------------------------------------------------------------
 
@@ -20,6 +20,7 @@ STATUS_NAMES = {
 CHANNEL_NAMES = {"phone": "电话", "wechat": "微信", "web": "网站", "sms": "短信",
                  "open311": "Open311"}
 KIND_NAMES = {"handle": "转办件", "inform": "转阅件", "instant": "即时答复"}
+PRIORITY_NAMES = {Priority.NORMAL: "普通件", Priority.URGENT: "紧急件"}
 RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 OUTBOX_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送",
                        "delivered": "已送达", "failed": "发送失败，将重试", "unknown": "结果不明",
