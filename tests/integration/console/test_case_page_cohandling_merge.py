@@ -115,4 +115,4 @@ def test_a_co_handler_the_case_is_recalled_to_owes_no_part_and_leads_it(console_
     assert case.number not in housing.get("/console/department?tab=cohandling") \
         .get_data(as_text=True)
     assert case.number in housing.get("/console/department").get_data(as_text=True)
-    assert offered(page_of(housing, case.number)) == {"accept", "return"}
+    assert offered(page_of(housing, case.number)) == {"accept", "return", "assign", "internal-note"}
