@@ -29,6 +29,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     from . import audit, logs, models  # noqa: F401  (models: register the tables)
     from .api import register
+    from .reports import rollup
+
+    rollup.install()  # the report figures follow every step, whichever area makes it
 
     audit.install()  # every admin change goes on the audit list, in its own transaction
 

@@ -35,7 +35,7 @@ from .extensions import db
 from .models import Case, CaseCohandler, CaseEvent
 from .reports.periods import Period, month_of
 from .reports.scope import Scope, case_list_conditions, overdue_condition
-from .reports.summary import Report
+from .reports.summary import report_for
 from .supervision import current_marks, due_soon_until
 
 # The statuses a department's queue holds: the three in which it has the case, and a reopened
@@ -189,7 +189,7 @@ def figures(department: str, now: dt.datetime | None = None) -> Figures:
     cases overdue now (超期未答复, whenever received)."""
     now = now or dt.datetime.now(dt.UTC)
     period = month_of(local_date(now))
-    rows = Report(Scope(period, department=department), now=now).ranking()
+    rows = report_for(Scope(period, department=department), now=now).ranking()
     mine = next((r for r in rows if r["code"] == department), None) or {}
     overdue = db.session.scalar(select(func.count()).select_from(Case).where(
         Case.department_code == department, overdue_condition(now))) or 0

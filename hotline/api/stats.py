@@ -29,7 +29,7 @@ from ..reports import charts, ledger
 from ..reports.models import ALL_LINES, Bulletin
 from ..reports.periods import PERIOD_HELP, Period, date_range, parse_period
 from ..reports.scope import Scope
-from ..reports.summary import RANK_KEYS, Report, build_summary
+from ..reports.summary import RANK_KEYS, build_summary, report_for
 from . import api
 from .auth import login_required
 from .openapi import EXTRA_PATHS
@@ -172,7 +172,7 @@ def stats_summary():
 @login_required(*STAFF)
 def stats_departments():
     scope, args = _scope()
-    report = Report(scope)
+    report = report_for(scope)
     return jsonify({"period": scope.period.label, "filters": scope.filters,
                     "rank_by": args["rank_by"], "departments": report.ranking(args["rank_by"])})
 

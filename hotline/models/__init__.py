@@ -16,6 +16,7 @@ from .core import (  # noqa: F401
     Line,
     User,
 )
+from .figures import ReportCell, ReportCount, ReportRebuild  # noqa: F401
 from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
 from .identity import AuthEvent  # noqa: F401
 from .publication import Publication, PublicationState  # noqa: F401

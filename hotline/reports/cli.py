@@ -1,4 +1,5 @@
-"""`hotline report`: write a bulletin on demand (and save its files), or print a summary."""
+"""`hotline report`: write a bulletin on demand (and save its files), or print a summary;
+`hotline report-figures`: the state of the figures kept with every step, and their rebuild."""
 
 from __future__ import annotations
 
@@ -58,4 +59,27 @@ def report(period: str, line_code: str | None, out_dir: str | None, as_json: boo
         click.echo(str(folder / f"{stem}.xlsx"))
 
 
-commands = [report]
+@click.command("report-figures")
+@click.option("--rebuild", is_flag=True,
+              help="count every case again into the figures tables (after a bulk load)")
+def report_figures(rebuild: bool) -> None:
+    """Say whether the report figures kept with every step hold every case; with --rebuild,
+    count them again (one transaction; steps made meanwhile wait for it)."""
+    import time
+
+    from .. import create_app
+    from ..extensions import db
+    from . import rollup
+
+    app = create_app()
+    with app.app_context():
+        if rebuild:
+            started = time.perf_counter()
+            n = rollup.rebuild(db.session)
+            db.session.commit()
+            click.echo(f"counted {n} cases in {time.perf_counter() - started:.1f} s")
+        state = "complete" if rollup.complete(db.session) else "a rebuild is needed"
+        click.echo(f"report figures: {state}")
+
+
+commands = [report, report_figures]

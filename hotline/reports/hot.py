@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..domain.deadlines import PROVINCE_TZ
 from ..extensions import db
@@ -48,30 +48,26 @@ _WORDLIKE = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def hot_issues(scope: Scope) -> dict[str, Any]:
+def hot_issues(scope: Scope, report: Any = None) -> dict[str, Any]:
+    """`report`: the summary's report of `scope`, when it has one (its topic counts)."""
+    from .summary import report_for
+
     previous = scope.with_period(scope.period.previous())
+    now = (report or report_for(scope)).topic_counts()
+    before = report_for(previous).topic_counts()
     return {
         "previous_period": {"label": previous.period.label,
                             "from": previous.period.start.isoformat(),
                             "to": previous.period.end.isoformat()},
-        "topics": rising_topics(scope, previous),
+        "topics": rising_topics(now, before),
         "terms": rising_terms(scope, previous),
         "clusters": clusters(scope),
     }
 
 
-def _topic_counts(scope: Scope) -> Counter[str]:
-    stmt = (select(Case.topic1, Case.topic2, func.count().label("n"))
-            .where(*scope.conditions()).group_by(Case.topic1, Case.topic2))
-    out: Counter[str] = Counter()
-    for row in db.session.execute(stmt):
-        if row.topic1:
-            out["/".join(t for t in (row.topic1, row.topic2) if t)] += row.n
-    return out
-
-
-def rising_topics(scope: Scope, previous: Scope, top: int = TOP) -> list[dict[str, Any]]:
-    now, before = _topic_counts(scope), _topic_counts(previous)
+def rising_topics(now: Counter[str], before: Counter[str], top: int = TOP
+                  ) -> list[dict[str, Any]]:
+    """Topics ranked by the increase of their cases over the previous period."""
     rows = [{"topic": topic, "count": n, "previous": before.get(topic, 0),
              "increase": n - before.get(topic, 0),
              "change": figures.change(n, before.get(topic, 0))}

@@ -31,7 +31,7 @@ on-time rate, satisfaction, fewer overdue cases and volume; `rank_by` ranks on a
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -43,8 +43,15 @@ from ..domain.lifecycle import Status
 from ..domain.workdays import WorkCalendar
 from ..extensions import db
 from ..models import Case, CaseEvent, Category, Department, Line, PointsEntry, Survey
+from ..models.figures import (
+    CELL_COUNTERS,
+    NO_CATEGORY_ID,
+    NO_DEPARTMENT_CODE,
+    ReportCell,
+    ReportCount,
+)
 from ..models.types import utcnow
-from . import figures
+from . import figures, rollup
 from .periods import Period, month_of, week_of
 from .scope import (
     CHANNEL_NAMES,
@@ -59,11 +66,11 @@ from .sql import local_day, within_day
 RANK_KEYS = ("points", "on_time_rate", "response_rate", "resolution_rate", "satisfaction_rate",
              "overdue_now", "assigned")
 SATISFIED = ("satisfied", "basically_satisfied")
-TIMELINE_ACTIONS = ("dispatch", "return", "extension", "extension-decision", "reopen", "instruct",
-                    "accept", "answer")
+TIMELINE_ACTIONS = rollup.TIMELINE_ACTIONS
 NO_REGION = "未标注地区"
 NO_CATEGORY = "未分类"
 NO_TOPIC = "未分类"
+BREAKDOWNS = ("category_id", "channel", "kind", "topic1")
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -92,8 +99,9 @@ FLAG_KEYS = tuple(_case_flags(dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
 
 
 def _add(into: dict[str, int], row: Any) -> None:
+    get = row.get if isinstance(row, dict) else lambda key: getattr(row, key)
     for key in FLAG_KEYS:
-        into[key] = into.get(key, 0) + int(getattr(row, key) or 0)
+        into[key] = into.get(key, 0) + int(get(key) or 0)
 
 
 class Report:
@@ -133,15 +141,9 @@ class Report:
     def volume(self) -> dict[str, Any]:
         categories = {c.id: c for c in db.session.scalars(select(Category))}
         lines = {li.id: li for li in db.session.scalars(select(Line))}
-        by_category: dict[int | None, int] = defaultdict(int)
-        by_channel: dict[str, int] = defaultdict(int)
-        by_kind: dict[str, int] = defaultdict(int)
-        by_topic: dict[str | None, int] = defaultdict(int)
-        for row in self._cohort():
-            by_category[row.category_id] += row.count
-            by_channel[row.channel] += row.count
-            by_kind[row.kind] += row.count
-            by_topic[row.topic1] += row.count
+        breakdowns = self._breakdowns()
+        by_category, by_channel = breakdowns["category_id"], breakdowns["channel"]
+        by_kind, by_topic = breakdowns["kind"], breakdowns["topic1"]
         # Largest first; equal counts in the order the categories were defined, 未分类 last.
         cat_rows = []
         for cat_id, count in sorted(by_category.items(),
@@ -170,14 +172,7 @@ class Report:
         }
 
     def _regions_and_series(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        prefecture = func.substr(Case.region, 1, 4)
-        day = local_day(Case.received_at)
-        rows = self._grouped(prefecture.label("prefecture"), day.label("day"), flags=False)
-        by_region: dict[str | None, int] = defaultdict(int)
-        by_day: dict[dt.date, int] = defaultdict(int)
-        for row in rows:
-            by_region[row.prefecture] += row.count
-            by_day[_as_date(row.day)] += row.count
+        by_region, by_day = self._region_day_counts()
         regions = []
         for prefix, count in by_region.items():
             code = f"{prefix}00" if prefix else None
@@ -256,9 +251,9 @@ class Report:
                                  satisfied=0, points=0, deductions=0)
             return per[code]
 
-        for row in self._cohort():
-            if row.department_code:
-                _add(entry(row.department_code), row)
+        for code, flags in self._department_flags().items():
+            if code:
+                _add(entry(code), flags)
         for code, count in self._responded().items():
             if code:
                 entry(code)["responded"] += count
@@ -323,11 +318,45 @@ class Report:
         return self._memo("cohort", lambda: self._grouped(
             Case.category_id, Case.channel, Case.kind, Case.topic1, Case.department_code))
 
+    def _breakdowns(self) -> dict[str, dict[Any, int]]:
+        """Cases by category_id, channel, kind and topic1."""
+        def compute() -> dict[str, dict[Any, int]]:
+            out: dict[str, dict[Any, int]] = {k: defaultdict(int) for k in BREAKDOWNS}
+            for row in self._cohort():
+                for key in BREAKDOWNS:
+                    out[key][getattr(row, key)] += row.count
+            return out
+
+        return self._memo("breakdowns", compute)
+
+    def _department_flags(self) -> dict[str | None, dict[str, int]]:
+        """The facts of the scope's cases (`FLAG_KEYS`) by the department they are with."""
+        def compute() -> dict[str | None, dict[str, int]]:
+            out: dict[str | None, dict[str, int]] = {}
+            for row in self._cohort():
+                _add(out.setdefault(row.department_code, {}), row)
+            return out
+
+        return self._memo("department_flags", compute)
+
+    def _region_day_counts(self) -> tuple[dict[str | None, int], dict[dt.date, int]]:
+        """Cases by prefecture (the region's first four digits) and by local day."""
+        prefecture = func.substr(Case.region, 1, 4)
+        day = local_day(Case.received_at)
+        rows = self._grouped(prefecture.label("prefecture"), day.label("day"), flags=False)
+        by_region: dict[str | None, int] = defaultdict(int)
+        by_day: dict[dt.date, int] = defaultdict(int)
+        for row in rows:
+            by_region[row.prefecture] += row.count
+            by_day[_as_date(row.day)] += row.count
+        return by_region, by_day
+
     def _totals(self) -> dict[str, int]:
         def compute() -> dict[str, int]:
             totals = {k: 0 for k in FLAG_KEYS}
-            for row in self._cohort():
-                _add(totals, row)
+            for flags in self._department_flags().values():
+                for key in FLAG_KEYS:
+                    totals[key] += flags.get(key, 0)
             return totals
 
         return self._memo("totals", compute)
@@ -402,21 +431,26 @@ class Report:
         def compute() -> dict[tuple[str | None, str], int]:
             if not any(row.return_steps for row in self._timeline()):
                 return {}  # the common case: no second pass over the timeline
-            returned_by = CaseEvent.data["department"].as_string()
-            reason = CaseEvent.data["reason"].as_string()
-            stmt = (select(returned_by.label("department"), reason.label("reason"),
-                           func.count().label("steps"))
-                    .select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-                    .where(CaseEvent.action == "return",
-                           *_without_department(self.scope).conditions())
-                    .group_by(returned_by, reason))
             out: dict[tuple[str | None, str], int] = defaultdict(int)
-            for row in db.session.execute(stmt):
-                if self._mine(row.department):
-                    out[(row.department, (row.reason or "").strip() or "未说明")] += row.steps
+            for department, reason, steps in self._return_steps():
+                if self._mine(department):
+                    out[(department, (reason or "").strip() or "未说明")] += steps
             return out
 
         return self._memo("returns", compute)
+
+    def _return_steps(self) -> list[tuple[str | None, str | None, int]]:
+        """(department that returned the case, reason as given, steps), whichever department
+        has the case now."""
+        returned_by = CaseEvent.data["department"].as_string()
+        reason = CaseEvent.data["reason"].as_string()
+        stmt = (select(returned_by.label("department"), reason.label("reason"),
+                       func.count().label("steps"))
+                .select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+                .where(CaseEvent.action == "return",
+                       *_without_department(self.scope).conditions())
+                .group_by(returned_by, reason))
+        return [(row.department, row.reason, row.steps) for row in db.session.execute(stmt)]
 
     def _extension_decisions(self) -> dict[str | None, dict[str, int]]:
         out: dict[str | None, dict[str, int]] = {}
@@ -462,23 +496,38 @@ class Report:
 
         return self._memo("points", compute)
 
+    def topic_counts(self) -> Counter[str]:
+        """Cases by level-2 topic ("topic1/topic2", or level 1 alone), for hot issues."""
+        stmt = (select(Case.topic1, Case.topic2, func.count().label("n"))
+                .where(*self.where).group_by(Case.topic1, Case.topic2))
+        out: Counter[str] = Counter()
+        for row in db.session.execute(stmt):
+            if row.topic1:
+                out["/".join(t for t in (row.topic1, row.topic2) if t)] += row.n
+        return out
+
+    def _reply_days(self) -> list[tuple[str | None, Any, Any, int]]:
+        """(department, local day the round started, local day of the reply, replies)."""
+        base = local_day(Case.deadline_base_at).label("base")
+        reply = local_day(Case.replied_at).label("reply")
+        stmt = (select(Case.department_code, base, reply, func.count().label("n"))
+                .where(Case.replied_at.is_not(None), *self.where)
+                .group_by(Case.department_code, base, reply))
+        return [(row.department_code, row.base, row.reply, row.n)
+                for row in db.session.execute(stmt)]
+
     def _working_days(self) -> dict[str, Any]:
         """(working days, number of replies) pairs, overall and by department."""
         def compute() -> dict[str, Any]:
-            base = local_day(Case.deadline_base_at).label("base")
-            reply = local_day(Case.replied_at).label("reply")
-            stmt = (select(Case.department_code, base, reply, func.count().label("n"))
-                    .where(Case.replied_at.is_not(None), *self.where)
-                    .group_by(Case.department_code, base, reply))
             overall: dict[int, int] = defaultdict(int)
             by_dep: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
             memo: dict[tuple[dt.date, dt.date], int] = {}
-            for row in db.session.execute(stmt):
-                key = (_as_date(row.base), _as_date(row.reply))
+            for department, base, reply, n in self._reply_days():
+                key = (_as_date(base), _as_date(reply))
                 if key not in memo:
                     memo[key] = self.calendar.working_days_between(*key)
-                overall[memo[key]] += row.n
-                by_dep[row.department_code][memo[key]] += row.n
+                overall[memo[key]] += n
+                by_dep[department][memo[key]] += n
             return {"all": list(overall.items()),
                     "by_department": {k: list(v.items()) for k, v in by_dep.items()}}
 
@@ -550,7 +599,7 @@ def build_summary(scope: Scope, *, now: dt.datetime | None = None,
                   calendar: WorkCalendar | None = None, rank_by: str = "points",
                   sections: tuple[str, ...] = ("hot", "phone")) -> dict[str, Any]:
     """The whole report of a scope as the API returns it (`GET /api/v1/stats/summary`)."""
-    report = Report(scope, now=now, calendar=calendar)
+    report = report_for(scope, now=now, calendar=calendar)
     period = scope.period
     out: dict[str, Any] = {
         "period": {"label": period.label, "kind": period.kind, "title": period.title,
@@ -565,9 +614,171 @@ def build_summary(scope: Scope, *, now: dt.datetime | None = None,
     if "hot" in sections:
         from .hot import hot_issues
 
-        out["hot"] = hot_issues(scope)
+        out["hot"] = hot_issues(scope, report)
     if "phone" in sections:
         from .phone import phone_figures
 
         out["phone"] = phone_figures(scope)
     return out
+
+
+class RolledUpReport(Report):
+    """The same report read from the figures kept with every step (`reports.rollup`): rows of
+    days × lines × categories × departments, not the cases. Only "overdue now", which depends on
+    the moment asked, is counted from the cases (the open ones past their deadline, an indexed
+    range). Serves scopes filtered by line, category and department (a handler's report);
+    `report_for` gives the other filters to `Report`."""
+
+    def _where(self, table: Any) -> list[ColumnElement[bool]]:
+        scope = self.scope
+        out: list[ColumnElement[bool]] = [table.c.day >= scope.period.start,
+                                          table.c.day <= scope.period.end]
+        line_id = (select(Line.id).where(Line.code == scope.line).scalar_subquery()
+                   if scope.line else None)
+        if line_id is not None:
+            out.append(table.c.line_id == line_id)
+        if scope.category:
+            ids = select(Category.id).where(Category.code == scope.category)
+            if line_id is not None:
+                ids = ids.where(Category.line_id == line_id)
+            out.append(table.c.category_id.in_(ids))
+        return out
+
+    def _in_department(self, code: str | None) -> bool:
+        return not self.scope.department or code == self.scope.department
+
+    def _cells_by(self, column: str) -> list[Any]:
+        t = ReportCell.__table__
+        stmt = (select(t.c[column].label("key"),
+                       *(func.sum(t.c[name]).label(name) for name in CELL_COUNTERS))
+                .where(*self._where(t)).group_by(t.c[column]))
+        if column != "department_code" and self.scope.department:
+            stmt = stmt.where(t.c.department_code == self.scope.department)
+        return db.session.execute(stmt).all()
+
+    def _by_department(self) -> dict[str | None, Any]:
+        return self._memo("cells_by_department", lambda: {
+            _department(row.key): row for row in self._cells_by("department_code")})
+
+    def _counts(self) -> dict[str, list[tuple[str | None, Any, int]]]:
+        """Every breakdown of the scope: dimension -> (department, value, count)."""
+        def compute() -> dict[str, list[tuple[str | None, Any, int]]]:
+            t = ReportCount.__table__
+            stmt = (select(t.c.dimension, t.c.department_code, func.min(t.c.value).label("value"),
+                           func.sum(t.c.n).label("n"))
+                    .where(*self._where(t))
+                    .group_by(t.c.dimension, t.c.department_code, t.c.value_key))
+            out: dict[str, list[tuple[str | None, Any, int]]] = defaultdict(list)
+            for row in db.session.execute(stmt):
+                if row.n:
+                    out[row.dimension].append((_department(row.department_code),
+                                               rollup.decode(row.value), int(row.n)))
+            return out
+
+        return self._memo("counts", compute)
+
+    def _count_by(self, dimension: str) -> dict[Any, int]:
+        out: dict[Any, int] = defaultdict(int)
+        for department, value, n in self._counts()[dimension]:
+            if self._in_department(department):
+                out[value] += n
+        return out
+
+    def _overdue_now(self) -> dict[str | None, int]:
+        def compute() -> dict[str | None, int]:
+            stmt = (select(Case.department_code, func.count().label("n"))
+                    .where(overdue_condition(self.now), *self.where)
+                    .group_by(Case.department_code))
+            return {row.department_code: row.n for row in db.session.execute(stmt)}
+
+        return self._memo("overdue", compute)
+
+    def _department_flags(self) -> dict[str | None, dict[str, int]]:
+        def compute() -> dict[str | None, dict[str, int]]:
+            overdue = self._overdue_now()
+            out: dict[str | None, dict[str, int]] = {}
+            for code, row in self._by_department().items():
+                if not self._in_department(code) or not row.cases:
+                    continue
+                flags = {key: int(getattr(row, key) or 0) for key in (
+                    "accepted", "accepted_on_time", "replied", "replied_on_time", "closed",
+                    "supervised", "duplicates")}
+                flags.update(count=int(row.cases), open=int(row.cases) - flags["closed"],
+                             overdue_now=overdue.get(code, 0))
+                out[code] = flags
+            return out
+
+        return self._memo("department_flags", compute)
+
+    def _breakdowns(self) -> dict[str, dict[Any, int]]:
+        def compute() -> dict[str, dict[Any, int]]:
+            by_category: dict[Any, int] = {}
+            for row in self._cells_by("category_id"):
+                if row.cases:
+                    key = None if row.key == NO_CATEGORY_ID else row.key
+                    by_category[key] = int(row.cases)
+            return {"category_id": by_category, **{
+                key: self._count_by(key) for key in ("channel", "kind", "topic1")}}
+
+        return self._memo("breakdowns", compute)
+
+    def _region_day_counts(self) -> tuple[dict[str | None, int], dict[dt.date, int]]:
+        by_day = {_as_date(row.key): int(row.cases) for row in self._cells_by("day")
+                  if row.cases}
+        return self._count_by("prefecture"), by_day
+
+    def _timeline(self) -> list[Any]:
+        rows = []
+        for code, row in self._by_department().items():
+            rows.append(_Steps(
+                department=code, dispatch_cases=row.dispatched, reopen_cases=row.reopened,
+                days=row.extension_days, **{key: getattr(row, key) for key in (
+                    "dispatch_steps", "return_steps", "extension_steps", "instruct_steps",
+                    "responded", "decided", "approved")}))
+        return rows
+
+    def _return_steps(self) -> list[tuple[str | None, str | None, int]]:
+        steps: dict[tuple[str | None, str | None], int] = defaultdict(int)
+        for _, (department, reason), n in self._counts()["return"]:
+            steps[(department, reason)] += n
+        return [(department, reason, n) for (department, reason), n in steps.items()]
+
+    def _surveys(self) -> dict[tuple[str | None, str], int]:
+        out: dict[tuple[str | None, str], int] = defaultdict(int)
+        for department, rating, n in self._counts()["rating"]:
+            if self._in_department(department):
+                out[(department, rating)] += n
+        return dict(out)
+
+    def _reply_days(self) -> list[tuple[str | None, Any, Any, int]]:
+        return [(department, base, reply, n)
+                for department, (base, reply), n in self._counts()["workdays"]
+                if self._in_department(department)]
+
+    def topic_counts(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for (topic1, topic2), n in self._count_by("topic12").items():
+            if topic1:
+                out["/".join(t for t in (topic1, topic2) if t)] += n
+        return out
+
+
+class _Steps:
+    """A department's timeline counts, as `Report._timeline` gives them."""
+
+    def __init__(self, **values: Any):
+        self.__dict__.update(values)
+
+
+def _department(code: str | None) -> str | None:
+    return None if code in (None, NO_DEPARTMENT_CODE) else code
+
+
+def report_for(scope: Scope, *, now: dt.datetime | None = None,
+               calendar: WorkCalendar | None = None) -> Report:
+    """The report of a scope, read from the figures tables when they hold every case and the
+    scope filters by line, category or department only; from the cases otherwise."""
+    if scope.channel or scope.topic or scope.region or scope.kind \
+            or not rollup.complete(db.session):
+        return Report(scope, now=now, calendar=calendar)
+    return RolledUpReport(scope, now=now, calendar=calendar)
