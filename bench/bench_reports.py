@@ -4,6 +4,9 @@ GROUP BY on the same machine in the same run; and the ledger export's memory for
     python bench/bench_reports.py              # 1,000,000 cases (builds a ~1.5 GB database once)
     python bench/bench_reports.py 100000       # fewer, for a quick look
     python bench/bench_reports.py --keep DIR   # build in DIR and reuse it on later runs
+    python bench/bench_reports.py 1000000 --keep DIR --postgresql postgresql://u:p@host/db
+                                               # the same cases copied into PostgreSQL too
+    python bench/bench_reports.py --no-export  # the summary only
 
 What is built: a migrated SQLite database (WAL) with the demo lines, categories and
 departments, and N cases received in October 2026 with the timeline a real month leaves:
@@ -17,7 +20,15 @@ the summary's code):
 - baseline: `SELECT category_id, count(*) FROM cases WHERE received_at in the month GROUP BY
   category_id` through the raw sqlite3 driver — the least a breakdown by category can cost;
 - the summary of `GET /api/v1/stats/summary?period=2026-10` (every section: volume, handling,
-  outcome, departments, hot issues, phone), and each section alone.
+  outcome, departments, hot issues, phone), read from the figures kept with every step
+  (`hotline.reports.rollup`), and each section alone; and, for comparison in the same run, the
+  same summary read from the cases (how every summary was made before the figures tables, and
+  how it still is while a rebuild is pending);
+- the rebuild of the figures tables from the cases (`hotline report-figures --rebuild`), once,
+  after the build (the bench writes the cases with raw SQL, which the session does not see).
+
+With `--postgresql URL` the same cases are copied into that (emptied) PostgreSQL database
+(COPY) and the summary is timed there as well, against the bare GROUP BY through psycopg.
 
 Memory of the export: the ledger of all N cases written to /dev/null as CSV and as XLSX, each
 in a fresh process, with tracemalloc's peak of Python allocations and the process's peak RSS
@@ -194,6 +205,61 @@ def build(path: Path, n: int) -> None:
     con.close()
     print(f"built {n:,} cases in {time.perf_counter() - started:.0f} s: {path} "
           f"({path.stat().st_size / 1e9:.2f} GB)")
+    rebuild_figures(f"sqlite:///{path}", path.parent)
+
+
+def rebuild_figures(url: str, instance: Path) -> None:
+    from hotline.reports import rollup
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
+                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+    with app.app_context():
+        started = time.perf_counter()
+        n = rollup.rebuild(db.session)
+        db.session.commit()
+        cells = db.session.scalar(db.text("SELECT count(*) FROM report_cells"))
+        counts = db.session.scalar(db.text("SELECT count(*) FROM report_counts"))
+        print(f"figures rebuilt from {n:,} cases in {time.perf_counter() - started:.0f} s "
+              f"({cells:,} cells, {counts:,} breakdown rows)")
+        db.session.remove()
+
+
+COPIED = ("cases", "case_events", "surveys")
+
+
+def copy_to_postgresql(path: Path, url: str) -> None:
+    """The SQLite bench database's cases, timelines and surveys copied into PostgreSQL."""
+    import psycopg
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(path.parent),
+                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+    with app.app_context():
+        db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+        db.session.remove()
+    upgrade_database(app)
+    with app.app_context():
+        seed_demo()
+        db.session.remove()
+    started = time.perf_counter()
+    src = sqlite3.connect(path)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as pg:
+        for table in COPIED:
+            columns = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+            names = ", ".join(columns)
+            with pg.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in src.execute(f"SELECT {names} FROM {table}"):
+                    copy.write_row(row)
+            pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                       f"(SELECT max(id) FROM {table}))")
+            pg.commit()
+        pg.execute("DELETE FROM report_rebuilds")
+        pg.commit()
+        pg.autocommit = True
+        pg.execute("VACUUM ANALYZE")
+    src.close()
+    print(f"copied into PostgreSQL in {time.perf_counter() - started:.0f} s")
+    rebuild_figures(url, path.parent)
 
 
 def deadlines_ext(cal: WorkCalendar, day: dt.date, days: int) -> tuple[str, str]:
@@ -220,41 +286,75 @@ def timed(fn, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def bench_summary(path: Path) -> None:
+def bench_summary(path: Path, url: str | None = None) -> None:
+    """The summary on the SQLite bench database, or on PostgreSQL at `url`."""
+    from hotline.models import ReportRebuild
     from hotline.reports.hot import hot_issues
     from hotline.reports.periods import parse_period
     from hotline.reports.phone import phone_figures
     from hotline.reports.scope import Scope
-    from hotline.reports.summary import Report, build_summary
+    from hotline.reports.summary import Report, build_summary, report_for
 
     period = parse_period("2026-10")
-    con = sqlite3.connect(path)
+    bare_sql = ("SELECT category_id, count(*) FROM cases WHERE received_at >= %s AND "
+                "received_at < %s GROUP BY category_id")
     start, end = utc_text(period.start_at), utc_text(period.end_before)
+    if url is None:
+        con = sqlite3.connect(path)
+        driver = f"raw sqlite3 {sqlite3.sqlite_version}"
 
-    def bare() -> None:
-        con.execute("SELECT category_id, count(*) FROM cases WHERE received_at >= ? AND "
-                    "received_at < ? GROUP BY category_id", (start, end)).fetchall()
+        def bare() -> None:
+            con.execute(bare_sql.replace("%s", "?"), (start, end)).fetchall()
+    else:
+        import psycopg
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": str(path.parent),
-                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+        con = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+        driver = "raw psycopg, PostgreSQL " + con.execute("SHOW server_version").fetchone()[0]
+
+        def bare() -> None:
+            con.execute(bare_sql, (start, end)).fetchall()
+
+    app = create_app({"DATABASE_URL": url or f"sqlite:///{path}",
+                      "INSTANCE_PATH": str(path.parent), "SECRET_KEY": "bench",
+                      "HOTLINE_EXTENSIONS": ()})
     with app.app_context():
         scope = Scope(period)
         summary = build_summary(scope, now=NOW)  # warm-up: jieba, imports, page cache
         bare()
         base = timed(bare)
         whole = timed(lambda: build_summary(scope, now=NOW))
+
+        def from_cases() -> dict:
+            pending = ReportRebuild(reason="bench: read the cases")
+            db.session.add(pending)
+            db.session.commit()
+            try:
+                return build_summary(scope, now=NOW)
+            finally:
+                db.session.delete(pending)
+                db.session.commit()
+
+        old_summary = from_cases()
+        old = timed(from_cases)
+        assert old_summary["total"] == summary["total"]
+        same = {k: v for k, v in old_summary.items() if k != "as_of"} == \
+            {k: v for k, v in summary.items() if k != "as_of"}
         parts = {
-            "volume (5 breakdowns, day/week/month)": lambda: Report(scope, now=NOW).volume(),
-            "handling (incl. timeline steps)": lambda: Report(scope, now=NOW).handling(),
-            "outcome": lambda: Report(scope, now=NOW).outcome(),
-            "departments ranked": lambda: Report(scope, now=NOW).ranking(),
+            "volume (5 breakdowns, day/week/month)": lambda: report_for(scope, now=NOW).volume(),
+            "handling (incl. timeline steps)": lambda: report_for(scope, now=NOW).handling(),
+            "outcome": lambda: report_for(scope, now=NOW).outcome(),
+            "departments ranked": lambda: report_for(scope, now=NOW).ranking(),
             "hot issues": lambda: hot_issues(scope),
             "phone": lambda: phone_figures(scope),
+            "departments ranked, from the cases": lambda: Report(scope, now=NOW).ranking(),
         }
-        print(f"\nsummary over {summary['total']:,} cases of 2026-10 (median of 3):")
-        print(f"  bare GROUP BY category_id (raw sqlite3)   {base * 1000:8.0f} ms   1.0x")
-        print(f"  whole summary (GET /stats/summary)         {whole * 1000:8.0f} ms "
+        print(f"\nsummary over {summary['total']:,} cases of 2026-10 on "
+              f"{'SQLite' if url is None else 'PostgreSQL'} (median of 3):")
+        print(f"  bare GROUP BY category_id ({driver:22}) {base * 1000:8.0f} ms   1.0x")
+        print(f"  whole summary, from the figures tables     {whole * 1000:8.0f} ms "
               f"{whole / base:6.1f}x")
+        print(f"  whole summary, from the cases (before)     {old * 1000:8.0f} ms "
+              f"{old / base:6.1f}x   same figures: {same}")
         for name, fn in parts.items():
             t = timed(fn)
             print(f"    {name:40} {t * 1000:8.0f} ms {t / base:6.1f}x")
@@ -325,6 +425,13 @@ def main() -> None:
         i = args.index("--keep")
         keep = Path(args[i + 1])
         del args[i:i + 2]
+    pg_url = None
+    if "--postgresql" in args:
+        i = args.index("--postgresql")
+        pg_url = args[i + 1]
+        del args[i:i + 2]
+    export = "--no-export" not in args
+    args = [a for a in args if a != "--no-export"]
     n = int(args[0]) if args else 1_000_000
     folder = keep or Path(tempfile.mkdtemp(prefix="bench-reports-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -336,7 +443,11 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"SQLite {sqlite3.sqlite_version}")
     bench_summary(path)
-    bench_export(path, n)
+    if pg_url:
+        copy_to_postgresql(path, pg_url)
+        bench_summary(path, pg_url)
+    if export:
+        bench_export(path, n)
     if keep is None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)

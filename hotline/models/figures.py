@@ -54,14 +54,16 @@ class ReportCell(db.Model):
 
 
 class ReportCount(db.Model):
-    """How many of a cell's cases (or their surveys, replies, returns) have one value of a
-    breakdown: channel, kind, topic, prefecture, survey rating, reply days, return reason."""
+    """How many of the cases received on one local day for one line and department (or their
+    surveys, replies, returns) have one value of a breakdown: channel, kind, topic, prefecture,
+    survey rating, reply days, return reason. Without the category, which would multiply the
+    rows a month holds by the number of categories (a scope filtered by category reads the
+    cases)."""
 
     __tablename__ = "report_counts"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     line_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     department_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
     # The value as JSON (None and "" stay apart); long ones (a return's reason) keyed by digest.

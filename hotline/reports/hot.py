@@ -15,6 +15,7 @@ of similar cases that may be one matter (并单 candidates).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -34,6 +35,7 @@ CLUSTER_GROUP_CAP = 300  # pairwise comparison inside one topic+place group
 CLUSTER_SIMILARITY = 0.35
 MIN_TERM_CASES = 3
 TOP = 10
+TERMS_CACHE = 50_000  # cases whose terms a worker keeps: the samples of many scopes
 
 # Words of nearly every letter to a hotline: they say nothing about what is rising.
 _STOP = """
@@ -77,10 +79,10 @@ def rising_topics(now: Counter[str], before: Counter[str], top: int = TOP
     return rows[:top]
 
 
-def _latest_texts(scope: Scope, limit: int) -> list[str]:
-    stmt = (select(Case.content).where(*scope.conditions())
+def _latest_texts(scope: Scope, limit: int) -> list[tuple[int, str]]:
+    stmt = (select(Case.id, Case.content).where(*scope.conditions())
             .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit))
-    return list(db.session.scalars(stmt))
+    return [(row.id, row.content) for row in db.session.execute(stmt)]
 
 
 def _segmenter():
@@ -102,12 +104,19 @@ def terms_of(text: str, cut: Any = None) -> set[str]:
             and _CJK.search(w) and not w.startswith("某")}
 
 
-def _document_frequency(texts: Iterable[str]) -> tuple[Counter[str], int]:
-    cut = _segmenter()
+@functools.lru_cache(maxsize=TERMS_CACHE)
+def _case_terms(case_id: int, text: str) -> frozenset[str]:
+    """A case's terms, kept by the worker: a summary asked again (supervisors open it many
+    times a day) segments only the cases it has not seen. Keyed by the text too, so a
+    corrected text is segmented again."""
+    return frozenset(terms_of(text))
+
+
+def _document_frequency(texts: Iterable[tuple[int, str]]) -> tuple[Counter[str], int]:
     df: Counter[str] = Counter()
     n = 0
-    for text in texts:
-        df.update(terms_of(text, cut))
+    for case_id, text in texts:
+        df.update(_case_terms(case_id, text))
         n += 1
     return df, n
 

@@ -54,13 +54,12 @@ from ..models.figures import (
 # reopenings, instructions, and the first responses: signed for or answered on the spot).
 TIMELINE_ACTIONS = ("dispatch", "return", "extension", "extension-decision", "reopen", "instruct",
                     "accept", "answer")
-# Breakdowns kept beside each cell: the value of one case each (channel, kind, topic1, the
-# (topic1, topic2) pair, the prefecture: region[:4]), one per answered survey (rating), per
+# Breakdowns kept beside the cells (by day, line and department): the value of one case each
+# (channel, kind, the (topic1, topic2) pair, the prefecture: region[:4]), one per answered survey (rating), per
 # reply (the local days the round started and the reply came: "working days to reply" is
 # counted from them with the calendar of the day it is asked), per return step (the department
 # that returned the case and its reason).
-DIMENSIONS = ("channel", "kind", "topic1", "topic12", "prefecture", "rating", "workdays",
-              "return")
+DIMENSIONS = ("channel", "kind", "topic12", "prefecture", "rating", "workdays", "return")
 CASE_COLUMNS = ("id", "received_at", "line_id", "category_id", "department_code", "channel",
                 "kind", "topic1", "topic2", "region", "status", "accepted_at", "accept_due_date",
                 "replied_at", "due_date", "supervised", "duplicate_of_id", "deadline_base_at")
@@ -106,7 +105,7 @@ def contribution(case: Any, steps: Iterable[tuple[str, Any]], ratings: Iterable[
     c["duplicates"] = int(case.duplicate_of_id is not None)
     counts: Counter[tuple[str, str]] = Counter()
     for dimension, value in (("channel", case.channel), ("kind", case.kind),
-                             ("topic1", case.topic1), ("topic12", [case.topic1, case.topic2]),
+                             ("topic12", [case.topic1, case.topic2]),
                              ("prefecture", case.region[:4] if case.region is not None
                               else None)):
         counts[(dimension, _encode(value))] += 1
@@ -239,7 +238,7 @@ def _upsert(connection: Connection, table: Any, keys: tuple[str, ...],
 
 
 CELL_KEY = ("day", "line_id", "category_id", "department_code")
-COUNT_KEY = (*CELL_KEY, "dimension", "value_key")
+COUNT_KEY = ("day", "line_id", "department_code", "dimension", "value_key")
 
 
 def apply(connection: Connection, change: Figures) -> None:
@@ -249,11 +248,12 @@ def apply(connection: Connection, change: Figures) -> None:
         if any(counter.values()):
             cells.append({**dict(zip(CELL_KEY, key, strict=True)),
                           **{name: counter.get(name, 0) for name in CELL_COUNTERS}})
-    counts = []
-    for (key, dimension, value), n in change.counts.items():
-        if n:
-            counts.append({**dict(zip(CELL_KEY, key, strict=True)), "dimension": dimension,
-                           "value_key": _value_key(value), "value": value, "n": n})
+    by_count: dict[tuple[Any, ...], int] = defaultdict(int)
+    for ((day, line_id, _, department), dimension, value), n in change.counts.items():
+        by_count[(day, line_id, department, dimension, value)] += n
+    counts = [{"day": day, "line_id": line_id, "department_code": department,
+               "dimension": dimension, "value_key": _value_key(value), "value": value, "n": n}
+              for (day, line_id, department, dimension, value), n in by_count.items() if n]
     if cells:
         connection.execute(_upsert(connection, ReportCell.__table__, CELL_KEY, CELL_COUNTERS),
                            cells)
@@ -315,9 +315,50 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         return
     connection = session.connection()
     for touched, new_cases, old in pending:
-        ids = set(touched) | {c.id for c in new_cases if c.id is not None}
-        new = read_contributions(connection, ids)
+        new = Figures()
+        ids = set(touched)
+        for case in new_cases:
+            if case.id is None or case.id in ids:
+                continue
+            known = _in_memory(session, case)
+            if known is None:
+                ids.add(case.id)
+            else:
+                new.add(*contribution(*known))
+        if ids:
+            read = read_contributions(connection, ids)
+            for key, cell in read.cells.items():
+                new.cells[key].update(cell)
+            for key, n in read.counts.items():
+                new.counts[key] += n
         apply(connection, new.subtract(old))
+
+
+class _Row:
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values)
+
+
+def _in_memory(session: Session, case: Case) -> tuple[Any, list[tuple[str, Any]], list[str]] | None:
+    """A case written by this flush, as `contribution` takes it, from the session alone (intake
+    reads nothing back); None when something it needs is not in memory."""
+    values = case._sa_instance_state.dict
+    if any(name not in values for name in CASE_COLUMNS):
+        return None
+    steps, ratings = [], []
+    for obj in session.new:
+        if not isinstance(obj, CaseEvent | Survey):
+            continue
+        own = obj.__dict__  # not the attributes: nothing may be loaded here
+        if own.get("case") is not case and own.get("case_id") != case.id:
+            continue
+        if isinstance(obj, CaseEvent) and obj.action in TIMELINE_ACTIONS:
+            steps.append((own.get("id") or 0, obj.action, own.get("data")))
+        elif isinstance(obj, Survey) and own.get("answered_at") and own.get("rating"):
+            ratings.append(own["rating"])
+    steps.sort(key=lambda step: step[0])
+    return (_Row({name: values[name] for name in CASE_COLUMNS}),
+            [(action, data) for _, action, data in steps], ratings)
 
 
 def _after_rollback(session: Session) -> None:

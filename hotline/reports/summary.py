@@ -626,10 +626,11 @@ class RolledUpReport(Report):
     """The same report read from the figures kept with every step (`reports.rollup`): rows of
     days × lines × categories × departments, not the cases. Only "overdue now", which depends on
     the moment asked, is counted from the cases (the open ones past their deadline, an indexed
-    range). Serves scopes filtered by line, category and department (a handler's report);
-    `report_for` gives the other filters to `Report`."""
+    range). Serves scopes filtered by line and department (a handler's report); `report_for`
+    gives the other filters to `Report`."""
 
     def _where(self, table: Any) -> list[ColumnElement[bool]]:
+        """The scope's period and line (and category, on cells) on a figures table."""
         scope = self.scope
         out: list[ColumnElement[bool]] = [table.c.day >= scope.period.start,
                                           table.c.day <= scope.period.end]
@@ -637,7 +638,7 @@ class RolledUpReport(Report):
                    if scope.line else None)
         if line_id is not None:
             out.append(table.c.line_id == line_id)
-        if scope.category:
+        if scope.category and "category_id" in table.c:
             ids = select(Category.id).where(Category.code == scope.category)
             if line_id is not None:
                 ids = ids.where(Category.line_id == line_id)
@@ -717,8 +718,11 @@ class RolledUpReport(Report):
                 if row.cases:
                     key = None if row.key == NO_CATEGORY_ID else row.key
                     by_category[key] = int(row.cases)
-            return {"category_id": by_category, **{
-                key: self._count_by(key) for key in ("channel", "kind", "topic1")}}
+            by_topic: dict[Any, int] = defaultdict(int)
+            for (topic1, _), n in self._count_by("topic12").items():
+                by_topic[topic1] += n
+            return {"category_id": by_category, "topic1": by_topic,
+                    **{key: self._count_by(key) for key in ("channel", "kind")}}
 
         return self._memo("breakdowns", compute)
 
@@ -777,8 +781,8 @@ def _department(code: str | None) -> str | None:
 def report_for(scope: Scope, *, now: dt.datetime | None = None,
                calendar: WorkCalendar | None = None) -> Report:
     """The report of a scope, read from the figures tables when they hold every case and the
-    scope filters by line, category or department only; from the cases otherwise."""
-    if scope.channel or scope.topic or scope.region or scope.kind \
+    scope filters by line or department only; from the cases otherwise."""
+    if scope.channel or scope.topic or scope.region or scope.kind or scope.category \
             or not rollup.complete(db.session):
         return Report(scope, now=now, calendar=calendar)
     return RolledUpReport(scope, now=now, calendar=calendar)

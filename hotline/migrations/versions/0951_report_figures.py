@@ -36,13 +36,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('day', 'line_id', 'category_id', 'department_code')
     )
     op.create_table('report_counts',
-    *key(),
+    *[c for c in key() if c.name != 'category_id'],
     sa.Column('dimension', sa.String(length=16), nullable=False),
     sa.Column('value_key', sa.String(length=200), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'line_id', 'category_id', 'department_code', 'dimension',
-                            'value_key')
+    sa.PrimaryKeyConstraint('day', 'line_id', 'department_code', 'dimension', 'value_key')
     )
     op.create_table('report_rebuilds',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -36,9 +36,8 @@ TEXTS = ("包工头拖欠农民工工资至今未发，请帮忙协调。", "开
          "易地扶贫搬迁安置房屋顶漏水。")
 RETURN_REASONS = ("非本单位职责", "属地管理事项", "  诉求不清  ", "这" * 600)
 NOW = local(2026, 12, 1, 9, 0)
-SCOPES = ({}, {"line": "zhitongche"}, {"category": "policy_consult"},
-          {"department": "gz-hrss"}, {"line": "fupin", "department": "gov-520100"},
-          {"line": "board", "category": "complaint"})
+SCOPES = ({}, {"line": "zhitongche"}, {"department": "gz-hrss"},
+          {"line": "fupin", "department": "gov-520100"})
 PERIODS = ("2026-10", "2026-10-05..2026-10-20")
 
 
@@ -159,7 +158,7 @@ def test_the_summary_reads_the_figures_tables_unless_a_filter_needs_the_cases(ap
     assert type(report_for(Scope(period, line="zhitongche", department="gz-hrss"))) \
         is RolledUpReport
     for filters in ({"channel": "phone"}, {"region": "5201"}, {"topic": "城乡建设"},
-                    {"kind": "handle"}):
+                    {"kind": "handle"}, {"category": "situation"}):
         assert type(report_for(Scope(period, **filters))) is Report
 
 
