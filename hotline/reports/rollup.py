@@ -21,8 +21,8 @@ surveys (those are followed here, see `_bulk_statement`). Timeline steps that re
 and escalations (INSERT … SELECT) are not among them. After a bulk load by other means, run
 `hotline report-figures --rebuild`.
 
-"Overdue now" depends on the moment asked: the summary counts it from the cases (an indexed
-range of the open ones), not from here.
+"Overdue now" depends on the moment asked: the figures keep the deadline of every case not yet
+answered, and the summary adds up those before the moment it is asked for.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..domain.deadlines import PROVINCE_TZ
+from ..domain.lifecycle import UNANSWERED
 from ..models import Case, CaseEvent, Survey
 from ..models.figures import (
     CELL_COUNTERS,
@@ -58,11 +59,15 @@ TIMELINE_ACTIONS = ("dispatch", "return", "extension", "extension-decision", "re
 # (channel, kind, the (topic1, topic2) pair, the prefecture: region[:4]), one per answered survey (rating), per
 # reply (the local days the round started and the reply came: "working days to reply" is
 # counted from them with the calendar of the day it is asked), per return step (the department
-# that returned the case and its reason).
-DIMENSIONS = ("channel", "kind", "topic12", "prefecture", "rating", "workdays", "return")
+# that returned the case and its reason), and the deadline (`due_at`) of each case not yet
+# answered: "overdue now" is the sum of those before the moment asked.
+DIMENSIONS = ("channel", "kind", "topic12", "prefecture", "rating", "workdays", "return",
+              "unanswered_due")
+UNANSWERED_STATUSES = frozenset(str(s) for s in UNANSWERED)
 CASE_COLUMNS = ("id", "received_at", "line_id", "category_id", "department_code", "channel",
                 "kind", "topic1", "topic2", "region", "status", "accepted_at", "accept_due_date",
-                "replied_at", "due_date", "supervised", "duplicate_of_id", "deadline_base_at")
+                "replied_at", "due_date", "supervised", "duplicate_of_id", "deadline_base_at",
+                "due_at")
 KEY_LIMIT = 200  # a breakdown value longer than this is keyed by its digest
 BATCH = 500  # cases read per statement
 
@@ -136,10 +141,16 @@ def contribution(case: Any, steps: Iterable[tuple[str, Any]], ratings: Iterable[
         int(responded)
     for rating in ratings:
         counts[("rating", _encode(rating))] += 1
+    if case.status in UNANSWERED_STATUSES and case.due_at is not None:
+        counts[("unanswered_due", _encode(_utc(case.due_at).isoformat()))] += 1
     if case.replied_at is not None:
         counts[("workdays", _encode([local_day(case.deadline_base_at).isoformat(),
                                      local_day(case.replied_at).isoformat()]))] += 1
     return key, c, counts
+
+
+def _utc(instant: dt.datetime) -> dt.datetime:
+    return instant.astimezone(dt.UTC)
 
 
 def _encode(value: Any) -> str:

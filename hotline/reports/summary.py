@@ -624,9 +624,8 @@ def build_summary(scope: Scope, *, now: dt.datetime | None = None,
 
 class RolledUpReport(Report):
     """The same report read from the figures kept with every step (`reports.rollup`): rows of
-    days × lines × categories × departments, not the cases. Only "overdue now", which depends on
-    the moment asked, is counted from the cases (the open ones past their deadline, an indexed
-    range). Serves scopes filtered by line and department (a handler's report); `report_for`
+    days × lines × categories × departments, not the cases ("overdue now" from the deadlines of
+    the cases not yet answered, kept there too). Serves scopes filtered by line and department (a handler's report); `report_for`
     gives the other filters to `Report`."""
 
     def _where(self, table: Any) -> list[ColumnElement[bool]]:
@@ -686,11 +685,14 @@ class RolledUpReport(Report):
         return out
 
     def _overdue_now(self) -> dict[str | None, int]:
+        """Cases not yet answered whose deadline (`due_at`) is before `now`, by department."""
         def compute() -> dict[str | None, int]:
-            stmt = (select(Case.department_code, func.count().label("n"))
-                    .where(overdue_condition(self.now), *self.where)
-                    .group_by(Case.department_code))
-            return {row.department_code: row.n for row in db.session.execute(stmt)}
+            now = self.now.astimezone(dt.UTC)
+            out: dict[str | None, int] = defaultdict(int)
+            for department, due_at, n in self._counts()["unanswered_due"]:
+                if dt.datetime.fromisoformat(due_at) < now:
+                    out[department] += n
+            return out
 
         return self._memo("overdue", compute)
 
