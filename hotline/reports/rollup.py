@@ -353,9 +353,14 @@ class _Row:
 def _in_memory(session: Session, case: Case) -> tuple[Any, list[tuple[str, Any]], list[str]] | None:
     """A case written by this flush, as `contribution` takes it, from the session alone (intake
     reads nothing back); None when something it needs is not in memory."""
-    values = case._sa_instance_state.dict
-    if any(name not in values for name in CASE_COLUMNS):
-        return None
+    values = dict(case._sa_instance_state.dict)
+    columns = Case.__table__.c
+    for name in CASE_COLUMNS:
+        if name not in values:
+            column = columns[name]
+            if column.default is not None or column.server_default is not None:
+                return None  # made by the database: not known here
+            values[name] = None  # never set: written as NULL
     steps, ratings = [], []
     for obj in session.new:
         if not isinstance(obj, CaseEvent | Survey):
