@@ -38,6 +38,8 @@ from sqlalchemy import delete, event, exists, insert, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
+from sqlalchemy.orm.util import identity_key
 
 from ..domain.deadlines import PROVINCE_TZ
 from ..domain.lifecycle import UNANSWERED
@@ -234,9 +236,19 @@ def _with_steps(connection: Connection, cases: list[Any], ids: list[int]
 
 # --- writing differences -----------------------------------------------------------------------
 
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
 def _upsert(connection: Connection, table: Any, keys: tuple[str, ...],
             added: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE adding to the counters (built once per database kind)."""
     name = connection.dialect.name
+    if (name, table.name) not in _UPSERTS:
+        _UPSERTS[(name, table.name)] = _build_upsert(name, table, keys, added)
+    return _UPSERTS[(name, table.name)]
+
+
+def _build_upsert(name: str, table: Any, keys: tuple[str, ...], added: tuple[str, ...]) -> Any:
     if name == "postgresql":
         stmt = postgresql.insert(table)
     elif name == "sqlite":
@@ -285,6 +297,8 @@ CASE_RELATIONS = frozenset({"line", "category", "department", "duplicate_of"})
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     touched: set[int] = set()
     new_cases: list[Case] = []
+    surveys: list[Survey] = []
+    new_steps: dict[int, list[CaseEvent]] = defaultdict(list)
     for obj in session.new:
         if isinstance(obj, Case):
             new_cases.append(obj)
@@ -293,10 +307,12 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
                 case_id = obj.case_id if obj.case_id is not None else getattr(obj.case, "id", None)
                 if case_id is not None:
                     touched.add(case_id)  # a new case's steps come with the new case
+                    new_steps[case_id].append(obj)
         elif isinstance(obj, Survey) and obj.answered_at is not None:
             case_id = obj.case_id if obj.case_id is not None else getattr(obj.case, "id", None)
             if case_id is not None:
                 touched.add(case_id)
+                surveys.append(obj)
     for obj in session.dirty:
         if isinstance(obj, Case) and _changed(obj, CASE_FIELDS | CASE_RELATIONS):
             touched.add(obj.id)
@@ -304,12 +320,100 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
             touched.add(obj.case_id)
             old = obj._sa_instance_state.attrs.case_id.history.deleted
             touched.update(i for i in old if i is not None)
+            surveys.append(obj)
     if not touched and not new_cases:
         return
     connection = session.connection()
-    old = read_contributions(connection, touched, lock=True) if touched else Figures()
+    old, in_memory, fallback = Figures(), {}, set()
+    if touched:
+        answered = _answered_surveys(connection, touched)  # locks the cases on PostgreSQL
+        rows = {}
+        for case_id in touched:
+            case = session.identity_map.get(identity_key(Case, case_id))
+            row = _before_in_memory(case) if case is not None else None
+            if row is None:
+                fallback.add(case_id)
+            else:
+                rows[case_id] = (case, row)
+        steps = _steps(connection, rows)
+        for case_id, (case, row) in rows.items():
+            ratings = answered.get(case_id, {})
+            old.add(*contribution(row, steps[case_id], [r for r, _ in ratings.values()]))
+            later = steps[case_id] + [(e.action, e) for e in new_steps.get(case_id, [])]
+            in_memory[case_id] = (case, ratings, later)
+        if fallback:
+            read = read_contributions(connection, fallback)
+            for key, cell in read.cells.items():
+                old.cells[key].update(cell)
+            for key, n in read.counts.items():
+                old.counts[key] += n
     pending = session.info.setdefault(_PENDING, [])
-    pending.append((touched, new_cases, old))
+    pending.append((in_memory, fallback, new_cases, surveys, old))
+
+
+def _answered_surveys(connection: Connection, case_ids: set[int]
+                      ) -> dict[int, dict[int, tuple[str, Any]]]:
+    """The answered surveys of these cases: case id -> survey id -> (rating, answered at). On
+    PostgreSQL the cases' rows are locked first, so that a step of the same case in another
+    transaction (a survey answered while the case is sent to another department) waits."""
+    c, s = Case.__table__.c, Survey.__table__.c
+    ids = sorted(case_ids)
+    out: dict[int, dict[int, tuple[str, Any]]] = defaultdict(dict)
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(c.id).where(c.id.in_(batch)).order_by(c.id)
+                               .with_for_update()).all()
+        for case_id, survey_id, rating, answered_at in connection.execute(
+                select(s.case_id, s.id, s.rating, s.answered_at)
+                .where(s.case_id.in_(batch), s.answered_at.is_not(None),
+                       s.rating.is_not(None))):
+            out[case_id][survey_id] = (rating, answered_at)
+    return out
+
+
+def _steps(connection: Connection, rows: dict[int, tuple[Case, Any]]
+           ) -> dict[int, list[tuple[str, Any]]]:
+    """The timeline steps reports count of these cases before this flush: from their loaded
+    timelines, or read at once for those not loaded."""
+    out: dict[int, list[tuple[str, Any]]] = {}
+    unread = []
+    for case_id, (case, _) in rows.items():
+        events = case._sa_instance_state.dict.get("events")
+        if events is None:
+            unread.append(case_id)
+        else:
+            out[case_id] = [(e.action, e.__dict__.get("data")) for e in events
+                            if e._sa_instance_state.key is not None
+                            and e.action in TIMELINE_ACTIONS]
+    e = CaseEvent.__table__.c
+    for case_id in unread:
+        out[case_id] = []
+    for start in range(0, len(unread), BATCH):
+        for case_id, action, data in connection.execute(
+                select(e.case_id, e.action, e.data)
+                .where(e.case_id.in_(unread[start:start + BATCH]),
+                       e.action.in_(TIMELINE_ACTIONS)).order_by(e.id)):
+            out[case_id].append((action, data))
+    return out
+
+
+def _before_in_memory(case: Case) -> Any | None:
+    """A loaded case's values as the database holds them before this flush, or None when
+    some are not in memory."""
+    state = case._sa_instance_state
+    if state.key is None:
+        return None
+    values = {}
+    for name in CASE_COLUMNS:
+        if name in state.committed_state:
+            value = state.committed_state[name]
+        else:
+            value = state.dict.get(name, NO_VALUE)
+        if value is NO_VALUE or value is NEVER_SET:
+            return None
+        values[name] = value
+    return _Row(values)
 
 
 def _changed(obj: Any, fields: frozenset[str]) -> bool:
@@ -325,11 +429,17 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     if not pending:
         return
     connection = session.connection()
-    for touched, new_cases, old in pending:
+    for in_memory, fallback, new_cases, surveys, old in pending:
         new = Figures()
-        ids = set(touched)
+        ids = set(fallback)
+        for case_id, (case, ratings, steps) in in_memory.items():
+            now = _now_in_memory(case, ratings, steps, surveys)
+            if now is None:
+                ids.add(case_id)
+            else:
+                new.add(*contribution(*now))
         for case in new_cases:
-            if case.id is None or case.id in ids:
+            if case.id is None or case.id in ids or case.id in in_memory:
                 continue
             known = _in_memory(session, case)
             if known is None:
@@ -343,6 +453,31 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             for key, n in read.counts.items():
                 new.counts[key] += n
         apply(connection, new.subtract(old))
+
+
+def _now_in_memory(case: Case, ratings: dict[int, tuple[str, Any]],
+                   steps: list[tuple[str, Any]], surveys: list[Survey]
+                   ) -> tuple[Any, list[tuple[str, Any]], list[str]] | None:
+    """A case as this flush left it: its values from the session, its timeline and answered
+    surveys those read before the flush with the ones this flush wrote."""
+    values = case._sa_instance_state.dict
+    if any(name not in values for name in CASE_COLUMNS):
+        return None
+    ratings = dict(ratings)
+    for survey in surveys:
+        own = survey.__dict__
+        if own.get("case_id") != case.id:
+            ratings.pop(own.get("id"), None)  # moved to another case (never done; still right)
+            continue
+        if own.get("answered_at") is not None and own.get("rating") is not None:
+            ratings[own["id"]] = (own["rating"], own["answered_at"])
+        else:
+            ratings.pop(own.get("id"), None)
+    # A step written by this flush is kept as (action, event): its data as written.
+    steps = [(action, data.__dict__.get("data") if isinstance(data, CaseEvent) else data)
+             for action, data in steps]
+    return (_Row({name: values[name] for name in CASE_COLUMNS}), steps,
+            [rating for rating, _ in ratings.values()])
 
 
 class _Row:
