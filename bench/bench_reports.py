@@ -111,8 +111,8 @@ def build(path: Path, n: int) -> None:
         "status, department_code, region, citizen_name, citizen_phone, content, "
         "public_consent, supervised, received_at, created_at, updated_at, deadline_base_at, "
         "accept_due_date, due_date, due_at, deadline_provisional, extension_days, accepted_at,"
-        " replied_at, closed_at, reply_text, version) VALUES "
-        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?,?,?,?,?,?,?,0,?,?,?,?,?,1)")
+        " replied_at, closed_at, reply_text, version, due_key) VALUES "
+        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,?,?,?,?,?,?,?,0,?,?,?,?,?,1,?)")
     event_sql = ("INSERT INTO case_events (case_id, action, actor, actor_role, at, "
                  "from_status, to_status, data) VALUES (?,?,?,?,?,?,?,?)")
     survey_sql = ("INSERT INTO surveys (case_id, round, channel, sent_at, answered_at, rating) "
@@ -196,7 +196,8 @@ def build(path: Path, n: int) -> None:
         cases.append((case_id, f"{key}-{counters[key]:05d}", lid, rng.choice(
             ["phone", "phone", "wechat", "web"]), rng.choice(cats[lid]), t1, t2, kind, status,
             dep, region, "市民", f"139{case_id:08d}", f"{rng.choice(TEXTS)}（{region}）", rec, rec,
-            rec, rec, accept_due, due_date, due_at, ext, accepted, replied, closed, reply))
+            rec, rec, accept_due, due_date, due_at, ext, accepted, replied, closed, reply,
+            due_at))
         events += ev
         if len(cases) >= 50_000:
             _flush(con, case_sql, cases, event_sql, events, survey_sql, surveys)

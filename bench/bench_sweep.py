@@ -113,8 +113,9 @@ def build(path: Path, n: int) -> None:
         "INSERT INTO cases (number, line_id, channel, category_id, kind, status, "
         "department_code, region, content, public_consent, supervised, received_at, "
         "created_at, updated_at, deadline_base_at, accept_due_date, due_date, due_at, "
-        "deadline_provisional, extension_days, version) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows())
+        "deadline_provisional, extension_days, version, due_key) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (row + (row[17],) for row in rows()))  # due_key: the deadline (every case has one)
     conn.commit()
     for _, sql in indexes:
         conn.execute(sql)

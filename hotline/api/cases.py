@@ -45,7 +45,7 @@ def create_case():
 LIST_ORDER = {
     "-received": (Case.received_at.desc(), Case.id.desc()),
     "received": (Case.received_at, Case.id),
-    "due": (Case.due_at.is_(None), Case.due_at, Case.id),
+    "due": (Case.due_key, Case.id),  # walks ix_cases_status_due_key and the like
     "-due": (Case.due_at.is_(None), Case.due_at.desc(), Case.id.desc()),
 }
 # Work queues (the operators' and the department's desk) take 紧急件 first, then LIST_ORDER.

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from .cohandling import CaseCohandler
 
 
+NO_DEADLINE = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+
+
 class Line(db.Model):
     """An intake programme (线路) with its own number, categories and deadline policy."""
 
@@ -128,6 +131,8 @@ class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_status_due_key", "status", "due_key", "id"),
+        Index("ix_cases_department_status_due_key", "department_code", "status", "due_key", "id"),
         Index("ix_cases_department_status", "department_code", "status"),
         Index("ix_cases_received", "received_at"),
         Index("ix_cases_citizen_phone", "citizen_phone"),
@@ -176,6 +181,10 @@ class Case(db.Model):
     accept_due_date: Mapped[dt.date | None] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # What `sort=due` orders by: `due_at`, or NO_DEADLINE for a case without one (即时答复), so
+    # that it comes after every dated case on both databases (which sort NULL apart) and a page
+    # of the list or of a department's queue walks `ix_cases_*_due_key`. Set with `due_at`.
+    due_key: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=lambda: NO_DEADLINE)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
     pending_extension_days: Mapped[int | None] = mapped_column(Integer)
@@ -214,6 +223,11 @@ class Case(db.Model):
         back_populates="case", order_by="CaseEvent.id", cascade="save-update, merge")
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="case", order_by="Attachment.id", cascade="save-update, merge")
+
+    @validates("due_at")
+    def _due_key(self, key: str, value: dt.datetime | None) -> dt.datetime | None:
+        self.due_key = value if value is not None else NO_DEADLINE
+        return value
 
     @validates("citizen_phone")
     def _phone_key(self, key: str, value: str | None) -> str | None:
