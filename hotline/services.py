@@ -261,7 +261,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
         # The key's UNIQUE constraint is met at this flush (or at the commit): a retry that
         # raced this one, with the same key, got there first.
         db.session.flush()
-        db.session.commit()
+        commit_keeping_loaded()
     except IntegrityError:
         db.session.rollback()
         if idempotency_key:
@@ -463,6 +463,18 @@ def check_version(case: Case, expected: int | None) -> None:
         raise StaleVersion(
             f"the case changed since you read it (version {expected}, now {case.version})",
             {"version": [f"Current version is {case.version}."]})
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the new case is answered as it was
+    just written, with no reads of it, its line, category and timeline after the commit
+    (intake's response; nothing else writes the case in between)."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 @contextmanager
