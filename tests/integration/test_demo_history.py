@@ -29,7 +29,6 @@ def _seed(app: Any, tmp_path: Path, *args: str):
 
 
 def test_history_of_30_days_is_a_believable_past_made_once(app, api, tokens, tmp_path: Path):
-    started = utcnow()
     result = _seed(app, tmp_path, "--history", "30")
     assert result.exit_code == 0, result.output
     assert "demo history of 30 days" in result.output
@@ -90,12 +89,17 @@ def test_history_of_30_days_is_a_believable_past_made_once(app, api, tokens, tmp
     assert remind_surveys(now + dt.timedelta(days=7)) == 0
     assert db.session.scalar(select(db.func.count(OutboxMessage.id))) == len(messages)
 
+    from hotline.models import CaseEvent
+
+    events = db.session.scalar(select(db.func.count(CaseEvent.id)))
     again = _seed(app, tmp_path, "--history", "30")
     assert again.exit_code == 0, again.output
     assert "already present" in again.output
     db.session.expire_all()
     assert db.session.scalar(select(db.func.count(Case.id))) == len(cases)
-    assert utcnow() - started < dt.timedelta(seconds=60)
+    # Made once: the second run writes no step either (a wall-clock limit here only measured
+    # how loaded the machine was; speed is bench/'s business).
+    assert db.session.scalar(select(db.func.count(CaseEvent.id))) == events
 
 
 def test_history_is_only_for_the_demo_of_hotline_run():
