@@ -71,6 +71,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, twilio: FakeTwilio
         # Fast rhythms, so that the test sees in seconds what takes minutes by default.
         "RELAY_INTERVAL": "1", "OUTBOX_RELAY_GRACE_SECONDS": "1", "OUTBOX_BACKOFF_SECONDS": "1",
         "WORKER_TTL": "3", "OUTBOX_STALL_SECONDS": "3",
+        # A killed scheduler's lease outlives it in Redis's append-only file: at the default
+        # 30 s the restarted one waited out most of the test's window (a flaky failure).
+        "CRON_LEASE_SECONDS": "3",
     }).start()
     try:
         yield run
