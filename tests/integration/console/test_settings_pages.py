@@ -267,6 +267,12 @@ def test_saving_a_rule_and_routing_uses_it_at_once(console_as: Any, api: Any,
                                                 "content": WATER}).get_json()
     assert case["routing"]["department"] == "gz-housing"
     assert case["routing"]["rule_id"] == rule.id
+    # The list names the department, not only its code.
+    listing = client.get("/console/admin/rules").get_data(as_text=True)
+    row = listing[listing.index(f'data-rule="{rule.id}"'):]
+    row = row[:row.index("</tr>")]
+    housing = db.session.scalars(select(Department).where(Department.code == "gz-housing")).one()
+    assert housing.name in row and "gz-housing" in row
 
 
 @pytest.mark.parametrize("over, text", [
