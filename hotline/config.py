@@ -40,12 +40,31 @@ INT_ENV_KEYS = (
     "SIGN_IN_LOCK_MINUTES",
     "SIGN_IN_ADDRESS_FAILURES",
     "SIGN_IN_ADDRESS_MINUTES",
+    # how many reverse proxies stand in front of the app (see trusted_proxies)
+    "TRUSTED_PROXIES",
 )
+# Earlier names of TRUSTED_PROXIES (the board's and the phone channel's), still read.
+PROXY_KEYS = ("TRUSTED_PROXIES", "WEB_TRUSTED_PROXIES", "TRUSTED_PROXY_COUNT")
 
 # Set by `hotline run` for the web server and the worker it starts: the address it serves on.
 SERVER_URL_ENV = "HOTLINE_SERVER_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `hotline run`'s own default address
 DEFAULT_IMPORT_HORIZON_YEARS = 20
+
+
+def trusted_proxies(config: Any) -> int:
+    """How many reverse proxies stand in front of the app: their X-Forwarded-* headers are
+    believed, for the client's address (rate limits, sign-in locks) and for the request's URL
+    (Twilio's signature). One setting, ``TRUSTED_PROXIES`` (0 by default: the app is reached
+    directly); the earlier names ``WEB_TRUSTED_PROXIES`` and ``TRUSTED_PROXY_COUNT`` are still
+    read, from the configuration or the environment."""
+    for key in PROXY_KEYS:
+        value = config.get(key)
+        if value is None or value == "":
+            value = os.environ.get(key)
+        if value is not None and value != "":
+            return max(0, int(value))
+    return 0
 
 
 def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request, session
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from .config import trusted_proxies
 from .domain.errors import DomainError
 
 CSRF_MAX_AGE = 6 * 3600  # a citizen may take a long time to write a letter
@@ -75,11 +76,11 @@ def _origin_of(url: str) -> str:
 
 
 def client_address() -> str:
-    """The client's address. Behind N trusted reverse proxies (``WEB_TRUSTED_PROXIES``), the
+    """The client's address. Behind N trusted reverse proxies (``config.trusted_proxies``), the
     N-th address from the right of X-Forwarded-For: the ones further left are the client's
     own claims and would let it pick a fresh rate-limit bucket (or escape a sign-in lock) for
     every request."""
-    hops = int(current_app.config.get("WEB_TRUSTED_PROXIES") or 0)
+    hops = trusted_proxies(current_app.config)
     if hops > 0:
         forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")
                      if a.strip()]

@@ -10,8 +10,8 @@ through the staff API (hotline/api/calls.py); every call is a row of ``hotline.m
 Configuration (app config, else the environment, else the default):
 
 - ``TWILIO_AUTH_TOKEN`` (signatures), ``PUBLIC_BASE_URL`` (the URL Twilio signs and calls);
-- ``TRUSTED_PROXY_COUNT``: proxies in front of the app whose X-Forwarded-* headers are
-  believed (werkzeug ProxyFix), when ``PUBLIC_BASE_URL`` is not set;
+- ``TRUSTED_PROXIES`` (``hotline.config.trusted_proxies``): proxies in front of the app whose
+  X-Forwarded-* headers are believed (werkzeug ProxyFix), when ``PUBLIC_BASE_URL`` is not set;
 - ``PHONE_QUEUE_TIMEOUT`` (s, 90): waiting this long without an operator → leave a message;
 - ``PHONE_OFFER_MESSAGE_AFTER`` (s, 30): from then on the hold message offers "按1留言";
 - ``PHONE_HOLD_MUSIC_URL``: music between hold announcements (else a pause of
@@ -40,6 +40,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hotline.config import trusted_proxies
+
 DEFAULTS: dict[str, Any] = {
     "PHONE_QUEUE_TIMEOUT": 90,
     "PHONE_OFFER_MESSAGE_AFTER": 30,
@@ -52,7 +54,6 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_MAX_BODY": 64 * 1024,
     "PHONE_SMS_MAX_CHARS": 1600,
     "TWILIO_WEBHOOK_SHARED_KEY": None,
-    "TRUSTED_PROXY_COUNT": 0,
     "SURVEY_CALL_PHONE_CALLERS": False,
 }
 
@@ -66,7 +67,7 @@ def init_app(app: Flask) -> None:
     if base and not app.config.get("TWILIO_STATUS_CALLBACK_URL"):
         app.config["TWILIO_STATUS_CALLBACK_URL"] = base.rstrip("/") + \
             "/channels/twilio/outbox-status"
-    proxies = int(app.config["TRUSTED_PROXY_COUNT"] or 0)
+    proxies = trusted_proxies(app.config)
     if proxies and not isinstance(app.wsgi_app, ProxyFix):
         # Without PUBLIC_BASE_URL the signature is checked against the request's URL, which
         # behind a proxy is only right when the proxy's X-Forwarded-* headers are believed.

@@ -2,7 +2,7 @@
 
 Twilio signs the URL it requested (scheme, host, path, query) plus the POSTed form. Behind a
 proxy the app sees another URL, so the check uses `PUBLIC_BASE_URL` + path + query when it is
-set; otherwise the request's own URL, which `TRUSTED_PROXY_COUNT` (werkzeug's ProxyFix) makes
+set; otherwise the request's own URL, which `TRUSTED_PROXIES` (werkzeug's ProxyFix) makes
 the public one.
 """
 

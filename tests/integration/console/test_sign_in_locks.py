@@ -84,7 +84,7 @@ def test_one_address_cannot_spray_passwords_over_many_names(app, staff):
 
 
 def test_the_address_behind_a_trusted_proxy_is_the_one_that_waits(app, staff):
-    app.config.update(SIGN_IN_ADDRESS_FAILURES=3, WEB_TRUSTED_PROXIES=1)
+    app.config.update(SIGN_IN_ADDRESS_FAILURES=3, TRUSTED_PROXIES=1)
     proxy = client_from(app, "127.0.0.1")
 
     def through_proxy(client_address: str, password: str):

@@ -444,7 +444,7 @@ def test_behind_a_proxy_the_forwarded_public_url_is_what_is_checked(app, _migrat
     from .conftest import AUTH_TOKEN, TwilioWebhooks
 
     behind = create_app({**_migrated, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": None,
-                         "TRUSTED_PROXY_COUNT": proxies})
+                         "TRUSTED_PROXIES": proxies})
     twilio = TwilioWebhooks(behind.test_client(), base="https://12345.guizhou.gov.cn")
     resp = twilio.post("/voice", call_params(CALL), headers={
         "X-Forwarded-Proto": "https", "X-Forwarded-Host": "12345.guizhou.gov.cn",

@@ -8,6 +8,8 @@ from __future__ import annotations
 import statistics
 import time
 
+import pytest
+
 from .conftest import csrf_of
 
 
@@ -217,7 +219,7 @@ def test_status_page_limit_shows_a_chinese_page(app, browser, new_case):
 
 def test_behind_a_trusted_proxy_each_citizen_has_own_limit(app, api, new_case):
     app.config["WEB_RATE_LIMITS"] = {"status": "2/minute"}
-    app.config["WEB_TRUSTED_PROXIES"] = 1
+    app.config["TRUSTED_PROXIES"] = 1
     number = new_case()["number"]
 
     def ask(client_ip: str, claimed: str = "") -> int:
@@ -230,3 +232,21 @@ def test_behind_a_trusted_proxy_each_citizen_has_own_limit(app, api, new_case):
     assert ask("223.104.1.2") == 404
     # A client cannot get a fresh count by claiming another address in front of the proxy's.
     assert ask("223.104.1.1", claimed="8.8.8.8") == 429
+
+
+@pytest.mark.parametrize("name", ["TRUSTED_PROXIES", "WEB_TRUSTED_PROXIES"])
+def test_the_proxy_count_set_in_the_environment_is_honoured(app, api, new_case, monkeypatch,
+                                                            name):
+    # The README said "set WEB_TRUSTED_PROXIES=N"; the environment was never read, so behind
+    # a proxy every citizen shared the proxy's one limit.
+    monkeypatch.setenv(name, "1")
+    app.config["WEB_RATE_LIMITS"] = {"status": "2/minute"}
+    number = new_case()["number"]
+
+    def ask(client_ip: str) -> int:
+        return api.get(f"/public/cases/{number}?phone_tail=0000",
+                       headers={"X-Forwarded-For": client_ip},
+                       environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+
+    assert [ask("223.104.1.1") for _ in range(3)] == [404, 404, 429]
+    assert ask("223.104.1.2") == 404  # another citizen behind the same proxy
