@@ -19,8 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hotline import create_app, services
-from hotline.api import publication
+from hotline import create_app, publication, services
 from hotline.cli import upgrade_database
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db

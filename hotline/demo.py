@@ -3,7 +3,7 @@
 The cases of the last DAYS days are made and moved through the real domain code, each step at
 its back-dated moment: `services.create_case` (routing runs as its after-create hook and may
 dispatch at once), `services.act` for every lifecycle step, `surveys.record_answer` for the
-citizens' ratings and the publication service (`hotline.api.publication.approve`, with its
+citizens' ratings and the publication service (`hotline.publication.approve`, with its
 masking) for board letters whose writers consented. Steps whose moment would come after now
 are not taken, so the present holds open, due-soon and overdue cases like a real centre's.
 
@@ -565,7 +565,7 @@ class _HistoryWriter:
 
     def publish(self, case: Case) -> None:
         """A consenting board writer's closed letter goes on the board (公开), masked."""
-        from .api.publication import approve
+        from .publication import approve
 
         if case.line.code != "board" or not case.public_consent or case.status != Status.CLOSED:
             return

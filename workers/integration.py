@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hotline import services
+from hotline import followup, services
 
-from . import department_notices, followup, relay
+from . import department_notices, relay
 
 
 def init_app(app: Flask) -> None:

@@ -55,13 +55,13 @@ from hotline.domain.deadlines import Policy, end_of_day, local_date
 from hotline.domain.lifecycle import SYSTEM, UNANSWERED, Status
 from hotline.domain.workdays import WorkCalendar
 from hotline.extensions import db
+from hotline.followup import survey_reminder_text
 from hotline.models import Case, CaseEvent, Category, Line, PointsEntry, Survey
 from hotline.models.followup import SupervisionMark
 from hotline.models.types import UTCDateTime, utcnow
 from hotline.outbox import enqueue
 from hotline.services import work_calendar
 
-from .followup import survey_reminder_text
 from .settings import setting
 
 HELD = (Status.DISPATCHED, Status.ACCEPTED)  # a department holds the case; its clock runs

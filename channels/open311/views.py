@@ -31,7 +31,6 @@ from sqlalchemy.orm import joinedload
 from channels.web import public
 from channels.web.security import RateLimited, check_limit
 from hotline import services
-from hotline.api.publication import mask_case_text
 from hotline.api.schemas import REGION
 from hotline.domain.deadlines import FIRST_DAY, LAST_DAY, PROVINCE_TZ, day_in_range
 from hotline.domain.errors import DomainError
@@ -40,6 +39,7 @@ from hotline.extensions import db
 from hotline.models import Attachment, Case, Category, Department, Line, Publication
 from hotline.models import PublicationState as PS
 from hotline.models.types import utcnow
+from hotline.publication import mask_case_text
 from hotline.regions import prefectures
 
 from .formats import error, respond

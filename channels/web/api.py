@@ -20,11 +20,11 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from hotline.api.errors import error_response
 from hotline.api.openapi import EXTRA_PATHS
-from hotline.api.publication import case_answer, mask_case_text
 from hotline.api.schemas import REGION, Day, StrictSchema, _text
 from hotline.api.util import json_body, query_args
 from hotline.domain.errors import NotFound
 from hotline.extensions import db
+from hotline.publication import case_answer, mask_case_text
 from hotline.surveys import RATINGS, record_answer, survey_from_token
 
 from . import intake, public

@@ -28,10 +28,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from hotline import attachments
-from hotline.api.publication import case_answer, mask_case_text
 from hotline.domain import case_numbers
 from hotline.domain.errors import Conflict, DomainError, UnknownReference, ValidationFailed
 from hotline.extensions import db
+from hotline.publication import case_answer, mask_case_text
 from hotline.regions import counties, prefectures
 from hotline.surveys import RATINGS, closed_survey_text, record_answer, survey_from_token
 

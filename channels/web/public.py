@@ -23,7 +23,6 @@ from flask import current_app, g
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from hotline.api.publication import case_answer, mask_case_text, publication_of
 from hotline.domain import case_numbers, names
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from hotline.domain.errors import DomainError
@@ -31,6 +30,7 @@ from hotline.domain.lifecycle import Status
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, Publication, PublicationState
 from hotline.phones import national
+from hotline.publication import case_answer, mask_case_text, publication_of
 from hotline.regions import region_name
 from hotline.reports.scope import region_prefix
 

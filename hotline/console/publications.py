@@ -1,7 +1,7 @@
 """Publication on the public board (网上公开) in the console: the work list, and one case's
 masked draft beside its original, editable, approved or withdrawn.
 
-The rules are `hotline.api.publication`'s — the same work list, masking proposal, edits with
+The rules are `hotline.publication`'s — the same work list, masking proposal, edits with
 the version the editor saw, approval refused while masking still finds personal data (unless
 the approver confirms it is not personal), withdrawal — and its roles: operators and
 supervisors edit and withdraw, only a supervisor approves (admins may do anything).
@@ -15,7 +15,12 @@ from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from .. import services
-from ..api.publication import (
+from ..domain.errors import DomainError, Forbidden, IllegalTransition, StaleVersion
+from ..domain.lifecycle import Role
+from ..domain.names import PERSONAL_DATA_NAMES, PUBLICATION_STATE_NAMES
+from ..extensions import db
+from ..models import Department
+from ..publication import (
     APPROVERS,
     EDITORS,
     STATES,
@@ -31,11 +36,6 @@ from ..api.publication import (
     withdraw,
     work_list,
 )
-from ..domain.errors import DomainError, Forbidden, IllegalTransition, StaleVersion
-from ..domain.lifecycle import Role
-from ..domain.names import PERSONAL_DATA_NAMES, PUBLICATION_STATE_NAMES
-from ..extensions import db
-from ..models import Department
 from . import bp
 
 PER_PAGE = 30

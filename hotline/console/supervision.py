@@ -22,7 +22,6 @@ from marshmallow import ValidationError
 from sqlalchemy import Select, select
 
 from .. import outbox, services, supervision
-from ..api.publication import work_list
 from ..api.schemas import ACTION_SCHEMAS
 from ..domain import lifecycle
 from ..domain.deadlines import local_date
@@ -44,6 +43,7 @@ from ..domain.names import (
 from ..extensions import db
 from ..models import Case, Department, OutboxMessage, Survey
 from ..models.types import utcnow
+from ..publication import work_list
 from ..reports.periods import parse_period
 from . import bp, nav
 from .case import ACTION_LABELS, FORM_ERRORS, PURPOSE_NAMES, _form_body

@@ -11,8 +11,8 @@ from flask import Flask
 
 from hotline.domain.deadlines import Policy
 from hotline.domain.lifecycle import Kind, Status
+from hotline.followup import status_text, survey_reminder_text, survey_text
 from hotline.phones import phone_e164
-from workers.followup import status_text, survey_reminder_text, survey_text
 from workers.relay import backoff
 from workers.schedule import Periodic, _normalized
 from workers.settings import setting

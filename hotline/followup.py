@@ -1,7 +1,7 @@
 """Follow-up of a case (跟踪问效): what the citizen is told, and the survey after closing (回访).
 
-`on_action` runs inside every lifecycle action's transaction (it is one of the core's
-`after_action_hooks`), so it only writes rows: outbox messages, a survey, a call-back task. They
+A service of the core: `on_action` runs inside every lifecycle action's transaction (it is one
+of the core's `after_action_hooks`), so it only writes rows: outbox messages, a survey, a call-back task. They
 commit with the action or not at all, and the relay sends them afterwards — an action never
 waits on Redis, Twilio or WeChat.
 
@@ -34,16 +34,16 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from hotline import surveys
-from hotline.domain import lifecycle
-from hotline.domain.lifecycle import Actor, Kind
-from hotline.extensions import db
-from hotline.models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
-from hotline.models.types import utcnow
-from hotline.outbox import citizen_channel, enqueue
-from hotline.phones import phone_e164
+from workers.settings import setting
 
-from .settings import setting
+from . import surveys
+from .domain import lifecycle
+from .domain.lifecycle import Actor, Kind
+from .extensions import db
+from .models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
+from .models.types import utcnow
+from .outbox import citizen_channel, enqueue
+from .phones import phone_e164
 
 # An SMS of more than a few segments costs more and reads badly on a phone: answers are cut here
 # and the rest is on the status page.
