@@ -73,7 +73,7 @@ def _load_extension(app: Flask, name: str) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """SQLite durability (SPEC §5): WAL, a full fsync on every commit, foreign keys on."""
+    """SQLite durability (docs/outbox.md, "The rule"): WAL, a full fsync on every commit, foreign keys on."""
     module = type(dbapi_connection).__module__
     if "sqlite" not in module:
         return

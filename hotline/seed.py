@@ -1,4 +1,5 @@
-"""Demo data: the lines and categories of SPEC §4 and a set of Guizhou departments."""
+"""Demo data: the lines and categories of docs/channels.md ("The lines") and a set of Guizhou
+departments."""
 
 from __future__ import annotations
 

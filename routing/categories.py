@@ -1,6 +1,6 @@
 """Category (事项类别) suggestion per line, from cue words.
 
-Each line has its own category set (SPEC §4): ``fupin`` policy_consult / hardship / complaint
+Each line has its own category set (docs/channels.md): ``fupin`` policy_consult / hardship / complaint
 / suggestion / donation; ``zhitongche`` general_consult / situation / policy_consult /
 suggestion; ``board`` consult / complaint / suggestion / appeal. The cues are line-neutral
 kinds of speech act — asking, asking about a policy, objecting, proposing, asking for help,
@@ -84,7 +84,7 @@ LINE_CATEGORIES: dict[str, dict[str, dict[str, float]]] = {
         "donation": {"donate": 1.6},
     },
     "zhitongche": {
-        # 政策咨询 is under 1% of this line's cases (SPEC §2): questions are 一般咨询 unless
+        # 政策咨询 is under 1% of this line's cases (docs/channels.md): questions are 一般咨询 unless
         # they are plainly about a policy.
         "general_consult": {"ask": 1.0, "policy": 0.3},
         "policy_consult": {"ask": 0.3, "policy": 0.9},

@@ -1,4 +1,4 @@
-"""The public JSON API of SPEC §4, no login: a citizen's case status by number and phone tail,
+"""The public JSON API (docs/channels.md, docs/followup.md), no login: a citizen's case status by number and phone tail,
 writing a web message, the board, and survey answers by the signed link.
 
     GET  /api/v1/public/cases/<number>?phone_tail=NNNN   (or ?phone=<whole number>)

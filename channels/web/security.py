@@ -3,8 +3,8 @@ HTML forms, the client's address behind proxies, and the security headers of eve
 
 Rate limits count in Redis when ``REDIS_URL`` is set, so that every gunicorn process shares
 one count; if Redis cannot be reached they count in the process's memory for a while instead
-(a public form must keep working when Redis is down — SPEC §5 — and a per-process count still
-stops a single client hammering one process).
+(a public form must keep working when Redis is down, docs/channels.md, and a per-process count
+still stops a single client hammering one process).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The staff API under /api/v1 (SPEC §4), one blueprint per area."""
+"""The staff API under /api/v1 (its contract: docs/, from docs/lifecycle.md on), one blueprint
+per area."""
 
 from flask import Blueprint, Flask
 

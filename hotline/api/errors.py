@@ -1,4 +1,5 @@
-"""One place that turns every error into SPEC §4's JSON: {"error": {code, message, fields}}."""
+"""One place that turns every error into the JSON of docs/lifecycle.md, "Refusals":
+{"error": {code, message, fields}}."""
 
 from __future__ import annotations
 

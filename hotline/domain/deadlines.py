@@ -1,4 +1,4 @@
-"""Deadlines of a case (SPEC §4 "Deadline rule"), counted in Chinese working days.
+"""Deadlines of a case (docs/deadlines.md, "The deadline rule"), counted in Chinese working days.
 
 The day a case is received does not count; `accept_due_date` is the end of the first working day
 after it and `due_date` the end of the tenth (defaults; a line or category may set others).

@@ -1,4 +1,5 @@
-"""Domain exceptions; one error handler in the API turns them into SPEC §4's JSON errors."""
+"""Domain exceptions; one error handler in the API turns them into the JSON errors of
+docs/lifecycle.md, "Refusals"."""
 
 from __future__ import annotations
 

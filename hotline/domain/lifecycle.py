@@ -1,4 +1,4 @@
-"""The case lifecycle of SPEC §4: who may do what, from which status, and what it changes.
+"""The case lifecycle (docs/lifecycle.md): who may do what, from which status, and what it changes.
 
 `ACTIONS` is the one table of the rules. `perform` checks an action against the case's status,
 the actor's role and department, applies it to any object with the case's attributes (the ORM

@@ -1,4 +1,4 @@
-"""Every row of SPEC §4's action table through the staff API, with its refusals."""
+"""Every row of the action table (docs/lifecycle.md, "Actions") through the staff API, with its refusals."""
 
 from __future__ import annotations
 

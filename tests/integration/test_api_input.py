@@ -1,5 +1,5 @@
-"""Bad input on every endpoint gets SPEC §4's JSON error with the field named, and nothing is
-written; retries with an Idempotency-Key are safe."""
+"""Bad input on every endpoint gets the JSON error of docs/lifecycle.md ("Refusals") with the
+field named, and nothing is written; retries with an Idempotency-Key are safe."""
 
 from __future__ import annotations
 

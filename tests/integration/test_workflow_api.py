@@ -1,5 +1,6 @@
-"""The centre's workflow steps beyond SPEC's table, through the staff API: 改派 (recall) of a case
-from one department to another, with who may, from which statuses, the clock and the timeline."""
+"""The centre's workflow steps beyond the main way through (docs/lifecycle.md), through the
+staff API: 改派 (recall) of a case from one department to another, with who may, from which
+statuses, the clock and the timeline."""
 
 from __future__ import annotations
 

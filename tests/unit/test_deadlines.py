@@ -1,4 +1,4 @@
-"""Deadlines in Chinese working days, with real 2026 dates (SPEC §4 "Deadline rule")."""
+"""Deadlines in Chinese working days, with real 2026 dates (docs/deadlines.md, "The deadline rule")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The lifecycle table of SPEC §4 as plain Python: every action from every status and role."""
+"""The lifecycle table (docs/lifecycle.md) as plain Python: every action from every status and role."""
 
 from __future__ import annotations
 

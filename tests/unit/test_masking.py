@@ -1,4 +1,4 @@
-"""Masking of personal data before publication on the public board (SPEC §3 "Publication").
+"""Masking of personal data before publication on the public board (docs/publication.md).
 
 The texts are what the lines really receive: call transcripts, WeChat messages, letters from
 enterprises to the 省长直通车, traffic complaints, and the departments' answers.

@@ -1,5 +1,6 @@
-"""The case page's workflow forms beyond SPEC's table: 改派 (recall) of a case from one
-department to another, offered only to whom the lifecycle allows, and what each side sees after."""
+"""The case page's workflow forms beyond the main way through (docs/lifecycle.md): 改派
+(recall) of a case from one department to another, offered only to whom the lifecycle allows,
+and what each side sees after."""
 
 from __future__ import annotations
 
