@@ -25,9 +25,10 @@ from functools import wraps
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from . import paging
 from .extensions import db
 from .models import AdminAudit
 from .models.types import utcnow
@@ -287,9 +288,5 @@ def entries(kind: str | None = None, target: str | None = None, actor: str | Non
         conditions.append(AdminAudit.target == target)
     if actor:
         conditions.append(AdminAudit.actor == actor)
-    total = db.session.scalar(select(func.count()).select_from(AdminAudit).where(*conditions))
-    rows = db.session.scalars(
-        select(AdminAudit).where(*conditions)
-        .order_by(AdminAudit.at.desc(), AdminAudit.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), total or 0
+    return paging.page_of(select(AdminAudit).where(*conditions)
+                          .order_by(AdminAudit.at.desc(), AdminAudit.id.desc()), page, per_page)

@@ -19,7 +19,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, webforms
+from . import audit, paging, webforms
 from .domain.errors import Conflict, UnknownReference, ValidationFailed
 from .domain.lifecycle import Role
 from .domain.staff import (
@@ -360,8 +360,5 @@ def account_log(user: str | None = None, kind: str | None = None, address: str |
         conditions.append(AuthEvent.kind == kind)
     if address:
         conditions.append(AuthEvent.address == address)
-    total = db.session.scalar(select(func.count()).select_from(AuthEvent).where(*conditions))
-    rows = db.session.scalars(
-        select(AuthEvent).where(*conditions).order_by(AuthEvent.at.desc(), AuthEvent.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), total or 0
+    return paging.page_of(select(AuthEvent).where(*conditions)
+                          .order_by(AuthEvent.at.desc(), AuthEvent.id.desc()), page, per_page)

@@ -135,16 +135,6 @@ def dead_letters(channel: str | None = None) -> Select:
     return query.order_by(OutboxMessage.updated_at.desc(), OutboxMessage.id.desc())
 
 
-def count(query: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-
-
-def page_of(query: Select, page: int, per_page: int) -> tuple[list[Any], int]:
-    """One page of a list's rows, and how many there are in all."""
-    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), count(query)
-
-
 def latest_instructions(cases: Sequence[Case]) -> dict[int, CaseEvent]:
     """Each case's latest leadership instruction (批示) on its timeline."""
     if not cases:

@@ -22,9 +22,9 @@ from typing import Any
 
 from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from .. import filing
+from .. import filing, paging
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.lifecycle import CENTRE, Kind
@@ -196,10 +196,9 @@ def list_calls():
         query = query.where(Call.started_at >= _day_start(args["received_from"]))
     if "received_to" in args:
         query = query.where(Call.started_at <= end_of_day(args["received_to"]))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(query.order_by(Call.started_at.desc(), Call.id.desc())
-                              .offset((page - 1) * per_page).limit(per_page)).all()
+    rows, total = paging.page_of(query.order_by(Call.started_at.desc(), Call.id.desc()),
+                                 page, per_page)
     return jsonify({"items": _call.dump(rows, many=True), "page": page, "per_page": per_page,
                     "total": total})
 

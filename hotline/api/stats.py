@@ -18,8 +18,9 @@ from urllib.parse import quote
 
 from flask import Response, g, jsonify, stream_with_context
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
+from .. import paging
 from ..domain.deadlines import local_date
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.lifecycle import STAFF, Actor, Role
@@ -258,9 +259,8 @@ def bulletin_list(kind: str | None = None, line: str | None = None) -> Select:
 def list_bulletins():
     args = query_args(BulletinListSchema())
     query = bulletin_list(args.get("kind"), args.get("line"))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page))
+    rows, total = paging.page_of(query, page, per_page)
     return jsonify({"items": [_bulletin_meta(b) for b in rows], "page": page,
                     "per_page": per_page, "total": total})
 

@@ -15,7 +15,7 @@ from flask import g, jsonify
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, select
 
-from .. import outbox, services, supervision, surveys
+from .. import outbox, paging, services, supervision, surveys
 from ..domain.deadlines import PROVINCE_TZ, local_date
 from ..domain.errors import Conflict, NotFound, ValidationFailed
 from ..domain.lifecycle import CENTRE, STAFF, Role
@@ -185,7 +185,7 @@ _points = PointsEntrySchema()
 # -- helpers ----------------------------------------------------------------------------------
 
 def _page(query: Select, args: dict[str, Any], dump: Any) -> dict[str, Any]:
-    rows, total = supervision.page_of(query, args["page"], args["per_page"])
+    rows, total = paging.page_of(query, args["page"], args["per_page"])
     return {"items": dump(rows), "page": args["page"], "per_page": args["per_page"],
             "total": total}
 

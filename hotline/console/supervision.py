@@ -21,7 +21,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import Select, select
 
-from .. import outbox, services, supervision
+from .. import outbox, paging, services, supervision
 from ..api.schemas import ACTION_SCHEMAS
 from ..domain import lifecycle
 from ..domain.deadlines import local_date
@@ -100,10 +100,10 @@ def _query(name: str, now: dt.datetime) -> Select:
 
 def counts(now: dt.datetime) -> dict[str, int]:
     """How many wait on each list now (the dashboard's figures)."""
-    out = {c.name: supervision.count(_query(c.name, now)) for c in CASE_LISTS}
-    out["unsatisfied"] = supervision.count(supervision.unsatisfied_answers())
-    out["dead-letters"] = supervision.count(supervision.dead_letters())
-    out["publications"] = supervision.count(work_list("candidate"))
+    out = {c.name: paging.count(_query(c.name, now)) for c in CASE_LISTS}
+    out["unsatisfied"] = paging.count(supervision.unsatisfied_answers())
+    out["dead-letters"] = paging.count(supervision.dead_letters())
+    out["publications"] = paging.count(work_list("candidate"))
     return out
 
 
@@ -146,7 +146,7 @@ def supervision_list(name: str):
     if which is None:
         raise NotFound(f"no list {name}")
     now = utcnow()
-    rows, total = supervision.page_of(_query(name, now), _page_number(), PER_PAGE)
+    rows, total = paging.page_of(_query(name, now), _page_number(), PER_PAGE)
     extra: dict[str, Any] = {}
     if name == "instructed":
         extra["instructions"] = supervision.latest_instructions(rows)
@@ -163,7 +163,7 @@ def _unsatisfied():
     handled = request.args.get("handled") == "true"
     now = utcnow()
     page = _page_number()
-    rows, total = supervision.page_of(supervision.unsatisfied_answers(handled), page, PER_PAGE)
+    rows, total = paging.page_of(supervision.unsatisfied_answers(handled), page, PER_PAGE)
     return render_template(
         "console/supervision_unsatisfied.html", lists=CASE_LISTS, counts=counts(now),
         rows=rows, total=total, page=page, per_page=PER_PAGE,
@@ -174,7 +174,7 @@ def _unsatisfied():
 def _dead_letters():
     now = utcnow()
     page = _page_number()
-    rows, total = supervision.page_of(supervision.dead_letters(), page, PER_PAGE)
+    rows, total = paging.page_of(supervision.dead_letters(), page, PER_PAGE)
     return render_template(
         "console/supervision_dead_letters.html", lists=CASE_LISTS, counts=counts(now),
         rows=rows, total=total, page=page, per_page=PER_PAGE, args={},
