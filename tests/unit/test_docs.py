@@ -1,7 +1,8 @@
 """The repository's docs (`docs/`) stay true to the code: every `package.module.function` they
 name exists, every file and page they link to is there, each arrow of the architecture's
 diagrams names the function that takes that step, and the lifecycle page's tables say what
-`hotline.domain.lifecycle.ACTIONS` and the status names say."""
+`hotline.domain.lifecycle.ACTIONS` and the status names say, and each action ends where the
+page says."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.domain.lifecycle import ACTIONS, Role, Status
+from hotline.domain.lifecycle import ACTIONS, Role, Status, perform
 from hotline.domain.names import CITIZEN_STATUS, STATUS_NAMES
+from tests.unit.test_lifecycle import ADMIN, BODIES, ctx, prepared
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -131,8 +133,17 @@ def _sources(cell: str) -> frozenset[str] | None:
 def test_the_lifecycle_page_has_the_actions_of_the_table():
     rows = _table("lifecycle.md", "Actions")
     assert [_codes(row[0]).pop() for row in rows] == list(ACTIONS)
-    for action, _chinese, sources, _to, who, _body in rows:
+    for action, _chinese, sources, to, who, _body in rows:
         rule = ACTIONS[_codes(action).pop()]
+        # Where the action ends: taken by an admin from its first status, on the lifecycle
+        # tests' plain case with their body.
+        start = min(rule.sources) if rule.sources else Status.ACCEPTED
+        case = prepared(rule.name, start)
+        event = perform(rule.name, case, ADMIN, dict(BODIES[rule.name]), ctx())
+        if event.to_status == event.from_status:
+            assert to.startswith("no change"), f"{action}: to {to}"
+        else:
+            assert re.findall(r"`([a-z-]+)`", to)[:1] == [event.to_status], f"{action}: to {to}"
         expected = None if rule.sources is None else frozenset(s.value for s in rule.sources)
         assert _sources(sources) == expected, f"{action}: from {sources}"
         roles = {r.value for r in Role if re.search(rf"\b{r.value}\b", who)}
