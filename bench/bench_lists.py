@@ -56,7 +56,7 @@ def run(url: str, folder: Path) -> None:
     from hotline.reports.scope import case_list_conditions
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(folder), "SECRET_KEY": "bench",
-                      "HOTLINE_EXTENSIONS": ()})
+                      "HOTLINE_AREAS": ()})
     upgrade_database(app)
     pg = url.startswith("postgresql")
     if pg:

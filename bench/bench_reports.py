@@ -82,7 +82,7 @@ def utc_text(moment: dt.datetime) -> str:
 
 def build(path: Path, n: int) -> None:
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": str(path.parent),
-                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
     upgrade_database(app)
     with app.app_context():
         seed_demo()
@@ -213,7 +213,7 @@ def rebuild_figures(url: str, instance: Path) -> None:
     from hotline.reports import rollup
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
-                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
     with app.app_context():
         started = time.perf_counter()
         n = rollup.rebuild(db.session)
@@ -233,7 +233,7 @@ def copy_to_postgresql(path: Path, url: str) -> None:
     import psycopg
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(path.parent),
-                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
     with app.app_context():
         db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         db.session.commit()
@@ -317,7 +317,7 @@ def bench_summary(path: Path, url: str | None = None) -> None:
 
     app = create_app({"DATABASE_URL": url or f"sqlite:///{path}",
                       "INSTANCE_PATH": str(path.parent), "SECRET_KEY": "bench",
-                      "HOTLINE_EXTENSIONS": ()})
+                      "HOTLINE_AREAS": ()})
     with app.app_context():
         scope = Scope(period)
         started = time.perf_counter()
@@ -376,7 +376,7 @@ sys.path.insert(0, sys.argv[1])
 from hotline import create_app
 from hotline.models.types import utcnow
 app = create_app({"DATABASE_URL": "sqlite:///" + sys.argv[2], "INSTANCE_PATH": sys.argv[3],
-                  "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+                  "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
 mode, trace = sys.argv[4], sys.argv[5] == "1"
 with app.app_context():
     from hotline.extensions import db
@@ -450,7 +450,7 @@ def main() -> None:
         if rebuild:
             app = create_app({"DATABASE_URL": f"sqlite:///{path}",
                               "INSTANCE_PATH": str(path.parent), "SECRET_KEY": "bench",
-                              "HOTLINE_EXTENSIONS": ()})
+                              "HOTLINE_AREAS": ()})
             started = time.perf_counter()
             upgrade_database(app)
             print(f"migrated in {time.perf_counter() - started:.0f} s")

@@ -58,7 +58,7 @@ def utc_text(moment: dt.datetime) -> str:
 
 def build(path: Path, n: int) -> None:
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": str(path.parent),
-                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
     upgrade_database(app)
     with app.app_context():
         seed_demo()
@@ -178,7 +178,7 @@ def main() -> None:
         path = Path(tmp) / "bench.db"
         build(path, n)
         app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": tmp,
-                          "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+                          "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
         ids = baseline(path, NOW, "ids")
         count = baseline(path, NOW, "count")
         first = timed_sweep(app, NOW, "first sweep (whole backlog)")

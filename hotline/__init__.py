@@ -45,30 +45,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import console
 
     console.init_app(app)
-    for extension in app.config.get("HOTLINE_EXTENSIONS", DEFAULT_EXTENSIONS):
-        _load_extension(app, extension)
+    from . import wiring
+
+    # The areas outside the core and what follows each step: hotline/wiring.py.
+    wiring.wire(app)
     return app
-
-
-# The areas outside the core, in the order they are wired: each module's `init_app(app)` adds
-# its routes, hooks and periodic jobs. A module that fails to import stops the app from starting
-# with the import's own error: a missing area is a broken install, never something to skip.
-# (`HOTLINE_EXTENSIONS=()` leaves them all out: benchmarks of the core alone.)
-DEFAULT_EXTENSIONS: tuple[str, ...] = (
-    "routing.integration",
-    "workers.integration",
-    "channels.wechat",
-    "channels.phone",
-    "channels.web",
-    "channels.open311",
-    "hotline.reports",
-)
-
-
-def _load_extension(app: Flask, name: str) -> None:
-    import importlib
-
-    importlib.import_module(name).init_app(app)
 
 
 @event.listens_for(Engine, "connect")

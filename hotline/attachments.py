@@ -26,6 +26,7 @@ from .domain.errors import NotFound, ValidationFailed
 from .domain.lifecycle import Actor
 from .extensions import db
 from .models import Attachment, Case
+from .wiring import providers
 
 MAX_FILES = 3
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -35,12 +36,6 @@ FILE_TYPES = (
     (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
     (b"%PDF-", "pdf", "application/pdf"),
 )
-
-# Where a channel keeps the files of its attachments outside the upload folder:
-# fn(attachment) -> the file, or None when it is not that channel's. Registered by the
-# channels' `init_app`; the core never imports a channel.
-file_finders: list[Callable[[Attachment], Path | None]] = []
-
 
 @dataclass
 class Upload:
@@ -126,7 +121,7 @@ def remove(paths: list[Path]) -> None:
 
 def local_file(item: Attachment) -> Path | None:
     """The stored copy of an attachment on this machine, or None (not fetched, not ours)."""
-    for finder in file_finders:
+    for finder in providers("file"):  # the channels' fetched files: hotline.wiring.PROVIDERS
         found = finder(item)
         if found is not None:
             return found

@@ -1,22 +1,19 @@
 """A believable past for a demo installation: `hotline seed-demo --history DAYS`.
 
 The cases of the last DAYS days are made and moved through the real domain code, each step at
-its back-dated moment: `services.create_case` (routing runs as its after-create hook and may
+its back-dated moment: `services.create_case` (routing follows it, as every intake, and may
 dispatch at once), `services.act` for every lifecycle step, `surveys.record_answer` for the
 citizens' ratings and the publication service (`hotline.publication.approve`, with its
 masking) for board letters whose writers consented. Steps whose moment would come after now
 are not taken, so the present holds open, due-soon and overdue cases like a real centre's.
+What follows each step (`hotline.wiring.EVENT_HANDLERS`) is stamped with the step's moment, so
+every timeline is in time order with nothing set back afterwards.
 
-Two things are fixed up while the history is written, in the same transaction as each step:
-
-- Some code a step runs reads the clock instead of the step's moment (routing's automatic
-  dispatch, timeline entries written by `record_event`, the survey's send time). Whatever a step
-  stamped later than its moment is set back to the moment, so every timeline is in time order.
-- Outward messages (status notices, surveys) that the follow-up hook writes for these steps
-  are resolved as "cancelled" with a note before the step commits, so the relay never picks them
-  up: they stay in the outbox as the record of what would have gone out, and no citizen gets a
-  text about an event of last month. (`cancelled` is the outbox's existing "will not go out"
-  state, set through `hotline.outbox.resolve_message`, the same function staff use.)
+The history is written inside `hotline.outbox.withheld`: the outward messages (status notices,
+surveys, department notices) that follow these steps are written already "cancelled", with a
+note, so the relay never picks them up: they stay in the outbox as the record of what would
+have gone out, and no citizen gets a text about an event of last month; their surveys count as
+reminded, so the reminder sweep does not text anyone about the past either.
 
 Everything is deterministic for a given seed and `now`. The history's cases carry the
 idempotency key `demo-history:<seed>:<n>`, which is also how a second run sees that the history
@@ -29,13 +26,11 @@ import datetime as dt
 import json
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from . import services, surveys
 from .domain.deadlines import PROVINCE_TZ, end_of_day, local_date
@@ -43,9 +38,9 @@ from .domain.errors import DomainError
 from .domain.lifecycle import Actor, Kind, Status
 from .domain.workdays import WorkCalendar
 from .extensions import db
-from .models import CallbackTask, Case, Department, OutboxMessage, Survey
+from .models import CallbackTask, Case, Department, Survey
 from .models.types import utcnow
-from .outbox import resolve_message
+from .outbox import withheld
 
 HISTORY_KEY = "demo-history:"
 HISTORY_BY = "demo-history"
@@ -206,8 +201,9 @@ def seed_history(days: int, seed: int = 2026, now: dt.datetime | None = None) ->
         raise HistoryExists(f"demo history already present ({existing} cases); nothing added")
     started = time.monotonic()
     writer = _HistoryWriter(random.Random(seed), seed, now or utcnow(), days)
-    with writer.hooks():
+    with withheld(HISTORY_BY, WITHHELD_NOTE) as withholding:
         writer.write()
+    writer.report.withheld_messages = withholding.count
     writer.report.seconds = time.monotonic() - started
     return writer.report
 
@@ -219,47 +215,7 @@ class _HistoryWriter:
         self.now = now
         self.report = HistoryReport(days=days)
         self.calendar: WorkCalendar = services.work_calendar()
-        self.moment = now  # the moment of the step being taken
         self.departments = {d.code: d.name for d in db.session.scalars(select(Department))}
-
-    # -- keeping every step in its moment, and its messages unsent ------------------------------
-
-    @contextmanager
-    def hooks(self) -> Iterator[None]:
-        services.after_create_hooks.append(self._after_create)
-        services.after_action_hooks.append(self._after_action)
-        try:
-            yield
-        finally:
-            services.after_create_hooks.remove(self._after_create)
-            services.after_action_hooks.remove(self._after_action)
-
-    def _after_create(self, case: Case, actor: Actor) -> None:
-        self._settle(case)
-
-    def _after_action(self, case: Case, event: Any, actor: Actor) -> None:
-        self._settle(case)
-
-    def _settle(self, case: Case) -> None:
-        """Runs last in the step's transaction: back-date and withhold what the step wrote."""
-        at = self.moment
-        for ev in case.events:
-            if ev.at is None or ev.at > at:
-                ev.at = at
-        db.session.flush()  # rows the step wrote may be no one's reference any more: ask the db
-        for message in db.session.scalars(select(OutboxMessage).where(
-                OutboxMessage.case_id == case.id, OutboxMessage.status == "pending")):
-            resolve_message(message, "cancelled", HISTORY_BY, WITHHELD_NOTE)
-            message.created_at = message.next_attempt_at = at
-            self.report.withheld_messages += 1
-        for survey in db.session.scalars(select(Survey).where(
-                Survey.case_id == case.id, Survey.answered_at.is_(None))):
-            survey.sent_at = min(survey.sent_at, at)
-            # Counted as reminded: the survey sweep must not text anyone about the past either.
-            survey.reminded_at = survey.reminded_at or at
-        for task in db.session.scalars(select(CallbackTask).where(
-                CallbackTask.case_id == case.id, CallbackTask.created_at > at)):
-            task.created_at = at
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -295,7 +251,6 @@ class _HistoryWriter:
         """Take one lifecycle step at `at`, unless that is still to come."""
         if at >= self.now:
             return False
-        self.moment = at
         services.act(case.number, action, actor, body, now=at)
         return True
 
@@ -380,7 +335,6 @@ class _HistoryWriter:
                 "category": message["category"], "content": message["content"],
                 "citizen": citizen, "public_consent": bool(message.get("public_consent")),
                 "received_at": received}
-        self.moment = received
         case, _ = services.create_case(data, self.operator(),
                                        idempotency_key=f"{HISTORY_KEY}{self.seed}:{n}",
                                        now=received)
@@ -525,19 +479,16 @@ class _HistoryWriter:
         if survey.round > 1 and rating == "unsatisfied":
             rating = "basically_satisfied"
         comment = rng.choice(UNSATISFIED) if rating == "unsatisfied" else None
-        self.moment = at
         task = db.session.scalar(select(CallbackTask).where(
             CallbackTask.case_id == case.id, CallbackTask.kind == "survey",
             CallbackTask.status == "open"))
         if task is not None or survey.channel == "voice":
             operator = self.operator()
-            surveys.record_answer(survey, rating, comment, "phone", operator)
+            surveys.record_answer(survey, rating, comment, "phone", operator, at=at)
             if task is not None:  # as the call-back API records a survey call made
                 task.status, task.done_at, task.done_by = "done", at, operator.name
         else:
-            surveys.record_answer(survey, rating, comment, survey.channel)
-        survey.answered_at = at
-        self._settle(case)
+            surveys.record_answer(survey, rating, comment, survey.channel, at=at)
         db.session.commit()
         self.report.surveys_answered += 1
         if rating != "unsatisfied":
@@ -549,10 +500,6 @@ class _HistoryWriter:
         if not self.step(case, "reopen", t, SUPERVISOR, reason=rng.choice(REOPEN_REASONS)):
             return True
         self.report.reopened += 1
-        # The follow-up hook marks the unsatisfied answer dealt with at the clock's time.
-        db.session.execute(update(Survey).where(Survey.case_id == case.id,
-                                                Survey.handled_at > t).values(handled_at=t))
-        db.session.commit()
         department = case.department_code or LINE_DEPARTMENT[case.line.code]
         t = self.after(t, 20, 120)
         if not self.step(case, "dispatch", t, SUPERVISOR, department=department,
@@ -569,18 +516,16 @@ class _HistoryWriter:
 
         if case.line.code != "board" or not case.public_consent or case.status != Status.CLOSED:
             return
-        at = self.after(case.closed_at, 60 * 2, 60 * 24 * 2)
+        # After the closing, and after the citizen's rating when that came first.
+        at = self.after(case.events[-1].at, 60 * 2, 60 * 24 * 2)
         if at >= self.now or self.rng.random() < 0.1:
             return
-        self.moment = at
         try:
-            pub = approve(case, SUPERVISOR, "按脱敏规则公开")
+            approve(case, SUPERVISOR, "按脱敏规则公开", now=at)
             db.session.flush()
         except DomainError:  # masking still finds personal data: staff would look at it
             db.session.rollback()
             return
-        pub.created_at = pub.updated_at = pub.approved_at = pub.published_at = at
-        self._settle(case)
         db.session.commit()
         self.report.published += 1
 

@@ -1,7 +1,7 @@
 """Follow-up of a case (跟踪问效): what the citizen is told, and the survey after closing (回访).
 
-A service of the core: `on_action` runs inside every lifecycle action's transaction (it is one
-of the core's `after_action_hooks`), so it only writes rows: outbox messages, a survey, a call-back task. They
+A service of the core: `after_action` runs inside every lifecycle action's transaction (a
+handler of `ActionTaken` in `hotline.wiring`), so it only writes rows: outbox messages, a survey, a call-back task. They
 commit with the action or not at all, and the relay sends them afterwards — an action never
 waits on Redis, Twilio or WeChat.
 
@@ -9,8 +9,8 @@ waits on Redis, Twilio or WeChat.
   close, reopen: a status message by the citizen's channel
   (`hotline.outbox.citizen_channel`);
 - close: a survey (满意 / 基本满意 / 不满意) by WeChat or SMS with a signed link and a quick
-  reply; for a citizen with neither, first any `hotline.surveys.survey_call_hooks` (the phone
-  channel's automated call), else a call-back task on the operators' list;
+  reply; for a citizen with neither, first the "survey_call" providers of `hotline.wiring` (the
+  phone channel's automated call), else a call-back task on the operators' list;
 - reopen (重办): the unsatisfied answer that led to it counts as dealt with, and the surveys
   still open are closed (`hotline.surveys.supersede_surveys`): a late answer is not taken as a
   rating of the new round.
@@ -36,9 +36,10 @@ from sqlalchemy import func, select, update
 
 from workers.settings import setting
 
-from . import surveys
+from . import outbox, surveys, wiring
 from .domain import lifecycle
-from .domain.lifecycle import Actor, Kind
+from .domain.lifecycle import Kind
+from .events import ActionTaken
 from .extensions import db
 from .models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
 from .models.types import utcnow
@@ -107,8 +108,10 @@ def _last_event(case: Case) -> CaseEvent:
     return case.events[-1]
 
 
-def notify(case: Case, action: str, said: str | None = None) -> OutboxMessage | None:
-    """Write the status message of this step for the citizen, if they can be reached."""
+def notify(case: Case, action: str, said: str | None = None,
+           at: dt.datetime | None = None) -> OutboxMessage | None:
+    """Write the status message of this step (taken at `at`) for the citizen, if they can be
+    reached."""
     text = status_text(case, action, said)
     reach = citizen_channel(case)
     if text is None or reach is None:
@@ -118,7 +121,7 @@ def notify(case: Case, action: str, said: str | None = None) -> OutboxMessage | 
     if _last_notice_text(case) == text:
         return None  # said already, and nothing has been said since
     return enqueue(case, channel, _recipient(channel, recipient), text, "notify",
-                   dedupe_key=f"notify:{case.id}:{event.id}")
+                   dedupe_key=f"notify:{case.id}:{event.id}", at=at)
 
 
 def _last_notice_text(case: Case) -> str | None:
@@ -133,7 +136,8 @@ def _recipient(channel: str, recipient: str) -> str:
 
 
 def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:
-    """Start the survey of a closed case: by WeChat or SMS, a call, or an operator's call-back."""
+    """Start the survey of a case closed at `now`: by WeChat or SMS, a call, or an operator's
+    call-back."""
     now = now or utcnow()
     if case.kind == Kind.INFORM:
         return None  # 转阅件 are for information: nothing was handled to rate
@@ -144,14 +148,17 @@ def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:
     dedupe = f"survey:{case.id}:{round_}"
     survey = Survey(case=case, round=round_, channel="voice", recipient=case.citizen_phone,
                     sent_at=send_at)
+    if outbox.withholding():
+        # Recorded after the fact (the demo's history): no reminder about it goes out either.
+        survey.reminded_at = now
+    callers = wiring.providers("survey_call")
 
-    if (reach is None or reach[0] != "wechat") and case.citizen_phone \
-            and surveys.survey_call_hooks:
+    if (reach is None or reach[0] != "wechat") and case.citizen_phone and callers:
         # Callers without WeChat: the phone channel may put the survey to them by a call.
         db.session.add(survey)
         db.session.flush()
-        for hook in surveys.survey_call_hooks:
-            call = hook(case, survey)  # rings no earlier than survey.sent_at
+        for ring in callers:
+            call = ring(case, survey)  # rings no earlier than survey.sent_at
             if call is not None:
                 survey.sent_at = call.next_attempt_at
                 return survey
@@ -163,7 +170,7 @@ def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:
         db.session.flush()
         link = surveys.survey_link(survey)
         message = enqueue(case, channel, survey.recipient, survey_text(case, link), "survey",
-                          dedupe_key=dedupe, payload={"template": {"url": link}})
+                          dedupe_key=dedupe, payload={"template": {"url": link}}, at=now)
         message.next_attempt_at = send_at
         return survey
 
@@ -178,19 +185,21 @@ def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:
     return None
 
 
-def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
-    """After every lifecycle action, in its transaction: tell the citizen, open the survey."""
-    if event.action in ("dispatch", "recall", "reply", "close", "reopen", "accept"):
-        notify(case, event.action)
-    if event.action == "interim-reply":
-        notify(case, event.action, (event.data or {}).get("text"))
-    if event.to_status == lifecycle.Status.CLOSED and event.from_status != event.to_status:
-        open_survey(case)
-    if event.action == "reopen":
-        surveys.supersede_surveys(case)  # the round they asked about is over
+def after_action(event: ActionTaken) -> None:
+    """After every lifecycle action, in its transaction and at its moment: tell the citizen,
+    open the survey."""
+    case, step, at = event.case, event.step, event.at
+    if step.action in ("dispatch", "recall", "reply", "close", "reopen", "accept"):
+        notify(case, step.action, at=at)
+    if step.action == "interim-reply":
+        notify(case, step.action, (step.data or {}).get("text"), at=at)
+    if step.to_status == lifecycle.Status.CLOSED and step.from_status != step.to_status:
+        open_survey(case, at)
+    if step.action == "reopen":
+        surveys.supersede_surveys(case, at)  # the round they asked about is over
         # The supervisor has dealt with the answers that led to the reopening.
         db.session.execute(
             update(Survey)
             .where(Survey.case_id == case.id, Survey.rating == "unsatisfied",
                    Survey.handled_at.is_(None))
-            .values(handled_at=utcnow()))
+            .values(handled_at=at))

@@ -11,7 +11,9 @@ by the phone channel).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +27,14 @@ from .phones import is_mobile
 
 
 def enqueue(case: Case | None, channel: str, recipient: str | None, text: str, purpose: str, *,
-            dedupe_key: str | None = None, payload: dict[str, Any] | None = None
-            ) -> OutboxMessage:
-    """Add one outward message to the current transaction (no commit).
+            dedupe_key: str | None = None, payload: dict[str, Any] | None = None,
+            at: dt.datetime | None = None) -> OutboxMessage:
+    """Add one outward message to the current transaction (no commit), written at `at` (the
+    moment of the step it follows; now by default) and due from then.
 
     With a `dedupe_key`, a message already written under that key is returned instead of a
-    second one — a retried webhook or a repeated sweep cannot message a citizen twice.
+    second one — a retried webhook or a repeated sweep cannot message a citizen twice. Inside
+    `withheld`, the message is written already cancelled.
     """
     if dedupe_key:
         existing = db.session.scalar(
@@ -40,22 +44,48 @@ def enqueue(case: Case | None, channel: str, recipient: str | None, text: str, p
                              and m.dedupe_key == dedupe_key), None)
         if existing is not None:
             return existing
+    at = at or utcnow()
     message = OutboxMessage(case=case, channel=channel, recipient=recipient, text=text,
                             purpose=purpose, payload=payload, status="pending", attempts=0,
-                            next_attempt_at=utcnow(), dedupe_key=dedupe_key)
+                            created_at=at, next_attempt_at=at, dedupe_key=dedupe_key)
     db.session.add(message)
+    withholding = _withheld.get()
+    if withholding is not None:
+        resolve_message(message, "cancelled", withholding.by, withholding.note)
+        withholding.count += 1
     return message
 
 
-# When a citizen last wrote to us on a channel (WeChat's 48-hour window for customer-service
-# messages): fn(channel, recipient) -> instant or None. The WeChat channel, which sees every
-# inbound message, registers one; the relay also looks at the cases and survey answers.
-last_inbound_finders: list[Callable[[str, str], dt.datetime | None]] = []
+@dataclass
+class Withholding:
+    """Messages written inside `withheld`: by whom and why they are kept back, and how many."""
 
-# A sender for one recipient other than the configured one of its channel: fn(channel,
-# recipient, redis) -> a `channels.senders` sender or None. The WeChat channel registers one
-# for installations with several official accounts (an openid belongs to one account).
-sender_finders: list[Callable[[str, str, Any], Any | None]] = []
+    by: str
+    note: str
+    count: int = 0
+
+
+_withheld: ContextVar[Withholding | None] = ContextVar("hotline_outbox_withheld", default=None)
+
+
+@contextmanager
+def withheld(by: str, note: str) -> Iterator[Withholding]:
+    """Steps taken in the block are recorded after the fact (the demo's history): what their
+    follow-up writes for citizens and departments stays in the outbox as the record of what
+    would have gone out, resolved "cancelled" by `by` with `note` — the state staff give a
+    message that is not to go out — so the relay never sends it: nobody gets a text today
+    about a step of last month."""
+    withholding = Withholding(by, note)
+    token = _withheld.set(withholding)
+    try:
+        yield withholding
+    finally:
+        _withheld.reset(token)
+
+
+def withholding() -> bool:
+    """Whether messages written now are withheld (inside `withheld`)."""
+    return _withheld.get() is not None
 
 
 def message_key(message: OutboxMessage) -> str:

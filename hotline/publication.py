@@ -25,7 +25,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import services
 from .domain.deadlines import PROVINCE_TZ
 from .domain.errors import Conflict, DomainError, IllegalTransition, StaleVersion
-from .domain.lifecycle import CENTRE, Actor, Event, Role, Status
+from .domain.lifecycle import CENTRE, Actor, Role, Status
+from .events import ActionTaken
 from .extensions import db
 from .masking import Masked, find_personal_data
 from .models import Case, Line, Publication, PublicationState
@@ -151,14 +152,16 @@ def _check_version(pub: Publication | None, expected: int | None) -> None:
             {"version": [f"Current version is {current}."]})
 
 
-def _new_draft(case: Case, actor: Actor) -> Publication:
+def _new_draft(case: Case, actor: Actor, now: dt.datetime | None = None) -> Publication:
+    now = now or utcnow()
     proposal = propose(case)
     pub = Publication(case=case, case_id=case.id, state=PublicationState.DRAFT,
                       source_hash=Publication.source_digest(case.content, case_answer(case)),
-                      created_by=actor.name, updated_by=actor.name, **proposal)
+                      created_by=actor.name, updated_by=actor.name, created_at=now,
+                      updated_at=now, **proposal)
     db.session.add(pub)
     services.record_event(case, "publication_draft", actor, "按脱敏规则生成公开稿",
-                          {"proposed": proposal})
+                          {"proposed": proposal}, at=now)
     return pub
 
 
@@ -188,14 +191,16 @@ def save_draft(case: Case, changes: dict[str, str], actor: Actor, note: str | No
 
 
 def approve(case: Case, actor: Actor, note: str | None = None, version: int | None = None,
-            confirm_remaining: bool = False) -> Publication:
-    """Put the case on the board (no commit). Refused while masking still finds personal data
-    in the texts, unless the approver confirms that what it found is not personal."""
+            confirm_remaining: bool = False, now: dt.datetime | None = None) -> Publication:
+    """Put the case on the board at `now` (no commit). Refused while masking still finds
+    personal data in the texts, unless the approver confirms that what it found is not
+    personal."""
+    now = now or utcnow()
     _require_publishable(case)
     pub = publication_of(case)
     _check_version(pub, version)
     if pub is None:
-        pub = _new_draft(case, actor)
+        pub = _new_draft(case, actor, now)
     texts = {name: getattr(pub, name) for name in TEXT_FIELDS}
     left = remaining(case, texts)
     if left and not confirm_remaining:
@@ -203,9 +208,8 @@ def approve(case: Case, actor: Actor, note: str | None = None, version: int | No
         raise PersonalDataLeft(
             "the text still looks like it holds personal data (" + ", ".join(kinds) + "); mask "
             "it, or approve with confirm_remaining=true if it is not personal", left)
-    now = utcnow()
     pub.state = PublicationState.APPROVED
-    pub.approved_at = now
+    pub.updated_at = pub.approved_at = now
     pub.approved_by = actor.name
     pub.published_at = pub.published_at or now
     pub.withdrawn_at = pub.withdrawn_by = pub.withdraw_reason = None
@@ -213,7 +217,7 @@ def approve(case: Case, actor: Actor, note: str | None = None, version: int | No
     data: dict[str, Any] = dict(texts)
     if left:
         data["confirmed_findings"] = left
-    services.record_event(case, "publication_approve", actor, note, data)
+    services.record_event(case, "publication_approve", actor, note, data, at=now)
     return pub
 
 
@@ -232,10 +236,11 @@ def withdraw(case: Case, actor: Actor, reason: str, version: int | None = None) 
     return pub
 
 
-def _after_action(case: Case, event: Event, actor: Actor) -> None:
+def after_action(event: ActionTaken) -> None:
     """A reopened case (重办) leaves the board: only closed cases are published. Its draft goes
     back to the work list, to be checked against the new answer once the case is closed."""
-    if event.to_status != Status.REOPENED:
+    case, actor = event.case, event.actor
+    if event.step.to_status != Status.REOPENED:
         return
     pub = publication_of(case)
     if pub is None or pub.state != PublicationState.APPROVED:
@@ -243,11 +248,7 @@ def _after_action(case: Case, event: Event, actor: Actor) -> None:
     pub.state = PublicationState.DRAFT
     pub.updated_by = actor.name
     services.record_event(case, "publication_withdraw", actor, "案件重办，暂停公开",
-                          {"automatic": True})
-
-
-if _after_action not in services.after_action_hooks:
-    services.after_action_hooks.append(_after_action)
+                          {"automatic": True}, at=event.at)
 
 
 def work_list(state: str = "candidate", line: str | None = None) -> Select:

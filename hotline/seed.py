@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Category, Department, Line
+from .wiring import providers
 
 LINES = [
     {
@@ -64,10 +65,6 @@ DEPARTMENTS = [
 ]
 
 
-# Areas add their own demo data (e.g. routing's default rules) here at start-up.
-seed_hooks: list = []
-
-
 def seed_demo() -> dict[str, int]:
     """Insert what is missing; running it again changes nothing."""
     added = {"lines": 0, "categories": 0, "departments": 0}
@@ -90,8 +87,8 @@ def seed_demo() -> dict[str, int]:
             db.session.add(Department(code=code, name=name, region=region, active=True))
             added["departments"] += 1
     db.session.flush()
-    for hook in seed_hooks:
-        for key, count in hook().items():
+    for seed_area in providers("seed"):  # the areas' own demo data: hotline.wiring.PROVIDERS
+        for key, count in seed_area().items():
             added[key] = added.get(key, 0) + count
     db.session.commit()
     return added

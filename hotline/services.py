@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,6 +34,7 @@ from .domain.errors import (
 )
 from .domain.lifecycle import Actor, Context, Status
 from .domain.workdays import WorkCalendar, YearOverride
+from .events import ActionTaken, CaseCreated
 from .extensions import db
 from .logs import bind_case
 from .models import (
@@ -48,13 +49,9 @@ from .models import (
     User,
 )
 from .models.types import utcnow
+from .wiring import publish
 
 SYSTEM = lifecycle.SYSTEM
-
-# Hooks other areas register at start-up (routing at intake, outbox after actions), so that the
-# core never imports them.
-after_create_hooks: list[Callable[[Case, Actor], None]] = []
-after_action_hooks: list[Callable[[Case, lifecycle.Event, Actor], None]] = []
 
 
 # The calendar is read on every intake; it changes a few times a year. Each process keeps it
@@ -243,7 +240,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
     apply_deadlines(case)
     db.session.add(case)
     bind_case(case.number)  # the rest of this request's log lines are about this case
-    # One flush at commit: hooks look things up, and each autoflush of a half-built case
+    # One flush at commit: the handlers look things up, and each autoflush of a half-built case
     # would cost a round of UPDATEs (and a version number).
     with db.session.no_autoflush:
         _record(case, "create", actor, data.get("note"), None, case.status,
@@ -252,8 +249,8 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
             # Logged and dispatched in one step (the operator chose the department, or took
             # routing's suggestion at the desk): routing then suggests but dispatches nothing.
             apply_action(case, "dispatch", actor, {"department": data["department"]}, now=now)
-        for hook in after_create_hooks:
-            hook(case, actor)
+        # What follows intake (routing, …): hotline/wiring.py.
+        publish(CaseCreated(case, actor, now))
     if not commit:
         db.session.flush()
         return case, True
@@ -386,8 +383,8 @@ def apply_action(case: Case, action: str, actor: Actor, body: dict[str, Any],
     event = lifecycle.perform(action, case, actor, body, ctx)
     _record(case, event.action, actor, event.note, event.from_status, event.to_status,
             event.data, at=now)
-    for hook in after_action_hooks:
-        hook(case, event, actor)
+    # What follows a step (the citizen told, the survey, …): hotline/wiring.py.
+    publish(ActionTaken(case, event, actor, now))
     if event.action == "merge":
         _merged(case, actor, now)
     if event.to_status == Status.CLOSED and event.from_status != Status.CLOSED:
@@ -413,7 +410,7 @@ def _merged(case: Case, actor: Actor, now: dt.datetime) -> None:
 
 def close_merged_cases(lead: Case, now: dt.datetime | None = None) -> list[Case]:
     """The lead case is closed: every case merged into it and still following it is closed
-    with the lead's answer, and its citizen told and surveyed (the hooks of a closing), in the
+    with the lead's answer, and its citizen told and surveyed (what follows a closing), in the
     caller's transaction."""
     now = now or utcnow()
     closed = []
@@ -423,8 +420,7 @@ def close_merged_cases(lead: Case, now: dt.datetime | None = None) -> list[Case]
         event = lifecycle.follow_lead(follower, lead, now)
         _record(follower, event.action, SYSTEM, event.note, event.from_status, event.to_status,
                 event.data, at=now)
-        for hook in after_action_hooks:
-            hook(follower, event, SYSTEM)
+        publish(ActionTaken(follower, event, SYSTEM, now))
         closed.append(follower)
     return closed
 

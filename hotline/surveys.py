@@ -13,8 +13,8 @@ citizen has not seen the end of. The next closing opens a new round's survey.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Callable
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -28,12 +28,6 @@ from .models import CallbackTask, Case, OutboxMessage, Survey
 from .models.types import utcnow
 
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
-# Other ways to put a survey to a citizen who has no WeChat (the phone channel's automated
-# survey call, <Gather> 满意请按1…): fn(case, survey) -> the outbox message it wrote (with
-# `outbox.enqueue`, channel "voice", payload {"twiml_url": ...}) or None to decline. The first
-# that answers is used; with none, a mobile gets an SMS and anyone else an operator's call-back.
-survey_call_hooks: list[Callable[[Case, Survey], OutboxMessage | None]] = []
-
 _BY_KEY = {"1": "satisfied", "2": "basically_satisfied", "3": "unsatisfied"}
 # Longest words first: "不满意" and "基本满意" both contain "满意".
 _BY_WORD = [("基本满意", "basically_satisfied"), ("不满意", "unsatisfied"),
@@ -79,8 +73,9 @@ def closed_survey_text(survey: Survey) -> str:
 
 
 def record_answer(survey: Survey, rating: str, comment: str | None, channel: str,
-                  actor: Actor | None = None) -> Survey:
-    """Record an answer (no commit). A second answer to the same survey is refused."""
+                  actor: Actor | None = None, at: dt.datetime | None = None) -> Survey:
+    """Record an answer given at `at` (now by default; no commit). A second answer to the same
+    survey is refused."""
     from .services import record_event
 
     if rating not in RATINGS:
@@ -92,10 +87,11 @@ def record_answer(survey: Survey, rating: str, comment: str | None, channel: str
     survey.rating = rating
     survey.comment = comment
     survey.answer_channel = channel
-    survey.answered_at = utcnow()
+    survey.answered_at = at or utcnow()
     who = actor or Actor(name=f"citizen:{channel}", role="citizen")
     record_event(survey.case, "survey", who, comment,
-                 {"rating": rating, "label": RATINGS[rating], "round": survey.round})
+                 {"rating": rating, "label": RATINGS[rating], "round": survey.round},
+                 at=survey.answered_at)
     return survey
 
 
@@ -119,14 +115,15 @@ def survey_link(survey: Survey) -> str:
     return f"{base_url(current_app.config)}/survey/{survey_token(survey)}"
 
 
-def supersede_surveys(case: Case) -> int:
-    """The case is reopened: end the round its unanswered surveys ask about (no commit).
+def supersede_surveys(case: Case, now: dt.datetime | None = None) -> int:
+    """The case is reopened (at `now`): end the round its unanswered surveys ask about (no
+    commit).
 
     Their survey messages and reminders not yet sent are cancelled, and their call-back tasks
     closed, so nobody asks the citizen to rate handling that has started again. Returns how
     many surveys were closed.
     """
-    now = utcnow()
+    now = now or utcnow()
     ids = db.session.scalars(select(Survey.id).where(
         Survey.case_id == case.id, Survey.answered_at.is_(None),
         Survey.superseded_at.is_(None))).all()

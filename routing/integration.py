@@ -1,7 +1,9 @@
 """Routing wired into the core: every new case gets a topic, category, region and department
 suggestion at intake; confident ones are dispatched at once; likely duplicates are linked.
 
-Registered by `hotline.create_app` through `init_app`; the core knows nothing of routing.
+`route_new_case` follows every new case and `seed_default_rules` adds the demo's rules (both
+rows of `hotline.wiring`'s tables); `init_app` adds the settings and the API. The core knows
+nothing of routing.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import func, or_, select
 
-from hotline import seed, services
+from hotline import services
 from hotline.domain.lifecycle import Actor, Kind, Status
+from hotline.events import CaseCreated
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, RoutingModel, RoutingRule
 from hotline.models.types import utcnow
@@ -44,14 +47,10 @@ _model: dict[str, Any] = {"id": None, "model": None, "history": {}}
 def init_app(app: Flask) -> None:
     app.config.setdefault("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS)
     app.config.setdefault("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY)
-    if route_new_case not in services.after_create_hooks:
-        services.after_create_hooks.append(route_new_case)
     # The console's desk asks for a suggestion before the case exists.
     app.extensions["hotline.suggest"] = suggest
     # The admin's rule page tries an unsaved rule on a message before saving it.
     app.extensions["hotline.try_rule"] = try_rule
-    if seed_default_rules not in seed.seed_hooks:
-        seed.seed_hooks.append(seed_default_rules)
     from hotline.api.openapi import EXTRA_PATHS
     from workers.schedule import PERIODIC, Periodic
 
@@ -213,8 +212,11 @@ def warm_up(app: Flask) -> None:
             db.session.remove()
 
 
-def route_new_case(case: Case, actor: Actor) -> None:
-    """Suggest, fill in what intake left open, link a likely duplicate, dispatch if sure."""
+def route_new_case(event: CaseCreated) -> None:
+    """After intake: suggest, fill in what intake left open, link a likely duplicate, dispatch
+    if sure — at the moment of the case's logging, which is not the wall clock when a case is
+    logged with an earlier moment (an import, a replay)."""
+    case, at = event.case, event.at
     router = current_router()
     decision = router.route(case.content, line=case.line.code, caller_region=case.region)
     case.topic1, case.topic2, case.topic3 = decision.topic
@@ -235,9 +237,6 @@ def route_new_case(case: Case, actor: Actor) -> None:
     case.routing = {**decision.as_dict(), "threshold": threshold, "auto_dispatched": auto,
                     "topic_model": model_id}
 
-    # Routing's steps happen at intake: at the moment of the case's `create` step, which is
-    # not the wall clock when a case is logged with an earlier `now` (an import, a replay).
-    at = case.events[0].at if case.events else None
     earlier = find_duplicate(case)
     if earlier is not None:
         case.duplicate_of = earlier[0]

@@ -3,9 +3,9 @@
 case taken back from it and sent elsewhere (改派: the new department is told as for a dispatch,
 the old one that it need not go on).
 
-Each notice is an outbox row written in the transaction of its cause — `on_action` runs inside
-the dispatch or instruction (one of the core's `after_action_hooks`), `after_sweep` inside the
-supervision sweep before it commits — so it exists exactly when its cause does and the relay
+Each notice is an outbox row written in the transaction of its cause — `after_action` runs
+inside the dispatch or instruction (a handler of `ActionTaken` in `hotline.wiring`),
+`after_sweep` inside the supervision sweep before it commits — so it exists exactly when its cause does and the relay
 sends it once, by SMS (Twilio), WeChat (template message; a clerk's openid has no 48-hour
 window) or e-mail. A dedupe key per contact and cause (`dept:<contact>:event:<id>`,
 `dept:<contact>:mark:<id>`) keeps a repeated sweep or a retried request from telling anyone
@@ -19,7 +19,7 @@ import datetime as dt
 from sqlalchemy import String, and_, case, cast, literal, select
 
 from hotline.domain import lifecycle
-from hotline.domain.lifecycle import Actor
+from hotline.events import ActionTaken
 from hotline.extensions import db
 from hotline.models import Case, DepartmentContact, Line, OutboxMessage
 from hotline.models.followup import SupervisionMark
@@ -75,10 +75,11 @@ def contacts_of(department: str | None) -> list[DepartmentContact]:
         .order_by(DepartmentContact.id)))
 
 
-def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
+def after_action(taken: ActionTaken) -> None:
     """After a dispatch, a recall or an instruction, in its transaction: tell the department
     (and, for a recall, the department the case was taken from; for co-handlers added at
     dispatch or later, each co-handling department)."""
+    case, event = taken.case, taken.step
     if event.action not in ("dispatch", "recall", "instruct", "cohandle"):
         return
     data = event.data or {}
@@ -99,7 +100,7 @@ def on_action(case: Case, event: lifecycle.Event, actor: Actor) -> None:
             recorded = case.events[-1]
         for contact in contacts:
             enqueue(case, contact.channel, contact.address, text, PURPOSE,
-                    dedupe_key=f"dept:{contact.id}:event:{recorded.id}")
+                    dedupe_key=f"dept:{contact.id}:event:{recorded.id}", at=taken.at)
 
 
 def after_sweep(token: str, now: dt.datetime) -> None:

@@ -52,8 +52,9 @@ from channels.senders import (
 from hotline.extensions import db
 from hotline.models import Case, OutboxMessage, Survey
 from hotline.models.types import utcnow
-from hotline.outbox import last_inbound_finders, message_key, sender_finders
+from hotline.outbox import message_key
 from hotline.phones import phone_e164
+from hotline.wiring import providers, wiring_of
 
 from .settings import sender_config, setting
 
@@ -96,7 +97,7 @@ def sender_for(app: Flask, channel: str, recipient: str | None) -> Sender | None
     """The sender of this message: one a channel registered for the recipient (the WeChat
     account an openid belongs to), else the configured sender of the channel."""
     if recipient:
-        for finder in sender_finders:
+        for finder in wiring_of(app).providers["sender"]:  # hotline.wiring.PROVIDERS
             found = finder(channel, recipient, redis_for(app, timeout=10))
             if found is not None:
                 return found
@@ -115,7 +116,7 @@ def resend_is_harmless(sender: Sender | None) -> bool:
 def latest_inbound(openid: str) -> dt.datetime | None:
     """When this citizen last wrote to the WeChat account, as far as anyone here knows."""
     seen: list[dt.datetime] = []
-    for finder in last_inbound_finders:
+    for finder in providers("last_inbound"):  # hotline.wiring.PROVIDERS
         found = finder("wechat", openid)
         if found is not None:
             seen.append(found)

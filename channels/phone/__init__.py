@@ -74,14 +74,10 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)
 
-    from hotline import surveys
-
     from . import delivery, sms, survey_call, voice  # noqa: F401  (routes)
     from .blueprint import bp
     from .recordings import fetch_recording
 
-    if survey_call.survey_call_hook not in surveys.survey_call_hooks:
-        surveys.survey_call_hooks.append(survey_call.survey_call_hook)
     _keep_recordings()
 
     # The console plays a call's recording through the channel that holds the credentials.
@@ -103,13 +99,8 @@ def _from_env(key: str, default: Any) -> Any:
 
 def _keep_recordings() -> None:
     """Fetch cases' recordings from Twilio every minute, and tell the core where they are."""
-    from hotline import attachments
     from workers.schedule import PERIODIC, Periodic
 
-    from .recordings import stored_recording
-
-    if stored_recording not in attachments.file_finders:
-        attachments.file_finders.append(stored_recording)
     job = "channels.phone.recordings.fetch_pending_recordings"
     if not any(getattr(p, "func", None) == job or (isinstance(p, tuple) and p[0] == job)
                for p in PERIODIC):

@@ -4,7 +4,7 @@ recorded like any other survey answer.
 
 For the workers:
 
-- ``survey_call_hook(case, survey)`` is registered in ``hotline.surveys.survey_call_hooks``:
+- ``survey_call_hook(case, survey)`` is listed in ``hotline.wiring.PROVIDERS`` ("survey_call"):
   when Twilio is configured, a citizen whose only number is a landline (no SMS, no WeChat)
   is asked by a call, rung within ``SURVEY_CALL_HOURS`` (08:30–20:00 in the province); with ``SURVEY_CALL_PHONE_CALLERS``
   (default off) so is everyone who called the line, mobiles included — otherwise a mobile

@@ -29,7 +29,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(media_bp)
     app.register_blueprint(console_bp)  # the admin's page of accounts in the staff console
     _document_api()
-    _register_finder()
     _schedule_media_fetch()
 
 
@@ -43,25 +42,6 @@ def _schedule_media_fetch() -> None:
     if not any(getattr(p, "func", None) == job or (isinstance(p, tuple) and p[0] == job)
                for p in PERIODIC):
         PERIODIC.append(Periodic(job, queue="default", interval=60, timeout=600))
-
-
-def _register_finder() -> None:
-    """Tell the outbox relay when a citizen last wrote (WeChat's 48-hour window) and which
-    account's sender reaches an openid of an account added through the admin API; tell the
-    core where fetched media are kept."""
-    from hotline import attachments, outbox
-
-    from .media import stored_file
-    from .outbound import last_inbound_at, sender_for_recipient
-
-    for name, finder in (("last_inbound_finders", last_inbound_at),
-                         ("sender_finders", sender_for_recipient)):
-        finders = getattr(outbox, name, None)
-        if finders is not None and finder not in finders:
-            finders.append(finder)
-    # The console's case page shows the pictures and voice fetched from WeChat.
-    if stored_file not in attachments.file_finders:
-        attachments.file_finders.append(stored_file)
 
 
 def _document_api() -> None:

@@ -1,12 +1,12 @@
 """What the workers need to message a WeChat citizen, from what the channel saw inbound.
 
 - `last_inbound_at(channel, openid)`: when the citizen last wrote, clicked or subscribed —
-  WeChat's 48-hour window for customer-service messages runs from then. Registered in
-  `hotline.outbox.last_inbound_finders` by `init_app`, so the relay finds it without
-  importing the channel.
+  WeChat's 48-hour window for customer-service messages runs from then. Listed in
+  `hotline.wiring.PROVIDERS` ("last_inbound"), so the relay finds it without importing the
+  channel.
 - `sender_for_recipient(channel, openid, redis)`: for an openid that belongs to an account
-  added through the admin API, a `WeChatSender` of that account (registered in
-  `hotline.outbox.sender_finders`); the environment's account is the relay's own sender.
+  added through the admin API, a `WeChatSender` of that account (listed in
+  `hotline.wiring.PROVIDERS`, "sender"); the environment's account is the relay's own sender.
 """
 
 from __future__ import annotations

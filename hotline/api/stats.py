@@ -74,7 +74,7 @@ class LedgerQuerySchema(CaseListQuerySchema):
     order received."""
 
     class Meta:
-        exclude = ("page", "per_page", "sort", "cursor")
+        exclude = ("page", "per_page", "sort")
 
 
 class BulletinCreateSchema(StrictSchema):

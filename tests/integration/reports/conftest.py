@@ -21,6 +21,7 @@ from hotline.models import Case, Category, Line
 from hotline.reports.periods import parse_period
 from hotline.reports.scope import Scope
 from hotline.reports.summary import build_summary
+from hotline.wiring import wiring_of
 
 OPERATOR = Actor("op1", "operator")
 SUPERVISOR = Actor("sup1", "supervisor")
@@ -37,8 +38,7 @@ def local(*args: int) -> dt.datetime:
 
 @pytest.fixture
 def app(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(services, "after_create_hooks", [])
-    monkeypatch.setattr(services, "after_action_hooks", [])
+    monkeypatch.setattr(wiring_of(app), "handlers", {})  # nothing follows the steps
     return app
 
 

@@ -238,12 +238,11 @@ def test_outbox_of_a_case_lists_each_message_with_channel_purpose_status_and_tim
 def test_sender_a_channel_registers_for_a_recipient_is_used_for_it(dispatched, app,
                                                                   fake_wechat, monkeypatch):
     from channels.senders import LogSender
-    from hotline import outbox as outbox_module
+    from hotline.wiring import wiring_of
 
     other_account = LogSender()  # stands in for the WeChat account this openid belongs to
-    monkeypatch.setattr(outbox_module, "sender_finders", [
+    monkeypatch.setitem(wiring_of(app).providers, "sender", [
         lambda channel, to, redis: other_account if to == OPENID else None])
-    monkeypatch.setattr("workers.relay.sender_finders", outbox_module.sender_finders)
     case = dispatched(channel="wechat", citizen={"openid": OPENID})
     work(app)
 

@@ -1,0 +1,149 @@
+"""What follows what: the one place where the areas are wired into the core.
+
+Read it from top to bottom:
+
+- `AREAS` — the areas outside the core (routing, the workers, the channels, the reports) in
+  the order `create_app` wires them; each module's `init_app(app)` adds its blueprints and
+  settings. An area that fails to import stops the app with the import's own error.
+- `EVENT_HANDLERS` — the table of domain events (`hotline.events`) and their handlers, in the
+  order they run. The core announces an event with `publish` inside the step's transaction;
+  each handler writes rows (a routing decision, outbox messages, a survey) that commit with the
+  step or not at all, stamped with the event's moment (`at`). A handler may take a step itself
+  (routing's automatic dispatch), whose event is handled before the first one's next handler.
+- `PROVIDERS` — what the core asks an area for when it cannot know it itself (how to ring a
+  citizen for a survey, which account's sender reaches an openid, where a fetched file is, the
+  demo rows of an area): each is asked in the order listed, the first answer counts.
+
+The periodic jobs are declared in `workers.schedule.periodic_jobs`, the API operations each
+module documents (its `PATHS`) are collected in `hotline.api.openapi`; both ask `wired` which
+areas this app has.
+
+Every row names an area; it is used when that area is wired (`HOTLINE_AREAS`, all by default;
+`()` leaves them all out: benchmarks of the core alone). "core" rows are always used. The table
+is resolved into functions once per app (`wire`), so an app built with other areas in the same
+process (tests) has its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+from .events import ActionTaken, CaseCreated
+
+CORE = "core"
+
+# (area, module whose init_app(app) wires it), in wiring order.
+AREAS: tuple[tuple[str, str], ...] = (
+    ("routing", "routing.integration"),
+    ("workers", "workers.integration"),
+    ("wechat", "channels.wechat"),
+    ("phone", "channels.phone"),
+    ("web", "channels.web"),
+    ("open311", "channels.open311"),
+    ("reports", "hotline.reports"),
+)
+
+# Domain event → (area, handler) in the order they run, inside the step's transaction.
+EVENT_HANDLERS: dict[type, tuple[tuple[str, str], ...]] = {
+    CaseCreated: (
+        # Topic, category and region suggested and filled in, a likely duplicate linked, and a
+        # confident suggestion dispatched at once (an ActionTaken of its own).
+        ("routing", "routing.integration.route_new_case"),
+    ),
+    ActionTaken: (
+        # A reopened case (重办) leaves the public board until it is approved again.
+        (CORE, "hotline.publication.after_action"),
+        # The citizen's status message; the survey on closing (回访); a reopening ends the
+        # survey round. Outbox rows: the workers send them.
+        ("workers", "hotline.followup.after_action"),
+        # The department's contacts told of a dispatch, recall, co-handling or instruction.
+        ("workers", "workers.department_notices.after_action"),
+    ),
+}
+
+# What the core asks the areas for → (area, function), asked in this order.
+PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
+    # fn(case, survey) -> the outbox message of an automated survey call, or None to decline
+    # (then a mobile gets an SMS, anyone else an operator's call-back). `hotline.followup`.
+    "survey_call": (("phone", "channels.phone.survey_call.survey_call_hook"),),
+    # fn(channel, recipient, redis) -> the sender for one recipient other than its channel's
+    # configured one (an openid of an account an admin added), or None. `workers.relay`.
+    "sender": (("wechat", "channels.wechat.outbound.sender_for_recipient"),),
+    # fn(channel, recipient) -> when the citizen last wrote to us there, or None (WeChat's
+    # 48-hour window for customer-service messages). `workers.relay`.
+    "last_inbound": (("wechat", "channels.wechat.outbound.last_inbound_at"),),
+    # fn(attachment) -> the stored copy of a file a channel fetched, or None.
+    # `hotline.attachments.local_file`.
+    "file": (("wechat", "channels.wechat.media.stored_file"),
+             ("phone", "channels.phone.recordings.stored_recording")),
+    # fn() -> {name: rows added}: an area's demo data, after the core's. `hotline.seed`.
+    "seed": (("routing", "routing.integration.seed_default_rules"),),
+}
+
+
+@dataclass
+class Wiring:
+    """The tables resolved for one app: the areas it has, and the functions of each row."""
+
+    areas: tuple[str, ...]
+    handlers: dict[type, list[Callable[[Any], None]]] = field(default_factory=dict)
+    providers: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+
+
+def wire(app: Flask) -> Wiring:
+    """Resolve the tables for the app's areas and run each area's `init_app`, in order. A
+    module that fails to import stops here with its own error: a missing area is a broken
+    install, never something to skip."""
+    known = [name for name, _ in AREAS]
+    areas = tuple(app.config.get("HOTLINE_AREAS", known))
+    unknown = sorted(set(areas) - set(known))
+    if unknown:
+        raise ValueError(f"HOTLINE_AREAS names unknown areas {unknown}; known: {known}")
+
+    def used(rows: tuple[tuple[str, str], ...]) -> list[Callable[..., Any]]:
+        return [_resolve(path) for area, path in rows if area == CORE or area in areas]
+
+    wiring = Wiring(areas=areas,
+                    handlers={event: used(rows) for event, rows in EVENT_HANDLERS.items()},
+                    providers={role: used(rows) for role, rows in PROVIDERS.items()})
+    app.extensions["hotline.wiring"] = wiring
+    for name, module in AREAS:
+        if name in areas:
+            importlib.import_module(module).init_app(app)
+    return wiring
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def wiring_of(app: Flask | None = None) -> Wiring:
+    """The app's wiring (the current app's by default)."""
+    app = app or current_app
+    try:
+        return app.extensions["hotline.wiring"]
+    except KeyError:
+        raise RuntimeError("this app was not built by hotline.create_app: nothing is wired") \
+            from None
+
+
+def wired(area: str, app: Flask | None = None) -> bool:
+    """Whether the app has this area."""
+    return area in wiring_of(app).areas
+
+
+def publish(event: CaseCreated | ActionTaken) -> None:
+    """Run the event's handlers, in the table's order, in the caller's transaction."""
+    for handler in wiring_of().handlers.get(type(event), ()):
+        handler(event)
+
+
+def providers(role: str) -> list[Callable[..., Any]]:
+    """The current app's functions for one of `PROVIDERS`' roles, in order."""
+    return wiring_of().providers.get(role, [])

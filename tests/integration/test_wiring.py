@@ -1,0 +1,48 @@
+"""The app factory wires every area or none: a broken area stops the app with its own error."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from hotline import create_app, wiring
+
+
+def test_an_area_that_fails_to_import_stops_the_app_with_the_import_error(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if a file of the Open311 channel were missing from the install.
+    import channels.open311.views  # noqa: F401  (so that there is an attribute to take away)
+
+    monkeypatch.delattr(sys.modules["channels.open311"], "views")
+    monkeypatch.setitem(sys.modules, "channels.open311.views", None)
+    with pytest.raises(ImportError, match=r"channels\.open311\.views"):
+        create_app(app_config)
+
+
+def test_an_area_whose_dependency_is_missing_stops_the_app_with_that_error(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    package = tmp_path / "hotline_test_broken_area"
+    package.mkdir()
+    (package / "__init__.py").write_text("import hotline_test_no_such_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(wiring, "AREAS", (*wiring.AREAS, ("broken", "hotline_test_broken_area")))
+    with pytest.raises(ModuleNotFoundError, match="hotline_test_no_such_dependency"):
+        create_app(app_config)
+
+
+def test_a_handler_the_table_names_wrongly_stops_the_app(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    table = dict(wiring.EVENT_HANDLERS)
+    table[wiring.ActionTaken] = (*table[wiring.ActionTaken],
+                                 ("workers", "hotline.followup.no_such_handler"))
+    monkeypatch.setattr(wiring, "EVENT_HANDLERS", table)
+    with pytest.raises(AttributeError, match="no_such_handler"):
+        create_app(app_config)
+
+
+def test_an_unknown_area_is_refused(app_config: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="wechta"):
+        create_app({**app_config, "HOTLINE_AREAS": ("routing", "wechta")})
+
