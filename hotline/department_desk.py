@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from .domain.deadlines import local_date
 from .domain.lifecycle import Actor, Status, allowed_actions, is_overdue
 from .extensions import db
+from .listing import queue_order
 from .models import Case, CaseCohandler, CaseEvent
 from .reports.periods import Period, month_of
 from .reports.scope import Scope, case_list_conditions, overdue_condition
@@ -140,8 +141,6 @@ def queue(actor: Actor, department: str, tab: str = "all", *, page: int = 1,
           per_page: int = 50, now: dt.datetime | None = None, mine: bool = False) -> Queue:
     """One page of a tab of the department's queue, 紧急件 first, then soonest deadline first;
     `mine`: only the cases assigned to the viewer (`assign`)."""
-    from .api.cases import LIST_ORDER, URGENT_FIRST
-
     now = now or dt.datetime.now(dt.UTC)
     chosen = next((t for t in TABS if t.code == tab), TABS[0])
     if chosen.own:
@@ -154,7 +153,7 @@ def queue(actor: Actor, department: str, tab: str = "all", *, page: int = 1,
     total = db.session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
     redo = sent_back().label("sent_back")
     found = db.session.execute(
-        select(Case, redo).where(*conditions).order_by(*URGENT_FIRST, *LIST_ORDER["due"])
+        select(Case, redo).where(*conditions).order_by(*queue_order("due").clauses())
         .offset((page - 1) * per_page).limit(per_page)).all()
     cases = [c for c, _ in found]
     marks = current_marks(cases)

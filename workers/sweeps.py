@@ -34,7 +34,6 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import (
     Date,
-    DateTime,
     Integer,
     String,
     and_,
@@ -44,8 +43,8 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
@@ -60,11 +59,14 @@ from hotline.models import Case, CaseEvent, Category, Line, PointsEntry, Survey
 from hotline.models.followup import SupervisionMark
 from hotline.models.types import UTCDateTime, utcnow
 from hotline.outbox import enqueue
+from hotline.reports.sql import end_of_local_day, local_day
 from hotline.services import work_calendar
 
 from .settings import setting
 
 HELD = (Status.DISPATCHED, Status.ACCEPTED)  # a department holds the case; its clock runs
+# `Case.due_mark` / `accept_mark`: how far the sweep has gone for the current deadline.
+REMINDED, ESCALATED = 1, 2
 KINDS = ("remind_accept", "escalate_accept", "remind_reply", "escalate_reply")
 
 NOTES = {
@@ -142,25 +144,11 @@ def _insert(table: Any) -> Any:
 def _due_date(c: Any) -> ColumnElement:
     """The answer deadline's date, read off `due_at` rather than the `due_date` column.
 
-    `due_at` is 23:59:59 in Asia/Shanghai (UTC+8; no daylight saving since 1991) of `due_date`,
-    and it is in the (status, due_at) index: deciding from the index alone spares the database
-    a table lookup per case that the sweep only has to skip.
+    `due_at` is 23:59:59 local of `due_date`, and it is in the (status, due_at, due_mark)
+    index: deciding from the index alone spares the database a table lookup per case that the
+    sweep only has to skip.
     """
-    name = db.engine.dialect.name
-    if name == "sqlite":
-        return func.date(c.due_at, "+8 hours")
-    if name == "postgresql":
-        return cast(c.due_at + literal_column("INTERVAL '8 hours'"), Date)
-    return c.due_date
-
-
-def _end_of_local_day(day: Any) -> ColumnElement:
-    """23:59:59 in Asia/Shanghai of a date column, as the naive UTC the instant columns hold
-    (`deadlines.end_of_day` in SQL; UTC+8 all year, as in `_due_date`)."""
-    name = db.engine.dialect.name
-    if name == "sqlite":
-        return func.datetime(day, "+15 hours", "+59 minutes", "+59 seconds")
-    return cast(day, DateTime) + literal_column("INTERVAL '15 hours 59 minutes 59 seconds'")
+    return local_day(c.due_at)
 
 
 def _candidates(kind: str, now: dt.datetime, calendar: WorkCalendar,
@@ -187,16 +175,17 @@ def _candidates(kind: str, now: dt.datetime, calendar: WorkCalendar,
         latest = max(memo.values())
         if kind == "remind_accept":
             return and_(c.status == Status.DISPATCHED, c.accept_due_date >= today,
-                        c.accept_due_date <= latest), c.accept_due_date <= expr, \
-                c.accept_due_date
-        # The range on (status, due_at) is what the index serves; the policy's own cut-off
-        # then filters the rows in it that have had no reminder yet.
-        return and_(c.status.in_(HELD), c.due_at >= now, c.due_at <= end_of_day(latest)), \
-            _due_date(c) <= expr, _due_date(c)
+                        c.accept_due_date <= latest, c.accept_mark < REMINDED), \
+                c.accept_due_date <= expr, c.accept_due_date
+        # The range on (status, due_at, due_mark) is what the index serves; the policy's own
+        # cut-off then filters the rows in it that have had no reminder yet.
+        return and_(c.status.in_(HELD), c.due_at >= now, c.due_at <= end_of_day(latest),
+                    c.due_mark < REMINDED), _due_date(c) <= expr, _due_date(c)
     if kind == "escalate_accept":
-        return and_(c.status == Status.DISPATCHED, c.accept_due_date < today), None, \
-            c.accept_due_date
-    return and_(c.status.in_(UNANSWERED), c.due_at < now), None, _due_date(c)
+        return and_(c.status == Status.DISPATCHED, c.accept_due_date < today,
+                    c.accept_mark < ESCALATED), None, c.accept_due_date
+    return and_(c.status.in_(UNANSWERED), c.due_at < now, c.due_mark < ESCALATED), None, \
+        _due_date(c)
 
 
 def sweep(now: dt.datetime | None = None) -> SweepReport:
@@ -220,6 +209,8 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
                       literal(token, String)).where(*conditions)
         db.session.execute(_insert(m).from_select(
             ["case_id", "kind", "deadline", "department_code", "at", "sweep"], rows))
+
+    _note_marks(token)
 
     # The timeline: one event per mark of this sweep.
     e = CaseEvent.__table__
@@ -248,6 +239,30 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
     return report
 
 
+def _note_marks(token: str) -> None:
+    """Write on the cases this sweep marked how far it went (`due_mark`, `accept_mark`), so
+    that the next sweep passes over them in its index ranges. Only for the deadline the mark
+    is for: a deadline moved meanwhile (an extension committed after this sweep read the
+    case; PostgreSQL re-reads the row it updates) keeps its mark at 0 and is swept again."""
+    c, m = Case.__table__.c, SupervisionMark.__table__
+
+    def marked(kind: str, deadline: ColumnElement) -> ColumnElement:
+        return exists().where(m.c.sweep == token, m.c.case_id == c.id, m.c.kind == kind,
+                              m.c.deadline == deadline)
+
+    def furthest(mark: ColumnElement, deadline: ColumnElement, what: str) -> ColumnElement:
+        return case((marked(f"escalate_{what}", deadline), literal(ESCALATED, Integer)),
+                    (and_(mark < REMINDED, marked(f"remind_{what}", deadline)),
+                     literal(REMINDED, Integer)), else_=mark)
+
+    db.session.execute(
+        update(Case.__table__)
+        .where(c.id.in_(select(m.c.case_id).where(m.c.sweep == token)))
+        .values(due_mark=furthest(c.due_mark, _due_date(c), "reply"),
+                accept_mark=furthest(c.accept_mark, c.accept_due_date, "accept"),
+                updated_at=c.updated_at))  # bookkeeping of the sweep, not a change of the case
+
+
 def _score(app: Any, token: str) -> int:
     """Points ledger entries for this sweep's escalations of cases a department held, each
     dated at the deadline it missed."""
@@ -265,7 +280,7 @@ def _score(app: Any, token: str) -> int:
                   (reminded, literal(after_reminder, Integer)), else_=literal(plain, Integer))
     dedupe = reason + literal(":") + cast(m.c.case_id, String) + literal(":") + \
         cast(m.c.deadline, String)
-    missed = _end_of_local_day(m.c.deadline)
+    missed = end_of_local_day(m.c.deadline)
     rows = select(m.c.department_code, m.c.case_id, reason, points, missed, dedupe) \
         .select_from(m.join(Case.__table__, c.id == m.c.case_id)) \
         .where(m.c.sweep == token, m.c.kind.in_(("escalate_accept", "escalate_reply")),

@@ -5,12 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import g, jsonify, request
-from sqlalchemy import func, select
 
-from .. import attachments, services
-from ..domain.lifecycle import ACTIONS, CENTRE, STAFF, Priority
-from ..extensions import db
-from ..models import Case
+from .. import attachments, listing, services
+from ..domain.lifecycle import ACTIONS, CENTRE, STAFF
 from ..reports.scope import case_list_conditions
 from . import api
 from .auth import login_required
@@ -41,29 +38,18 @@ def create_case():
     return resp
 
 
-# Cases without a deadline (即时答复) come last whichever way deadlines are sorted.
-LIST_ORDER = {
-    "-received": (Case.received_at.desc(), Case.id.desc()),
-    "received": (Case.received_at, Case.id),
-    "due": (Case.due_key, Case.id),  # walks ix_cases_status_due_key and the like
-    "-due": (Case.due_at.is_(None), Case.due_at.desc(), Case.id.desc()),
-}
-# Work queues (the operators' and the department's desk) take 紧急件 first, then LIST_ORDER.
-URGENT_FIRST = (Case.priority != Priority.URGENT,)
-
-
 @api.get("/cases")
 @login_required(*STAFF)
 def list_cases():
     args = query_args(CaseListQuerySchema())
-    query = select(Case).where(*case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(
-        query.order_by(*LIST_ORDER[args["sort"]]).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return jsonify({"items": _case.dump(rows, many=True), "page": page, "per_page": per_page,
-                    "total": total})
+    conditions = case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC))
+    found = listing.case_page(conditions, listing.LIST_ORDER[args["sort"]], sort=args["sort"],
+                              page=args["page"], per_page=args["per_page"],
+                              cursor=args.get("cursor"))
+    return jsonify({"items": _case.dump(found.rows, many=True),
+                    "page": None if "cursor" in args else args["page"],
+                    "per_page": args["per_page"], "total": found.total,
+                    "total_exact": found.total_exact, "next_cursor": found.next_cursor})
 
 
 @api.get("/cases/<number>")

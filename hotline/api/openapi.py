@@ -48,7 +48,7 @@ _PATHS: list[tuple] = [
     ("/cases", "post", "Log a case (intake); Idempotency-Key makes retries safe",
      schemas.CaseCreateSchema, schemas.CaseDetailSchema, ["cases"], (200, 201)),
     ("/cases", "get", "List cases, filtered, sorted and paginated",
-     schemas.CaseListQuerySchema, schemas.page_schema(schemas.CaseSchema), ["cases"]),
+     schemas.CaseListQuerySchema, schemas.CASE_PAGE, ["cases"]),
     ("/cases/{number}", "get", "One case with its timeline", None, schemas.CaseDetailSchema,
      ["cases"]),
     ("/cases/{number}", "patch",

@@ -74,7 +74,7 @@ class LedgerQuerySchema(CaseListQuerySchema):
     order received."""
 
     class Meta:
-        exclude = ("page", "per_page", "sort")
+        exclude = ("page", "per_page", "sort", "cursor")
 
 
 class BulletinCreateSchema(StrictSchema):

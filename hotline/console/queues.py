@@ -14,8 +14,7 @@ from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from .. import services
-from ..api.cases import URGENT_FIRST
+from .. import listing, services
 from ..api.schemas import CaseListQuerySchema
 from ..domain.errors import DomainError, NotFound
 from ..domain.lifecycle import Status
@@ -25,7 +24,6 @@ from ..models.followup import CallbackTask
 from ..reports.scope import case_list_conditions
 from . import bp
 from .desk import departments, require_desk
-from .views import LIST_ORDER
 
 
 @dataclass(frozen=True)
@@ -90,16 +88,14 @@ def queue(name: str):
         errors = exc.messages if isinstance(exc.messages, dict) else {}
         args = CaseListQuerySchema().load({})
     args["status"] = q.status
-    query = select(Case).where(*case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    conditions = case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(
-        query.order_by(*URGENT_FIRST, *LIST_ORDER[args["sort"]])
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    found = listing.case_page(conditions, listing.queue_order(args["sort"]), sort=args["sort"],
+                              page=page, per_page=per_page)
+    rows, total = found.rows, found.total
     lines = {line.code: line.name for line in db.session.scalars(select(Line))}
     return render_template("console/queue.html", queue=q, queues=QUEUES, counts=queue_counts(),
-                           rows=rows, total=total, page=page, per_page=per_page, args=raw,
+                           rows=rows, total=total, total_exact=found.total_exact, page=page, per_page=per_page, args=raw,
                            errors=errors, departments=dict(departments()),
                            department_choices=departments(), lines=lines,
                            returns=return_reasons(rows) if q.status == Status.RETURNED else {},

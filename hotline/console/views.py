@@ -7,16 +7,17 @@ from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from .. import listing
 from ..api.schemas import CaseListQuerySchema
 from ..domain.errors import DomainError, NotFound
 from ..domain.lifecycle import Role, instruction_overdue, is_overdue
 from ..domain.staff import AccountEvent
 from ..extensions import db
 from ..identity import change_own_password, record, sign_in_attempt
-from ..models import Case, Department, Line
+from ..models import Department, Line
 from ..reports.scope import CHANNEL_NAMES, KIND_NAMES, STATUS_NAMES, case_list_conditions
 from ..webforms import CsrfFailed, csrf_token
 from . import bp, nav
@@ -164,10 +165,6 @@ def index():
 
 # --- case search ----------------------------------------------------------------------------
 
-# The API's orderings: one definition of what each `sort` means.
-from ..api.cases import LIST_ORDER
-
-
 @bp.get("/cases")
 def cases():
     """The case list of the API as a page: the same filters, the same scoping."""
@@ -178,14 +175,14 @@ def cases():
     except ValidationError as exc:
         errors = exc.messages if isinstance(exc.messages, dict) else {}
         args = CaseListQuerySchema().load({})
-    query = select(Case).where(*case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    conditions = case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC))
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(
-        query.order_by(*LIST_ORDER[args["sort"]]).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    found = listing.case_page(conditions, listing.LIST_ORDER[args["sort"]], sort=args["sort"],
+                              page=page, per_page=per_page)
+    rows, total = found.rows, found.total
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     lines = {line.code: line.name for line in db.session.scalars(select(Line))}
-    return render_template("console/cases.html", rows=rows, total=total, page=page,
+    return render_template("console/cases.html", rows=rows, total=total,
+                           total_exact=found.total_exact, page=page,
                            per_page=per_page, args=raw, errors=errors, departments=departments,
                            lines=lines, now=dt.datetime.now(dt.UTC))

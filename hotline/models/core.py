@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -130,7 +131,8 @@ class Case(db.Model):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_due", "status", "due_at"),
+        # The sweep's ranges (workers.sweeps): the deadline, then how far the sweep has gone.
+        Index("ix_cases_status_due_mark", "status", "due_at", "due_mark"),
         Index("ix_cases_status_due_key", "status", "due_key", "id"),
         Index("ix_cases_department_status_due_key", "department_code", "status", "due_key", "id"),
         Index("ix_cases_department_status", "department_code", "status"),
@@ -185,6 +187,12 @@ class Case(db.Model):
     # that it comes after every dated case on both databases (which sort NULL apart) and a page
     # of the list or of a department's queue walks `ix_cases_*_due_key`. Set with `due_at`.
     due_key: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=lambda: NO_DEADLINE)
+    # How far the supervision sweep (催办/督办) has gone for the current deadlines: 0 nothing
+    # yet, 1 reminded, 2 escalated. Beside the deadline in the sweep's indexes, so that a sweep
+    # passes over the cases it has dealt with without reading them; back to 0 when the deadline
+    # moves. The sweep's marks (`SupervisionMark`) stay the record of what was done.
+    due_mark: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    accept_mark: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
     pending_extension_days: Mapped[int | None] = mapped_column(Integer)
@@ -227,6 +235,14 @@ class Case(db.Model):
     @validates("due_at")
     def _due_key(self, key: str, value: dt.datetime | None) -> dt.datetime | None:
         self.due_key = value if value is not None else NO_DEADLINE
+        if value != self.due_at:
+            self.due_mark = 0
+        return value
+
+    @validates("accept_due_date")
+    def _accept_moved(self, key: str, value: dt.date | None) -> dt.date | None:
+        if value != self.accept_due_date:
+            self.accept_mark = 0
         return value
 
     @validates("citizen_phone")

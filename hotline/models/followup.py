@@ -158,6 +158,8 @@ class SupervisionMark(db.Model):
     case: Mapped[Case] = relationship()
 
 
-# The sweep's "not yet signed for" query reads dispatched cases by their signing deadline; the
-# index belongs to the cases table but is declared here, with the query that needs it.
-Index("ix_cases_status_accept_due", Case.__table__.c.status, Case.__table__.c.accept_due_date)
+# The sweep's "not yet signed for" query reads dispatched cases by their signing deadline and
+# how far it has gone with it; the index belongs to the cases table but is declared here, with
+# the query that needs it.
+Index("ix_cases_status_accept_mark", Case.__table__.c.status, Case.__table__.c.accept_due_date,
+      Case.__table__.c.accept_mark)

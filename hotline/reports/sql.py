@@ -1,24 +1,41 @@
-"""SQL expressions the reports need that SQLite and PostgreSQL spell differently.
+"""SQL expressions the reports and the sweeps need that SQLite and PostgreSQL spell differently.
 
 Instants are stored as naive UTC (see `hotline.models.types.UTCDateTime`). `local_day` gives the
 province's calendar date of such a column inside the database, so that grouping by day and
-comparing a reply with its due date need no rows in Python. PostgreSQL converts with its time
-zone database; SQLite has none and adds eight hours — exact for Asia/Shanghai, which has kept
-UTC+8 without daylight saving since 1991.
+comparing a reply with its due date need no rows in Python; `end_of_local_day` the instant a
+deadline day ends (`deadlines.end_of_day`). PostgreSQL converts with its time zone database and
+the zone's name; SQLite has none and adds the zone's offset, read from the same zone
+(`deadlines.PROVINCE_TZ`) and checked to be the same all year — Asia/Shanghai has kept UTC+8
+without daylight saving since 1991.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Boolean, Date, Float
+from sqlalchemy.types import Boolean, Date, DateTime, Float
 
 from ..domain.deadlines import PROVINCE_TZ
 
-SQLITE_OFFSET = "+8 hours"
-SQLITE_MIDNIGHT_UTC = "16:00:00"  # local midnight, in UTC, for the same fixed offset
+
+def _fixed_offset(zone: dt.tzinfo) -> dt.timedelta:
+    """The zone's one offset from UTC; a zone with daylight saving cannot be written as one."""
+    offsets = {zone.utcoffset(dt.datetime(year, month, 15)) for year in range(1992, 2100, 9)
+               for month in (1, 4, 7, 10)}
+    if len(offsets) != 1:
+        raise RuntimeError(f"{zone} changes its offset over the year; SQLite cannot follow it")
+    return offsets.pop()
+
+
+OFFSET = _fixed_offset(PROVINCE_TZ)
+SQLITE_OFFSET = f"{OFFSET.total_seconds():+.0f} seconds"
+# Local midnight, in UTC, as a time of day (16:00:00 for UTC+8).
+SQLITE_MIDNIGHT_UTC = (dt.datetime(2000, 1, 1) - OFFSET).strftime("%H:%M:%S")
+# From a local date (as midnight UTC) to 23:59:59 local of that day, in UTC.
+SQLITE_END_OF_DAY = f"{(dt.timedelta(hours=23, minutes=59, seconds=59) - OFFSET).total_seconds():+.0f} seconds"
 
 
 class local_day(FunctionElement):
@@ -83,3 +100,24 @@ def _within_day_sqlite(element: within_day, compiler: Any, **kw: Any) -> str:
 def _within_day_postgresql(element: within_day, compiler: Any, **kw: Any) -> str:
     instant, day = element.clauses
     return compiler.process(local_day(instant) <= day, **kw)
+
+
+class end_of_local_day(FunctionElement):
+    """23:59:59 local (Asia/Shanghai) of a date column, as the naive UTC instant columns hold."""
+
+    type = DateTime()
+    name = "end_of_local_day"
+    inherit_cache = True
+
+
+@compiles(end_of_local_day, "sqlite")
+def _end_of_local_day_sqlite(element: end_of_local_day, compiler: Any, **kw: Any) -> str:
+    (arg,) = element.clauses
+    return f"datetime({compiler.process(arg, **kw)}, '{SQLITE_END_OF_DAY}')"
+
+
+@compiles(end_of_local_day, "postgresql")
+def _end_of_local_day_postgresql(element: end_of_local_day, compiler: Any, **kw: Any) -> str:
+    (arg,) = element.clauses
+    return (f"timezone('UTC', timezone('{PROVINCE_TZ.key}', CAST({compiler.process(arg, **kw)} "
+            "AS TIMESTAMP) + INTERVAL '23:59:59'))")

@@ -192,9 +192,9 @@ def test_sweep_is_a_fixed_number_of_statements_however_many_cases_are_open(new_c
     for _ in range(12):
         accepted_case(new_case, step)
     many = statements_for_sweep(at("2026-11-18"))
-    # One INSERT … SELECT per kind, then the timeline, the points and the departments' notices,
-    # whatever the numbers.
-    assert many == few == 7
+    # One INSERT … SELECT per kind, the marks noted on the cases, then the timeline, the points
+    # and the departments' notices, whatever the numbers.
+    assert many == few == 8
 
 
 def test_supervisor_sees_overdue_and_due_soon_cases_with_what_the_sweep_did(
@@ -307,3 +307,25 @@ def test_deductions_a_late_sweep_writes_after_a_month_end_count_in_the_month_the
     assert december["departments"] == []
     detail = api.get("/supervision/points?department=gz-hrss", tokens.supervisor).get_json()
     assert [e["at"] for e in detail["entries"]] == ["2026-11-30T23:59:59+08:00"]
+
+
+def test_a_case_escalated_once_is_escalated_again_when_its_reopened_deadline_passes(
+        new_case, step, app, api, tokens):
+    case = accepted_case(new_case, step)
+    assert sweep(at("2026-11-17")).counts["escalate_reply"] == 1
+    assert sweep(at("2026-11-18")).counts["escalate_reply"] == 0  # passed over, not repeated
+    step(case["number"], "reply", {"text": "已协调施工方支付拖欠工资。"}, as_="handler")
+    step(case["number"], "review", {"approve": True})
+    step(case["number"], "close", {})
+    reopened = step(case["number"], "reopen", {"reason": "群众反映工资仍未到账"},
+                    as_="supervisor")
+    new_due = dt.date.fromisoformat(reopened["due_date"])
+
+    after = dt.datetime.combine(new_due + dt.timedelta(days=1), dt.time(10),
+                                tzinfo=PROVINCE_TZ)
+    assert sweep(after).counts["escalate_reply"] == 1
+    assert sweep(after + dt.timedelta(hours=1)).counts["escalate_reply"] == 0
+    notes = [e["note"] for e in events(api, tokens, case["number"], "escalate")
+             if "办理时限" in e["note"]]
+    assert notes == ["督办：已超过办理时限 2026-11-16，未答复，转督办",
+                     f"督办：已超过办理时限 {new_due}，未答复，转督办"]
