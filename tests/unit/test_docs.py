@@ -1,6 +1,7 @@
 """The repository's docs (`docs/`) stay true to the code: every `package.module.function` they
 name exists, every file and page they link to is there, each arrow of the architecture's
-diagrams names the function that takes that step, and the lifecycle page's tables say what
+diagrams names the function that takes that step, every area, handler and provider of
+`hotline.wiring` is named on that page, the lifecycle page's tables say what
 `hotline.domain.lifecycle.ACTIONS` and the status names say, and each action ends where the
 page says."""
 
@@ -99,6 +100,17 @@ def test_every_arrow_of_the_way_through_names_its_function():
             if not labels or not names_in(labels[0]):
                 unnamed.append(line.strip())
     assert not unnamed, f"arrows that name no function: {unnamed}"
+
+
+def test_the_way_through_names_every_area_handler_and_provider_of_the_wiring():
+    from hotline import wiring
+
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    rows = [row for table in (wiring.EVENT_HANDLERS, wiring.PROVIDERS) for rows in table.values()
+            for row in rows]
+    wired = [f"{module}.init_app" for _area, module in wiring.AREAS] + [path for _, path in rows]
+    named = set(names_in(text))
+    assert [path for path in wired if path not in named] == []
 
 
 def _table(page: str, heading: str) -> list[list[str]]:
