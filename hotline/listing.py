@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, DateTime, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from .domain.errors import ValidationFailed
@@ -95,7 +96,9 @@ def case_page(conditions: list[ColumnElement[bool]], order: Order, *, sort: str,
               page: int = 1, per_page: int = 20, cursor: str | None = None) -> CasePage:
     """One page of the cases matching `conditions` in `order` (named `sort` in cursors):
     page `page`, or the page after `cursor`; with the total and the next page's cursor."""
-    query = select(Case, *[key for key, _ in order.keys]).where(*conditions)
+    # A page's lines and categories in one statement each, not one lazy load per row.
+    query = select(Case, *[key for key, _ in order.keys]).where(*conditions) \
+        .options(selectinload(Case.line), selectinload(Case.category))
     if cursor is not None:
         query = query.where(order.after(decode_cursor(cursor, sort, order)))
     else:
@@ -112,7 +115,7 @@ def count_cases(conditions: list[ColumnElement[bool]]) -> tuple[int, bool]:
     """How many cases match: (count, exact). Exact up to `COUNT_EXACT_UP_TO`; past it, on
     PostgreSQL, the planner's estimate (never below the exact part)."""
     if db.engine.dialect.name != "postgresql":
-        return db.session.scalar(select(func.count(Case.id)).where(*conditions)), True
+        return db.session.scalar(select(func.count()).select_from(Case).where(*conditions)), True
     capped = select(Case.id).where(*conditions).limit(COUNT_EXACT_UP_TO + 1).subquery()
     n = db.session.scalar(select(func.count()).select_from(capped))
     if n <= COUNT_EXACT_UP_TO:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Boolean, Date, DateTime, Float
+from sqlalchemy.types import Boolean, Date, DateTime, Float, String
 
 from ..domain.deadlines import PROVINCE_TZ
 
@@ -121,3 +121,25 @@ def _end_of_local_day_postgresql(element: end_of_local_day, compiler: Any, **kw:
     (arg,) = element.clauses
     return (f"timezone('UTC', timezone('{PROVINCE_TZ.key}', CAST({compiler.process(arg, **kw)} "
             "AS TIMESTAMP) + INTERVAL '23:59:59'))")
+
+
+class local_text(FunctionElement):
+    """A UTC instant column as local (Asia/Shanghai) text, 'YYYY-MM-DD HH:MM:SS' (NULL stays
+    NULL): what an export writes, made by the database instead of a datetime per cell."""
+
+    type = String()
+    name = "local_text"
+    inherit_cache = True
+
+
+@compiles(local_text, "sqlite")
+def _local_text_sqlite(element: local_text, compiler: Any, **kw: Any) -> str:
+    (arg,) = element.clauses
+    return f"strftime('%Y-%m-%d %H:%M:%S', {compiler.process(arg, **kw)}, '{SQLITE_OFFSET}')"
+
+
+@compiles(local_text, "postgresql")
+def _local_text_postgresql(element: local_text, compiler: Any, **kw: Any) -> str:
+    (arg,) = element.clauses
+    return (f"to_char(timezone('{PROVINCE_TZ.key}', timezone('UTC', "
+            f"{compiler.process(arg, **kw)})), 'YYYY-MM-DD HH24:MI:SS')")
