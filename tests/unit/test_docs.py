@@ -165,6 +165,16 @@ def test_the_lifecycle_page_has_the_actions_of_the_table():
         assert ("co-handling department" in who) == rule.cohandler, f"{action}: {who}"
 
 
+def test_the_lifecycle_page_has_the_status_groups_of_the_code():
+    from hotline.domain import lifecycle
+
+    rows = _table("lifecycle.md", "Status groups")
+    assert rows
+    for group, statuses, _use in rows:
+        name = re.fullmatch(r"`([A-Z_]+)`", group).group(1)
+        assert _sources(statuses) == {s.value for s in getattr(lifecycle, name)}, group
+
+
 def test_the_lifecycle_page_has_every_status_with_its_chinese_names():
     rows = _table("lifecycle.md", "Statuses")
     assert {_codes(row[0]).pop() for row in rows} == {s.value for s in Status}
