@@ -3,6 +3,7 @@ indexed SELECT of the same rows on the same machine, in the same run.
 
     python bench/bench_sweep.py            # 1,000,000 cases
     python bench/bench_sweep.py 200000     # fewer, for a quick look
+    python bench/bench_sweep.py --postgresql URL   # on a kept PostgreSQL bench database
 
 What is built: a migrated SQLite database (WAL, as `hotline run` makes it) with the demo lines,
 categories and departments, and N open cases written with bulk inserts (raw sqlite3,
@@ -125,11 +126,18 @@ def build(path: Path, n: int) -> None:
     print(f"built {n:,} open cases in {time.perf_counter() - started:.1f} s")
 
 
-def baseline(path: Path, now: dt.datetime, what: str) -> float:
-    """The four kinds' candidate rows by their indexes alone."""
-    today = local_date(now).isoformat()
+def baseline(path: Path | str, now: dt.datetime, what: str) -> float:
+    """The four kinds' candidate rows by their indexes alone (`path`: the SQLite file, or a
+    PostgreSQL URL)."""
+    pg = isinstance(path, str)
+    today: object = local_date(now)
     cutoff = WorkCalendar().add_working_days(local_date(now), 2).date
-    now_text, cutoff_at = utc_text(now), utc_text(end_of_day(cutoff))
+    if pg:  # psycopg binds dates and naive UTC instants as the columns hold them
+        now_text: object = now.astimezone(dt.UTC).replace(tzinfo=None)
+        cutoff_at: object = end_of_day(cutoff).astimezone(dt.UTC).replace(tzinfo=None)
+    else:
+        today = local_date(now).isoformat()
+        now_text, cutoff_at = utc_text(now), utc_text(end_of_day(cutoff))
     held, unanswered = "('dispatched','accepted')", \
         "('received','dispatched','accepted','returned','reopened')"
     queries = [
@@ -140,7 +148,13 @@ def baseline(path: Path, now: dt.datetime, what: str) -> float:
          (now_text, cutoff_at)),
         (f"SELECT {{}} FROM cases WHERE status IN {unanswered} AND due_at<?", (now_text,)),
     ]
-    conn = sqlite3.connect(path)
+    if pg:
+        import psycopg
+
+        conn = psycopg.connect(path.replace("postgresql+psycopg://", "postgresql://"))
+        queries = [(sql.replace("?", "%s"), params) for sql, params in queries]
+    else:
+        conn = sqlite3.connect(path)
     best = float("inf")
     rows = 0
     for _ in range(3):
@@ -172,7 +186,67 @@ def timed_sweep(app, now: dt.datetime, label: str, repeat: int = 1) -> float:
     return best
 
 
+def explain(app, now: dt.datetime) -> None:
+    """The plan of each kind's candidate SELECT, as a steady sweep sends it."""
+    from sqlalchemy import event
+
+    from workers.sweeps import sweep
+
+    sent: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("INSERT INTO supervision_marks"):
+            sent.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            sweep(now)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
+        for statement, parameters in sent:
+            select_part = statement[statement.index("SELECT"):statement.index("ON CONFLICT")]
+            plan = db.session.connection().exec_driver_sql(
+                "EXPLAIN " + select_part, parameters).scalars().all()
+            kind = next(p for p in parameters.values() if str(p).startswith(("remind", "esc")))
+            print(f"  plan, {kind}: " + " / ".join(p.strip() for p in plan[:4]))
+        db.session.rollback()
+
+
+def on_postgresql(url: str) -> None:
+    """The same sweeps on a PostgreSQL database made by `bench_reports.py --postgresql` or
+    `make_pg_10m.py` (its open cases: received, dispatched and not signed for, signed for and
+    not answered by 20 November 2026), at that database's moment."""
+    import psycopg
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.gettempdir(),
+                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+    upgrade_database(app)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as raw:
+        version = raw.execute("SHOW server_version").fetchone()[0]
+        cases, open_ = raw.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status IN ('received', 'dispatched', "
+            "'accepted', 'returned', 'reopened')) FROM cases").fetchone()
+    now = dt.datetime(2026, 11, 20, 10, 0, tzinfo=PROVINCE_TZ)  # bench_reports.NOW
+    print(f"PostgreSQL {version}: {cases:,} cases, {open_:,} open", flush=True)
+    ids = baseline(url, now, "ids")
+    first = timed_sweep(app, now, "first sweep (whole backlog)")
+    later = now + dt.timedelta(minutes=1)
+    steady = timed_sweep(app, later, "steady sweep (nothing new)", repeat=3)
+    steady_ids = baseline(url, later, "ids")
+    steady_count = baseline(url, later, "count")
+    daily = timed_sweep(app, now + dt.timedelta(days=1), "next day's sweep")
+    explain(app, now + dt.timedelta(days=1, minutes=1))
+    print(f"  steady sweep / bare indexed SELECT of the ids: {steady / steady_ids:.2f}x")
+    print(f"  steady sweep / COUNT(*) over the same index ranges: {steady / steady_count:.2f}x")
+    print(f"  first sweep  / bare indexed SELECT of the ids: {first / ids:.2f}x")
+    print(f"  next day     / bare indexed SELECT of the ids: {daily / ids:.2f}x")
+
+
 def main() -> None:
+    if "--postgresql" in sys.argv:
+        on_postgresql(sys.argv[sys.argv.index("--postgresql") + 1])
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with tempfile.TemporaryDirectory(prefix="hotline-bench-sweep-") as tmp:
         path = Path(tmp) / "bench.db"
