@@ -389,7 +389,9 @@ with app.app_context():
     t = time.perf_counter()
     size = rows = 0
     if mode == "list":
-        rows = len(db.session.execute(ledger._query([])).all())
+        from hotline.models import Case
+        rows = len(db.session.execute(ledger._query([], Case.duplicate_of_id.is_not(None),
+                                                    utcnow())).all())
     else:
         with open(os.devnull, "wb") as out:
             for chunk in ledger.export([], mode, utcnow()):
