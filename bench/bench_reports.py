@@ -7,6 +7,9 @@ GROUP BY on the same machine in the same run; and the ledger export's memory for
     python bench/bench_reports.py 1000000 --keep DIR --postgresql postgresql://u:p@host/db
                                                # the same cases copied into PostgreSQL too
     python bench/bench_reports.py --no-export  # the summary only
+    python bench/bench_reports.py --summary-on URL [--period 2026-07]
+                                               # the summary on a kept PostgreSQL database
+                                               # (make_pg_10m.py's 10M), of another month
 
 What is built: a migrated SQLite database (WAL) with the demo lines, categories and
 departments, and N cases received in October 2026 with the timeline a real month leaves:
@@ -287,7 +290,7 @@ def timed(fn, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def bench_summary(path: Path, url: str | None = None) -> None:
+def bench_summary(path: Path, url: str | None = None, month: str = "2026-10") -> None:
     """The summary on the SQLite bench database, or on PostgreSQL at `url`."""
     from hotline.models import ReportRebuild
     from hotline.reports.hot import hot_issues
@@ -296,7 +299,7 @@ def bench_summary(path: Path, url: str | None = None) -> None:
     from hotline.reports.scope import Scope
     from hotline.reports.summary import Report, build_summary, report_for
 
-    period = parse_period("2026-10")
+    period = parse_period(month)
     bare_sql = ("SELECT category_id, count(*) FROM cases WHERE received_at >= %s AND "
                 "received_at < %s GROUP BY category_id")
     start, end = utc_text(period.start_at), utc_text(period.end_before)
@@ -352,7 +355,7 @@ def bench_summary(path: Path, url: str | None = None) -> None:
             "phone": lambda: phone_figures(scope),
             "departments ranked, from the cases": lambda: Report(scope, now=NOW).ranking(),
         }
-        print(f"\nsummary over {summary['total']:,} cases of 2026-10 on "
+        print(f"\nsummary over {summary['total']:,} cases of {month} on "
               f"{'SQLite' if url is None else 'PostgreSQL'} (median of 3):")
         print(f"  bare GROUP BY category_id ({driver:22}) {base * 1000:8.0f} ms   1.0x")
         print(f"  whole summary, from the figures tables     {whole * 1000:8.0f} ms "
@@ -428,6 +431,15 @@ def _child(path: Path, mode: str, trace: bool) -> list[float]:
 
 def main() -> None:
     args = sys.argv[1:]
+    month = "2026-10"
+    if "--period" in args:
+        i = args.index("--period")
+        month = args[i + 1]
+        del args[i:i + 2]
+    if "--summary-on" in args:  # a kept PostgreSQL database (e.g. make_pg_10m.py's): no build
+        url = args[args.index("--summary-on") + 1]
+        bench_summary(Path(tempfile.gettempdir()) / "none", url, month)
+        return
     keep = None
     if "--keep" in args:
         i = args.index("--keep")

@@ -220,7 +220,7 @@ def on_postgresql(url: str) -> None:
     import psycopg
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.gettempdir(),
-                      "SECRET_KEY": "bench", "HOTLINE_EXTENSIONS": ()})
+                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
     upgrade_database(app)
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as raw:
         version = raw.execute("SHOW server_version").fetchone()[0]
