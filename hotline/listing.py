@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, DateTime, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from .domain.errors import ValidationFailed
@@ -96,9 +96,9 @@ def case_page(conditions: list[ColumnElement[bool]], order: Order, *, sort: str,
               page: int = 1, per_page: int = 20, cursor: str | None = None) -> CasePage:
     """One page of the cases matching `conditions` in `order` (named `sort` in cursors):
     page `page`, or the page after `cursor`; with the total and the next page's cursor."""
-    # A page's lines and categories in one statement each, not one lazy load per row.
+    # A page's lines and categories joined in (small tables), not one lazy load per row.
     query = select(Case, *[key for key, _ in order.keys]).where(*conditions) \
-        .options(selectinload(Case.line), selectinload(Case.category))
+        .options(joinedload(Case.line), joinedload(Case.category))
     if cursor is not None:
         query = query.where(order.after(decode_cursor(cursor, sort, order)))
     else:
