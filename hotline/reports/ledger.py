@@ -4,7 +4,11 @@ The rows come from one query with the case list's filters (`scope.case_list_cond
 through a server-side cursor in batches of `BATCH` (`yield_per`: PostgreSQL streams the
 results, SQLite steps its cursor), and leave as bytes as soon as a batch is written. Nothing
 holds all the rows: memory stays flat for a million cases. Lines, categories and departments
-are small tables, read once into dictionaries instead of joined into every row.
+are small tables, read once into dictionaries instead of joined into every row. One cursor,
+not keyset pages: the ledger is one moment's picture of its cases (a case that changes status
+mid-export is written as it stood), and a department's ledger has no index in its order (PG
+sorts the department's rows once; keyset pages would sort what is left for every page).
+Times, dates and 是/否 are made text by the database (`reports.sql.local_text`).
 
 Cells that a spreadsheet would take for a formula (=, +, -, @ at the start) are written with
 a leading apostrophe in CSV — a citizen's text must never run as a formula on a clerk's
