@@ -35,8 +35,6 @@ DEFAULT_DUPLICATE_DAYS = 30
 DUPLICATE_SIMILARITY = 0.35
 # Departments change rarely and have no change stamp: a router is rebuilt at least this often.
 DEPARTMENTS_TTL = 60.0
-RETRAIN_JOB = "routing.jobs.retrain_topic_model"
-RETRAIN_CRON = "0 3 * * 0"
 
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "router": None, "built": 0.0}
@@ -52,15 +50,10 @@ def init_app(app: Flask) -> None:
     # The admin's rule page tries an unsaved rule on a message before saving it.
     app.extensions["hotline.try_rule"] = try_rule
     from hotline.api.openapi import EXTRA_PATHS
-    from workers.schedule import PERIODIC, Periodic
 
     from .api import bp
 
     app.register_blueprint(bp)
-    cron = app.config.get("ROUTING_RETRAIN_CRON", RETRAIN_CRON)
-    if cron and not any(getattr(p, "func", None) == RETRAIN_JOB for p in PERIODIC):
-        # Weekly by default, Sunday 03:00 (ROUTING_RETRAIN_CRON to change it, "" for never).
-        PERIODIC.append(Periodic(RETRAIN_JOB, queue="reports", cron=cron, timeout=3600))
     if not any(p[0] == "/routing/models" for p in EXTRA_PATHS):
         EXTRA_PATHS.extend([
             ("/routing/models", "get", "List the topic models with their figures", None, None,

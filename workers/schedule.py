@@ -1,12 +1,10 @@
-"""Every periodic job, declared in one place (like Redash's tasks/schedule.py).
+"""Every periodic job, declared in one place (like Redash's tasks/schedule.py):
+`periodic_jobs(app)` lists them all, each with the condition under which it runs.
 
 `hotline worker` runs them on RQ's cron scheduler (`rq.cron.CronScheduler`) in a child process.
 With several workers, each has a scheduler but only the one holding a Redis lease enqueues, so
 a job is not queued once per worker; if that worker dies, another takes over within the lease.
 The jobs themselves are idempotent, so an extra run (a lease changing hands) is harmless.
-
-Other areas add their periodic jobs by appending to `PERIODIC` from their `init_app` — a
-`Periodic`, or a tuple `(function path, seconds or cron string, queue)`.
 """
 
 from __future__ import annotations
@@ -23,6 +21,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
 from rq.exceptions import SchedulerNotFound, StopRequested
+
+from hotline.wiring import wired
 
 from .settings import setting
 
@@ -46,25 +46,48 @@ class Periodic:
         return self.interval
 
 
-PERIODIC: list[Periodic | tuple[str, int | str, str]] = [
-    # The outbox relay: due messages to the send queue, cut-off attempts taken back.
-    Periodic("workers.jobs.relay_outbox", interval_setting="RELAY_INTERVAL", timeout=120),
-    # Reminders, escalations and points (one indexed query per kind; cheap to run often, so
-    # a deadline passing at midnight is escalated within minutes).
-    Periodic("workers.jobs.sweep_deadlines", interval_setting="SWEEP_INTERVAL", timeout=1800),
-    # Surveys unanswered after SURVEY_REMIND_AFTER_HOURS get one reminder.
-    Periodic("workers.jobs.remind_unanswered_surveys",
-             interval_setting="SURVEY_REMINDER_INTERVAL", timeout=600),
-]
+# How often the areas' jobs run. Media and recordings: fetched within the minute, well inside
+# WeChat's 3 days and before anyone opens the case page. Bulletins: hourly, so a bulletin is
+# written within the hour after its period ends, and a worker that was down catches up when it
+# is back (the job writes only what is missing). The topic model: weekly, Sunday 03:00
+# (ROUTING_RETRAIN_CRON to change it, "" for never).
+FETCH_INTERVAL = 60
+BULLETIN_INTERVAL = 3600
+RETRAIN_CRON = "0 3 * * 0"
 
 
-def _normalized(entry: Periodic | tuple[str, int | str, str]) -> Periodic:
-    if isinstance(entry, Periodic):
-        return entry
-    func, when, queue = entry
-    if isinstance(when, str) and not when.isdigit():
-        return Periodic(func, queue, cron=when)
-    return Periodic(func, queue, interval=int(when))
+def periodic_jobs(app: Flask) -> list[Periodic]:
+    """Every periodic job of this app, in one list; an area's jobs run when it is wired
+    (`hotline.wiring`)."""
+    jobs = [
+        # The outbox relay: due messages to the send queue, cut-off attempts taken back.
+        Periodic("workers.jobs.relay_outbox", interval_setting="RELAY_INTERVAL", timeout=120),
+        # Reminders, escalations and points (one indexed query per kind; cheap to run often,
+        # so a deadline passing at midnight is escalated within minutes).
+        Periodic("workers.jobs.sweep_deadlines", interval_setting="SWEEP_INTERVAL",
+                 timeout=1800),
+        # Surveys unanswered after SURVEY_REMIND_AFTER_HOURS get one reminder.
+        Periodic("workers.jobs.remind_unanswered_surveys",
+                 interval_setting="SURVEY_REMINDER_INTERVAL", timeout=600),
+    ]
+    if wired("wechat", app):
+        # Citizens' pictures and voice, fetched from WeChat for the case page.
+        jobs.append(Periodic("channels.wechat.media.fetch_pending_media",
+                             interval=FETCH_INTERVAL, timeout=600))
+    if wired("phone", app):
+        # Cases' call recordings, fetched from Twilio for the case page's player.
+        jobs.append(Periodic("channels.phone.recordings.fetch_pending_recordings",
+                             interval=FETCH_INTERVAL, timeout=600))
+    if wired("reports", app):
+        # The weekly, monthly and quarterly bulletins (BULLETIN_KINDS) once their period ends.
+        jobs.append(Periodic("hotline.reports.jobs.bulletin_schedule", queue="reports",
+                             interval=BULLETIN_INTERVAL))
+    retrain = app.config.get("ROUTING_RETRAIN_CRON", RETRAIN_CRON)
+    if wired("routing", app) and retrain:
+        # A new topic model from the cases staff corrected since the last one.
+        jobs.append(Periodic("routing.jobs.retrain_topic_model", queue="reports", cron=retrain,
+                             timeout=3600))
+    return jobs
 
 
 def _resolve(path: str) -> object | None:
@@ -79,7 +102,7 @@ def _resolve(path: str) -> object | None:
 def register(app: Flask, scheduler: CronScheduler) -> list[CronJob]:
     """Register every periodic job with `scheduler`; returns the registered cron jobs."""
     jobs = []
-    for entry in map(_normalized, PERIODIC):
+    for entry in periodic_jobs(app):
         func = _resolve(entry.func)
         if func is None:
             continue

@@ -78,7 +78,6 @@ def init_app(app: Flask) -> None:
     from .blueprint import bp
     from .recordings import fetch_recording
 
-    _keep_recordings()
 
     # The console plays a call's recording through the channel that holds the credentials.
     app.extensions["hotline.recording"] = fetch_recording
@@ -95,13 +94,3 @@ def _from_env(key: str, default: Any) -> Any:
     if isinstance(default, int):
         return int(raw)
     return raw
-
-
-def _keep_recordings() -> None:
-    """Fetch cases' recordings from Twilio every minute, and tell the core where they are."""
-    from workers.schedule import PERIODIC, Periodic
-
-    job = "channels.phone.recordings.fetch_pending_recordings"
-    if not any(getattr(p, "func", None) == job or (isinstance(p, tuple) and p[0] == job)
-               for p in PERIODIC):
-        PERIODIC.append(Periodic(job, queue="default", interval=60, timeout=600))

@@ -118,7 +118,7 @@ def fetch_pending(limit: int = 100) -> dict[str, int]:
 
 
 def fetch_pending_recordings() -> dict[str, int]:
-    """The periodic job (registered in workers/schedule.py's PERIODIC by `init_app`)."""
+    """The periodic job (declared in `workers.schedule.periodic_jobs`)."""
     from workers.jobs import app_context
 
     with app_context():

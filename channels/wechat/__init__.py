@@ -29,19 +29,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(media_bp)
     app.register_blueprint(console_bp)  # the admin's page of accounts in the staff console
     _document_api()
-    _schedule_media_fetch()
-
-
-def _schedule_media_fetch() -> None:
-    """Fetch citizens' pictures and voice from WeChat every minute, within its 3 days."""
-    try:
-        from workers.schedule import PERIODIC, Periodic
-    except ImportError:
-        return
-    job = "channels.wechat.media.fetch_pending_media"
-    if not any(getattr(p, "func", None) == job or (isinstance(p, tuple) and p[0] == job)
-               for p in PERIODIC):
-        PERIODIC.append(Periodic(job, queue="default", interval=60, timeout=600))
 
 
 def _document_api() -> None:

@@ -19,21 +19,8 @@ from flask import Flask
 
 from . import models  # noqa: F401  (registers the bulletins table)
 
-# Hourly: a bulletin is written within the hour after its period ends, and a worker that was
-# down catches up when it is back (the job writes only what is missing).
-BULLETIN_INTERVAL = 3600
-
 
 def init_app(app: Flask) -> None:
-    """Settings, and the scheduled bulletin job (the API module and the CLI command are found
-    by the core)."""
+    """Settings (the API module and the CLI command are found by the core; the hourly
+    bulletin job is declared in `workers.schedule.periodic_jobs`)."""
     app.config.setdefault("BULLETIN_KINDS", ("week", "month", "quarter"))
-    try:
-        from workers.schedule import PERIODIC
-    except ImportError:  # no workers in this installation: bulletins on demand only
-        return
-    from .jobs import JOB_PATH
-
-    registered = {entry[0] if isinstance(entry, tuple) else entry.func for entry in PERIODIC}
-    if JOB_PATH not in registered:  # create_app runs many times in one process (tests)
-        PERIODIC.append((JOB_PATH, BULLETIN_INTERVAL, "reports"))

@@ -14,7 +14,6 @@ from hotline.domain.lifecycle import Kind, Status
 from hotline.followup import status_text, survey_reminder_text, survey_text
 from hotline.phones import phone_e164
 from workers.relay import backoff
-from workers.schedule import Periodic, _normalized
 from workers.settings import setting
 from workers.sweeps import accept_lead
 
@@ -94,9 +93,3 @@ def test_settings_come_from_the_app_then_the_environment_then_the_default(monkey
     assert setting(app, "POINTS_OVERDUE") == -3
     app.config["POINTS_OVERDUE"] = -4
     assert setting(app, "POINTS_OVERDUE") == -4
-
-
-def test_periodic_jobs_added_as_tuples_read_seconds_or_a_crontab_line():
-    assert _normalized(("x.y", 60, "reports")) == Periodic("x.y", "reports", interval=60)
-    assert _normalized(("x.y", "0 7 * * 1", "reports")) == \
-        Periodic("x.y", "reports", cron="0 7 * * 1")

@@ -81,5 +81,5 @@ def test_a_twilio_outage_leaves_the_recording_for_the_next_run(twilio):
 def test_the_fetch_is_a_periodic_job_of_the_workers(app):
     from workers import schedule
 
-    jobs = [getattr(p, "func", None) for p in schedule.PERIODIC]
+    jobs = [p.func for p in schedule.periodic_jobs(app)]
     assert jobs.count("channels.phone.recordings.fetch_pending_recordings") == 1

@@ -113,8 +113,9 @@ def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, 
     from workers import schedule
     from workers.worker import HotlineSimpleWorker
 
-    entries = [e for e in schedule.PERIODIC if isinstance(e, tuple) and e[0] == JOB_PATH]
-    assert entries == [(JOB_PATH, 3600, "reports")]  # once, however many apps were made
+    entries = [(p.func, p.interval, p.queue) for p in schedule.periodic_jobs(app)
+               if p.func == JOB_PATH]
+    assert entries == [(JOB_PATH, 3600, "reports")]  # hourly, on the reports queue
     queue = Queue("reports", connection=redis_client)
     job = queue.enqueue(JOB_PATH)
     HotlineSimpleWorker([queue], connection=redis_client).work(burst=True)

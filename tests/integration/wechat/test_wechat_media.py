@@ -68,7 +68,9 @@ def test_a_wechat_outage_leaves_the_media_for_the_next_run(wechat_api, citizen):
 
 
 def test_the_fetch_is_a_periodic_job_of_the_workers(wechat):
+    from flask import current_app
+
     from workers import schedule
 
-    jobs = [getattr(p, "func", None) for p in schedule.PERIODIC]
+    jobs = [p.func for p in schedule.periodic_jobs(current_app)]
     assert jobs.count("channels.wechat.media.fetch_pending_media") == 1

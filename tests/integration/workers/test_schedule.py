@@ -62,13 +62,32 @@ def test_scheduler_waits_out_a_redis_outage_instead_of_dying(app, redis_server, 
         assert due and len(cron.enqueue_jobs()) == len(due)
 
 
-def test_areas_add_periodic_jobs_as_tuples(app, redis_client, monkeypatch):
-    monkeypatch.setattr(schedule, "PERIODIC", [
-        ("workers.jobs.relay_outbox", 60, "reports"),
-        ("workers.jobs.sweep_deadlines", "0 7 * * 1", "reports"),
-        ("hotline.reports.jobs.no_such_job", 3600, "reports")])
+def test_jobs_are_registered_with_their_queue_interval_or_cron(app, redis_client, monkeypatch):
+    monkeypatch.setattr(schedule, "periodic_jobs", lambda app: [
+        Periodic("workers.jobs.relay_outbox", "reports", interval=60),
+        Periodic("workers.jobs.sweep_deadlines", "reports", cron="0 7 * * 1"),
+        Periodic("hotline.reports.jobs.no_such_job", "reports", interval=3600)])
     cron = HotlineCronScheduler(redis_client)
     jobs = register(app, cron)
     assert [(j.queue_name, j.interval, j.cron) for j in jobs] == \
         [("reports", 60, None), ("reports", None, "0 7 * * 1")]  # the missing one is skipped
     assert Periodic("x.y", interval_setting="SWEEP_INTERVAL").seconds(app) == 300
+
+
+def test_an_areas_jobs_run_when_the_area_is_wired(app, app_config):
+    from hotline import create_app
+
+    every = {p.func: p for p in schedule.periodic_jobs(app)}
+    assert set(every) == JOBS | {
+        "channels.wechat.media.fetch_pending_media",
+        "channels.phone.recordings.fetch_pending_recordings",
+        "hotline.reports.jobs.bulletin_schedule", "routing.jobs.retrain_topic_model"}
+    assert every["routing.jobs.retrain_topic_model"].cron == "0 3 * * 0"  # Sunday 03:00
+    for job in every.values():  # a misspelt job would only be skipped with a warning
+        assert callable(schedule._resolve(job.func)), job.func
+
+    workers_only = create_app({**app_config, "HOTLINE_AREAS": ("workers",)})
+    assert {p.func for p in schedule.periodic_jobs(workers_only)} == JOBS
+    never = create_app({**app_config, "ROUTING_RETRAIN_CRON": ""})
+    assert "routing.jobs.retrain_topic_model" not in {
+        p.func for p in schedule.periodic_jobs(never)}
