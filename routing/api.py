@@ -54,3 +54,15 @@ def activate_model(model_id: int):
     from .training import activate
 
     return jsonify(model_json(activate(model_id)))
+
+
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
+    ("/routing/models", "get", "List the topic models with their figures", None, None,
+     ["routing"]),
+    ("/routing/models", "post", "Train a new topic model in the background (admin)",
+     None, None, ["routing"], (202,),
+     {503: "the workers' queue cannot be reached; nothing was started"}),
+    ("/routing/models/{model_id}/activate", "post",
+     "Make a stored topic model the active one (roll back)", None, None, ["routing"]),
+]

@@ -49,21 +49,10 @@ def init_app(app: Flask) -> None:
     app.extensions["hotline.suggest"] = suggest
     # The admin's rule page tries an unsaved rule on a message before saving it.
     app.extensions["hotline.try_rule"] = try_rule
-    from hotline.api.openapi import EXTRA_PATHS
 
     from .api import bp
 
     app.register_blueprint(bp)
-    if not any(p[0] == "/routing/models" for p in EXTRA_PATHS):
-        EXTRA_PATHS.extend([
-            ("/routing/models", "get", "List the topic models with their figures", None, None,
-             ["routing"]),
-            ("/routing/models", "post", "Train a new topic model in the background (admin)",
-             None, None, ["routing"], (202,),
-             {503: "the workers' queue cannot be reached; nothing was started"}),
-            ("/routing/models/{model_id}/activate", "post",
-             "Make a stored topic model the active one (roll back)", None, None, ["routing"]),
-        ])
 
 
 def _departments() -> list[RDepartment]:

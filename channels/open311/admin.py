@@ -14,7 +14,6 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from hotline.api.auth import login_required
-from hotline.api.openapi import EXTRA_PATHS
 from hotline.api.schemas import StrictSchema, _text
 from hotline.api.util import json_body
 from hotline.domain.deadlines import PROVINCE_TZ
@@ -67,10 +66,11 @@ def revoke_key(key_id: int):
     return jsonify(key_json(keys.revoke_key(keys.find_key(key_id), g.user.name)))
 
 
-EXTRA_PATHS.extend([
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/open311/keys", "post", ("Issue an Open311 API key to a client application (admin); the "
      "key is in this answer only"), KeyCreateSchema, None, ["open311"], (201,)),
     ("/open311/keys", "get", "List Open311 API keys (admin)", None, None, ["open311"]),
     ("/open311/keys/{key_id}", "delete", "Revoke an Open311 API key (admin)", None, None,
      ["open311"]),
-])
+]

@@ -19,7 +19,6 @@ from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from hotline.api.errors import error_response
-from hotline.api.openapi import EXTRA_PATHS
 from hotline.api.schemas import REGION, Day, StrictSchema, _text
 from hotline.api.util import json_body, query_args
 from hotline.domain.errors import NotFound
@@ -170,7 +169,8 @@ def answer_survey(token: str):
     return jsonify(_survey_json(survey))
 
 
-EXTRA_PATHS.extend([
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/public/cases/{number}", "get", ("A citizen's case status: number and ?phone_tail=NNNN; a "
      "wrong tail is answered exactly like a number that does not exist. Once the number's "
      "look-ups failed too often (from anyone), the tail is not enough: 403 phone_required, "
@@ -186,4 +186,4 @@ EXTRA_PATHS.extend([
      ["public"]),
     ("/public/surveys/{token}", "post", ("Answer the survey: satisfied, basically_satisfied, "
      "unsatisfied"), SurveyAnswerSchema, None, ["public"]),
-])
+]

@@ -28,27 +28,3 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(console_bp)  # the admin's page of accounts in the staff console
-    _document_api()
-
-
-def _document_api() -> None:
-    from hotline.api.openapi import EXTRA_PATHS
-
-    from .admin import AccountCreateSchema, AccountUpdateSchema, MessagesQuerySchema
-
-    paths = [
-        ("/wechat/accounts", "get", "WeChat official accounts (credentials never shown)", None,
-         None, ["wechat"]),
-        ("/wechat/accounts", "post", "Add a WeChat official account with its webhook address",
-         AccountCreateSchema, None, ["wechat"], (201,)),
-        ("/wechat/accounts/{code}", "get", "One WeChat official account", None, None,
-         ["wechat"]),
-        ("/wechat/accounts/{code}", "patch", "Change an account's line, credentials or state",
-         AccountUpdateSchema, None, ["wechat"]),
-        ("/wechat/messages", "get",
-         "Messages a WeChat citizen sent (?openid= or ?case=) and the replies given",
-         MessagesQuerySchema, None, ["wechat"]),
-    ]
-    known = {(p[0], p[1]) for p in EXTRA_PATHS}
-    # create_app runs many times in one process (tests): add each path once.
-    EXTRA_PATHS.extend(p for p in paths if (p[0], p[1]) not in known)

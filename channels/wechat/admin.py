@@ -172,3 +172,19 @@ def list_messages():
         item["case"] = number
         items.append(item)
     return jsonify({"items": items})
+
+
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
+    ("/wechat/accounts", "get", "WeChat official accounts (credentials never shown)", None,
+     None, ["wechat"]),
+    ("/wechat/accounts", "post", "Add a WeChat official account with its webhook address",
+     AccountCreateSchema, None, ["wechat"], (201,)),
+    ("/wechat/accounts/{code}", "get", "One WeChat official account", None, None,
+     ["wechat"]),
+    ("/wechat/accounts/{code}", "patch", "Change an account's line, credentials or state",
+     AccountUpdateSchema, None, ["wechat"]),
+    ("/wechat/messages", "get",
+     "Messages a WeChat citizen sent (?openid= or ?case=) and the replies given",
+     MessagesQuerySchema, None, ["wechat"]),
+]

@@ -36,7 +36,6 @@ from ..models.types import utcnow
 from ..reports.phone import ANSWER_TARGET_SECONDS, call_figures
 from . import api
 from .auth import login_required
-from .openapi import EXTRA_PATHS
 from .schemas import (
     MAX_PAGE,
     CaseDetailSchema,
@@ -256,7 +255,8 @@ def knowledge():
     return jsonify({"q": args["q"], "terms": terms, "items": items})
 
 
-EXTRA_PATHS.extend([
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/calls", "get", ("The lines' calls, newest first (filters: line, outcome, stage, phone, "
      "logged, after_hours, from, to)"), CallListQuerySchema, page_schema(CallSchema), ["calls"]),
     ("/calls/{call_sid}", "get", "One call", None, CallSchema, ["calls"]),
@@ -267,4 +267,4 @@ EXTRA_PATHS.extend([
      "abandoned, missed-call call-backs"), FiguresQuerySchema, None, ["calls"]),
     ("/knowledge", "get", "Earlier answers matching a question's words (即时答复)", KnowledgeQuerySchema, None,
      ["calls"]),
-])
+]

@@ -19,7 +19,6 @@ from ..models.contacts import CONTACT_CHANNELS
 from ..phones import is_mobile, phone_e164
 from . import api
 from .auth import login_required
-from .openapi import EXTRA_PATHS
 from .schemas import LocalDateTime, StrictSchema
 from .util import json_body
 
@@ -116,7 +115,8 @@ def remove_contact(code: str, contact_id: int):
     return "", 204
 
 
-EXTRA_PATHS.extend([
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/departments/{code}/contacts", "get",
      "A department's contacts for notices of new, reminded and escalated cases", None,
      Schema.from_dict({"department": fields.String(),
@@ -130,4 +130,4 @@ EXTRA_PATHS.extend([
      ContactUpdateSchema, ContactOutSchema, ["admin"]),
     ("/departments/{code}/contacts/{contact_id}", "delete", "Remove a contact", None, None,
      ["admin"]),
-])
+]

@@ -1,5 +1,5 @@
 """The OpenAPI document of the staff and public API, generated from the code: the operations
-from the list below and the ones other areas add, their bodies and query strings from the
+of the list below and the `PATHS` of the modules in `PATH_MODULES`, their bodies and query strings from the
 marshmallow schemas, their path parameters from the app's own URL rules (an integer id is an
 integer, a file format one of the formats served), and their answers from what the views do.
 
@@ -14,6 +14,7 @@ describes: no served route can be missing from it, and no answer can contradict 
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import re
 
@@ -23,17 +24,29 @@ from flask import current_app, jsonify
 from werkzeug.routing import Rule
 
 from ..domain.lifecycle import ACTIONS
+from ..wiring import CORE, wired
 from . import api, schemas
 
 PREFIX = "/api/v1"
 
-# Other areas (public pages, channels, workers) add their paths here at import time:
-# (path, method, summary, request schema or None, response schema or None, tags[, success
-# statuses[, other errors]]); the request schema of a GET is its query string. The success
-# statuses default to (200,); a POST that creates says (201,), or (200, 201) when a retry
-# answers 200. Other errors: {status: description} beyond the ones every operation of its kind
-# has (see the module's docstring).
-EXTRA_PATHS: list[tuple] = []
+# The modules that document their own operations in a `PATHS` list, each entry (path, method,
+# summary, request schema or None, response schema or None, tags[, success statuses[, other
+# errors]]); the request schema of a GET is its query string. The success statuses default to
+# (200,); a POST that creates says (201,), or (200, 201) when a retry answers 200. Other errors:
+# {status: description} beyond the ones every operation of its kind has (see the module's
+# docstring). (area, module): a module is read when its area is wired (`hotline.wiring`).
+PATH_MODULES: tuple[tuple[str, str], ...] = (
+    ("core", "hotline.api.calls"),
+    ("core", "hotline.api.contacts"),
+    ("core", "hotline.api.publication"),
+    ("core", "hotline.api.rules"),
+    ("core", "hotline.api.stats"),
+    ("core", "hotline.api.supervision"),
+    ("routing", "routing.api"),
+    ("wechat", "channels.wechat.admin"),
+    ("web", "channels.web.api"),
+    ("open311", "channels.open311.admin"),
+)
 
 _ERROR = {
     "type": "object",
@@ -212,6 +225,12 @@ def _operation(path: str, method: str, summary: str, req: object, resp: object,
     return op
 
 
+def documented_paths() -> list[tuple]:
+    """The operations the modules of `PATH_MODULES` document, for the current app's areas."""
+    return [entry for area, module in PATH_MODULES if area == CORE or wired(area)
+            for entry in importlib.import_module(module).PATHS]
+
+
 def build_spec() -> dict:
     """The document, for the app of the current context."""
     spec = APISpec(
@@ -224,7 +243,7 @@ def build_spec() -> dict:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", _ERROR)
     paths: dict[str, dict] = {}
-    for entry in _PATHS + EXTRA_PATHS:
+    for entry in _PATHS + documented_paths():
         path, method = entry[0], entry[1]
         paths.setdefault(path, {})[method] = _operation(*entry)
     for action, schema in schemas.ACTION_SCHEMAS.items():

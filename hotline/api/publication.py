@@ -39,7 +39,6 @@ from ..publication import (
 )
 from . import api
 from .auth import login_required
-from .openapi import EXTRA_PATHS
 from .schemas import MAX_PAGE, StrictSchema, _text
 from .util import json_body, query_args
 
@@ -142,7 +141,8 @@ def withdraw_publication(number: str):
     return jsonify(publication_json(case, pub))
 
 
-EXTRA_PATHS.extend([
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/publications", "get", ("Publication work list: closed, consented cases not yet on the "
      "board (state=candidate), or drafts, approved, withdrawn"), PublicationListQuery, None, ["publication"]),
     ("/publications/{number}", "get", "The masked draft, the originals and what masking found",
@@ -154,5 +154,5 @@ EXTRA_PATHS.extend([
     ("/publications/{number}/withdraw", "post", "Take a case off the board",
      PublicationWithdrawSchema,
      None, ["publication"]),
-])
+]
 

@@ -12,7 +12,6 @@ from ..domain.lifecycle import CENTRE, Role
 from ..models import RoutingRule
 from . import api
 from .auth import login_required
-from .openapi import EXTRA_PATHS
 from .schemas import StrictSchema
 from .util import json_body
 
@@ -81,9 +80,10 @@ def delete_rule(rule_id: int):
     return "", 204
 
 
-EXTRA_PATHS.extend([
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/rules", "get", "List routing rules (分类转办规则)", None, None, ["routing"]),
     ("/rules", "post", "Add a routing rule", RuleSchema, None, ["routing"], (201,)),
     ("/rules/{rule_id}", "patch", "Change a routing rule", RuleUpdateSchema, None, ["routing"]),
     ("/rules/{rule_id}", "delete", "Delete a routing rule", None, None, ["routing"], (204,)),
-])
+]

@@ -33,7 +33,6 @@ from ..reports.scope import Scope
 from ..reports.summary import RANK_KEYS, build_summary, report_for
 from . import api
 from .auth import login_required
-from .openapi import EXTRA_PATHS
 from .schemas import (
     CHANNELS,
     MAX_PAGE,
@@ -314,7 +313,8 @@ _DEFINITIONS = (
     "day the round started to the day of the reply (average, nearest-rank p90); overdue_now: "
     "not replied and past due_at. Rates are {value (percent, 2 decimals, null for 0/0), "
     "numerator, denominator}.")
-EXTRA_PATHS.extend([
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/stats/summary", "get", "Report of a period: volume by category/topic/channel/kind/region "
      "and per day/week/month, handling, outcome rates, departments ranked with points, hot "
      "issues, phone figures. " + _DEFINITIONS + " " + _FILTERS + " rank_by: "
@@ -343,4 +343,4 @@ EXTRA_PATHS.extend([
     ("/bulletins/{bulletin_id}.html", "get", "A bulletin as an HTML page with its charts", None, None,
      ["reports"]),
     ("/bulletins/{bulletin_id}.xlsx", "get", "A bulletin's tables as XLSX", None, None, ["reports"]),
-])
+]

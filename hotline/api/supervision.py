@@ -25,7 +25,6 @@ from ..models.types import utcnow
 from ..supervision import MARK_KINDS, current_marks
 from . import api
 from .auth import login_required
-from .openapi import EXTRA_PATHS
 from .schemas import MAX_PAGE, CaseSchema, Day, LocalDateTime, StrictSchema, page_schema
 from .util import json_body, query_args
 
@@ -407,7 +406,8 @@ def callback_done(task_id: int):
 
 _CASE_PAGE = page_schema(SupervisedCaseSchema)
 _OUTBOX_PAGE = page_schema(OutboxItemSchema)
-_PATHS = [
+# This module's operations in the OpenAPI document (collected by hotline.api.openapi).
+PATHS: list[tuple] = [
     ("/supervision/overdue", "get", "Cases past their deadline (督办), with their reminders",
      DeadlineListQuery, _CASE_PAGE, ["supervision"]),
     ("/supervision/due-soon", "get", ("Cases due within `within` working days (催办); `until` "
@@ -434,5 +434,3 @@ _PATHS = [
     ("/callbacks/{task_id}/done", "post", "A call-back made (with the survey answer, if any)",
      CallbackDoneBody, CallbackSchema, ["follow-up"]),
 ]
-_known = {(p[0], p[1]) for p in EXTRA_PATHS}
-EXTRA_PATHS.extend(p for p in _PATHS if (p[0], p[1]) not in _known)
