@@ -83,6 +83,13 @@ PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
              ("phone", "channels.phone.recordings.stored_recording")),
     # fn() -> {name: rows added}: an area's demo data, after the core's. `hotline.seed`.
     "seed": (("routing", "routing.integration.seed_default_rules"),),
+    # Routing's decision for a case not yet filed (the operator's desk, as the call goes on),
+    # and for a message with an unsaved rule (the admin's 试一试). `hotline.console`.
+    "suggest": (("routing", "routing.integration.suggest"),),
+    "try_rule": (("routing", "routing.integration.try_rule"),),
+    # fn(recording_url) -> (body, content type): a call's recording, fetched with the phone
+    # channel's credentials for the console's player. `hotline.console.desk`.
+    "recording": (("phone", "channels.phone.recordings.fetch_recording"),),
 }
 
 
@@ -146,4 +153,11 @@ def publish(event: CaseCreated | ActionTaken) -> None:
 
 def providers(role: str) -> list[Callable[..., Any]]:
     """The current app's functions for one of `PROVIDERS`' roles, in order."""
-    return wiring_of().providers.get(role, [])
+    return wiring_of().providers[role]
+
+
+def provider(role: str) -> Callable[..., Any] | None:
+    """The current app's first function for a role of `PROVIDERS`, or None when no wired area
+    provides it (the console then goes without: no suggestion, no player)."""
+    found = providers(role)
+    return found[0] if found else None

@@ -45,11 +45,6 @@ _model: dict[str, Any] = {"id": None, "model": None, "history": {}}
 def init_app(app: Flask) -> None:
     app.config.setdefault("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS)
     app.config.setdefault("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY)
-    # The console's desk asks for a suggestion before the case exists.
-    app.extensions["hotline.suggest"] = suggest
-    # The admin's rule page tries an unsaved rule on a message before saving it.
-    app.extensions["hotline.try_rule"] = try_rule
-
     from .api import bp
 
     app.register_blueprint(bp)

@@ -76,11 +76,7 @@ def init_app(app: Flask) -> None:
 
     from . import delivery, sms, survey_call, voice  # noqa: F401  (routes)
     from .blueprint import bp
-    from .recordings import fetch_recording
 
-
-    # The console plays a call's recording through the channel that holds the credentials.
-    app.extensions["hotline.recording"] = fetch_recording
     if bp.name not in app.blueprints:
         app.register_blueprint(bp)
 

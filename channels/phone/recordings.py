@@ -132,8 +132,8 @@ class RecordingUnavailable(DomainError):
 
 def fetch_recording(url: str) -> tuple[bytes, str]:
     """A call's recording straight from Twilio, for the operator filing the call it belongs to
-    (before it is a case's and the periodic job keeps a copy); registered as the app extension
-    ``hotline.recording``. Only Twilio's own recording URLs: the credentials go nowhere else."""
+    (before it is a case's and the periodic job keeps a copy); listed in ``hotline.wiring.PROVIDERS``
+    ("recording"). Only Twilio's own recording URLs: the credentials go nowhere else."""
     parts = urlsplit(url)
     if parts.scheme != "https" or parts.hostname != "api.twilio.com" \
             or "/Recordings/" not in parts.path:

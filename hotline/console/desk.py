@@ -15,7 +15,7 @@ import re
 import secrets
 from typing import Any
 
-from flask import Response, current_app, g, redirect, render_template, request, url_for
+from flask import Response, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -31,6 +31,7 @@ from ..models.calls import callable_number
 from ..models.types import utcnow
 from ..regions import counties, prefectures, region_name
 from ..reports.scope import case_list_conditions
+from ..wiring import provider
 from . import bp
 
 DESK_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
@@ -243,7 +244,7 @@ def assist():
     phone = (a.get("phone") or "")[:32].strip()
     region = (a.get("region") or "").strip()
     suggestion = None
-    suggest = current_app.extensions.get("hotline.suggest")
+    suggest = provider("suggest")  # routing's, when it is wired (hotline.wiring)
     if suggest is not None and len(content) >= 4 and line:
         region_ok = re.fullmatch(r"\d{6}(\d{3}|\d{6})?", region) is not None
         suggestion = suggest(content, line=line, region=region if region_ok else None,
@@ -275,7 +276,7 @@ def call_recording(call_sid: str):
     credentials; the page may play media only from this site)."""
     require_desk()
     call = filing.find_call(call_sid)
-    fetch = current_app.extensions.get("hotline.recording")
+    fetch = provider("recording")  # the phone channel's (hotline.wiring)
     if call is None or not call.recording_url or fetch is None:
         raise NotFound("no recording")
     body, content_type = fetch(call.recording_url)

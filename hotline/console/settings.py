@@ -37,6 +37,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import CalendarYear, Department, Line
 from ..models.contacts import CONTACT_CHANNELS
+from ..wiring import provider
 from . import bp
 from .admin import admin_only
 
@@ -366,7 +367,7 @@ def _rules_page(template: str, status: int = 200, **context: Any):
 
 def _try(data: dict[str, Any], replacing: int | None) -> dict[str, Any] | None:
     """Routing's decision for the form's message with the form's rule in force."""
-    trial = current_app.extensions.get("hotline.try_rule")
+    trial = provider("try_rule")  # routing's, when it is wired (hotline.wiring)
     message = _text("message")
     if trial is None or not message:
         return None
