@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,18 +57,25 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(_migrated: dict[str, Any]) -> Iterator[Any]:
+@contextmanager
+def seeded_app(config: dict[str, Any]) -> Iterator[Any]:
+    """An app on the emptied test database with the demo data, inside its app context."""
     from hotline.seed import seed_demo
     from hotline.services import forget_calendar
 
-    app = create_app(_migrated)
+    app = create_app(config)
     with app.app_context():
         _empty_tables()
         forget_calendar()  # a year another test set is gone with its table
         seed_demo()
         yield app
         db.session.remove()
+
+
+@pytest.fixture
+def app(_migrated: dict[str, Any]) -> Iterator[Any]:
+    with seeded_app(_migrated) as app:
+        yield app
 
 
 @dataclass
@@ -114,8 +122,8 @@ class Tokens:
     other_handler: str  # of gov-520100
 
 
-@pytest.fixture
-def tokens(app: Any) -> Tokens:
+def make_tokens() -> Tokens:
+    """The five staff users of the tests (op1, sup1, admin1, hrss1, gy1) and their tokens."""
     from hotline.api.admin import create_user
 
     made = {}
@@ -124,6 +132,11 @@ def tokens(app: Any) -> Tokens:
                             ("gy1", "handler", "gov-520100")):
         made[name] = create_user(name, role, dep)[1]
     return Tokens(made["op1"], made["sup1"], made["admin1"], made["hrss1"], made["gy1"])
+
+
+@pytest.fixture
+def tokens(app: Any) -> Tokens:
+    return make_tokens()
 
 
 CASE = {

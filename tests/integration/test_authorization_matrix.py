@@ -15,6 +15,7 @@ who gets past the gate.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from hotline.extensions import db
 from hotline.identity import set_password
 from hotline.models import Attachment, Case, User
 
-from ..conftest import CASE
+from ..conftest import CASE, Api, make_tokens, seeded_app
 
 IDENTITIES = ("anonymous", "bad_token", "operator", "handler", "other_handler", "supervisor",
               "admin")
@@ -427,7 +428,10 @@ ROUTES: dict[tuple[str, str], Probe] = {
 
 class ConsoleBrowsers:
     """Browsers for the console rows: the staff identities signed in through the login form
-    (their users get a password first), the first two with no session at all."""
+    (their users get a password first), the first two with no session at all. A browser stays
+    signed in from row to row; after a row that may have ended its session (signing out) it is
+    signed in again (a sign-in is a deliberately slow password hash: once per row made this
+    test spend most of its time hashing)."""
 
     PASSWORD = "热线-Pass-2026"
 
@@ -451,9 +455,12 @@ class ConsoleBrowsers:
             self._signed_in[identity] = client
         return self._signed_in[identity]
 
-    def forget(self, identity: str) -> None:
-        """After a row that may have ended the session (signing out)."""
-        self._signed_in.pop(identity, None)
+    def recheck(self, identity: str) -> None:
+        """After a row that may have ended the session: keep the browser only if it is still
+        signed in (every staff identity gets its case search)."""
+        client = self._signed_in.get(identity)
+        if client is not None and client.get("/console/cases").status_code != 200:
+            del self._signed_in[identity]
 
     @staticmethod
     def csrf(client: Any) -> str:
@@ -471,14 +478,6 @@ def _rule(rule: str) -> str:
 def _rules(app: Any) -> set[tuple[str, str]]:
     return {(method, _rule(rule.rule)) for rule in app.url_map.iter_rules()
             for method in rule.methods - {"HEAD", "OPTIONS"}}
-
-
-def test_every_route_has_a_row_in_the_table(app):
-    served = _rules(app)
-    missing = sorted(served - ROUTES.keys())
-    assert not missing, f"routes without a row in ROUTES (say who may call them): {missing}"
-    stale = sorted(ROUTES.keys() - served)
-    assert not stale, f"rows for routes the app does not serve: {stale}"
 
 
 @dataclass
@@ -518,45 +517,72 @@ def _new_world(app: Any, api: Any, operator: str) -> World:
     return World(number=number, attachment=ids[0], media=ids[1])
 
 
-@pytest.fixture
-def identities(tokens: Any) -> dict[str, str | None]:
-    return {"anonymous": None, "bad_token": "not-a-token", "operator": tokens.operator,
-            "handler": tokens.handler, "other_handler": tokens.other_handler,
-            "supervisor": tokens.supervisor, "admin": tokens.admin}
-
-
-# The users behind the tokens fixture's tokens, for the console's sign-in.
+# The users behind the tokens, for the console's sign-in.
 USER_NAMES = {"operator": "op1", "handler": "hrss1", "other_handler": "gy1",
               "supervisor": "sup1", "admin": "admin1"}
 
 
-def test_each_identity_gets_the_status_the_table_says(app, api, identities):
+@dataclass
+class Matrix:
+    """What the rows share: one app and database for the module, the identities' tokens,
+    the signed-in console browsers, and the case the GET rows look at."""
+
+    app: Any
+    api: Api
+    identities: dict[str, str | None]
+    browsers: ConsoleBrowsers
+    reading: World
+
+
+@pytest.fixture(scope="module")
+def matrix(_migrated: dict[str, Any]) -> Iterator[Matrix]:
+    with seeded_app(_migrated) as app:
+        tokens = make_tokens()
+        identities = {"anonymous": None, "bad_token": "not-a-token",
+                      "operator": tokens.operator, "handler": tokens.handler,
+                      "other_handler": tokens.other_handler, "supervisor": tokens.supervisor,
+                      "admin": tokens.admin}
+        api = Api(app.test_client())
+        yield Matrix(app, api, identities, ConsoleBrowsers(app, USER_NAMES),
+                     _new_world(app, api, tokens.operator))
+
+
+def test_every_route_has_a_row_in_the_table(matrix):
+    served = _rules(matrix.app)
+    missing = sorted(served - ROUTES.keys())
+    assert not missing, f"routes without a row in ROUTES (say who may call them): {missing}"
+    stale = sorted(ROUTES.keys() - served)
+    assert not stale, f"rows for routes the app does not serve: {stale}"
+
+
+@pytest.mark.parametrize(("method", "rule"), list(ROUTES), ids=[f"{m} {r}" for m, r in ROUTES])
+def test_each_identity_gets_the_status_the_table_says(matrix, method, rule):
+    probe = ROUTES[(method, rule)]
+    app, identities, browsers = matrix.app, matrix.identities, matrix.browsers
+    # A GET row reads the module's case; a row that may change things gets its own case.
+    world = matrix.reading if method == "GET" else \
+        _new_world(app, matrix.api, identities["operator"])
+    path = world.fill(probe.path)
+    console = rule.startswith("/console")
     wrong = []
-    world = None
-    browsers = ConsoleBrowsers(app, USER_NAMES)
-    for (method, rule), probe in ROUTES.items():
-        if world is None or method != "GET":  # a row that may change things gets its own case
-            world = _new_world(app, api, identities["operator"])
-        path = world.fill(probe.path)
-        console = rule.startswith("/console")
-        for identity, expected in zip(IDENTITIES, probe.statuses(), strict=True):
-            token = identities[identity]
-            headers = dict(probe.headers)
-            if token and not console:
-                headers["Authorization"] = f"Bearer {token}"
-            elif identity == "bad_token":
-                headers["Authorization"] = "Bearer not-a-token"
-            client = browsers.client(identity) if console else app.test_client()
-            kwargs: dict[str, Any] = {"headers": headers}
-            if probe.json is not None:
-                kwargs["json"] = probe.json
-            elif probe.form is not None:
-                # A console form carries the page's CSRF token, so the gate is what decides.
-                kwargs["data"] = {"csrf_token": browsers.csrf(client), **probe.form} \
-                    if console else probe.form
-            got = client.open(path, method=method, **kwargs).status_code
-            if console and method != "GET":
-                browsers.forget(identity)
-            if got != expected:
-                wrong.append(f"{method} {path} as {identity}: {got}, the table says {expected}")
+    for identity, expected in zip(IDENTITIES, probe.statuses(), strict=True):
+        token = identities[identity]
+        headers = dict(probe.headers)
+        if token and not console:
+            headers["Authorization"] = f"Bearer {token}"
+        elif identity == "bad_token":
+            headers["Authorization"] = "Bearer not-a-token"
+        client = browsers.client(identity) if console else app.test_client()
+        kwargs: dict[str, Any] = {"headers": headers}
+        if probe.json is not None:
+            kwargs["json"] = probe.json
+        elif probe.form is not None:
+            # A console form carries the page's CSRF token, so the gate is what decides.
+            kwargs["data"] = {"csrf_token": browsers.csrf(client), **probe.form} \
+                if console else probe.form
+        got = client.open(path, method=method, **kwargs).status_code
+        if console and method != "GET":
+            browsers.recheck(identity)
+        if got != expected:
+            wrong.append(f"{method} {path} as {identity}: {got}, the table says {expected}")
     assert not wrong, "\n".join(wrong)
