@@ -1,10 +1,5 @@
-"""WSGI entry point for gunicorn: `gunicorn wsgi:app` (routing's data and model load here, at
-each web worker's start, not on its first message)."""
+"""WSGI entry point for gunicorn: `gunicorn --preload wsgi:app` (see hotline/wsgi_app.py)."""
 
-from hotline import create_app
-from hotline.logs import configure_logging
-from routing.integration import warm_up
+from hotline.wsgi_app import app
 
-configure_logging("web")
-app = create_app()
-warm_up(app)
+__all__ = ["app"]

@@ -270,11 +270,13 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
         # on each other: WeChat p99 0.44-0.98 s against 0.33 s, bench/bench_wechat.py
         # --threads). The timeout leaves room for a streamed ledger export of a million rows
         # (27 s as CSV, 37 s as XLSX in bench/bench_reports.py); a hung worker is still
-        # replaced.
+        # replaced. --preload: the app is built and routing's data loaded once, then the web
+        # workers are forked ready (each loading its own took most of the start's CPU; a
+        # replaced worker is ready at once too).
         Child("gunicorn", lambda: subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
              "--workers", str(web_workers), "--timeout", str(WEB_TIMEOUT),
-             "--graceful-timeout", "10",
+             "--graceful-timeout", "10", "--preload",
              # The app writes one line per request (hotline.logs: client, request line with
              # its secrets redacted, status, time, request id, case): no second access log.
              # gunicorn's own lines go through the redacting logger all the same.
