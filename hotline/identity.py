@@ -35,8 +35,11 @@ from .models.types import utcnow
 
 PASSWORD_MIN_LENGTH = 8
 # A hash to check against when the name is unknown, so that a wrong name takes as long as a
-# wrong password and the timing does not say which names exist.
-_DUMMY_HASH = generate_password_hash("not-a-password-of-anyone")
+# wrong password and the timing does not say which names exist. Written out, not made at
+# import (a deliberately slow hash in every process's start: CLI, web, worker); it must
+# carry the method and cost of `generate_password_hash` (tests/unit/test_identity_hash.py).
+_DUMMY_HASH = ("scrypt:32768:8:1$kEZN9qBWqZHv5fGK$0ca76e1950097e57a6f8ff19b249cf1a1d417d3363a455d"
+               "aad25770e504b6196da39e5824679f6eff09ee0f1ca0910787de37610a3c06ae1aa69b7ea67604e75")
 
 
 # --- passwords -------------------------------------------------------------------------------
