@@ -105,15 +105,16 @@ def _cache_dir() -> Path:
 def _shipped_key() -> str:
     from importlib import resources
 
-    import sklearn
-
     data = resources.files("routing").joinpath("data", SHIPPED_DATA).read_bytes()
     digest = hashlib.sha256(data).hexdigest()[:16]
-    return f"shipped-{digest}-f{FEATURE_VERSION}-sk{sklearn.__version__}-t{SHIPPED_TEMPERATURE}"
+    sklearn_version = TopicModel.made_with()["sklearn"]
+    return f"shipped-{digest}-f{FEATURE_VERSION}-sk{sklearn_version}-t{SHIPPED_TEMPERATURE}"
 
 
 def shipped_model(progress: Callable[[str], None] | None = None) -> tuple[bytes, dict]:
-    """The model of the shipped data alone (from the cache, else trained and cached)."""
+    """The model of the shipped data alone (from the cache, else trained and cached). The
+    cache's name holds the versions it was made with and its figures the blob's digest: a
+    cached blob whose digest matches is taken without being loaded."""
     import json
 
     folder = _cache_dir()
@@ -122,8 +123,13 @@ def shipped_model(progress: Callable[[str], None] | None = None) -> tuple[bytes,
     if blob_path.exists() and meta_path.exists():
         try:
             blob = blob_path.read_bytes()
-            TopicModel.loads(blob)
-            return blob, json.loads(meta_path.read_text())
+            figures = json.loads(meta_path.read_text())
+            digest = hashlib.sha256(blob).hexdigest()
+            if figures.pop("sha256", None) != digest:  # cached by an earlier release
+                TopicModel.loads(blob)
+                meta_path.write_text(json.dumps({**figures, "sha256": digest},
+                                                ensure_ascii=False))
+            return blob, figures
         except (ValueError, OSError, EOFError):
             log.warning("cached routing model %s unreadable; training again", blob_path)
     say = progress or (lambda _m: None)
@@ -137,7 +143,8 @@ def shipped_model(progress: Callable[[str], None] | None = None) -> tuple[bytes,
         tmp = blob_path.with_suffix(".tmp")
         tmp.write_bytes(blob)
         tmp.replace(blob_path)
-        meta_path.write_text(json.dumps(figures, ensure_ascii=False))
+        meta_path.write_text(json.dumps({**figures, "sha256": hashlib.sha256(blob).hexdigest()},
+                                        ensure_ascii=False))
     except OSError as exc:  # a read-only home: train again next time, nothing lost
         log.warning("could not cache the routing model in %s: %s", folder, exc)
     return blob, figures
@@ -147,15 +154,20 @@ def ensure_model(progress: Callable[[str], None] | None = None) -> RoutingModel:
     """The active model; on a fresh install, the one trained on the shipped real data."""
     row = active_model_row()
     if row is not None:
-        try:
+        if (row.figures or {}).get("made_with") == TopicModel.made_with():
+            return row
+        try:  # stored by an earlier release: load it to know
             TopicModel.loads(row.blob)
+            row.figures = {**(row.figures or {}), "made_with": TopicModel.made_with()}
+            db.session.commit()
             return row
         except ValueError:
             log.warning("active routing model %s was made by another version; replacing", row.id)
             row.active = False
     blob, figures = shipped_model(progress)
     meta = figures.get("meta", {})
-    row = RoutingModel(created_by="init-db", examples=meta.get("examples", 0), figures=figures,
+    row = RoutingModel(created_by="init-db", examples=meta.get("examples", 0),
+                       figures={**figures, "made_with": TopicModel.made_with()},
                        blob=blob, active=True, note="trained on the shipped real messages")
     db.session.add(row)
     db.session.commit()
@@ -212,6 +224,7 @@ def train(actor: str, *, folds: int = 5, include_cases: bool = True,
                       "current": None if current_score is None else round(current_score, 4),
                       "current_id": current.id if current is not None else None},
         "history": department_history(),
+        "made_with": TopicModel.made_with(),
     }
     row = RoutingModel(created_by=actor, examples=len(examples), figures=figures,
                        blob=model.dumps(), active=False)
