@@ -11,8 +11,11 @@ Read it from top to bottom:
   step or not at all, stamped with the event's moment (`at`). A handler may take a step itself
   (routing's automatic dispatch), whose event is handled before the first one's next handler.
 - `PROVIDERS` — what the core asks an area for when it cannot know it itself (how to ring a
-  citizen for a survey, which account's sender reaches an openid, where a fetched file is, the
-  demo rows of an area): each is asked in the order listed, the first answer counts.
+  citizen for a survey, which account's sender reaches an openid and when the citizen last
+  wrote, where a fetched file is, an area's demo rows, routing's suggestion and trial for the
+  console, a call's recording): the functions of a role in the order they are asked; the
+  comment at each role says whose answer counts (the first that answers, unless it says
+  otherwise).
 
 The periodic jobs are declared in `workers.schedule.periodic_jobs`, the API operations each
 module documents (its `PATHS`) are collected in `hotline.api.openapi`; both ask `wired` which
@@ -75,13 +78,14 @@ PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
     # configured one (an openid of an account an admin added), or None. `workers.relay`.
     "sender": (("wechat", "channels.wechat.outbound.sender_for_recipient"),),
     # fn(channel, recipient) -> when the citizen last wrote to us there, or None (WeChat's
-    # 48-hour window for customer-service messages). `workers.relay`.
+    # 48-hour window for customer-service messages); the latest answer counts. `workers.relay`.
     "last_inbound": (("wechat", "channels.wechat.outbound.last_inbound_at"),),
     # fn(attachment) -> the stored copy of a file a channel fetched, or None.
     # `hotline.attachments.local_file`.
     "file": (("wechat", "channels.wechat.media.stored_file"),
              ("phone", "channels.phone.recordings.stored_recording")),
-    # fn() -> {name: rows added}: an area's demo data, after the core's. `hotline.seed`.
+    # fn() -> {name: rows added}: an area's demo data, after the core's; every one runs.
+    # `hotline.seed`.
     "seed": (("routing", "routing.integration.seed_default_rules"),),
     # Routing's decision for a case not yet filed (the operator's desk, as the call goes on),
     # and for a message with an unsaved rule (the admin's 试一试). `hotline.console`.
