@@ -124,3 +124,41 @@ def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, 
     db.session.expire_all()
     periods = set(db.session.scalars(select(Bulletin.period)))
     assert periods == {last_complete(k, today).label for k in ("week", "month", "quarter")}
+
+
+def test_the_hourly_job_queues_each_bulletin_so_the_outbox_goes_between_them(app, redis_client):
+    """The hourly job writes no bulletin itself: it queues one job per due bulletin, and a job
+    on a queue the worker takes first (the outbox's relay, a notification) runs before them,
+    not after a dozen charts and workbooks."""
+    from rq import Queue
+
+    from hotline.queue import QUEUE_NAMES
+    from hotline.reports.jobs import JOB_PATH, WRITE_PATH, due_bulletins
+    from workers.worker import HotlineSimpleWorker
+
+    def work(max_jobs: int) -> None:
+        queues = [Queue(name, connection=redis_client) for name in QUEUE_NAMES]
+        HotlineSimpleWorker(queues, connection=redis_client).work(burst=True, max_jobs=max_jobs)
+
+    def written() -> int:
+        db.session.expire_all()
+        return db.session.scalar(select(func.count()).select_from(Bulletin))
+
+    app.config["BULLETIN_KINDS"] = ("week",)
+    due = len(due_bulletins())
+    assert due == 4  # last week's: for all lines and for each of the three
+    reports = Queue("reports", connection=redis_client)
+    hourly = reports.enqueue(JOB_PATH)
+    work(max_jobs=1)
+    assert hourly.get_status(refresh=True) == "finished", hourly.latest_result()
+    assert written() == 0
+    assert [job.func_name for job in reports.get_jobs()] == [WRITE_PATH] * due
+
+    meanwhile = Queue("default", connection=redis_client).enqueue(len, "发送")
+    work(max_jobs=1)
+    assert meanwhile.get_status(refresh=True) == "finished" and written() == 0
+    work(max_jobs=100)
+    assert written() == due and reports.count == 0
+    reports.enqueue(JOB_PATH)  # an hour later: nothing is due, nothing queued
+    work(max_jobs=100)
+    assert written() == due
