@@ -169,20 +169,21 @@ class HotlineRun:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """A failed test that used a `hotline run` shows the server's output with its failure."""
     outcome = yield
     report = outcome.get_result()
-    setattr(item, "rep_" + report.when, report)
+    server = getattr(item, "funcargs", {}).get("hotline_run")
+    if report.failed and isinstance(server, HotlineRun):
+        report.sections.append((f"output of hotline run (last 200 lines of {server.log_path})",
+                                server.log()))
 
 
-@pytest.fixture
-def hotline_run(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[HotlineRun]:
-    """A running `hotline run --demo`; its output is shown when the test fails."""
-    server = HotlineRun(tmp_path).start()
+@pytest.fixture(scope="module")
+def hotline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HotlineRun]:
+    """A running `hotline run --demo`, one for the tests of a module (each starts the same way;
+    a start takes seconds of CPU)."""
+    server = HotlineRun(tmp_path_factory.mktemp("hotline-run")).start()
     try:
         yield server
     finally:
         server.stop()
-        call = getattr(request.node, "rep_call", None)
-        if call is None or call.failed:
-            print(f"--- output of hotline run (last 200 lines of {server.log_path}) ---")
-            print(server.log())
