@@ -10,6 +10,8 @@ Read it from top to bottom:
   each handler writes rows (a routing decision, outbox messages, a survey) that commit with the
   step or not at all, stamped with the event's moment (`at`). A handler may take a step itself
   (routing's automatic dispatch), whose event is handled before the first one's next handler.
+- `INBOX_HANDLERS` — what a message a channel's webhook acknowledged and stored in the inbox
+  (`hotline.inbox`) does, by its channel: run by a worker, in the inbox's transaction.
 - `PROVIDERS` — what the core asks an area for when it cannot know it itself (how to ring a
   citizen for a survey, which account's sender reaches an openid and when the citizen last
   wrote, where a fetched file is, an area's demo rows, routing's suggestion and trial for the
@@ -69,6 +71,14 @@ EVENT_HANDLERS: dict[type, tuple[tuple[str, str], ...]] = {
     ),
 }
 
+# Inbox row's channel → (area, fn(row)): what a stored inbound message does, in a worker.
+INBOX_HANDLERS: dict[str, tuple[str, str]] = {
+    # The conversation (intake, status, 我的, survey, binding); the reply through the outbox.
+    "wechat": ("wechat", "channels.wechat.conversation.from_inbox"),
+    # A case, a status query or a survey answer by SMS; the reply through the outbox.
+    "sms": ("phone", "channels.phone.sms.from_inbox"),
+}
+
 # What the core asks the areas for → (area, function), asked in this order.
 PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
     # fn(case, survey) -> the outbox message of an automated survey call, or None to decline
@@ -104,6 +114,7 @@ class Wiring:
     areas: tuple[str, ...]
     handlers: dict[type, list[Callable[[Any], None]]] = field(default_factory=dict)
     providers: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    inbox: dict[str, Callable[[Any], None]] = field(default_factory=dict)
 
 
 def wire(app: Flask) -> Wiring:
@@ -121,7 +132,9 @@ def wire(app: Flask) -> Wiring:
 
     wiring = Wiring(areas=areas,
                     handlers={event: used(rows) for event, rows in EVENT_HANDLERS.items()},
-                    providers={role: used(rows) for role, rows in PROVIDERS.items()})
+                    providers={role: used(rows) for role, rows in PROVIDERS.items()},
+                    inbox={channel: _resolve(path)
+                           for channel, (area, path) in INBOX_HANDLERS.items() if area in areas})
     app.extensions["hotline.wiring"] = wiring
     for name, module in AREAS:
         if name in areas:

@@ -49,6 +49,14 @@ def deliver_message(message_id: int) -> str:
         return deliver(message_id)
 
 
+def process_inbox(message_id: int) -> str:
+    """Do what one inbound message asks (and any earlier one of its sender still to do)."""
+    from hotline import inbox
+
+    with app_context():
+        return inbox.process(message_id)
+
+
 def relay_outbox() -> dict[str, Any]:
     """Queue every due outbox message; take back attempts that were cut off."""
     from .relay import relay
@@ -56,7 +64,7 @@ def relay_outbox() -> dict[str, Any]:
     with app_context():
         report = relay()
         return {"queued": report.queued, "recovered": report.recovered,
-                "unknown": report.unknown}
+                "unknown": report.unknown, "inbox": report.inbox}
 
 
 def sweep_deadlines(at: str | None = None) -> dict[str, Any]:

@@ -49,8 +49,9 @@ from channels.senders import (
     TransientSendError,
     build_senders,
 )
+from hotline import inbox
 from hotline.extensions import db
-from hotline.models import Case, OutboxMessage, Survey
+from hotline.models import Case, InboxMessage, OutboxMessage, Survey
 from hotline.models.types import utcnow
 from hotline.outbox import message_key
 from hotline.phones import phone_e164
@@ -328,6 +329,7 @@ class RelayReport:
     recovered: int = 0  # attempts cut off, set up to be checked and resent
     unknown: int = 0  # attempts cut off that cannot be checked: for staff
     ids: list[int] = field(default_factory=list)
+    inbox: int = 0  # inbound messages left to do, asked of the workers again
 
 
 def queue_deliveries(app: Flask, ids: Iterable[int], connection: Redis | None = None) -> int:
@@ -400,6 +402,7 @@ def relay(now: dt.datetime | None = None, connection: Redis | None = None) -> Re
         db.session.execute(update(o).where(o.id.in_(ids)).values(relayed_at=now))
         db.session.commit()
     report.queued, report.ids = len(ids), ids
+    report.inbox = relay_inbox(app, now, connection)
     # An idle pass says nothing at INFO: it runs every RELAY_INTERVAL seconds.
     logger.log(logging.INFO if report.recovered else logging.DEBUG,
                "relay: %d queued, %d cut-off attempt(s) taken back, %d of unknown fate",
@@ -407,9 +410,52 @@ def relay(now: dt.datetime | None = None, connection: Redis | None = None) -> Re
     return report
 
 
+# -- inbound messages: the inbox's rows to the workers -----------------------------------------
+
+INBOX_QUEUE = "default"
+
+
+def queue_inbox(app: Flask, ids: Iterable[int], connection: Redis | None = None) -> int:
+    """Put one `process_inbox` job per inbound message on the queue, in one round trip, and
+    note when. Raises RedisError."""
+    from .jobs import process_inbox
+
+    ids = list(ids)
+    if not ids:
+        return 0
+    connection = connection or redis_for(app)
+    if connection is None:
+        raise RedisError("REDIS_URL is not set")
+    queue = Queue(INBOX_QUEUE, connection=connection)
+    jobs = [Queue.prepare_data(process_inbox, args=(i,), timeout=300, result_ttl=600,
+                               failure_ttl=7 * 86400, description=f"inbox-{i}")
+            for i in ids]
+    with connection.pipeline() as pipe:
+        queue.enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()
+    return len(ids)
+
+
+def relay_inbox(app: Flask, now: dt.datetime, connection: Redis | None = None) -> int:
+    """Ask the workers again for inbound messages still to do a while after they were queued:
+    their job was lost (Redis down at the commit, or since) or failed."""
+    stale = now - dt.timedelta(seconds=setting(app, "INBOX_RELAY_LEASE_SECONDS"))
+    ids = inbox.pending(setting(app, "OUTBOX_RELAY_BATCH"), queued_before=stale)
+    db.session.rollback()
+    if not ids:
+        return 0
+    queue_inbox(app, ids, connection)  # raises while Redis is down: the rows wait
+    db.session.execute(update(InboxMessage).where(InboxMessage.id.in_(ids))
+                       .values(queued_at=now))
+    db.session.commit()
+    logger.info("relay: %d inbound message(s) left to do queued again", len(ids))
+    return len(ids)
+
+
 # -- the fast path: queue right after the commit that wrote the row ---------------------------
 
 _PENDING_KEY = "hotline_outbox_due"
+_INBOX_KEY = "hotline_inbox_new"
 
 
 def _collect(session: Any, flush_context: Any) -> None:
@@ -418,15 +464,19 @@ def _collect(session: Any, flush_context: Any) -> None:
         if isinstance(obj, OutboxMessage) and obj.status == "pending" and obj.id is not None \
                 and (obj.next_attempt_at is None or obj.next_attempt_at <= now):
             session.info.setdefault(_PENDING_KEY, set()).add(obj.id)
+        elif isinstance(obj, InboxMessage) and obj.id is not None and obj.processed_at is None:
+            session.info.setdefault(_INBOX_KEY, set()).add(obj.id)
 
 
 def _forget(session: Any, *args: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_INBOX_KEY, None)
 
 
 def _push_after_commit(session: Any) -> None:
     ids = session.info.pop(_PENDING_KEY, None)
-    if not ids or not has_app_context():
+    inbound = session.info.pop(_INBOX_KEY, None)
+    if not (ids or inbound) or not has_app_context():
         return
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL") or app.config.get("OUTBOX_FAST_PATH") is False:
@@ -434,10 +484,15 @@ def _push_after_commit(session: Any) -> None:
     if time.monotonic() < app.extensions.get("hotline_fast_path_paused_until", 0.0):
         return  # Redis failed a moment ago; the periodic relay will queue these
     try:
-        queue_deliveries(app, sorted(ids), redis_for(app, timeout=0.5))
+        connection = redis_for(app, timeout=0.5)
+        if inbound:
+            queue_inbox(app, sorted(inbound), connection)
+        if ids:
+            queue_deliveries(app, sorted(ids), connection)
     except RedisError as exc:
         app.extensions["hotline_fast_path_paused_until"] = time.monotonic() + FAST_PATH_PAUSE
-        logger.warning("Redis unavailable (%s); %d message(s) wait for the relay", exc, len(ids))
+        logger.warning("Redis unavailable (%s); %d message(s) wait for the relay", exc,
+                       len(ids or ()) + len(inbound or ()))
 
 
 _listening = False

@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # Rows younger than this were queued straight after their commit; the relay leaves them.
     "OUTBOX_RELAY_GRACE_SECONDS": 10,
     "OUTBOX_RELAY_BATCH": 2000,
+    # An inbound message still to do this long after its job was queued is queued again (its
+    # job was lost with Redis, or it failed and waits for another try).
+    "INBOX_RELAY_LEASE_SECONDS": 60,
     # Periodic jobs (workers/schedule.py), in seconds.
     "RELAY_INTERVAL": 10,
     "SWEEP_INTERVAL": 300,

@@ -8,9 +8,13 @@ What a text is taken for, in this order:
 - a survey answer (1/2/3, 满意/基本满意/不满意) while the sender has a survey open: recorded;
 - an opt-out or help keyword (STOP, 退订, HELP...): no case;
 - anything else: a new case on that line (channel ``sms``); the acknowledgement SMS with the
-  case number goes through the outbox, so the TwiML answer is empty.
+  case number goes through the outbox.
 
-Each MessageSid is handled once: Twilio's retry gets the reply given the first time.
+The webhook answers from the fast path: it checks the signature, the line and the size, stores
+the text in the core's inbox (one short commit) and answers with empty TwiML. A worker then
+does the above (`from_inbox`) and every reply goes out through the outbox as an SMS from the
+line's number. Each MessageSid is handled once: Twilio's retry is refused by the inbox, and
+acknowledged again.
 """
 
 from __future__ import annotations
@@ -20,15 +24,22 @@ import re
 
 from flask import Response, current_app, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
-from hotline import services, surveys
+from hotline import inbox, outbox, services, surveys
 from hotline.domain import case_numbers, names
 from hotline.domain.errors import Conflict, SurveyClosed
 from hotline.domain.lifecycle import Actor, Status
 from hotline.extensions import db
-from hotline.models import Attachment, Case, Department, Line, SmsMessage, Survey
+from hotline.models import (
+    Attachment,
+    Case,
+    Department,
+    InboxMessage,
+    Line,
+    SmsMessage,
+    Survey,
+)
 from hotline.models.types import utcnow
 
 from . import calls
@@ -66,9 +77,6 @@ def incoming_sms():
     if line is None or not line.active:
         logger.warning("SMS %s to %s (not a line) from %s: not taken", sid, to, sender)
         return _reply("您好，本号码暂未开通热线短信服务，请拨打热线电话反映问题。")
-    seen = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == sid))
-    if seen is not None:
-        return _reply(seen.reply)
     body = (request.form.get("Body") or "").strip()
     limit = int(current_app.config["PHONE_SMS_MAX_CHARS"])
     if len(body) > limit:
@@ -76,25 +84,32 @@ def incoming_sms():
         logger.warning("SMS %s of %d characters refused", sid, len(body))
         return _reply(f"您好，短信内容过长（超过{limit}字），请精简后重新发送，"
                       "或拨打热线电话反映。")
-    record = SmsMessage(message_sid=sid, line=line, from_number=(sender or "")[:32] or None,
-                        to_number=(to or "")[:32] or None, body=body, media=_media() or None,
-                        received_at=utcnow(), intent="help")
+    inbox.receive("sms", f"twilio-sms:{sid}", sender or "", {
+        "sid": sid, "from": (sender or "")[:32] or None, "to": (to or "")[:32] or None,
+        "body": body, "media": _media() or None, "line": line.code})
+    return _reply(None)
+
+
+def from_inbox(item: InboxMessage) -> None:
+    """What a text the webhook put in the inbox does (`hotline.inbox`), as of when it came:
+    a case, a status, a survey answer…, and the reply to the texter through the outbox."""
+    text = item.payload
+    if db.session.scalar(select(SmsMessage.id).where(SmsMessage.message_sid == text["sid"])):
+        return  # taken before the inbox kept it
+    line = db.session.scalar(select(Line).where(Line.code == text["line"]))
+    record = SmsMessage(message_sid=text["sid"], line=line, from_number=text["from"],
+                        to_number=text["to"], body=text["body"], media=text["media"],
+                        received_at=item.received_at, intent="help")
     db.session.add(record)
-    try:
-        record.reply = _take(record, line, body)
-        db.session.commit()
-    except IntegrityError:
-        # The same message delivered twice at once: the first one's answer stands.
-        db.session.rollback()
-        seen = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == sid))
-        if seen is None:
-            raise
-        return _reply(seen.reply)
-    return _reply(record.reply)
+    record.reply = _take(record, line, text["body"])
+    if record.reply and record.from_number:
+        outbox.enqueue(record.case, "sms", record.from_number, record.reply, "reply",
+                       dedupe_key=f"sms-reply:{record.message_sid}",
+                       payload={"from_number": line.phone_number, "line": line.code})
 
 
 def _take(record: SmsMessage, line: Line, body: str) -> str | None:
-    """Decide what the text is, do it, and return the reply (None: no TwiML message)."""
+    """Decide what the text is, do it, and return the reply (None: no reply)."""
     sign = f"【{line.name}】"
     wanted = parse_case_number(body)
     if wanted:

@@ -8,8 +8,10 @@ check their cases and answer the survey there.
 - `media`: pictures and voice fetched from WeChat by a periodic job, served to staff;
 - `cli`: `hotline wechat-menu`, `hotline wechat-send`, `hotline wechat-fetch-media`.
 
-The webhook only stores and answers: routing runs in the core's intake hooks, and everything
-that calls WeChat's API (status updates, the survey, the menu) runs in workers or commands.
+The webhook only checks, stores (the core's inbox) and acknowledges: the conversation runs in
+a worker, its reply goes out through the outbox as a customer-service message, and everything
+that calls WeChat's API (replies, status updates, the survey, the menu) runs in workers or
+commands.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 - `hotline wechat-menu` pushes the custom menu to an account (or prints it);
 - `hotline wechat-send OPENID TEXT` plays WeChat: posts a correctly signed (and, for a
-  safe-mode account, encrypted) message to a running server and prints the account's reply —
-  a way to try the channel without a real official account.
+  safe-mode account, encrypted) message to a running server and prints the account's reply
+  (the server acknowledges at once and its workers answer: the reply is read from the
+  database the server shares, as the customer-service message it sends) — a way to try the
+  channel without a real official account.
 """
 
 from __future__ import annotations
@@ -81,9 +83,11 @@ def wechat_menu(code: str, board_url: str | None, only_print: bool) -> None:
 @click.option("--token", default=None, help="sign with this token instead of the account's")
 @click.option("--aes-key", default=None, help="encrypt with this key instead of the account's")
 @click.option("--appid", default=None)
+@click.option("--wait", default=10.0, show_default=True,
+              help="seconds to wait for the workers' reply (0: only post)")
 def wechat_send(openid: str, text: str, url: str | None, code: str, event: str | None,
                 media_id: str | None, pic_url: str | None, mode: str, token: str | None,
-                aes_key: str | None, appid: str | None) -> None:
+                aes_key: str | None, appid: str | None, wait: float) -> None:
     """Post a signed message from OPENID to the running server and print the reply."""
     if not token:
         from .accounts import find_account
@@ -117,8 +121,35 @@ def wechat_send(openid: str, text: str, url: str | None, code: str, event: str |
         raise click.ClickException(f"cannot reach {target}: {exc}") from None
     if response.status_code != 200:
         raise click.ClickException(f"HTTP {response.status_code}: {response.text[:500]}")
-    reply = sim.read_reply(response.content)
-    click.echo(reply if reply else "(no reply: success)")
+    click.echo(f"acknowledged: {response.text[:100]}")
+    if wait > 0:
+        reply = _reply_to(code, xml, wait)
+        click.echo(reply if reply else "(no reply)" if reply is not None
+                   else f"(no reply within {wait:g} s: are the workers running?)")
+
+
+def _reply_to(code: str, xml: str | bytes, wait: float) -> str | None:
+    """The reply the workers gave this message ("" for none), or None if not done in time."""
+    import time
+
+    from sqlalchemy import select
+
+    from hotline.extensions import db
+
+    from .inbound import dedupe_key, read_message
+    from .models import WeChatInbound
+
+    msg = read_message(xml.encode() if isinstance(xml, str) else xml)
+    key = dedupe_key(code, msg)
+    until = time.monotonic() + wait
+    with _app().app_context():
+        while True:
+            reply = db.session.scalar(select(WeChatInbound.reply)
+                                      .where(WeChatInbound.dedupe_key == key))
+            db.session.rollback()
+            if reply is not None or time.monotonic() > until:
+                return reply
+            time.sleep(0.2)
 
 
 @click.command("wechat-fetch-media")

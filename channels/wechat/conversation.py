@@ -1,5 +1,6 @@
 """The conversation: what one message or event from a citizen does, and what the account
-answers. Everything happens in one transaction, committed before the webhook answers.
+answers. The webhook stores each message in the inbox and acknowledges it; a worker runs it
+here in one transaction (`from_inbox`) and the reply goes out through the outbox.
 
 - subscribe → welcome; menu clicks choose a line, list the citizen's cases, explain;
 - a case number → its status, only for the citizen's own case (same "not found" otherwise);
@@ -14,16 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-
-try:
-    import fcntl
-except ImportError:  # not on POSIX: SQLite's own locking alone
-    fcntl = None  # type: ignore[assignment]
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
@@ -33,14 +26,14 @@ from hotline import outbox
 from hotline.domain.errors import DomainError, SurveyClosed
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
-from hotline.models import Attachment, Case, Line, OutboxMessage
+from hotline.models import Attachment, Case, InboxMessage, Line, OutboxMessage
 from hotline.models.types import utcnow
 from hotline.services import create_case, record_event
 from hotline.surveys import open_survey_for, record_answer
 
 from . import texts
-from .accounts import Account, setting
-from .inbound import Inbound, dedupe_key
+from .accounts import Account, find_account, setting
+from .inbound import Inbound, dedupe_key, read_message
 from .intents import Intent, classify, masked_phone, mobile, phone_variants, too_short_for_a_case
 from .models import WeChatFollower, WeChatInbound
 
@@ -70,75 +63,45 @@ class Outcome:
 
 
 def handle(account: Account, msg: Inbound, body: bytes, now: dt.datetime | None = None) -> str:
-    """Process one message or event and return the reply text ("" for `success`).
+    """Process one message or event as of `now` (when it was received) and return the reply
+    text ("" for nothing to say), in the caller's transaction (the inbox's: no commit).
 
-    A retry of a message already processed returns the reply stored the first time and does
-    nothing else. The transaction is committed before returning.
+    A message logged before (one processed before the inbox kept it) returns the reply stored
+    the first time and does nothing else.
     """
     now = now or utcnow()
-    key = dedupe_key(account, msg)
+    key = dedupe_key(account.code, msg)
     earlier = _stored_reply(key)
     if earlier is not None:
         return earlier
-    with serialized_writes():
-        return _handle_new(account, msg, body, key, now)
-
-
-def _handle_new(account: Account, msg: Inbound, body: bytes, key: str,
-                now: dt.datetime) -> str:
     row = WeChatInbound(
         account_code=account.code, dedupe_key=key, openid=msg.openid, msg_type=msg.msg_type,
         event=msg.event, msg_id=msg.msg_id, create_time=_created(msg, now), received_at=now,
         reply="", body=body.decode("utf-8", errors="replace"))
     db.session.add(row)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same message is being processed by another request (WeChat retried while the
-        # first was still running): its reply, once committed, is the answer.
-        db.session.rollback()
-        earlier = _stored_reply(key)
-        return earlier if earlier is not None else ""
-    try:
-        follower = _follower(account, msg.openid, now)
-        outcome = _respond(account, follower, msg, key, now)
-        row.reply = outcome.reply
-        row.intent = outcome.intent
-        row.case_id = outcome.case.id if outcome.case is not None else None
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    follower = _follower(account, msg.openid, now)
+    outcome = _respond(account, follower, msg, key, now)
+    row.reply = outcome.reply
+    row.intent = outcome.intent
+    row.case_id = outcome.case.id if outcome.case is not None else None
     return outcome.reply
 
 
-@contextmanager
-def serialized_writes() -> Iterator[None]:
-    """On SQLite, let one webhook transaction write at a time, queued on a file lock.
-
-    SQLite has one writer; a process that finds the database locked sleeps in growing steps
-    (1, 2, 5 … 100 ms) and polls again, so under load two gunicorn workers spend their time
-    asleep and one can starve the other for seconds. A blocking flock wakes the next waiter as
-    soon as the lock is released. PostgreSQL locks rows and needs none of this.
-    """
-    path = _lock_path()
-    if path is None or fcntl is None:
-        yield
+def from_inbox(item: InboxMessage) -> None:
+    """What a message the webhook put in the inbox does (`hotline.inbox`): the conversation,
+    as of when it was received, and its reply to the citizen through the outbox — a
+    customer-service message, inside WeChat's 48-hour window since they have just written."""
+    account = find_account(item.payload["account"])
+    if account is None:
+        current_app.logger.warning("WeChat inbox %s: account %s is gone; not processed",
+                                   item.id, item.payload["account"])
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def _lock_path() -> str | None:
-    url = db.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return url.database + ".wechat-lock"
+    xml = item.payload["xml"].encode("utf-8")
+    msg = read_message(xml)
+    reply = handle(account, msg, xml, now=item.received_at)
+    if reply:
+        outbox.enqueue(None, "wechat", msg.openid, reply, "reply",
+                       dedupe_key=f"wechat-reply:{item.dedupe_key}")
 
 
 def _stored_reply(key: str) -> str | None:
@@ -340,7 +303,7 @@ def _intake(account: Account, follower: WeChatFollower, msg: Inbound, content: s
     try:
         with db.session.begin_nested():
             case, _ = create_case(data, CITIZEN, now=now, commit=False,
-                                  idempotency_key=f"wechat:{dedupe_key(account, msg)}")
+                                  idempotency_key=f"wechat:{dedupe_key(account.code, msg)}")
             if attachment is not None:
                 attachment.case = case
                 attachment.created_at = now

@@ -16,14 +16,12 @@ What the guards are for (wechatpy 1.8.18 parses with xmltodict on expat):
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers.expat import ExpatError
 
 from wechatpy import parse_message
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import TextReply
 
 from .accounts import Account
 
@@ -148,20 +146,8 @@ def read_message(xml: bytes) -> Inbound:
     )
 
 
-def dedupe_key(account: Account, msg: Inbound) -> str:
+def dedupe_key(account_code: str, msg: Inbound) -> str:
     """Messages carry a MsgId; events only their sender and CreateTime (WeChat's advice)."""
     if msg.msg_id and msg.msg_type != "event":
-        return f"msg:{account.code}:{msg.msg_id}"
-    return f"evt:{account.code}:{msg.openid}:{msg.create_time}:{msg.event or msg.msg_type}"
-
-
-def render_reply(account: Account, msg: Inbound, text: str, *, encrypt: bool,
-                 nonce: str) -> tuple[str, str]:
-    """The HTTP body and content type answering `msg` with `text` ("success" when empty)."""
-    if not text:
-        return "success", "text/plain; charset=utf-8"
-    now = int(time.time())
-    xml = TextReply(source=msg.account_user, target=msg.openid, content=text, time=now).render()
-    if encrypt:
-        xml = account.crypto().encrypt_message(xml, nonce, str(now))
-    return xml, "application/xml; charset=utf-8"
+        return f"msg:{account_code}:{msg.msg_id}"
+    return f"evt:{account_code}:{msg.openid}:{msg.create_time}:{msg.event or msg.msg_type}"

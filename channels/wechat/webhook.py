@@ -3,8 +3,11 @@
 Order of the checks, cheapest first, so that nothing unsigned or oversized reaches a parser:
 the account, the body's declared size (413), the signature (403), the message's freshness,
 then decryption (safe and compatible modes; a safe-mode account refuses plain messages) and
-parsing. The conversation commits before the answer goes out, so whatever WeChat was told is
-in the database; a failure there answers 500 and WeChat's retry finds nothing half-done.
+parsing. Then the message is stored in the inbox (one short commit) and acknowledged with
+`success`: what WeChat was told it delivered is in the database, a failure before the commit
+answers 500 (and WeChat retries), and WeChat's retry of a stored message (same MsgId) changes
+nothing. A worker runs the conversation (`conversation.from_inbox`) and the reply goes out as
+a customer-service message, seconds later, well inside WeChat's 48-hour window.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from hotline import inbox
 from hotline.domain.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
-from . import conversation
 from .accounts import DEFAULT_CODE, Account, find_account, setting
-from .inbound import BadSignature, MalformedMessage, decrypt, read_message, render_reply
+from .inbound import BadSignature, MalformedMessage, decrypt, dedupe_key, read_message
 
 bp = Blueprint("wechat", __name__, url_prefix="/channels/wechat")
 
@@ -74,9 +77,9 @@ def webhook(code: str) -> Response:
     except MalformedMessage as exc:
         current_app.logger.warning("WeChat %s: malformed message refused: %s", account.code, exc)
         raise ValidationFailed(f"malformed message: {exc}") from None
-    reply = conversation.handle(account, msg, xml)
-    body_out, mimetype = render_reply(account, msg, reply, encrypt=encrypted, nonce=nonce)
-    return Response(body_out, content_type=mimetype)
+    inbox.receive("wechat", dedupe_key(account.code, msg), msg.openid,
+                  {"account": account.code, "xml": xml.decode("utf-8", errors="replace")})
+    return Response("success", mimetype="text/plain")
 
 
 def _read_body(limit: int) -> bytes:

@@ -19,5 +19,6 @@ from .core import (  # noqa: F401
 from .figures import ReportCell, ReportCount, ReportRebuild  # noqa: F401
 from .followup import CallbackTask, OutboxMessage, PointsEntry, Survey  # noqa: F401
 from .identity import AuthEvent  # noqa: F401
+from .inbox import InboxMessage  # noqa: F401
 from .publication import Publication, PublicationState  # noqa: F401
 from .rules import RoutingModel, RoutingRule  # noqa: F401

@@ -140,6 +140,9 @@ class Case(db.Model):
         Index("ix_cases_citizen_phone", "citizen_phone"),
         Index("ix_cases_citizen_phone_key", "citizen_phone_key"),
         Index("ix_cases_citizen_openid", "citizen_openid"),
+        # The duplicate search at intake: one caller's recent cases, newest first.
+        Index("ix_cases_citizen_phone_key_received", "citizen_phone_key", "received_at"),
+        Index("ix_cases_citizen_openid_received", "citizen_openid", "received_at"),
         Index("ix_cases_department_assignee", "department_code", "assignee"),
         Index("ix_cases_instruction_due", "instruction_due_date"),
     )

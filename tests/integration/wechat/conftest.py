@@ -10,10 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from channels.wechat.simulator import Simulator
+from hotline import inbox
 from hotline.api.admin import create_user
+from hotline.extensions import db
+from hotline.models import InboxMessage, OutboxMessage
 
 TOKEN = "hotlineWxToken2026"
 APPID = "wx0123456789abcdef"  # the fake WeChat server's default appid
@@ -38,9 +42,24 @@ class Citizen:
                                 content_type="text/xml")
 
     def send(self, xml: str | bytes) -> str:
+        """What the citizen gets back: the webhook acknowledges at once, a worker does the
+        rest (run here as the worker's job runs it) and its reply goes out through the
+        outbox as a customer-service message ("" when there is nothing to say)."""
         resp = self.post(xml)
         assert resp.status_code == 200, resp.get_data(as_text=True)
-        return self.sim.read_reply(resp.data)
+        assert resp.data == b"success"
+        return self.work()
+
+    def work(self) -> str:
+        """Let the worker do what the inbox holds; the reply to this citizen's last message."""
+        inbox.process_pending()
+        row = db.session.scalars(select(InboxMessage).where(InboxMessage.sender == self.openid)
+                                 .order_by(InboxMessage.id.desc()).limit(1)).first()
+        if row is None:
+            return ""
+        reply = db.session.scalar(select(OutboxMessage.text).where(
+            OutboxMessage.dedupe_key == f"wechat-reply:{row.dedupe_key}"))
+        return reply or ""
 
     def say(self, text: str) -> str:
         return self.send(self.sim.text(self.openid, text))

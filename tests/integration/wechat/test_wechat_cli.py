@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from click.testing import CliRunner
 
+from hotline import inbox
 from hotline.cli import main
+from hotline.extensions import db
 
 from .conftest import AES_KEY, APPID, SECRET, TOKEN
 
@@ -55,12 +58,32 @@ def test_wechat_menu_says_why_when_wechat_refuses(cli_env, fake_wechat, monkeypa
     assert fake_wechat.menu is None
 
 
-def test_wechat_send_posts_a_signed_encrypted_message_and_prints_the_reply(cli_env, live_server):
+@pytest.fixture
+def worker(wechat):
+    """Something doing the inbox's work next to the server, as `hotline run`'s worker does."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        with wechat.app_context():
+            while not stop.wait(0.1):
+                inbox.process_pending()
+                db.session.remove()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(5)
+
+
+def test_wechat_send_posts_a_signed_encrypted_message_and_prints_the_reply(cli_env, live_server,
+                                                                           worker):
     url = live_server + "/channels/wechat"
     runner = CliRunner()
     result = runner.invoke(main, ["wechat-send", "oCliTester0000000000000001",
                                   "我家的危房改造补助还没有发下来，请帮忙查一下。", "--url", url])
     assert result.exit_code == 0, result.output
+    assert "acknowledged: success" in result.output
     assert "工单号：FP" in result.output
     result = runner.invoke(main, ["wechat-send", "oCliTester0000000000000001", "--event",
                                   "CLICK:MY_CASES", "--url", url])

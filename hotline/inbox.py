@@ -1,0 +1,173 @@
+"""The inbox (收件箱): acknowledge a channel's message at once, then do the rest in a worker —
+without ever losing what was acknowledged.
+
+A webhook (WeChat, Twilio SMS) checks the signature, then `receive`s the message: one row,
+one short commit, before it answers the provider. What the message asks for (a case, a status
+query, a survey answer) is done later by `process`, in a worker, and the citizen's answer goes
+out through the outbox (WeChat's customer-service message, an SMS):
+
+- nothing acknowledged is lost: the row is committed before the answer, and stays "to do"
+  (`processed_at` empty) until the transaction that did its work commits;
+- nothing is done twice: the provider's retry of a message (same MsgId, MessageSid) is refused
+  by the row's unique key, and `process` claims a row in the transaction that does its work;
+- one sender's messages are done in the order they came (a citizen's second message may add
+  to the case their first one opened);
+- a worker that is down, or Redis, only delays: the workers' relay queues every row left to
+  do (`pending`), and the row waits in the database meanwhile.
+
+What a message of each channel does is a row of `hotline.wiring.INBOX_HANDLERS`: `fn(row)`,
+working in the caller's transaction, never committing. The workers queue `process` as soon as
+a row commits (`workers.relay`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import InboxMessage
+from .models.types import utcnow
+from .wiring import wiring_of
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: SQLite's own locking alone
+    fcntl = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
+
+#: A message that failed this many times is set aside (logged, `last_error` kept) so that the
+#: sender's later messages are not held up behind it for ever.
+MAX_ATTEMPTS = 5
+
+
+def receive(channel: str, dedupe_key: str, sender: str, payload: dict[str, Any],
+            now: dt.datetime | None = None) -> int | None:
+    """Store one inbound message and commit it. Returns its id, or None when a message with
+    this key was stored before (the provider's retry: acknowledge it, do nothing)."""
+    now = now or utcnow()
+    # Queued at its commit (`workers.relay`); the relay asks again if that job never ran.
+    row = InboxMessage(channel=channel, dedupe_key=dedupe_key, sender=sender[:100],
+                       payload=payload, received_at=now, queued_at=now, attempts=0)
+    with serialized_writes():
+        db.session.add(row)
+        try:
+            db.session.flush()
+            message_id = row.id
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return None
+    return message_id
+
+
+def process(message_id: int, now: dt.datetime | None = None) -> str:
+    """Do what message `message_id` asks, after any earlier message of its sender still to do.
+    Says what became of it: processed, done already, failed (to be tried again) or missing."""
+    row = db.session.get(InboxMessage, message_id)
+    if row is None:
+        return "missing"
+    if row.processed_at is not None:
+        db.session.rollback()
+        return "done already"
+    earlier = list(db.session.scalars(
+        select(InboxMessage.id).where(
+            InboxMessage.channel == row.channel, InboxMessage.sender == row.sender,
+            InboxMessage.processed_at.is_(None), InboxMessage.id < message_id)
+        .order_by(InboxMessage.id)))
+    db.session.rollback()
+    outcome = "done already"
+    for one in [*earlier, message_id]:
+        outcome = _process_one(one, now)
+    return outcome
+
+
+def pending(limit: int = 500, queued_before: dt.datetime | None = None) -> list[int]:
+    """Ids of messages still to do, oldest first; with `queued_before`, only those not asked
+    of a worker since then (a job lost with Redis, a worker that was down, a failure)."""
+    m = InboxMessage
+    query = select(m.id).where(m.processed_at.is_(None))
+    if queued_before is not None:
+        query = query.where((m.queued_at.is_(None)) | (m.queued_at < queued_before))
+    return list(db.session.scalars(query.order_by(m.id).limit(limit)))
+
+
+def process_pending(limit: int = 500) -> int:
+    """Do every message still to do, oldest first (a worker's catch-up; tests). Returns how
+    many were processed now."""
+    done = 0
+    for message_id in pending(limit):
+        done += process(message_id) == "processed"
+    return done
+
+
+def _process_one(message_id: int, now: dt.datetime | None) -> str:
+    now = now or utcnow()
+    m = InboxMessage
+    with serialized_writes():
+        # The claim and the work commit together: a second worker's claim waits for this
+        # transaction and then finds the row done; a failure leaves it to do.
+        claimed = db.session.execute(
+            update(m).where(m.id == message_id, m.processed_at.is_(None))
+            .values(processed_at=now)).rowcount
+        if not claimed:
+            db.session.rollback()
+            return "done already"
+        row = db.session.scalars(select(m).where(m.id == message_id)
+                                 .execution_options(populate_existing=True)).one()
+        handler = wiring_of().inbox.get(row.channel)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for {row.channel} messages")
+            handler(row)
+            db.session.commit()
+            return "processed"
+        except Exception as exc:  # any failure is kept on the row and tried again
+            db.session.rollback()
+            attempts = (row.attempts or 0) + 1
+            gave_up = attempts >= MAX_ATTEMPTS
+            db.session.execute(update(m).where(m.id == message_id).values(
+                attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                processed_at=now if gave_up else None))
+            db.session.commit()
+            logger.exception("inbox %s (%s) failed, attempt %d%s", message_id, row.channel,
+                             attempts, "; set aside" if gave_up else "; will be tried again")
+            return "failed"
+
+
+@contextmanager
+def serialized_writes() -> Iterator[None]:
+    """On SQLite, let one writer of inbound messages at a time in, queued on a file lock.
+
+    SQLite has one writer; a process that finds the database locked sleeps in growing steps
+    (1, 2, 5 … 100 ms) and polls again, so under load the web workers and the workers spend
+    their time asleep and one can starve the others for seconds. A blocking flock wakes the
+    next waiter as soon as the lock is released. PostgreSQL locks rows and needs none of this.
+    Taken before the transaction's first write, never inside one.
+    """
+    path = _lock_path()
+    if path is None or fcntl is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _lock_path() -> str | None:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return url.database + ".inbox-lock"

@@ -1,0 +1,121 @@
+"""Webhooks answer from the fast path: WeChat and Twilio get their acknowledgement as soon as
+the message is committed to the inbox, a real RQ worker does the rest, and the citizen's reply
+(with the case number) goes out through the outbox — whether the worker was up, down, or
+Redis itself was down when the message came."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from channels.wechat.simulator import Simulator
+from hotline.extensions import db
+from hotline.models import Case, InboxMessage, SmsMessage
+
+from .conftest import PUBLIC, relay_and_work, work
+
+TOKEN = "inboxWxToken2026"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F0dgmFbOk3B3lLqYs4nXg6u"
+OPENID = "oInboxCitizen00000000000001"
+FUPIN = "+8685186833668"
+TEXTER = "+8613985017777"
+COMPLAINT = "我在毕节打工的工资被拖欠了四个月，老板一直说没钱，家里孩子等着交学费。"
+
+
+@pytest.fixture
+def config_overrides(fake_wechat) -> dict:
+    return {"WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_LINE": "fupin",
+            "INBOX_RELAY_LEASE_SECONDS": 0, "OUTBOX_RELAY_GRACE_SECONDS": 0}
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def post_wechat(app, sim: Simulator, xml: str):
+    request = sim.request(xml, openid=OPENID)
+    return app.test_client().post("/channels/wechat", query_string=request.query,
+                                  data=request.body, content_type="text/xml")
+
+
+def post_sms(app, sid: str, body: str):
+    params = {"MessageSid": sid, "SmsSid": sid, "From": TEXTER, "To": FUPIN, "Body": body,
+              "NumMedia": "0"}
+    token = app.config["TWILIO_AUTH_TOKEN"]
+    signature = RequestValidator(token).compute_signature(PUBLIC + "/channels/twilio/sms",
+                                                          params)
+    return app.test_client().post("/channels/twilio/sms", data=params,
+                                  headers={"X-Twilio-Signature": signature})
+
+
+def case_number(text: str) -> str:
+    match = re.search(r"FP\d{8}-\d{4}", text)
+    assert match, text
+    return match.group(0)
+
+
+def test_wechat_message_acknowledged_while_the_worker_is_down_is_answered_once_it_is_back(
+        app, fake_wechat):
+    sim = Simulator(TOKEN, appid=app.config["WECHAT_APPID"], aes_key=AES_KEY, mode="safe")
+    xml = sim.text(OPENID, COMPLAINT)
+    # No worker runs: WeChat is answered at once, and retries the same MsgId twice.
+    for _ in range(3):
+        resp = post_wechat(app, sim, xml)
+        assert (resp.status_code, resp.get_data(as_text=True)) == (200, "success")
+    assert (count(InboxMessage), count(Case)) == (1, 0)
+
+    work(app)  # the worker comes back: the message, then its reply, each once
+
+    assert count(Case) == 1
+    number = db.session.scalar(select(Case.number))
+    [reply] = fake_wechat.sent_to(OPENID)
+    assert reply["kind"] == "custom" and number in reply["text"]["content"]
+    assert "工单号" in reply["text"]["content"]
+    work(app)
+    relay_and_work(app)
+    assert count(Case) == 1 and len(fake_wechat.sent_to(OPENID)) == 1
+
+
+def test_wechat_messages_of_one_citizen_are_done_in_the_order_they_came(app, fake_wechat):
+    sim = Simulator(TOKEN, appid=app.config["WECHAT_APPID"], aes_key=AES_KEY, mode="safe")
+    for text in (COMPLAINT, "补充：老板的电话一直打不通。", "我的"):
+        assert post_wechat(app, sim, sim.text(OPENID, text)).status_code == 200
+    work(app)
+    case = db.session.scalar(select(Case))
+    assert "老板的电话一直打不通" in case.content  # the second message added to the first's case
+    texts = [m["text"]["content"] for m in fake_wechat.sent_to(OPENID)]
+    assert len(texts) == 3 and case.number in texts[0] and case.number in texts[1]
+    assert "您最近的工单" in texts[2] and case.number in texts[2]
+
+
+def test_sms_acknowledged_while_redis_is_down_becomes_one_case_and_its_sms_after(
+        app, redis_server, fake_twilio):
+    with redis_server.down():
+        for _ in range(2):  # Twilio's retry of the same MessageSid
+            resp = post_sms(app, "SM" + "7" * 32, COMPLAINT)
+            assert resp.status_code == 200 and "<Message>" not in resp.get_data(as_text=True)
+    assert (count(InboxMessage), count(Case), count(SmsMessage)) == (1, 0, 0)
+
+    relay_and_work(app)  # Redis is back: the relay finds the message the fast path missed
+
+    assert (count(Case), count(SmsMessage)) == (1, 1)
+    number = db.session.scalar(select(Case.number))
+    [ack] = fake_twilio.messages
+    assert (ack["to"], ack["from"]) == (TEXTER, FUPIN)
+    assert case_number(ack["body"]) == number
+    relay_and_work(app)
+    assert count(Case) == 1 and len(fake_twilio.messages) == 1
+
+
+def test_a_status_query_by_sms_is_answered_through_the_outbox(app, fake_twilio):
+    post_sms(app, "SM" + "8" * 32, COMPLAINT)
+    work(app)
+    number = db.session.scalar(select(Case.number))
+    post_sms(app, "SM" + "9" * 32, f"查询 {number}")
+    work(app)
+    status = fake_twilio.messages[-1]
+    assert status["to"] == TEXTER and f"工单 {number}" in status["body"]
