@@ -52,6 +52,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """Load now what a process's first message would otherwise wait for (routing's jieba
+    dictionary, lexicons and topic model: the `warm_up` rows of `hotline.wiring.PROVIDERS`,
+    each called). Called as a web worker starts (the WSGI modules, in each gunicorn worker)
+    and as `hotline worker` starts (before it forks a child per job, so every child has them)."""
+    from .wiring import wiring_of
+
+    for load in wiring_of(app).providers.get("warm_up", []):
+        load(app)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """SQLite durability (docs/outbox.md, "The rule"): WAL, a full fsync on every commit, foreign keys on."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 
 from workers.settings import setting
 
@@ -117,6 +117,11 @@ def notify(case: Case, action: str, said: str | None = None,
     if text is None or reach is None:
         return None
     channel, recipient = reach
+    if inspect(case).pending:
+        # Logged and dispatched in one transaction (routing's dispatch at intake): nothing has
+        # been said of this case, and the transaction is all or nothing — no key needed, and
+        # no flush of the half-made case.
+        return enqueue(case, channel, _recipient(channel, recipient), text, "notify", at=at)
     event = _last_event(case)
     if _last_notice_text(case) == text:
         return None  # said already, and nothing has been said since

@@ -236,6 +236,9 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
         priority=priority,
         idempotency_key=idempotency_key,
         request_hash=fingerprint if idempotency_key else None,
+        # A new case has none yet: known now, so the answer needs no query to say so.
+        cohandlers=[],
+        attachments=[],
     )
     apply_deadlines(case)
     db.session.add(case)

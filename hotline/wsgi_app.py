@@ -6,9 +6,7 @@ Under `gunicorn --preload` this runs once, in gunicorn's master, and the web wor
 from it: the database connections opened here are closed first, so that no two processes
 share one."""
 
-from routing.integration import warm_up
-
-from . import create_app
+from . import create_app, warm_up
 from .extensions import db
 from .logs import configure_logging
 

@@ -13,8 +13,9 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import func, or_, select
+from flask import Flask, current_app, has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import event, func, or_, select
 
 from hotline import services
 from hotline.domain.lifecycle import Actor, Kind, Status
@@ -33,8 +34,14 @@ DEFAULT_DUPLICATE_DAYS = 30
 # Same caller within the window already says a lot; similar content at this level (cosine on
 # content words) was the same matter in the labelled pairs we looked at, unrelated text ~0.
 DUPLICATE_SIMILARITY = 0.35
-# Departments change rarely and have no change stamp: a router is rebuilt at least this often.
+# A router is rebuilt at least this often whatever the change stamps say: a change made past
+# the ORM (raw SQL, a bump lost with Redis) reaches every process within this time.
 DEPARTMENTS_TTL = 60.0
+# Bumped in Redis after every commit that changes a rule, a department or the active topic
+# model: each process compares it with the one its router was built for (one GET per case).
+GENERATION_KEY = "hotline:routing:generation"
+ROUTING_TABLES = frozenset({"routing_rules", "departments", "routing_models"})
+_CHANGED = "hotline_routing_changed"
 
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "router": None, "built": 0.0}
@@ -45,6 +52,7 @@ _model: dict[str, Any] = {"id": None, "model": None, "history": {}}
 def init_app(app: Flask) -> None:
     app.config.setdefault("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS)
     app.config.setdefault("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY)
+    _listen_for_changes()
     from .api import bp
 
     app.register_blueprint(bp)
@@ -95,15 +103,95 @@ def _topic_model(model_id: int | None) -> tuple[TopicModel | None, dict]:
     return model, history
 
 
+def _redis() -> Any | None:
+    if not current_app.config.get("REDIS_URL"):
+        return None
+    from workers.relay import redis_for
+
+    return redis_for(current_app._get_current_object(), timeout=0.5)
+
+
+def _generation() -> tuple:
+    """What tells whether the rules, departments or active model changed since a router was
+    built: Redis's generation number (`GENERATION_KEY`), else — no Redis configured, or it
+    does not answer — the tables' own stamp (`_rules_key`, one query)."""
+    database = str(db.engine.url)
+    redis = _redis()
+    if redis is not None:
+        try:
+            return ("redis", database, redis.get(GENERATION_KEY))
+        except RedisError:
+            pass
+    return ("db", database, _rules_key())
+
+
+def _forget_router() -> None:
+    with _lock:
+        _cache.update(key=None, router=None, built=0.0)
+
+
+def _mark_changes(session: Any, flush_context: Any) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if getattr(obj, "__tablename__", None) in ROUTING_TABLES:
+            session.info[_CHANGED] = True
+            return
+
+
+def _mark_bulk_changes(state: Any) -> None:
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete or state.is_insert) \
+            and getattr(table, "name", None) in ROUTING_TABLES:
+        state.session.info[_CHANGED] = True
+
+
+def _publish_changes(session: Any) -> None:
+    """After a commit that changed what routing reads: this process rebuilds its router at
+    the next case, and every other process does once it sees the new generation."""
+    if not session.info.pop(_CHANGED, False):
+        return
+    _forget_router()
+    if not has_app_context():
+        return
+    redis = _redis()
+    if redis is None:
+        return
+    try:
+        redis.incr(GENERATION_KEY)
+    except RedisError as exc:
+        current_app.logger.warning("routing change not announced (%s); other processes pick "
+                                   "it up within %.0f s", exc, DEPARTMENTS_TTL)
+
+
+def _drop_changes(session: Any, *args: Any) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+_listening = False
+
+
+def _listen_for_changes() -> None:
+    """Watch every commit for changes of rules, departments and models (once per process)."""
+    global _listening
+    if _listening:
+        return
+    event.listen(db.session, "after_flush", _mark_changes)
+    event.listen(db.session, "do_orm_execute", _mark_bulk_changes)
+    event.listen(db.session, "after_commit", _publish_changes)
+    event.listen(db.session, "after_rollback", _drop_changes)
+    _listening = True
+
+
 def current_router() -> Router:
-    """The router for the rules in the database now; rebuilt when an admin changes a rule,
-    so an edit decides the next case without a restart. (The segmenter's dictionaries are
-    loaded once per process inside `routing`, whatever the rules.)"""
-    key = _rules_key()
+    """The router for the rules in the database now, kept per process: rebuilt when an admin
+    changes a rule or a department or another model becomes active — in every web and worker
+    process, at its next case, without a restart (`_generation`). (The segmenter's
+    dictionaries are loaded once per process inside `routing`, whatever the rules.)"""
+    generation = _generation()
     now = time.monotonic()
     with _lock:
-        if _cache["key"] == key and now - _cache["built"] < DEPARTMENTS_TTL:
+        if _cache["key"] == generation and now - _cache["built"] < DEPARTMENTS_TTL:
             return _cache["router"]
+    key = generation[2] if generation[0] == "db" else _rules_key()
     departments = _departments()
     rows = db.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True))
                               .order_by(RoutingRule.id)).all()
@@ -116,7 +204,7 @@ def current_router() -> Router:
     model, history = _topic_model(key[4])
     router = Router(rules, departments, model=model, history=history)
     with _lock:
-        _cache.update(key=key, router=router, built=now)
+        _cache.update(key=generation, router=router, built=now)
     return router
 
 

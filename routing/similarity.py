@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 from routing import segment
 
@@ -27,7 +28,14 @@ _PUNCT = re.compile(r"^[\W_]+$")
 
 def content_words(text: str) -> Counter[str]:
     """Content words of a message with their counts."""
-    words = segment.cut(segment.normalize(text or ""))
+    return Counter(_content_words(text or ""))
+
+
+# The duplicate search compares each new message with the caller's recent ones: each process
+# keeps the words of the messages it read lately instead of segmenting them again every time.
+@lru_cache(maxsize=4096)
+def _content_words(text: str) -> Counter[str]:
+    words = segment.cut(segment.normalize(text))
     return Counter(w for w in words if w.strip() and w not in STOPWORDS and not _PUNCT.match(w))
 
 
@@ -35,7 +43,7 @@ def similarity(a: str, b: str) -> float:
     """0..1: how alike two messages are in what they say (cosine on content words)."""
     if a.strip() and a.strip() == b.strip():
         return 1.0
-    wa, wb = content_words(a), content_words(b)
+    wa, wb = _content_words(a or ""), _content_words(b or "")
     if not wa or not wb:
         return 0.0
     dot = sum(n * wb[w] for w, n in wa.items())

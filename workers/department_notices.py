@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, and_, case, cast, literal, select
+from sqlalchemy import String, and_, case, cast, inspect, literal, select
 
 from hotline.domain import lifecycle
 from hotline.events import ActionTaken
@@ -94,6 +94,12 @@ def after_action(taken: ActionTaken) -> None:
         contacts = contacts_of(department)
         text = notice_text(case, cause, event.data)
         if not contacts or text is None:
+            continue
+        if inspect(case).pending:
+            # Logged and dispatched in one transaction: all or nothing, no key needed (and
+            # no flush of the half-made case).
+            for contact in contacts:
+                enqueue(case, contact.channel, contact.address, text, PURPOSE, at=taken.at)
             continue
         if recorded is None:
             db.session.flush()  # the event just recorded gets its id: the dedupe key uses it

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 from rq.exceptions import StopRequested
 
-from hotline import logs
+from hotline import logs, warm_up
 from hotline.extensions import db
 from hotline.queue import QUEUE_NAMES, redis_connection, worker_ttl
 
@@ -89,6 +89,7 @@ def run_worker(app: Flask, burst: bool = False, simple: bool = False) -> None:
     """Work off the queues (and run the schedule) until stopped; with `burst`, until empty."""
     logs.configure_logging("worker")
     jobs.use_app(app)
+    warm_up(app)  # loaded once here, not in each job's child
     worker_class = HotlineSimpleWorker if simple else HotlineWorker
     scheduler = None if burst else start_scheduler(app)
     ttl = worker_ttl(app)
