@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -129,23 +129,53 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
 
 
 def next_number(prefix: str, day: dt.date) -> str:
-    """FP20261123-0001: prefix, local date, sequence of the day — short enough to read aloud."""
+    """FP20261123-0001: prefix, local date, sequence of the day — short enough to read aloud.
+
+    The day's counter is the one row every intake of a line writes. Taken in the intake's own
+    transaction it would stay locked until that intake commits (on SQLite the whole database
+    would), and every other intake would wait through this one's routing and notices. So,
+    while this transaction has written nothing yet, the number is taken in a short
+    transaction of its own: a number whose intake then fails is not given again (a gap in the
+    day's sequence), and the numbers stay unique and increasing.
+    """
     key = f"{prefix}{day:%Y%m%d}"
-    result = db.session.execute(
-        update(CaseCounter).where(CaseCounter.key == key)
-        .values(value=CaseCounter.value + 1).returning(CaseCounter.value)
-    ).scalar_one_or_none()
-    if result is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(CaseCounter(key=key, value=1))
-            result = 1
-        except IntegrityError:  # another request created the day's counter first
-            result = db.session.execute(
-                update(CaseCounter).where(CaseCounter.key == key)
-                .values(value=CaseCounter.value + 1).returning(CaseCounter.value)
-            ).scalar_one()
-    return case_numbers.make(prefix, day, result)
+    session = db.session()
+    if _may_take_apart(session):
+        with db.engine.begin() as connection:
+            value = _take_counter(connection, key)
+    else:
+        value = _take_counter(session, key)
+        session.info[_COUNTER_TAKEN] = session.get_transaction()
+    return case_numbers.make(prefix, day, value)
+
+
+_COUNTER_TAKEN = "hotline_counter_taken"
+
+
+def _may_take_apart(session: Any) -> bool:
+    """Whether a transaction of its own can take a counter without waiting for this one: not
+    when this one holds a counter row already (a second case in one transaction), nor, on
+    SQLite, when it has written anything (it holds the database's write lock)."""
+    if session.in_transaction() and session.info.get(_COUNTER_TAKEN) is session.get_transaction():
+        return False
+    if db.engine.dialect.name == "sqlite" and session.in_transaction():
+        return not session.connection().connection.driver_connection.in_transaction
+    return True
+
+
+def _take_counter(executor: Any, key: str) -> int:
+    """The counter's next value, in `executor`'s transaction (a session or a connection)."""
+    take = (update(CaseCounter).where(CaseCounter.key == key)
+            .values(value=CaseCounter.value + 1).returning(CaseCounter.value))
+    result = executor.execute(take).scalar_one_or_none()
+    if result is not None:
+        return result
+    try:
+        with executor.begin_nested():
+            executor.execute(insert(CaseCounter).values(key=key, value=1))
+        return 1
+    except IntegrityError:  # another request created the day's counter first
+        return executor.execute(take).scalar_one()
 
 
 def find_line(code: str) -> Line:
