@@ -3,7 +3,8 @@
     python bench/bench_phone_webhooks.py [SECONDS_PER_RUN] [CLIENT_THREADS]
 
 Starts gunicorn (2 sync workers, as `hotline run`) on a fresh SQLite file (WAL,
-synchronous=FULL) and drives it with signed Twilio requests from client threads:
+synchronous=FULL), with a redis-server and a `hotline worker` beside it as `hotline run` has,
+and drives it with signed Twilio requests from client threads:
 
 - baseline: GET /healthz (no database) — the server's raw request rate;
 - raw write: one SQLAlchemy ORM insert + commit per call, in this process (no HTTP) — the
@@ -11,7 +12,9 @@ synchronous=FULL) and drives it with signed Twilio requests from client threads:
 - voice: POST /channels/twilio/voice for a new call each time (signature check, line lookup,
   hours, one row committed, TwiML);
 - hang-up: the queue's "hangup" result for those calls (a missed-call task per caller);
-- sms: POST /channels/twilio/sms, each a new case (routing, outbox acknowledgement).
+- sms: POST /channels/twilio/sms, each a new case: stored in the inbox and answered with
+  empty TwiML; the worker makes the case (routing) and its acknowledgement SMS meanwhile, on
+  the same cores.
 
 Prints requests/s, median and 99th-percentile latency of each, and the ratios to the baseline
 and to the raw write. Twilio waits 15 s for an answer; the point is to stay far below it.
@@ -38,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from hotline import create_app
 from hotline.cli import upgrade_database
+from hotline.embedded import EmbeddedRedis
 from hotline.extensions import db
 from hotline.seed import seed_demo
 
@@ -132,9 +136,12 @@ def main() -> None:
 
     port = free_port()
     public = "https://12345.guizhou.gov.cn"
+    redis = EmbeddedRedis(Path(tmp) / "redis").start()
     env = {**os.environ, "DATABASE_URL": url, "HOTLINE_INSTANCE_PATH": tmp,
-           "SECRET_KEY": "bench", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": public}
-    env.pop("REDIS_URL", None)
+           "SECRET_KEY": "bench", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": public,
+           "REDIS_URL": redis.url}
+    worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--log-level", "warning", "hotline.wsgi_app:app"], env=env, cwd=ROOT)
@@ -176,10 +183,14 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(15)
+        worker.terminate()
+        worker.wait(30)
+        redis.stop()
 
     base_rate = results["baseline GET /healthz"][0]
-    print(f"machine: {os.cpu_count()} cores; {threads} client threads; gunicorn 2 sync workers;"
-          f" SQLite WAL synchronous=FULL; {seconds:.0f} s per run")
+    print(f"machine: {os.cpu_count()} cores; {threads} client threads; gunicorn 2 sync workers"
+          f" and an RQ worker; SQLite WAL synchronous=FULL; {seconds:.0f} s per run; load "
+          f"average {os.getloadavg()[0]:.1f} at the end")
     print(f"raw ORM insert+commit in one process: {raw:,.0f}/s")
     print(f"{'run':34} {'req/s':>8} {'median ms':>10} {'p99 ms':>8} {'errors':>7} "
           f"{'÷ baseline':>11} {'÷ raw write':>12}")

@@ -267,10 +267,15 @@ def warm_up(app: Flask) -> None:
     process's start, so that its first message is answered as fast as the next ones."""
     from . import segment
 
-    segment.cut("贵阳市云岩区小区噪音扰民")
+    sample = "贵阳市云岩区小区噪音扰民，晚上十点以后还在施工"
+    segment.cut(sample)
     with app.app_context():
         try:
-            current_router()
+            # The router and what a case's routing first touches: the model's and lexicons'
+            # inner tables, the duplicate search's query and the similarity's words.
+            current_router().route(sample, line="board")
+            likely_duplicates(sample, phone="13800000000", at=utcnow())
+            similarity(sample, "小区噪音扰民")
         except Exception as exc:  # noqa: BLE001 (a database not migrated yet: load at first use)
             app.logger.info("routing warm-up skipped: %s", exc)
         finally:

@@ -1,6 +1,7 @@
 """Everything the account says to citizens, in Chinese, in one place (plain functions).
 
-Passive replies must fit WeChat's limit (2048 bytes of content); `fit` cuts long answers.
+Replies go out as customer-service text messages, whose content WeChat limits to 2048 bytes;
+`fit` cuts long answers.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def fit(text: str, limit: int = MAX_REPLY_BYTES) -> str:
-    """Make a text safe and short enough for a passive reply: no control characters, no CDATA
-    terminator (the reply is rendered inside CDATA), at most `limit` bytes of UTF-8."""
+    """Make a text safe and short enough for a reply: no control characters, no CDATA
+    terminator (WeChat's XML carries it inside CDATA), at most `limit` bytes of UTF-8."""
     text = _CONTROL.sub("", text).replace("]]>", "]] >")
     if len(text.encode()) <= limit:
         return text
