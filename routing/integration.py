@@ -42,6 +42,8 @@ DEPARTMENTS_TTL = 60.0
 GENERATION_KEY = "hotline:routing:generation"
 ROUTING_TABLES = frozenset({"routing_rules", "departments", "routing_models"})
 _CHANGED = "hotline_routing_changed"
+REDIS_PAUSE = 15.0
+_redis_paused = {"until": 0.0}
 
 _lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "router": None, "built": 0.0}
@@ -117,11 +119,12 @@ def _generation() -> tuple:
     does not answer — the tables' own stamp (`_rules_key`, one query)."""
     database = str(db.engine.url)
     redis = _redis()
-    if redis is not None:
+    if redis is not None and time.monotonic() >= _redis_paused["until"]:
         try:
             return ("redis", database, redis.get(GENERATION_KEY))
         except RedisError:
-            pass
+            # Not every case waits on a Redis that is down: the stamp for a while.
+            _redis_paused["until"] = time.monotonic() + REDIS_PAUSE
     return ("db", database, _rules_key())
 
 
