@@ -107,7 +107,7 @@ def test_the_way_through_names_every_area_handler_and_provider_of_the_wiring():
 
     text = (DOCS / "architecture.md").read_text(encoding="utf-8")
     rows = [row for table in (wiring.EVENT_HANDLERS, wiring.PROVIDERS) for rows in table.values()
-            for row in rows]
+            for row in rows] + list(wiring.INBOX_HANDLERS.values())
     wired = [f"{module}.init_app" for _area, module in wiring.AREAS] + [path for _, path in rows]
     named = set(names_in(text))
     assert [path for path in wired if path not in named] == []
