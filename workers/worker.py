@@ -59,6 +59,18 @@ class HotlineWorker(_StopAware, Worker):
     is corrupted by whichever process speaks first), so its pool is dropped, unclosed.
     """
 
+    #: Jobs that route messages: before the first of them the worker itself loads what routing
+    #: reads (`hotline.warm_up`), so that each job's child has it instead of loading it again.
+    #: Not at the worker's start: a restarted worker relays the outbox at once.
+    WARM_JOBS = frozenset({"workers.jobs.process_inbox"})
+    warmed = False
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        if not self.warmed and job.func_name in self.WARM_JOBS and jobs._app is not None:
+            warm_up(jobs._app)
+            HotlineWorker.warmed = True  # for the workers started again after a Redis outage
+        super().execute_job(job, queue)
+
     def main_work_horse(self, job: Any, queue: Any) -> None:
         app = jobs._app
         if app is not None:
@@ -89,7 +101,6 @@ def run_worker(app: Flask, burst: bool = False, simple: bool = False) -> None:
     """Work off the queues (and run the schedule) until stopped; with `burst`, until empty."""
     logs.configure_logging("worker")
     jobs.use_app(app)
-    warm_up(app)  # loaded once here, not in each job's child
     worker_class = HotlineSimpleWorker if simple else HotlineWorker
     scheduler = None if burst else start_scheduler(app)
     ttl = worker_ttl(app)
