@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
 from .domain.deadlines import local_date
-from .domain.lifecycle import Actor, Status, allowed_actions, is_overdue
+from .domain.lifecycle import AWAITING_DEPARTMENT, Actor, Status, allowed_actions, is_overdue
 from .extensions import db
 from .listing import queue_order
 from .models import Case, CaseCohandler, CaseEvent
@@ -59,7 +59,7 @@ def sent_back() -> ColumnElement[bool]:
 def cohandling_pending(department: str) -> ColumnElement[bool]:
     """Cases `department` co-handles (协办) and owes its part for: the lead has not replied
     (and the case was not sent to the department itself since, by a 改派)."""
-    return and_(Case.status.in_([Status.DISPATCHED, Status.ACCEPTED]),
+    return and_(Case.status.in_(AWAITING_DEPARTMENT),
                 Case.department_code != department, exists().where(
         CaseCohandler.case_id == Case.id, CaseCohandler.department_code == department,
         CaseCohandler.part_at.is_(None)))

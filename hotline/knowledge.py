@@ -12,23 +12,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from .domain.deadlines import PROVINCE_TZ
-from .domain.lifecycle import Status
+from .domain.lifecycle import ANSWER_GIVEN
+from .domain.stop_words import QUESTION_STOP_WORDS
 from .extensions import db
 from .models import Case, Category, Line
 
-ANSWERED_STATUSES = (Status.ANSWERED, Status.REVIEWED, Status.CLOSED)
-# Words that say nothing about the matter asked about.
-STOP_WORDS = frozenset({
-    "不", "与", "为", "么", "也", "了", "于", "从", "他", "以", "你",
-    "到", "又", "及", "向", "吗", "吧", "呀", "呢", "和", "哪", "啊",
-    "在", "她", "它", "对", "就", "想", "我", "或", "把", "是", "有",
-    "没", "的", "等", "给", "被", "要", "请", "还", "都", "问", "一下",
-    "一个", "什么", "他们", "你们", "你好", "反映", "可以", "咨询", "哪个",
-    "哪些", "哪里", "多少", "如何", "已经", "帮助", "帮忙", "怎么", "怎样",
-    "您好", "情况", "想问", "我们", "是否", "没有", "现在", "目前", "能否",
-    "请问", "谢谢", "这个", "这些", "那个", "那些", "问题", "需要", "麻烦",
-    "为什么", "怎么办", "能不能", "可不可以",
-})
 CANDIDATES = 400
 
 
@@ -40,7 +28,7 @@ def search_terms(question: str) -> list[str]:
     seen: dict[str, None] = {}
     for word in jieba.cut_for_search(question):
         word = word.strip().lower()
-        if len(word) < 2 or word in STOP_WORDS or not re.search(r"\w", word):
+        if len(word) < 2 or word in QUESTION_STOP_WORDS or not re.search(r"\w", word):
             continue
         seen[word] = None
     terms = sorted(seen, key=len, reverse=True)
@@ -55,7 +43,7 @@ def search_answers(question: str, *, line: str | None = None, category: str | No
     if not terms:
         return terms, []
     answer = func.coalesce(Case.answer_text, Case.reply_text)
-    query = (select(Case).where(Case.status.in_(ANSWERED_STATUSES),
+    query = (select(Case).where(Case.status.in_(ANSWER_GIVEN),
                                 or_(Case.answer_text.is_not(None), Case.reply_text.is_not(None)))
              .where(or_(*(or_(Case.content.icontains(t, autoescape=True),
                               answer.icontains(t, autoescape=True)) for t in terms))))

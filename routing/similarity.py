@@ -14,15 +14,9 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from hotline.domain.stop_words import FUNCTION_WORDS
 from routing import segment
 
-_STOPWORDS = """
-    的 了 是 我 我们 你 你们 他 他们 她 它 这 那 这个 那个 就 都 也 还 又 在 和 与 及 或 把 被 给 让
-    对 向 从 到 为 为了 于 以 及其 而 但 但是 可是 因为 所以 如果 虽然 然后 还是 或者 一个 一些 有 没有
-    嗯 啊 呀 吧 呢 吗 哦 哈 嘛 喂 哎 唉 就是 就是说 那么 这么 什么 怎么 一下 一直 已经 现在 今天 请问
-    您好 你好 谢谢 麻烦 请 要 会 能 可以 说 去 来 上 下 里 中 个 些 很 太 非常 比较 再 又 才 只 等
-"""
-STOPWORDS = frozenset(_STOPWORDS.split())
 _PUNCT = re.compile(r"^[\W_]+$")
 
 
@@ -36,7 +30,7 @@ def content_words(text: str) -> Counter[str]:
 @lru_cache(maxsize=4096)
 def _content_words(text: str) -> Counter[str]:
     words = segment.cut(segment.normalize(text))
-    return Counter(w for w in words if w.strip() and w not in STOPWORDS and not _PUNCT.match(w))
+    return Counter(w for w in words if w.strip() and w not in FUNCTION_WORDS and not _PUNCT.match(w))
 
 
 def similarity(a: str, b: str) -> float:

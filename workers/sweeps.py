@@ -51,7 +51,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hotline import surveys
 from hotline.domain.deadlines import Policy, end_of_day, local_date
-from hotline.domain.lifecycle import SYSTEM, UNANSWERED, Status
+from hotline.domain.lifecycle import AWAITING_DEPARTMENT, SYSTEM, UNANSWERED, Status
 from hotline.domain.workdays import WorkCalendar
 from hotline.extensions import db
 from hotline.followup import survey_reminder_text
@@ -64,7 +64,7 @@ from hotline.services import work_calendar
 
 from .settings import setting
 
-HELD = (Status.DISPATCHED, Status.ACCEPTED)  # a department holds the case; its clock runs
+HELD = tuple(AWAITING_DEPARTMENT)  # a department holds the case and owes its answer
 # `Case.due_mark` / `accept_mark`: how far the sweep has gone for the current deadline.
 REMINDED, ESCALATED = 1, 2
 KINDS = ("remind_accept", "escalate_accept", "remind_reply", "escalate_reply")

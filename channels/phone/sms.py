@@ -29,7 +29,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline import inbox, outbox, services, surveys
 from hotline.domain import case_numbers, names
 from hotline.domain.errors import Conflict, SurveyClosed
-from hotline.domain.lifecycle import Actor, Status
+from hotline.domain.lifecycle import ANSWER_GIVEN, Actor, Status
 from hotline.extensions import db
 from hotline.models import (
     Attachment,
@@ -165,7 +165,7 @@ def status_reply(number: str, phone: str | None) -> str:
         department = dep.name if dep else case.department_code
     words = names.citizen_progress(case.status, department)
     text = f"工单 {number} {words}。"
-    if case.status not in (Status.CLOSED, Status.ANSWERED, Status.REVIEWED) and case.due_date:
+    if case.status not in ANSWER_GIVEN and case.due_date:
         text += f"办理时限：{case.due_date:%Y年%m月%d日}。"
     answer = case.answer_text if case.status == Status.ANSWERED else None
     if case.status == Status.CLOSED:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from hotline.domain import case_numbers, names
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from hotline.domain.errors import DomainError
-from hotline.domain.lifecycle import Status
+from hotline.domain.lifecycle import ANSWER_GIVEN, Status
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, Publication, PublicationState
 from hotline.phones import national
@@ -38,8 +38,6 @@ from .security import count_failed_lookup, tail_guarded
 
 CHANNEL_LABELS = {"phone": "电话", "wechat": "微信公众号", "web": "网站留言", "sms": "短信",
                   "open311": "合作平台"}
-# Statuses in which the answer is final enough to show the citizen.
-ANSWER_SHOWN = frozenset({Status.REVIEWED, Status.ANSWERED, Status.CLOSED})
 
 PHONE_TAIL = re.compile(r"^\d{4}$")
 # A whole phone number as a citizen types it: +86 139 8501 2345, 0851-86833668.
@@ -276,7 +274,7 @@ def citizen_view(case: Case) -> dict[str, Any]:
     names = _department_names()
     pub = publication_of(case)
     open_case = case.status not in (Status.CLOSED, Status.ANSWERED)
-    answer = case_answer(case) if case.status in ANSWER_SHOWN else None
+    answer = case_answer(case) if case.status in ANSWER_GIVEN else None
     return {
         "number": case.number,
         "line": case.line.code,

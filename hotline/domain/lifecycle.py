@@ -82,8 +82,15 @@ CLOCK_RUNNING = frozenset({Status.RECEIVED, Status.DISPATCHED, Status.ACCEPTED, 
 # No answer yet (超期未答复 in reports, escalation by the sweep): a reply waiting for the
 # centre's review is not the department's delay.
 UNANSWERED = CLOCK_RUNNING - {Status.REPLIED}
-# Statuses in which a department holds the case and its clock runs.
+# Statuses in which a department holds the case (and may be asked for feedback on it).
 WITH_DEPARTMENT = frozenset({Status.DISPATCHED, Status.ACCEPTED, Status.REPLIED})
+# A department holds the case and owes its answer: what the sweep reminds of and escalates
+# (催办/督办) and scores points on, and what a co-handler still owes its part for. A reply
+# waiting for the centre's review (`replied`) is left out on purpose: not the department's delay.
+AWAITING_DEPARTMENT = WITH_DEPARTMENT & UNANSWERED
+# The citizen's matter has an answer (即时答复, or a reply the centre approved): the status shown
+# to the citizen carries it and no deadline, and the knowledge base learns from it.
+ANSWER_GIVEN = frozenset({Status.ANSWERED, Status.REVIEWED, Status.CLOSED})
 MAX_EXTENSION_DAYS = 30
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain.deadlines import PROVINCE_TZ
+from ..domain.stop_words import REPORT_STOP_WORDS
 from ..extensions import db
 from ..models import Case
 from . import figures
@@ -37,15 +38,6 @@ MIN_TERM_CASES = 3
 TOP = 10
 TERMS_CACHE = 50_000  # cases whose terms a worker keeps: the samples of many scopes
 
-# Words of nearly every letter to a hotline: they say nothing about what is rising.
-_STOP = """
-我们 你们 他们 自己 这个 那个 什么 怎么 为什么 如何 是否 已经 没有 不是 可以 能够 希望 请求 要求
-反映 咨询 问题 情况 相关 有关 部门 单位 公司 企业 领导 政府 帮助 解决 处理 协调 办理 一直 至今 目前
-现在 今年 去年 本人 我家 我村 我们村 村里 这些 那些 因为 所以 但是 而且 还是 或者 以及 进行 一下 一个
-多次 不能 不会 导致 造成 由于 关于 对于 通过 根据 按照 需要 应该 谢谢 您好 你好 请问 时候 时间 地方
-工作 一半 无法 迟迟 尽快 多年 几年 有限公司 有限责任公司 省长 直通车 热线 电话 来电 来信 留言 市民 群众 老百姓 同志 先生 女士
-"""
-STOP_WORDS = frozenset(_STOP.split())
 _WORDLIKE = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -100,7 +92,7 @@ def terms_of(text: str, cut: Any = None) -> set[str]:
     """The words of a text worth counting (two characters or more, not a stop word)."""
     cut = cut or _segmenter()
     # 某村, 某工地: the writer's placeholder, not a subject.
-    return {w for w in cut(text) if len(w) >= 2 and w not in STOP_WORDS and _WORDLIKE.match(w)
+    return {w for w in cut(text) if len(w) >= 2 and w not in REPORT_STOP_WORDS and _WORDLIKE.match(w)
             and _CJK.search(w) and not w.startswith("某")}
 
 
