@@ -59,6 +59,8 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
+from hotline.config import setting
+
 logger = logging.getLogger(__name__)
 
 #: WeChat lets an account send customer-service messages for 48 hours after the citizen wrote.
@@ -678,8 +680,8 @@ class LogSender:
 
 
 def _setting(config: Mapping[str, Any], name: str) -> str | None:
-    value = config.get(name)
-    return str(value) if value not in (None, "") else None
+    value = setting(name, config=config)  # the configuration, else the environment
+    return str(value) if value is not None else None
 
 
 def build_senders(config: Mapping[str, Any], redis: Any | None) -> dict[str, Sender]:

@@ -15,7 +15,7 @@ from flask import Flask
 
 from . import create_app
 from .audit import as_command_line
-from .config import SERVER_URL_ENV, server_url
+from .config import SERVER_URL_ENV, server_url, setting
 from .extensions import db
 
 
@@ -236,7 +236,8 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     env[SERVER_URL_ENV] = server_url(host, port)  # links name this server (no PUBLIC_BASE_URL)
     children = []
     if not app.config.get("REDIS_URL"):
-        redis = EmbeddedRedis(Path(app.instance_path) / "redis", port=_env_int("HOTLINE_REDIS_PORT"),
+        redis = EmbeddedRedis(Path(app.instance_path) / "redis",
+                              port=setting("HOTLINE_REDIS_PORT", 0) or None,
                               password=instance_secret(app.instance_path, "redis_password"))
         redis_child = Child("embedded redis-server", lambda: redis.start().process,
                             stop=lambda _: redis.stop())
@@ -286,11 +287,6 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")
     _say_who_can_sign_in(app, f"http://{host}:{port}/console")
     Supervisor(children).run()
-
-
-def _env_int(name: str) -> int | None:
-    value = os.environ.get(name)
-    return int(value) if value else None
 
 
 # Commands that other areas add: each module lists click commands in `commands`. A module that

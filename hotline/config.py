@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,30 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `hotline run`'s own default addres
 DEFAULT_IMPORT_HORIZON_YEARS = 20
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def setting(name: str, default: Any = None, *, config: Mapping[str, Any] | None = None) -> Any:
+    """One setting: from the configuration (tests, `create_app(config)`, the admin's), else
+    from the environment (a `hotline worker` started by an operator), else `default`. An empty
+    value counts as unset. A text value takes the type of `default`: "5" → 5 for an int
+    default, "true"/"1"/"yes"/"on" → True for a bool one. The one way every area reads a
+    setting that may come from either place."""
+    value = config.get(name) if config is not None else None
+    if value is None or value == "":
+        value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if default is None or not isinstance(value, str):
+        return value
+    if isinstance(default, bool):
+        return value.strip().lower() in _TRUE
+    try:
+        return type(default)(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a {type(default).__name__}, not {value!r}") from None
+
+
 def trusted_proxies(config: Any) -> int:
     """How many reverse proxies stand in front of the app: their X-Forwarded-* headers are
     believed, for the client's address (rate limits, sign-in locks) and for the request's URL
@@ -59,10 +84,8 @@ def trusted_proxies(config: Any) -> int:
     directly); the earlier names ``WEB_TRUSTED_PROXIES`` and ``TRUSTED_PROXY_COUNT`` are still
     read, from the configuration or the environment."""
     for key in PROXY_KEYS:
-        value = config.get(key)
-        if value is None or value == "":
-            value = os.environ.get(key)
-        if value is not None and value != "":
+        value = setting(key, None, config=config)
+        if value is not None:
             return max(0, int(value))
     return 0
 

@@ -8,10 +8,11 @@ senders' optional settings (TWILIO_API_BASE, WECHAT_TEMPLATE_ID, …, see
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask
+
+from hotline.config import setting as config_setting
 
 DEFAULTS: dict[str, Any] = {
     # Points (积分) a department loses: for a case past its answer deadline, more when it had been
@@ -53,20 +54,10 @@ SENDER_KEYS = (
 
 
 def setting(app: Flask, name: str) -> Any:
-    """One setting, converted to the type of its default."""
-    default = DEFAULTS[name]
-    value = app.config.get(name)
-    if value is None:
-        value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return type(default)(value)
+    """One setting, converted to the type of its default (hotline.config.setting)."""
+    return config_setting(name, DEFAULTS[name], config=app.config)
 
 
 def sender_config(app: Flask) -> dict[str, Any]:
     """The configuration `build_senders` reads: the app's, completed from the environment."""
-    config = {key: app.config.get(key) for key in SENDER_KEYS}
-    for key in SENDER_KEYS:
-        if config[key] in (None, "") and os.environ.get(key):
-            config[key] = os.environ[key]
-    return config
+    return {key: config_setting(key, config=app.config) for key in SENDER_KEYS}

@@ -34,13 +34,12 @@ them).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hotline.config import trusted_proxies
+from hotline.config import setting, trusted_proxies
 
 DEFAULTS: dict[str, Any] = {
     "PHONE_QUEUE_TIMEOUT": 90,
@@ -62,7 +61,7 @@ def init_app(app: Flask) -> None:
     """Configure the channel and register its webhooks under /channels/twilio."""
     for key, default in DEFAULTS.items():
         if key not in app.config:
-            app.config[key] = _from_env(key, default)
+            app.config[key] = setting(key, default)
     base = app.config.get("PUBLIC_BASE_URL")
     if base and not app.config.get("TWILIO_STATUS_CALLBACK_URL"):
         app.config["TWILIO_STATUS_CALLBACK_URL"] = base.rstrip("/") + \
@@ -81,12 +80,3 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
-def _from_env(key: str, default: Any) -> Any:
-    raw = os.environ.get(key)
-    if raw is None or raw == "":
-        return default
-    if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
-        return int(raw)
-    return raw

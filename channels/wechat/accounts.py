@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from wechatpy.crypto import WeChatCrypto
 
+from hotline.config import setting as config_setting
 from hotline.extensions import db
 
 from .models import WeChatAccount
@@ -52,11 +52,9 @@ class Account:
 
 
 def setting(name: str) -> str | None:
-    """A channel setting: the app's configuration (tests), else the environment."""
-    value = current_app.config.get(name)
-    if value is None or value == "":
-        value = os.environ.get(name)
-    return str(value) if value not in (None, "") else None
+    """A channel setting as text: the app's configuration (tests), else the environment."""
+    value = config_setting(name, config=current_app.config)
+    return str(value) if value is not None else None
 
 
 def environment_account() -> Account | None:
