@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hotline.seed_data import DEPARTMENTS
 from routing import places, segment
 from routing.model import REGION_PLACEHOLDER, Department, Rule
 
@@ -261,8 +262,5 @@ def default_rules(departments: Iterable[Department]) -> list[Rule]:
 
 
 def demo_departments() -> list[Department]:
-    """The demo departments the core seeds (one list, in ``hotline.seed``; imported here only
-    when asked, so routing itself stays free of the web app)."""
-    from hotline.seed import DEPARTMENTS
-
+    """The demo departments the core seeds (one list, in ``hotline.seed_data``)."""
     return [Department(code, name, region) for code, name, region in DEPARTMENTS]
