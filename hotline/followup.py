@@ -37,14 +37,13 @@ from sqlalchemy import func, inspect, select, update
 from workers.settings import setting
 
 from . import outbox, surveys, wiring
-from .domain import lifecycle
+from .domain import lifecycle, phones
 from .domain.lifecycle import Kind
 from .events import ActionTaken
 from .extensions import db
 from .models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
 from .models.types import utcnow
 from .outbox import citizen_channel, enqueue
-from .phones import phone_e164
 
 # An SMS of more than a few segments costs more and reads badly on a phone: answers are cut here
 # and the rest is on the status page.
@@ -137,7 +136,7 @@ def _last_notice_text(case: Case) -> str | None:
 
 
 def _recipient(channel: str, recipient: str) -> str:
-    return phone_e164(recipient) if channel in ("sms", "voice") else recipient
+    return (phones.e164(recipient) or recipient) if channel in ("sms", "voice") else recipient
 
 
 def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from .domain import phones
+
 __all__ = [
     "KINDS",
     "PUBLIC_SERVICE_NUMBERS",
@@ -102,7 +104,7 @@ def find_personal_data(
     if not text:
         return []
     norm = text.translate(_HALFWIDTH)
-    public = frozenset(_national(n) for n in (*PUBLIC_SERVICE_NUMBERS, *public_numbers))
+    public = frozenset(phones.key(n) for n in (*PUBLIC_SERVICE_NUMBERS, *public_numbers))
     candidates: list[_Candidate] = [
         *_emails(norm),
         *_im_accounts(norm),
@@ -421,21 +423,9 @@ _LOCAL_NUMBER = re.compile(_DIGIT_BOUND_BEFORE + r"[2-9]\d{2,3}[ -]?\d{4}" + _DI
 _PHONE_CUE = re.compile(r"电话|座机|固话|号码|联系方式|手机|[Tt]el|TEL")
 
 
-def _national(number: str) -> str:
-    """A phone number as dialled inside China: 0851… for a landline, 1… for a mobile."""
-    digits = _digits(number.translate(_HALFWIDTH))
-    if digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) >= 12:
-        digits = digits[2:]
-    if digits and digits[0] not in "01":
-        digits = "0" + digits  # an area code written without its trunk 0, after +86
-    return digits
-
-
 def _is_public_number(prefix: str, local: str, public: frozenset[str]) -> bool:
     if _digits(prefix):
-        return _national(prefix + local) in public
+        return phones.key(prefix + local) in public
     # a local number without its area code: public if it is the local part of one
     return any(len(n) > 8 and n.endswith(_digits(local)) for n in public)
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from .domain import phones
 from .domain.errors import IllegalTransition, ValidationFailed
 from .extensions import db
 from .models import Case, OutboxMessage
 from .models.types import utcnow
-from .phones import is_mobile
 
 
 def enqueue(case: Case | None, channel: str, recipient: str | None, text: str, purpose: str, *,
@@ -104,7 +104,7 @@ def citizen_channel(case: Case) -> tuple[str, str] | None:
     else WeChat when we know their openid, else SMS when we know a mobile number."""
     if case.channel == "wechat" and case.citizen_openid:
         return "wechat", case.citizen_openid
-    if case.citizen_phone and is_mobile(case.citizen_phone):
+    if case.citizen_phone and phones.is_mobile(case.citizen_phone):
         return "sms", case.citizen_phone
     if case.citizen_openid:
         return "wechat", case.citizen_openid

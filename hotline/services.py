@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import attachments
-from .domain import case_numbers, lifecycle
+from .domain import case_numbers, lifecycle, phones
 from .domain.deadlines import (
     FIRST_DAY,
     PROVINCE_TZ,
@@ -190,10 +190,8 @@ def check_line_phone(number: str | None, line: Line | None = None) -> None:
     the same number under any spelling (0851-86833668, +8685186833668) is a conflict."""
     if not number:
         return
-    from .phones import same_number
-
     for other in db.session.scalars(select(Line).where(Line.phone_number.is_not(None))):
-        if other is not line and same_number(other.phone_number, number):
+        if other is not line and phones.same(other.phone_number, number):
             raise Conflict(f"line {other.code!r} already has this phone number",
                            {"phone_number": [f"{number!r} is the number of line {other.code!r}."]})
 
@@ -587,7 +585,8 @@ def correct_case(number: str, actor: Actor, changes: dict[str, Any],
         for i, level in enumerate(levels[:3], start=1):
             wanted[f"topic{i}"] = level or None
     for key, value in (changes.get("citizen") or {}).items():
-        wanted[f"citizen_{key}"] = value
+        # The phone as it will be stored: the same number typed another way is no change.
+        wanted[f"citizen_{key}"] = phones.stored(value) if key == "phone" else value
     if "content" in changes:
         wanted["content"] = changes["content"]
 

@@ -21,6 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
 
 from .config import base_url
+from .domain import phones
 from .domain.errors import Conflict, SurveyClosed
 from .domain.lifecycle import Actor, Status
 from .extensions import db
@@ -59,7 +60,7 @@ def open_survey_for(*, openid: str | None = None, phone: str | None = None) -> S
     if openid:
         query = query.where(Case.citizen_openid == openid)
     elif phone:
-        query = query.where(Case.citizen_phone == phone)
+        query = query.where(Case.citizen_phone_key == phones.key(phone))
     else:
         return None
     return db.session.scalar(query.order_by(Survey.superseded_at.is_not(None),

@@ -18,12 +18,12 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, func, or_, select
 
 from hotline import services
+from hotline.domain import phones
 from hotline.domain.lifecycle import Actor, Kind, Status
 from hotline.events import CaseCreated
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, RoutingModel, RoutingRule
 from hotline.models.types import utcnow
-from hotline.phones import national
 
 from . import Department as RDepartment
 from . import Router, Rule, default_rules, similarity
@@ -336,7 +336,7 @@ def likely_duplicates(content: str, *, phone: str | None = None, openid: str | N
     """Earlier cases of the same caller (phone or openid) within the window whose content is
     similar enough to be the same matter, most similar first (newest first among equals)."""
     contacts = []
-    key = national(phone)
+    key = phones.key(phone)
     if key:
         # +8613985012345 from Twilio and 139-8501-2345 typed by an operator are one caller.
         contacts.append(Case.citizen_phone_key == key)

@@ -50,11 +50,11 @@ from channels.senders import (
     build_senders,
 )
 from hotline import inbox
+from hotline.domain import phones
 from hotline.extensions import db
 from hotline.models import Case, InboxMessage, OutboxMessage, Survey
 from hotline.models.types import utcnow
 from hotline.outbox import message_key
-from hotline.phones import phone_e164
 from hotline.wiring import providers, wiring_of
 
 from .settings import sender_config, setting
@@ -144,7 +144,7 @@ def outbound_for(message: OutboxMessage) -> OutboundMessage:
     payload = message.payload or {}
     to = message.recipient
     if message.channel in ("sms", "voice"):
-        to = phone_e164(to)
+        to = phones.e164(to) or to
     from_number = payload.get("from_number")
     if from_number is None and message.case is not None:
         from_number = message.case.line.phone_number

@@ -22,16 +22,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from hotline import outbox, services
+from hotline.domain import phones
 from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
 from hotline.filing import join_case
 from hotline.models import Call, CallbackTask, Case, Line
-from hotline.models.calls import Outcome, Stage
+from hotline.models.calls import Outcome, Stage, callable_number
 from hotline.models.types import utcnow
-
-from .numbers import callable_number, same_number
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def line_for_number(number: str | None) -> Line | None:
     if not number:
         return None
     lines = db.session.scalars(select(Line).where(Line.phone_number.is_not(None)))
-    return next((line for line in lines if same_number(line.phone_number, number)), None)
+    return next((line for line in lines if phones.same(line.phone_number, number)), None)
 
 
 def find_call(call_sid: str) -> Call | None:

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline import inbox, outbox, services, surveys
-from hotline.domain import case_numbers, names
+from hotline.domain import case_numbers, names, phones
 from hotline.domain.errors import Conflict, SurveyClosed
 from hotline.domain.lifecycle import ANSWER_GIVEN, Actor, Status
 from hotline.extensions import db
@@ -44,7 +44,6 @@ from hotline.models.types import utcnow
 
 from . import calls
 from .blueprint import bp, field, number
-from .numbers import same_number, variants
 from .security import twilio_webhook
 
 logger = logging.getLogger(__name__)
@@ -156,7 +155,7 @@ def _take(record: SmsMessage, line: Line, body: str) -> str | None:
 def status_reply(number: str, phone: str | None) -> str:
     """The status of a case for its own citizen; the not-found text for anyone else."""
     case = db.session.scalar(select(Case).where(Case.number == number))
-    if case is None or not same_number(case.citizen_phone, phone):
+    if case is None or not phones.same(case.citizen_phone, phone):
         return (f"未查询到工单 {number}，请核对工单号。"
                 "查询需使用登记时的手机号发送。")
     department = None
@@ -178,12 +177,7 @@ def status_reply(number: str, phone: str | None) -> str:
 
 
 def _open_survey(phone: str | None) -> Survey | None:
-    # Cases typed in by operators hold 139..., those from Twilio +86139...: try each spelling.
-    for spelling in variants(phone):
-        survey = surveys.open_survey_for(phone=spelling)
-        if survey is not None:
-            return survey
-    return None
+    return surveys.open_survey_for(phone=phone) if phone else None
 
 
 def _help_text() -> str:

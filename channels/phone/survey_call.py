@@ -29,7 +29,8 @@ from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.senders import MANDARIN_VOICE, OutboundMessage, Sender, SendResult
-from hotline import outbox, phones, surveys
+from hotline import outbox, surveys
+from hotline.domain import phones
 from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
@@ -103,7 +104,7 @@ def survey_call_hook(case: Case, survey: Survey) -> OutboxMessage | None:
     if not by_call:
         return None
     survey.channel = "voice"
-    survey.recipient = phones.phone_e164(case.citizen_phone)
+    survey.recipient = phones.e164(case.citizen_phone) or case.citizen_phone
     db.session.flush()  # the survey's id names the call
     message = enqueue_survey_call(survey)
     hours = config.get("SURVEY_CALL_HOURS") or SURVEY_CALL_HOURS

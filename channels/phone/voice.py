@@ -30,12 +30,11 @@ from hotline import services
 from hotline.domain.deadlines import PROVINCE_TZ
 from hotline.extensions import db
 from hotline.models import Call, Line
-from hotline.models.calls import Stage
+from hotline.models.calls import Stage, callable_number
 from hotline.models.types import utcnow
 
 from . import calls, hours, twiml
 from .blueprint import bp, field, number
-from .numbers import callable_number
 from .security import public_url, twilio_webhook
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,6 @@ enterprise, so it names the enterprise.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline import attachments, services
 from hotline.api.schemas import REGION, StrictSchema
 from hotline.attachments import Upload
+from hotline.domain import phones
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
 from hotline.models import Case
@@ -27,16 +26,6 @@ WEB_CITIZEN = Actor(name="citizen:web", role="citizen")
 
 CONTENT_MIN, CONTENT_MAX = 10, 5000
 TITLE_MAX = 40
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-
-def normalize_phone(value: str) -> str:
-    """13985012345 from '139 8501 2345', '+86 139-8501-2345' or full-width digits."""
-    text = unicodedata.normalize("NFKC", value or "")
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
 
 
 class WebMessageSchema(StrictSchema):
@@ -62,8 +51,7 @@ class WebMessageSchema(StrictSchema):
             errors["content"] = [f"请写清楚您反映的问题（至少 {CONTENT_MIN} 个字）。"]
         if not (data.get("name") or "").strip():
             errors["name"] = ["请填写姓名。"]
-        phone = normalize_phone(data.get("phone") or "")
-        if not (MOBILE.match(phone) or LANDLINE.match(phone)):
+        if not phones.is_chinese(data.get("phone")):
             errors["phone"] = ["请填写正确的手机号码或带区号的固定电话。"]
         if data.get("line") == "zhitongche" and not (data.get("enterprise") or "").strip():
             errors["enterprise"] = ["省长直通车受理民营企业反映的问题，请填写企业名称。"]
@@ -75,7 +63,7 @@ class WebMessageSchema(StrictSchema):
         for key in ("title", "content", "name", "enterprise"):
             if data.get(key) is not None:
                 data[key] = clean_text(data[key]).strip() or None
-        data["phone"] = normalize_phone(data["phone"])
+        data["phone"] = phones.e164(data["phone"])
         return data
 
 

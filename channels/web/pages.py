@@ -28,7 +28,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from hotline import attachments
-from hotline.domain import case_numbers
+from hotline.domain import case_numbers, phones
 from hotline.domain.errors import Conflict, DomainError, UnknownReference, ValidationFailed
 from hotline.extensions import db
 from hotline.publication import case_answer, mask_case_text
@@ -46,15 +46,8 @@ PERIODS = {"30": "近一个月", "90": "近三个月", "365": "近一年"}
 COMMENT_MAX = 500
 
 
-@bp.app_template_filter("phone_display")
-def phone_display(number: str | None) -> str:
-    """+8685186833668 → 0851-86833668, the way the number is printed on posters."""
-    if not number:
-        return ""
-    digits = number.removeprefix("+86")
-    if digits.startswith("851") and len(digits) == 11:
-        return f"0{digits[:3]}-{digits[3:]}"
-    return number
+# +8685186833668 → 0851-86833668, the way the number is printed on posters.
+bp.add_app_template_filter(phones.display, "phone_display")
 
 
 @bp.context_processor

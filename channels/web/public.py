@@ -23,13 +23,12 @@ from flask import current_app, g
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from hotline.domain import case_numbers, names
+from hotline.domain import case_numbers, names, phones
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from hotline.domain.errors import DomainError
 from hotline.domain.lifecycle import ANSWER_GIVEN, Status
 from hotline.extensions import db
 from hotline.models import Case, Category, Department, Line, Publication, PublicationState
-from hotline.phones import national
 from hotline.publication import case_answer, mask_case_text, publication_of
 from hotline.regions import region_name
 from hotline.reports.scope import region_prefix
@@ -40,8 +39,7 @@ CHANNEL_LABELS = {"phone": "电话", "wechat": "微信公众号", "web": "网站
                   "open311": "合作平台"}
 
 PHONE_TAIL = re.compile(r"^\d{4}$")
-# A whole phone number as a citizen types it: +86 139 8501 2345, 0851-86833668.
-WHOLE_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{6,30}$")
+WHOLE_PHONE = phones.WHOLE
 
 
 def status_label(status: str) -> str:
@@ -250,7 +248,7 @@ def lookup(number: str, phone_tail: str = "", *, phone: str | None = None) -> Ca
     """
     number = normalize_number(number)
     if phone is not None:
-        given, expected = national(phone), national
+        given, expected = phones.key(phone), phones.key
     else:
         given, expected = normalize_tail(phone_tail), _tail
     # Two columns, not the whole case: a row found and a row missing cost the same.
@@ -264,8 +262,8 @@ def lookup(number: str, phone_tail: str = "", *, phone: str | None = None) -> Ca
 
 
 def _tail(phone: str | None) -> str | None:
-    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
-    return digits[-4:] if len(digits) >= 4 else None
+    tail = phones.tail(phone)
+    return tail if len(tail) == 4 else None
 
 
 def citizen_view(case: Case) -> dict[str, Any]:

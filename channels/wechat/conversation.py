@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline import outbox
+from hotline.domain import phones
 from hotline.domain.errors import DomainError, SurveyClosed
 from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
@@ -34,7 +35,7 @@ from hotline.surveys import open_survey_for, record_answer
 from . import texts
 from .accounts import Account, find_account, setting
 from .inbound import Inbound, dedupe_key, read_message
-from .intents import Intent, classify, masked_phone, mobile, phone_variants, too_short_for_a_case
+from .intents import Intent, classify, too_short_for_a_case
 from .models import WeChatFollower, WeChatInbound
 
 CITIZEN = Actor(name="citizen:wechat", role="citizen")
@@ -365,7 +366,7 @@ def _own_cases(follower: WeChatFollower):
     phone number they confirmed."""
     mine = Case.citizen_openid == follower.openid
     if follower.phone:
-        return or_(mine, Case.citizen_phone.in_(phone_variants(follower.phone)))
+        return or_(mine, Case.citizen_phone_key == phones.key(follower.phone))
     return mine
 
 
@@ -399,10 +400,7 @@ def _mine(follower: WeChatFollower) -> Outcome:
 def _survey(follower: WeChatFollower, intent: Intent) -> Outcome | None:
     survey = open_survey_for(openid=follower.openid)
     if survey is None and follower.phone:
-        for phone in phone_variants(follower.phone):
-            survey = open_survey_for(phone=phone)
-            if survey is not None:
-                break
+        survey = open_survey_for(phone=follower.phone)
     if survey is None:
         return None
     try:
@@ -438,7 +436,7 @@ def _bind(account: Account, follower: WeChatFollower, intent: Intent, key: str,
     day_ago = now - dt.timedelta(days=1)
     sent_to_phone = db.session.scalar(
         select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.purpose == "verify", OutboxMessage.recipient == f"+86{phone}",
+            OutboxMessage.purpose == "verify", OutboxMessage.recipient == phone,
             OutboxMessage.created_at >= day_ago))
     asked_by_openid = db.session.scalar(
         select(func.count()).select_from(WeChatInbound).where(
@@ -454,10 +452,10 @@ def _bind(account: Account, follower: WeChatFollower, intent: Intent, key: str,
     line_code = follower.line_code or account.line_code
     # Sent from the number of the citizen's line, which they know (the relay's "from_number").
     from_number = db.session.scalar(select(Line.phone_number).where(Line.code == line_code))
-    outbox.enqueue(None, "sms", f"+86{phone}", texts.bind_sms(code, CODE_MINUTES), "verify",
+    outbox.enqueue(None, "sms", phone, texts.bind_sms(code, CODE_MINUTES), "verify",
                    dedupe_key=f"wechat-bind:{key}",
                    payload={"line": line_code, "from_number": from_number})
-    return Outcome(texts.bind_code_sent(masked_phone(phone), CODE_MINUTES), "bind")
+    return Outcome(texts.bind_code_sent(phones.masked(phone), CODE_MINUTES), "bind")
 
 
 def _confirm(follower: WeChatFollower, code: str, now: dt.datetime) -> Outcome:
@@ -470,9 +468,9 @@ def _confirm(follower: WeChatFollower, code: str, now: dt.datetime) -> Outcome:
         if follower.code_attempts >= CODE_MAX_ATTEMPTS:
             follower.code_hash = None
         return Outcome(texts.bind_failed(), "confirm_failed")
-    follower.phone = mobile(phone) or phone
+    follower.phone = phone
     follower.phone_confirmed_at = now
     follower.pending_phone = None
     follower.code_hash = None
     follower.code_attempts = 0
-    return Outcome(texts.bind_done(masked_phone(phone)), "confirm")
+    return Outcome(texts.bind_done(phones.masked(phone)), "confirm")

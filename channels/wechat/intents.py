@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hotline.domain import case_numbers
+from hotline.domain import case_numbers, phones
 from hotline.surveys import parse_rating
 
 # Case numbers as citizens type them (case_numbers.TYPED), after a query word or alone.
@@ -36,16 +36,6 @@ class Intent:
     code: str | None = None
 
 
-def mobile(text: str) -> str | None:
-    """A mainland mobile number as 11 digits (from "139 8501 2345", "+86 139…"), or None."""
-    digits = re.sub(r"\D", "", text or "")
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    if len(digits) == 11 and digits.startswith("1") and digits[1] in "3456789":
-        return digits
-    return None
-
-
 def classify(text: str, *, code_pending: bool = False) -> Intent:
     """Read one text message. `code_pending`: the citizen was sent an SMS code, so six bare
     digits are that code rather than the start of a case."""
@@ -59,7 +49,8 @@ def classify(text: str, *, code_pending: bool = False) -> Intent:
         return Intent("mine")
     match = _BIND.match(text)
     if match:
-        return Intent("bind", phone=mobile(match.group(1)))
+        # A mainland mobile, as E.164 (from "139 8501 2345", "+86 139…"); None for anything else.
+        return Intent("bind", phone=phones.mobile(match.group(1)))
     if _BIND_WORD.match(text):
         return Intent("bind_help")
     if _UNBIND.match(text):
@@ -82,14 +73,3 @@ def too_short_for_a_case(text: str) -> bool:
     """"嗯", "。", an emoji: not something to open a case with (it may still add to one)."""
     return len(_MEANINGFUL.findall(text or "")) < 2
 
-
-def phone_variants(phone: str) -> list[str]:
-    """The ways a mobile number may have been typed into a case's citizen phone."""
-    digits = mobile(phone) or phone
-    return [digits, f"+86{digits}", f"86{digits}", f"+86 {digits}",
-            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", f"{digits[:3]} {digits[3:7]} {digits[7:]}"]
-
-
-def masked_phone(phone: str) -> str:
-    digits = mobile(phone) or phone
-    return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 7 else "****"

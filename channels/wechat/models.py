@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from hotline.domain import phones
 from hotline.extensions import db
 from hotline.models.types import UTCDateTime, utcnow
 
@@ -74,6 +75,10 @@ class WeChatFollower(db.Model):
     code_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     code_attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("phone", "pending_phone")
+    def _phone(self, key: str, value: str | None) -> str | None:
+        return phones.stored(value)  # E.164 (hotline/domain/phones.py)
 
 
 class WeChatInbound(db.Model):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 from flask import g, jsonify, request
@@ -25,6 +24,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 
 from .. import filing, paging
+from ..domain import phones
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.lifecycle import CENTRE, Kind
@@ -185,8 +185,8 @@ def list_calls():
     if "stage" in args:
         query = query.where(Call.stage == args["stage"])
     if "phone" in args:
-        digits = re.sub(r"\D", "", args["phone"])
-        query = query.where(Call.from_number.like(f"%{digits[-11:]}"))
+        # Twilio writes every caller as E.164; the operator may type any spelling, or the end.
+        query = query.where(Call.from_number.like(f"%{phones.key(args['phone'])}"))
     if "logged" in args:
         query = query.where(Call.case_id.is_not(None) if args["logged"] else Call.case_id.is_(None))
     if "after_hours" in args:

@@ -12,11 +12,11 @@ from flask import g, jsonify
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .. import administration
+from ..domain import phones
 from ..domain.errors import NotFound
 from ..domain.lifecycle import Role, can_see
 from ..models import Department
 from ..models.contacts import CONTACT_CHANNELS
-from ..phones import is_mobile, phone_e164
 from . import api
 from .auth import login_required
 from .schemas import LocalDateTime, StrictSchema
@@ -30,10 +30,10 @@ def normalized_address(channel: str, address: str) -> str:
     """The address as notices are sent to it, or ValidationError saying what is wrong."""
     address = address.strip()
     if channel == "sms":
-        if not is_mobile(address):
+        if not phones.is_mobile(address):
             raise ValidationError("An SMS contact must be a mobile number (11 digits, 1…).",
                                   "address")
-        return phone_e164(address)
+        return phones.e164(address)
     if channel == "wechat":
         if not OPENID.match(address):
             raise ValidationError("Not a WeChat openid (16-64 letters, digits, - or _).",

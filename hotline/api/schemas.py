@@ -17,6 +17,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from ..domain import phones
 from ..domain.deadlines import DAY_RANGE_TEXT, PROVINCE_TZ, day_in_range
 from ..domain.errors import ValidationFailed
 from ..domain.lifecycle import (
@@ -41,7 +42,7 @@ REGION = validate.Regexp(r"^\d{6}(\d{3}|\d{6})?$", error="Must be an administrat
 # Pages beyond this hold nothing anyone reads, and (page - 1) * per_page must stay a number
 # the database takes as an OFFSET.
 MAX_PAGE = 100_000
-PHONE = validate.Regexp(r"^\+?[0-9][0-9\- ]{2,30}$", error="Not a valid phone number.")
+PHONE = validate.Regexp(phones.WRITTEN, error="Not a valid phone number.")
 
 
 class StrictSchema(Schema):

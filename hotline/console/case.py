@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from .. import attachments, services
 from ..api.schemas import ACTION_SCHEMAS, CaseCorrectionSchema
-from ..domain import lifecycle
+from ..domain import lifecycle, phones
 from ..domain.errors import (
     DomainError,
     Forbidden,
@@ -140,8 +140,10 @@ def _event_details(event: Any, departments: dict[str, str]) -> list[tuple[str, s
             value = CHANNEL_NAMES.get(value, value)
         out.append((label, str(value)))
     for name, change in (data.get("changes") or {}).items():
-        out.append((f"{FIELD_NAMES.get(name, name)}更正",
-                    f"{change.get('old') or '（空）'} → {change.get('new') or '（空）'}"))
+        old, new = change.get("old"), change.get("new")
+        if name == "citizen_phone":  # stored as E.164, read as written in China
+            old, new = phones.display(old), phones.display(new)
+        out.append((f"{FIELD_NAMES.get(name, name)}更正", f"{old or '（空）'} → {new or '（空）'}"))
     return out
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from .. import filing
 from ..api.schemas import CaseCreateSchema, CaseListQuerySchema
-from ..domain import case_numbers
+from ..domain import case_numbers, phones
 from ..domain.errors import DomainError, Forbidden, NotFound
 from ..domain.lifecycle import Kind, Priority, Role
 from ..extensions import db
@@ -201,7 +201,7 @@ def call_desk(call_sid: str):
     if call.case is not None:
         return redirect(url_for("console.case", number=call.case.number))
     return render_desk({"line": call.line.code,
-                        "phone": callable_number(call.from_number) or ""}, call=call)
+                        "phone": phones.display(callable_number(call.from_number))}, call=call)
 
 
 # --- as the operator types -------------------------------------------------------------------

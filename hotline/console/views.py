@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import listing
 from ..api.schemas import CaseListQuerySchema
+from ..domain import phones
 from ..domain.errors import DomainError, NotFound
 from ..domain.lifecycle import Role, instruction_overdue, is_overdue
 from ..domain.staff import AccountEvent
@@ -33,6 +34,10 @@ SIGN_IN_REFUSALS = {
 }
 WHY = {"idle": "长时间未操作，已自动退出，请重新登录。",
        "ended": "登录已失效（账号被停用、密码或权限已变更），请重新登录。"}
+
+
+# Staff read a number the way it is written in China (13985012345, 0851-86833668).
+bp.add_app_template_filter(phones.display, "phone_display")
 
 
 @bp.app_template_filter("local_time")

@@ -9,13 +9,13 @@ webhooks; operators link a call to a case through the staff API.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain import phones
 from ..extensions import db
 from .core import Attachment, Case, Line
 from .types import UTCDateTime, utcnow
@@ -24,14 +24,13 @@ from .types import UTCDateTime, utcnow
 # blocked, unknown, unavailable): nobody can be called back on these.
 WITHHELD_NUMBERS = frozenset({"+266696687", "+7378742833", "+2562533", "+8656696",
                               "+86282452253"})
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def callable_number(number: str | None) -> str | None:
     """The caller's number if it can be rung back, else None (withheld, empty, a SIP or
     client address)."""
     value = (number or "").strip()
-    if not value or value in WITHHELD_NUMBERS or not _E164.match(value):
+    if not value or value in WITHHELD_NUMBERS or phones.e164(value) != value:
         return None
     return value
 

@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..domain import phones
 from ..extensions import db
-from ..phones import national
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ class Line(db.Model):
 
     categories: Mapped[list[Category]] = relationship(back_populates="line",
                                                       order_by="Category.id")
+
+    @validates("phone_number")
+    def _phone(self, key: str, value: str | None) -> str | None:
+        return phones.stored(value)  # E.164, as Twilio names the number called
 
 
 class Category(db.Model):
@@ -162,8 +166,9 @@ class Case(db.Model):
 
     citizen_name: Mapped[str | None] = mapped_column(String(100))
     citizen_phone: Mapped[str | None] = mapped_column(String(32))
-    # The phone however it was written (+8613985012345, 139-8501-2345, 0851-86833668) as one
-    # key: its national digits (13985012345, 85186833668). Set with `citizen_phone`.
+    # Stored as E.164 however it was written (139-8501-2345 → +8613985012345); beside it, its
+    # national digits (13985012345, 85186833668) as the search key. Both set with
+    # `citizen_phone` (hotline/domain/phones.py).
     citizen_phone_key: Mapped[str | None] = mapped_column(String(32))
     citizen_openid: Mapped[str | None] = mapped_column(String(64))
     citizen_enterprise: Mapped[str | None] = mapped_column(String(200))
@@ -250,7 +255,8 @@ class Case(db.Model):
 
     @validates("citizen_phone")
     def _phone_key(self, key: str, value: str | None) -> str | None:
-        self.citizen_phone_key = national(value) or None
+        value = phones.stored(value)
+        self.citizen_phone_key = phones.key(value) or None
         return value
 
     @property

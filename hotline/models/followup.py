@@ -18,8 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..domain import phones
 from ..extensions import db
 from .core import Case
 from .types import UTCDateTime, utcnow
@@ -113,6 +114,10 @@ class CallbackTask(db.Model):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
+
+    @validates("phone")
+    def _phone(self, key: str, value: str | None) -> str | None:
+        return phones.stored(value)  # E.164 (hotline/domain/phones.py)
 
     case: Mapped[Case | None] = relationship()
 

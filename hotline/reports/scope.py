@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import aliased
 
+from ..domain import phones
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
 from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role, Status
 from ..domain.names import (  # noqa: F401  (their home is domain.names)
@@ -31,7 +32,6 @@ from ..domain.names import (  # noqa: F401  (their home is domain.names)
     STATUS_NAMES,
 )
 from ..models import Case, CaseCohandler, Category, Line
-from ..phones import national
 from .periods import Period
 
 # The case list's `overdue=true` (and the ledger's) counts the statuses whose clock runs; a
@@ -213,7 +213,7 @@ def case_list_conditions(args: dict[str, Any], actor: Actor,
     if "received_to" in args:
         out.append(Case.received_at <= end_of_day(args["received_to"]))
     if "phone" in args:
-        key = national(args["phone"])
+        key = phones.key(args["phone"])
         out.append(Case.citizen_phone_key == key if key else false())
     if "name" in args:
         out.append(Case.citizen_name.contains(args["name"].strip(), autoescape=True))

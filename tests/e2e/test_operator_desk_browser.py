@@ -64,7 +64,7 @@ def test_operator_logs_a_call_with_the_suggestion_and_reads_the_number(app, offi
         db.session.expire_all()
         case = db.session.scalar(select(Case).where(Case.number == number))
         assert (case.status, case.department_code) == ("dispatched", "gov-520500")
-        assert (case.citizen_name, case.citizen_phone) == ("李秀英", "139 8501 2345")
+        assert (case.citizen_name, case.citizen_phone) == ("李秀英", "+8613985012345")
         assert case.events[0].actor == "坐席小王"
 
 

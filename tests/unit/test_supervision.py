@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask
 
+from hotline.domain import phones
 from hotline.domain.deadlines import Policy
 from hotline.domain.lifecycle import Kind, Status
 from hotline.followup import status_text, survey_reminder_text, survey_text
-from hotline.phones import phone_e164
 from workers.relay import backoff
 from workers.settings import setting
 from workers.sweeps import accept_lead
@@ -76,7 +76,7 @@ def test_survey_texts_offer_the_quick_reply_and_the_link():
     ("0085213985012345", "+85213985012345"),
 ])
 def test_phone_numbers_are_written_as_twilio_needs_them(given, e164):
-    assert phone_e164(given) == e164
+    assert phones.e164(given) == e164
 
 
 def test_backoff_grows_and_is_capped(monkeypatch):

@@ -8,7 +8,7 @@ Create Date: 2026-12-07 04:30:00
 import sqlalchemy as sa
 from alembic import op
 
-from hotline.phones import national
+from hotline.domain.phones import key as national
 
 # revision identifiers, used by Alembic.
 revision = '0621_phone_key'

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from hotline.domain import phones
 from hotline.extensions import db
 from hotline.models import Call, Case
 from tests.fakeservers.twilio import FakeTwilio
@@ -46,9 +47,11 @@ def answered(twilio):  # noqa: F811
 
 def test_the_call_opens_the_form_with_line_caller_and_recording(answered, console_as):
     html = console_as("operator").get(f"/console/calls/{answered}").get_data(as_text=True)
-    assert 'id="call-info"' in html and CALLER in html
+    # The caller as staff read a number (Twilio's +8613985012345 is 13985012345).
+    assert 'id="call-info"' in html and phones.display(CALLER) == "13985012345"
+    assert "来电 <strong class=\"num\">13985012345</strong>" in html
     assert '<input type="hidden" name="line" value="zhitongche">' in html
-    assert f'autocomplete="off" value="{CALLER}"' in html  # the caller's number, to confirm
+    assert 'autocomplete="off" value="13985012345"' in html  # the caller's number, to confirm
     assert f'src="/console/calls/{answered}/recording"' in html
     assert 'id="enterprise-field" data-lines="zhitongche">' in html  # 直通车 asks for it
 

@@ -309,7 +309,7 @@ def test_operator_corrects_category_and_phone_and_the_timeline_keeps_old_and_new
     assert "更正" in timeline and "坐席小王（坐席）" in timeline
     assert "13985012345 → 13985012346" in timeline and "situation → suggestion" in timeline
     db.session.refresh(case)
-    assert case.citizen_phone == "13985012346" and case.category.code == "suggestion"
+    assert case.citizen_phone == "+8613985012346" and case.category.code == "suggestion"
 
 
 def test_operator_corrects_the_topic_from_the_taxonomy_and_a_wrong_one_changes_nothing(
@@ -357,7 +357,7 @@ def test_correction_api_records_old_and_new_values_and_routing_labels(api, token
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["region"] == "520102" and body["citizen"]["name"] == "王建军"
-    assert body["citizen"]["phone"] == CASE["citizen"]["phone"]  # not given: unchanged
+    assert body["citizen"]["phone"] == made["citizen"]["phone"]  # not given: unchanged
     event = body["events"][-1]
     assert event["action"] == "correct" and event["actor"] == "op1"
     assert event["note"] == "区划按来电人所述更正"

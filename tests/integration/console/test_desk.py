@@ -100,7 +100,7 @@ def test_filing_makes_the_case_and_shows_its_number_large_for_the_caller(console
     assert resp.status_code == 302
     case = db.session.scalar(select(Case))
     assert (case.line.code, case.channel, case.citizen_phone, case.citizen_name) == (
-        "fupin", "phone", "13985012345", "李秀英")
+        "fupin", "phone", "+8613985012345", "李秀英")
     assert case.events[0].actor == "坐席小王"
     page = client.get(resp.headers["Location"])
     html = page.get_data(as_text=True)

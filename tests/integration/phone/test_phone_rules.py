@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from channels.phone import hours, twiml
-from channels.phone.numbers import callable_number, same_number, variants
 from channels.phone.sms import parse_case_number
+from hotline.domain import phones
+from hotline.models.calls import callable_number
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -48,7 +49,7 @@ def test_rest_days_only_close_office_hours_lines_when_configured():
     (None, "", False),
 ])
 def test_one_phone_under_its_spellings(a, b, same):
-    assert same_number(a, b) is same
+    assert phones.same(a, b) is same
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -60,12 +61,6 @@ def test_one_phone_under_its_spellings(a, b, same):
 ])
 def test_who_can_be_called_back(raw, expected):
     assert callable_number(raw) == expected
-
-
-def test_spellings_a_case_may_hold_for_one_phone():
-    found = variants("+8613985012345")
-    assert found[0] == "+8613985012345"
-    assert {"13985012345", "8613985012345"} <= set(found)
 
 
 @pytest.mark.parametrize("text, number", [

@@ -234,7 +234,7 @@ def test_posting_with_a_key_makes_an_open311_case(browser, api_key, fmt):
     number = posted[0]["service_request_id"]
     case = db.session.query(Case).filter_by(number=number).one()
     assert case.channel == "open311" and case.public_consent is True
-    assert case.citizen_name == "张建华" and case.citizen_phone == "13985012345"
+    assert case.citizen_name == "张建华" and case.citizen_phone == "+8613985012345"
     assert "地点：贵阳市云岩区中华北路与北京路交叉口" in case.content
     assert case.events[0].actor == "open311:筑城随手拍"
     assert number in posted[0]["service_notice"]

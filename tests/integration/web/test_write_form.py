@@ -50,7 +50,7 @@ def test_written_message_becomes_a_web_case_and_the_citizen_gets_its_number(app,
     case = db.session.query(Case).one()
     assert case.number in done and case.number.startswith("BD")
     assert case.channel == "web" and case.public_consent is True
-    assert case.citizen_phone == "13985012345" and case.citizen_name == "张建华"
+    assert case.citizen_phone == "+8613985012345" and case.citizen_name == "张建华"
     assert case.content.startswith("小区旁工地夜间施工噪音扰民\n云岩区")
     assert case.region == "520103"
     assert case.events[0].actor == "citizen:web"

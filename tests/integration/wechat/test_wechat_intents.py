@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.wechat.intents import classify, mobile, too_short_for_a_case
+from channels.wechat.intents import classify, too_short_for_a_case
 from channels.wechat.menu import build_menu
 from channels.wechat.texts import MAX_REPLY_BYTES, fit, not_found
 
@@ -47,8 +47,9 @@ def test_survey_answers_keep_the_comment():
 
 
 def test_mobile_numbers_are_normalised():
-    assert mobile("+86 139-8501-2345") == "13985012345"
-    assert mobile("0851-86833668") is None
+    assert classify("绑定 +86 139-8501-2345").phone == "+8613985012345"
+    assert classify("绑定手机 13985012345").phone == "+8613985012345"
+    assert classify("绑定 0851-86833668").phone is None  # a landline gets no SMS code
 
 
 def test_one_character_is_too_short_for_a_case():

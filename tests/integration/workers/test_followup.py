@@ -107,7 +107,7 @@ def test_citizen_with_only_a_landline_is_rung_and_then_put_on_the_operators_call
     [row] = [r for r in outbox(case["number"]) if r.channel == "voice"]
     assert row.status == "cancelled" and "已转人工回访" in row.note
     assert [(t["case"], t["kind"], t["phone"]) for t in tasks] == \
-        [(case["number"], "survey", "0851-86812345")]
+        [(case["number"], "survey", "+8685186812345")]
 
     done = api.post(f"/callbacks/{tasks[0]['id']}/done", tokens.operator,
                     {"rating": "basically_satisfied", "comment": "钱到了一半", "note": "本人接听"})
@@ -123,7 +123,7 @@ def test_survey_call_back_done_without_a_rating_is_refused(closed_case, app, api
     app.config["TWILIO_ACCOUNT_SID"] = None  # no automated calls: operators ring landlines
     closed_case(citizen={"phone": "0851-86812345"})
     task = api.get("/callbacks", tokens.operator).get_json()["items"][0]
-    assert task["kind"] == "survey" and task["phone"] == "0851-86812345"
+    assert task["kind"] == "survey" and task["phone"] == "+8685186812345"
     resp = api.post(f"/callbacks/{task['id']}/done", tokens.operator, {"note": "已回访"})
     assert resp.status_code == 400
     assert "rating" in resp.get_json()["error"]["fields"]
