@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from .domain.deadlines import DEFAULT_REMIND_DAYS, PROVINCE_TZ, end_of_day, local_date
-from .domain.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
-from .domain.lifecycle import ACTIONS, CLOCK_RUNNING, Actor, Role, Status
+from .domain.errors import Conflict, IllegalTransition, ValidationFailed
+from .domain.lifecycle import ACTIONS, CLOCK_RUNNING, Actor, Role, Status, narrowed_department
 from .extensions import db
 from .models import Case, CaseEvent, Department, Line, OutboxMessage, PointsEntry, Survey
 from .models.followup import SupervisionMark
@@ -63,12 +63,10 @@ DEAD_LETTERS = ("dead", "unknown")
 
 def scoped(query: Select, actor: Actor, department: str | None = None,
            line: str | None = None, supervised: bool | None = None) -> Select:
-    """A case list's filters, and a handler's own department's cases only."""
-    if actor.role == Role.HANDLER:
-        if department not in (None, actor.department_code):
-            raise Forbidden("a handler sees only its own department's cases")
-        query = query.where(Case.department_code == actor.department_code)
-    elif department:
+    """A case list's filters, narrowed for a handler to their own department's cases whatever
+    department they ask for (`lifecycle.narrowed_department`)."""
+    department = narrowed_department(actor, department)
+    if department:
         query = query.where(Case.department_code == department)
     if line:
         query = query.join(Line, Case.line_id == Line.id).where(Line.code == line)

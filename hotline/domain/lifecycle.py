@@ -622,6 +622,31 @@ def instruction_overdue(case: Any, now: dt.datetime) -> bool:
             and local_date(now) > due)
 
 
+# -- department scoping (部门范围): one rule for every read ------------------------------------
+#
+# A handler sees only what their department handles; everyone else on staff sees everything.
+# - One object (a case, its attachment, an action on it) of another department: 404, as if it
+#   did not exist (`may_see`, `refusal`) — a 403 would tell that the number is a case.
+# - A list, an export or a report: narrowed, never refused (`narrowed_department`). A handler's
+#   list is what they may see whatever filter they send; a department filter naming another
+#   department does not widen it, and it is not refused with 403 either.
+# The API, the console and the exports all read through these functions.
+
+
+# Department codes start with a letter or digit: this one belongs to no department, so a
+# handler without a department (which the user schema refuses, but a row may hold) sees nothing.
+NO_DEPARTMENT = "-"
+
+
+def narrowed_department(actor: Actor, asked: str | None) -> str | None:
+    """The department a list or report is narrowed to: for a handler their own, whatever
+    department they asked for (NO_DEPARTMENT when they have none); for the rest of the staff
+    the one they asked for, or None for all."""
+    if actor.role == Role.HANDLER:
+        return actor.department_code or NO_DEPARTMENT
+    return asked
+
+
 def can_see(actor: Actor, department_code: str | None) -> bool:
     """Handlers see only their own department's cases; everyone else on staff sees all."""
     if actor.role == Role.HANDLER:

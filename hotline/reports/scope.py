@@ -24,7 +24,14 @@ from sqlalchemy.orm import aliased
 
 from ..domain import phones
 from ..domain.deadlines import PROVINCE_TZ, end_of_day, local_date
-from ..domain.lifecycle import CLOCK_RUNNING, UNANSWERED, Actor, Role, Status
+from ..domain.lifecycle import (
+    CLOCK_RUNNING,
+    UNANSWERED,
+    Actor,
+    Role,
+    Status,
+    narrowed_department,
+)
 from ..domain.names import (  # noqa: F401  (their home is domain.names)
     CHANNEL_NAMES,
     KIND_NAMES,
@@ -39,9 +46,6 @@ from .periods import Period
 LIST_OVERDUE_STATUSES = tuple(CLOCK_RUNNING)
 UNANSWERED_STATUSES = tuple(UNANSWERED)
 FILTER_KEYS = ("line", "channel", "topic", "category", "region", "department", "kind")
-# Department codes start with a letter or digit: this one belongs to no department, so a
-# handler without a department (which the user schema refuses, but a row may hold) sees nothing.
-NO_DEPARTMENT = "-"
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,9 @@ class Scope:
         return scope.seen_by(actor) if actor is not None else scope
 
     def seen_by(self, actor: Actor) -> Scope:
-        """This scope as `actor` may see it: a handler's is their own department's."""
-        if actor.role == Role.HANDLER:
-            return replace(self, department=actor.department_code or NO_DEPARTMENT)
-        return self
+        """This scope as `actor` may see it: a handler's is their own department's
+        (`lifecycle.narrowed_department`)."""
+        return replace(self, department=narrowed_department(actor, self.department))
 
     def with_period(self, period: Period) -> Scope:
         return replace(self, period=period)
