@@ -38,6 +38,8 @@ PREFIX = "/api/v1"
 PATH_MODULES: tuple[tuple[str, str], ...] = (
     ("core", "hotline.api.calls"),
     ("core", "hotline.api.contacts"),
+    ("core", "hotline.api.followup"),
+    ("core", "hotline.api.outbox"),
     ("core", "hotline.api.publication"),
     ("core", "hotline.api.rules"),
     ("core", "hotline.api.stats"),

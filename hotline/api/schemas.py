@@ -286,6 +286,13 @@ class CaseListQuerySchema(StrictSchema):
             raise ValidationError({"cursor": ["Give 'cursor' or 'page', not both."]})
 
 
+class PageQuery(StrictSchema):
+    """A list's page arguments."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
 def page_schema(item: type[Schema], name: str | None = None,
                 **extra: fields.Field) -> type[Schema]:
     """A page of `item`s; `extra` fields the list answers with besides (named `name`)."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
 from marshmallow import Schema
+from sqlalchemy import Select
 from werkzeug.routing import IntegerConverter
 
+from .. import paging
 from ..domain.errors import ValidationFailed
 
 
@@ -59,3 +62,10 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,
                  max: int | None = None, signed: bool = False) -> None:
         super().__init__(map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
+
+
+def paged(query: Select, args: dict[str, Any], dump: Callable[[list], Any]) -> dict[str, Any]:
+    """One page of a staff list (`page`, `per_page` from PageQuery) as the API answers it."""
+    rows, total = paging.page_of(query, args["page"], args["per_page"])
+    return {"items": dump(rows), "page": args["page"], "per_page": args["per_page"],
+            "total": total}
