@@ -34,9 +34,8 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import func, inspect, select, update
 
-from workers.settings import setting
-
 from . import outbox, surveys, wiring
+from .config import setting
 from .domain import lifecycle, phones
 from .domain.lifecycle import Kind
 from .events import ActionTaken
@@ -44,6 +43,9 @@ from .extensions import db
 from .models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
 from .models.types import utcnow
 from .outbox import citizen_channel, enqueue
+
+# The survey (回访) goes out this long after closing (a setting of the same name overrides it).
+SURVEY_DELAY_MINUTES = 0
 
 # An SMS of more than a few segments costs more and reads badly on a phone: answers are cut here
 # and the rest is on the status page.
@@ -147,7 +149,8 @@ def open_survey(case: Case, now: dt.datetime | None = None) -> Survey | None:
         return None  # 转阅件 are for information: nothing was handled to rate
     round_ = (db.session.scalar(select(func.max(Survey.round)).where(Survey.case_id == case.id))
               or 0) + 1
-    send_at = now + dt.timedelta(minutes=setting(current_app, "SURVEY_DELAY_MINUTES"))
+    send_at = now + dt.timedelta(minutes=setting("SURVEY_DELAY_MINUTES", SURVEY_DELAY_MINUTES,
+                                                    config=current_app.config))
     reach = citizen_channel(case)
     dedupe = f"survey:{case.id}:{round_}"
     survey = Survey(case=case, round=round_, channel="voice", recipient=case.citizen_phone,

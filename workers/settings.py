@@ -20,8 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "POINTS_OVERDUE": -2,
     "POINTS_OVERDUE_AFTER_REMINDER": -5,
     "POINTS_ACCEPT_OVERDUE": -1,
-    # The survey (回访) goes out this long after closing; an unanswered one is asked once more.
-    "SURVEY_DELAY_MINUTES": 0,
+    # An unanswered survey (回访) is asked once more after this long (when it first goes out:
+    # hotline.followup.SURVEY_DELAY_MINUTES).
     "SURVEY_REMIND_AFTER_HOURS": 72,
     # Outbox delivery: attempts before a message is dead, backoff between them (doubling from
     # the base, capped), how long an attempt may run before the row counts as abandoned, and
