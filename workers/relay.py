@@ -29,7 +29,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -336,15 +336,23 @@ def queue_deliveries(app: Flask, ids: Iterable[int], connection: Redis | None = 
     """Put one `deliver` job per row on the send queue, in one round trip. Raises RedisError."""
     from .jobs import deliver_message
 
+    return _queue_jobs(app, SEND_QUEUE, deliver_message, ids, 60, "deliver outbox-{}",
+                       connection)
+
+
+def _queue_jobs(app: Flask, queue_name: str, func: Callable[[int], Any], ids: Iterable[int],
+                timeout: int, description: str, connection: Redis | None) -> int:
+    """One job `func(id)` per id on the queue, all in one pipeline (one round trip); failed
+    jobs are kept a week for staff to look at. Raises RedisError."""
     ids = list(ids)
     if not ids:
         return 0
     connection = connection or redis_for(app)
     if connection is None:
         raise RedisError("REDIS_URL is not set")
-    queue = Queue(SEND_QUEUE, connection=connection)
-    jobs = [Queue.prepare_data(deliver_message, args=(i,), timeout=60, result_ttl=600,
-                               failure_ttl=7 * 86400, description=f"deliver outbox-{i}")
+    queue = Queue(queue_name, connection=connection)
+    jobs = [Queue.prepare_data(func, args=(i,), timeout=timeout, result_ttl=600,
+                               failure_ttl=7 * 86400, description=description.format(i))
             for i in ids]
     with connection.pipeline() as pipe:
         queue.enqueue_many(jobs, pipeline=pipe)
@@ -420,20 +428,7 @@ def queue_inbox(app: Flask, ids: Iterable[int], connection: Redis | None = None)
     note when. Raises RedisError."""
     from .jobs import process_inbox
 
-    ids = list(ids)
-    if not ids:
-        return 0
-    connection = connection or redis_for(app)
-    if connection is None:
-        raise RedisError("REDIS_URL is not set")
-    queue = Queue(INBOX_QUEUE, connection=connection)
-    jobs = [Queue.prepare_data(process_inbox, args=(i,), timeout=300, result_ttl=600,
-                               failure_ttl=7 * 86400, description=f"inbox-{i}")
-            for i in ids]
-    with connection.pipeline() as pipe:
-        queue.enqueue_many(jobs, pipeline=pipe)
-        pipe.execute()
-    return len(ids)
+    return _queue_jobs(app, INBOX_QUEUE, process_inbox, ids, 300, "inbox-{}", connection)
 
 
 def relay_inbox(app: Flask, now: dt.datetime, connection: Redis | None = None) -> int:
