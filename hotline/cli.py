@@ -266,7 +266,7 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     children += [
         Child("worker", lambda: subprocess.Popen(
-            [sys.executable, "-m", "hotline.cli", "worker"], env=env)),
+            [sys.executable, "-m", "hotline.cli", "worker"], env=env, process_group=0)),
         # Sync workers: with SQLite they answer webhooks fastest (threads made writers wait
         # on each other: WeChat p99 0.44-0.98 s against 0.33 s, bench/bench_wechat.py
         # --threads). The timeout leaves room for a streamed ledger export of a million rows
@@ -282,7 +282,7 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
              # its secrets redacted, status, time, request id, case): no second access log.
              # gunicorn's own lines go through the redacting logger all the same.
              "--logger-class", "hotline.accesslog.RedactingLogger",
-             "hotline.wsgi_app:app"], env=env)),
+             "hotline.wsgi_app:app"], env=env, process_group=0)),
     ]
     click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")
     _say_who_can_sign_in(app, f"http://{host}:{port}/console")

@@ -77,8 +77,11 @@ class EmbeddedRedis:
                 "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", "everysec", "--protected-mode", "yes"]
         # Its append-only files are for its owner alone, whatever the caller's umask.
+        # A process group of its own: a terminal's Ctrl-C is for `hotline run`, which stops
+        # Redis after the processes that use it.
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, umask=0o077)
+                                        stderr=subprocess.DEVNULL, umask=0o077,
+                                        process_group=0)
         deadline = time.monotonic() + timeout
         client = Redis(port=self.port, password=self.password, socket_connect_timeout=0.2)
         while time.monotonic() < deadline:

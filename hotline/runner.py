@@ -11,7 +11,11 @@ scheduler, and gunicorn, and looks after them until it is told to stop (SIGTERM,
   file, so the jobs it held are still there; the worker and the web workers reconnect to it
   by themselves (see `workers.worker.run_worker`);
 - on stop, gunicorn and the worker are asked to end (SIGTERM, then SIGKILL after 15 s), and
-  the embedded Redis last.
+  the embedded Redis last;
+- each child leads a process group of its own: a terminal's Ctrl-C reaches the supervisor
+  alone, which stops them in that order (Redis used to die first, with the worker's and the
+  scheduler's tracebacks after it), and what a child leaves behind when it exits (the RQ
+  scheduler of a worker killed with SIGKILL) is killed with it.
 
 Whether the worker is doing its work is for `/readyz?deep=1` to say (worker heartbeats and
 the outbox's oldest due message): a hung process is not an exited one.
@@ -20,6 +24,7 @@ the outbox's oldest due message): a hung process is not an exited one.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import time
@@ -71,6 +76,7 @@ class Child:
             code = self.process.poll()
             if code is None:
                 return
+            end_group(self.process)
             ran = now - self.started_at
             self.history.append((now, code))
             self.process = None
@@ -89,17 +95,30 @@ class Child:
 
     def terminate(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        if self.stop is not None:
-            self.stop(process)
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            if self.stop is not None:
+                self.stop(process)
+            else:
+                process.terminate()
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        end_group(process)
+
+
+def end_group(process: subprocess.Popen) -> None:
+    """Kill what an exited child left of its process group: the RQ worker's scheduler (a
+    process of its own) outlives a worker killed with SIGKILL, holds the scheduler's lock and
+    would keep the restarted worker from scheduling. Children are started as group leaders
+    (`process_group=0`), so their group is theirs alone."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left, or not a group of ours
 
 
 class Supervisor:
@@ -117,6 +136,9 @@ class Supervisor:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
+        # The children have process groups of their own (a terminal's Ctrl-C reaches this
+        # process alone, which stops them in order: Redis last); a closed terminal stops all.
+        signal.signal(signal.SIGHUP, self.request_stop)
         try:
             now = time.monotonic()
             for child in self.children:
