@@ -284,7 +284,8 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
              "--logger-class", "hotline.accesslog.RedactingLogger",
              "hotline.wsgi_app:app"], env=env, process_group=0)),
     ]
-    click.echo(f"Hotline is up: http://{host}:{port}/healthz  (Ctrl-C stops it)")
+    click.echo(f"Hotline is starting: ready when http://{host}:{port}/readyz answers "
+               "(Ctrl-C stops it)")
     _say_who_can_sign_in(app, f"http://{host}:{port}/console")
     Supervisor(children).run()
 
