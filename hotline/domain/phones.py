@@ -113,9 +113,15 @@ def mobile(text: str | None) -> str | None:
     return e164(text) if is_mobile(text) else None
 
 
+# A Chinese mobile as stored (E.164): +86, then 1[3-9] and nine digits.
+_STORED_MOBILE = re.compile(r"\+861[3-9]\d{9}")
+
+
 def display(text: str | None) -> str:
     """A number as people in China write it: 13985012345 for a mobile, 0851-86833668 for a
     landline, +1 415-555-2671 for a foreign one; text that is no number as it was written."""
+    if text and _STORED_MOBILE.fullmatch(text):
+        return text[3:]  # the commonest case without a parse (the ledger shows thousands)
     number = _parse(text)
     if number is None:
         return (text or "").strip()

@@ -12,7 +12,8 @@ Times, dates and 是/否 are made text by the database (`reports.sql.local_text`
 
 Cells that a spreadsheet would take for a formula (=, +, -, @ at the start) are written with
 a leading apostrophe in CSV — a citizen's text must never run as a formula on a clerk's
-machine (CSV injection); telephone numbers such as +8613985012345 are left as they are. In
+machine (CSV injection); telephone numbers (shown as written in China, 13985012345, and a
+foreign one as +1 415-555-2671) are never taken for one. In
 XLSX every text is a string cell, which is never evaluated.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, null, select
 
+from ..domain import phones
 from ..extensions import db
 from ..models import Case, Category, Department, Line
 from .scope import CHANNEL_NAMES, KIND_NAMES, STATUS_NAMES, UNANSWERED_STATUSES
@@ -106,8 +108,8 @@ def rows(conditions: list[ColumnElement[bool]], now: dt.datetime,
                 "/".join(t for t in (topic1, topic2, topic3) if t) or None,
                 KIND_NAMES.get(kind, kind), STATUS_NAMES.get(status, status),
                 departments.get(department_code, department_code), region,
-                citizen_name, citizen_phone, citizen_enterprise, content,
-                public_consent, supervised, received_at, accept_due_date, due_date,
+                citizen_name, phones.display(citizen_phone) if citizen_phone else None,
+                citizen_enterprise, content, public_consent, supervised, received_at, accept_due_date, due_date,
                 extension_days or 0, accepted_at, replied_at, closed_at, on_time, overdue,
                 answer, is_duplicate,
             ]

@@ -23,7 +23,7 @@ def ledger_cases(build):
     build.closed(local(2026, 10, 14, 9, 0), local(2026, 10, 15, 9, 0), department="gz-tax",
                  channel="wechat", line="fupin", category="hardship", region="520526")
     late = build.case(local(2026, 10, 2, 9, 0), content="=HYPERLINK(\"http://x\",\"点我\") 工资拖欠",
-                      citizen={"name": "@李四", "phone": "+8613800000000"})
+                      citizen={"name": "@李四", "phone": "+14155552671"})
     build.act(late, "dispatch", local(2026, 10, 2, 10, 0), department="gz-hrss")
     supervised = build.case(local(2026, 11, 2, 9, 0), category="general_consult")
     build.act(supervised, "instruct", local(2026, 11, 2, 11, 0), text="请人社厅专题研究")
@@ -74,7 +74,7 @@ def test_text_that_looks_like_a_formula_is_never_run_by_a_spreadsheet(api, token
     rows = csv_rows(api.get("/ledger.csv?q=工资", tokens.supervisor))
     assert rows[0]["诉求内容"].startswith("'=HYPERLINK")
     assert rows[0]["姓名"] == "'@李四"
-    assert rows[0]["联系电话"] == "+8613800000000"  # a phone number stays as it is
+    assert rows[0]["联系电话"] == "+1 415-555-2671"  # a phone number is not taken for a formula
 
 
 def test_ledger_as_xlsx_opens_with_the_same_rows(api, tokens, ledger_cases):
