@@ -27,13 +27,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    from . import audit, logs, models  # noqa: F401  (models: register the tables)
+    from . import logs, models  # noqa: F401  (models: register the tables)
     from .api import register
-    from .reports import rollup
-
-    rollup.install()  # the report figures follow every step, whichever area makes it
-
-    audit.install()  # every admin change goes on the audit list, in its own transaction
 
     logs.init_app(app)  # first: every request has its id before anything else runs
     register(app)
@@ -47,7 +42,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     console.init_app(app)
     from . import wiring
 
-    # The areas outside the core and what follows each step: hotline/wiring.py.
+    # The areas outside the core, what follows each step and what watches every transaction
+    # (the report figures, the audit list among them): hotline/wiring.py.
     wiring.wire(app)
     return app
 

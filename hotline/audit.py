@@ -3,7 +3,8 @@ contacts, lines, categories, routing rules, the calendar's years, WeChat account
 and the active routing model is written down — who, when, through what (API, console, the
 `hotline` command), and each field's old and new value.
 
-One table (`TRACKED`) names what is audited; a session hook writes the entries at every flush,
+One table (`TRACKED`) names what is audited; a session listener (`record_changes`, a row of
+`hotline.wiring.SESSION_LISTENERS`) writes the entries at every flush,
 in the transaction of the change itself, whatever code made it: the API, the console pages and
 the command line call the same services, and nothing they change escapes the list. A change
 that fails and is rolled back leaves no entry. A secret (a password, a token, an account's
@@ -25,7 +26,7 @@ from functools import wraps
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from . import paging
@@ -235,7 +236,8 @@ def _merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _after_flush(session: Session, flush_context: Any) -> None:
+def record_changes(session: Session, flush_context: Any) -> None:
+    """Write the entries of what a flush changed of the audited tables."""
     rows = _entries(session)
     if not rows:
         return
@@ -258,16 +260,9 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         written[key] = {**row, "id": result.inserted_primary_key[0]}
 
 
-def _transaction_over(session: Session, *args: Any) -> None:
+def forget_written(session: Session, *args: Any) -> None:
     session.info.pop(_WRITTEN, None)
 
-
-def install() -> None:
-    """Hook the recorder into every session (once per process)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_commit", _transaction_over)
-        event.listen(Session, "after_rollback", _transaction_over)
 
 
 def note(kind: str, target: str, action: str, changes: dict[str, Any] | None = None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import create_app
+from . import create_app, wiring
 from .audit import as_command_line
 from .config import SERVER_URL_ENV, server_url, setting
 from .extensions import db
@@ -290,22 +290,10 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     Supervisor(children).run()
 
 
-# Commands that other areas add: each module lists click commands in `commands`. A module that
-# fails to import fails `hotline` itself, with the import's error.
-COMMAND_MODULES = ("routing.cli", "workers.cli", "channels.wechat.cli", "channels.phone.cli",
-                   "hotline.reports.cli")
-
-
-def _add_area_commands() -> None:
-    import importlib
-
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        for command in module.commands:
-            main.add_command(command)
-
-
-_add_area_commands()
+# The commands the areas add (`hotline.wiring.COMMANDS`); one that fails to import fails
+# `hotline` itself, with the import's error.
+for _command in wiring.commands():
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,8 @@ Read it from top to bottom:
 - `AREAS` — the areas outside the core (routing, the workers, the channels, the reports) in
   the order `create_app` wires them; each module's `init_app(app)` adds its blueprints and
   settings. An area that fails to import stops the app with the import's own error.
+- `SESSION_LISTENERS` — what watches every database transaction, whichever area writes it:
+  the report figures, the audit list, routing's change stamp, the outbox's fast path.
 - `EVENT_HANDLERS` — the table of domain events (`hotline.events`) and their handlers, in the
   order they run. The core announces an event with `publish` inside the step's transaction;
   each handler writes rows (a routing decision, outbox messages, a survey) that commit with the
@@ -18,6 +20,7 @@ Read it from top to bottom:
   console, a call's recording, what to load at a process's start): the functions of a role in the order they are asked; the
   comment at each role says whose answer counts (the first that answers, unless it says
   otherwise).
+- `COMMANDS` — the commands the areas add to the `hotline` command line.
 
 The periodic jobs are declared in `workers.schedule.periodic_jobs`, the API operations each
 module documents (its `PATHS`) are collected in `hotline.api.openapi`; both ask `wired` which
@@ -36,21 +39,52 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
 from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .events import ActionTaken, CaseCreated
 
 CORE = "core"
 
-# (area, module whose init_app(app) wires it), in wiring order.
-AREAS: tuple[tuple[str, str], ...] = (
+# (area, module whose init_app(app) wires it, or None when its rows below are all it adds), in
+# wiring order.
+AREAS: tuple[tuple[str, str | None], ...] = (
     ("routing", "routing.integration"),
-    ("workers", "workers.integration"),
+    ("workers", None),
     ("wechat", "channels.wechat"),
     ("phone", "channels.phone"),
     ("web", "channels.web"),
     ("open311", "channels.open311"),
     ("reports", "hotline.reports"),
+)
+
+# (area, SQLAlchemy session event, listener): what watches every session's transactions, each
+# event's listeners in this order. SQLAlchemy's listeners belong to the process, not to an app:
+# a row is installed when the first app that has its area is built, and stays.
+SESSION_LISTENERS: tuple[tuple[str, str, str], ...] = (
+    # The report figures (预汇总) follow every step in its transaction, whichever area takes it:
+    # a case's contribution read before the flush, the difference added after it.
+    (CORE, "before_flush", "hotline.reports.rollup.read_before_flush"),
+    (CORE, "after_flush", "hotline.reports.rollup.add_differences"),
+    (CORE, "after_rollback", "hotline.reports.rollup.forget_pending"),
+    (CORE, "do_orm_execute", "hotline.reports.rollup.follow_bulk_statement"),
+    # Every admin change goes on the audit list, in the change's transaction.
+    (CORE, "after_flush", "hotline.audit.record_changes"),
+    (CORE, "after_commit", "hotline.audit.forget_written"),
+    (CORE, "after_rollback", "hotline.audit.forget_written"),
+    # A commit that changed a rule, a department or the active topic model: every process
+    # rebuilds its router at its next case.
+    ("routing", "after_flush", "routing.integration.mark_changes"),
+    ("routing", "do_orm_execute", "routing.integration.mark_bulk_changes"),
+    ("routing", "after_commit", "routing.integration.publish_changes"),
+    ("routing", "after_rollback", "routing.integration.drop_changes"),
+    # The fast path: outbox and inbox rows queued on RQ as soon as their transaction commits
+    # (the relay's periodic job queues what it misses).
+    ("workers", "after_flush", "workers.relay.collect_new_messages"),
+    ("workers", "after_commit", "workers.relay.queue_after_commit"),
+    ("workers", "after_rollback", "workers.relay.forget_new_messages"),
 )
 
 # Domain event → (area, handler) in the order they run, inside the step's transaction.
@@ -110,6 +144,17 @@ PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# (area, a module's list of click commands) that `hotline` adds, in this order. The command line
+# has every area, whatever HOTLINE_AREAS says: it is built before any app.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("routing", "routing.cli.commands"),
+    ("workers", "workers.cli.commands"),
+    ("wechat", "channels.wechat.cli.commands"),
+    ("phone", "channels.phone.cli.commands"),
+    ("reports", "hotline.reports.cli.commands"),
+)
+
+
 @dataclass
 class Wiring:
     """The tables resolved for one app: the areas it has, and the functions of each row."""
@@ -121,9 +166,9 @@ class Wiring:
 
 
 def wire(app: Flask) -> Wiring:
-    """Resolve the tables for the app's areas and run each area's `init_app`, in order. A
-    module that fails to import stops here with its own error: a missing area is a broken
-    install, never something to skip."""
+    """Resolve the tables for the app's areas, install their session listeners and run each
+    area's `init_app`, in order. A module that fails to import stops here with its own error: a
+    missing area is a broken install, never something to skip."""
     known = [name for name, _ in AREAS]
     areas = tuple(app.config.get("HOTLINE_AREAS", known))
     unknown = sorted(set(areas) - set(known))
@@ -139,10 +184,21 @@ def wire(app: Flask) -> Wiring:
                     inbox={channel: _resolve(path)
                            for channel, (area, path) in INBOX_HANDLERS.items() if area in areas})
     app.extensions["hotline.wiring"] = wiring
-    for name, module in AREAS:
-        if name in areas:
+    for area, name, path in SESSION_LISTENERS:
+        if area == CORE or area in areas:
+            listener = _resolve(path)
+            if not event.contains(Session, name, listener):
+                event.listen(Session, name, listener)
+    for area, module in AREAS:
+        if area in areas and module is not None:
             importlib.import_module(module).init_app(app)
     return wiring
+
+
+def commands() -> list[click.Command]:
+    """The areas' commands of `COMMANDS`, in order. A module that fails to import stops the
+    command line with its own error."""
+    return [command for _, path in COMMANDS for command in _resolve(path)]
 
 
 def _resolve(path: str) -> Callable[..., Any]:

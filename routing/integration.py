@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import func, or_, select
 
 from hotline import services
 from hotline.domain import phones
@@ -54,7 +54,6 @@ _model: dict[str, Any] = {"id": None, "model": None, "history": {}}
 def init_app(app: Flask) -> None:
     app.config.setdefault("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS)
     app.config.setdefault("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY)
-    _listen_for_changes()
     from .api import bp
 
     app.register_blueprint(bp)
@@ -133,21 +132,23 @@ def _forget_router() -> None:
         _cache.update(key=None, router=None, built=0.0)
 
 
-def _mark_changes(session: Any, flush_context: Any) -> None:
+def mark_changes(session: Any, flush_context: Any) -> None:
+    """Note a flush that wrote a rule, a department or a topic model."""
     for obj in (*session.new, *session.dirty, *session.deleted):
         if getattr(obj, "__tablename__", None) in ROUTING_TABLES:
             session.info[_CHANGED] = True
             return
 
 
-def _mark_bulk_changes(state: Any) -> None:
+def mark_bulk_changes(state: Any) -> None:
+    """Note a bulk statement on those tables."""
     table = getattr(state.statement, "table", None)
     if (state.is_update or state.is_delete or state.is_insert) \
             and getattr(table, "name", None) in ROUTING_TABLES:
         state.session.info[_CHANGED] = True
 
 
-def _publish_changes(session: Any) -> None:
+def publish_changes(session: Any) -> None:
     """After a commit that changed what routing reads: this process rebuilds its router at
     the next case, and every other process does once it sees the new generation."""
     if not session.info.pop(_CHANGED, False):
@@ -165,23 +166,8 @@ def _publish_changes(session: Any) -> None:
                                    "it up within %.0f s", exc, DEPARTMENTS_TTL)
 
 
-def _drop_changes(session: Any, *args: Any) -> None:
+def drop_changes(session: Any, *args: Any) -> None:
     session.info.pop(_CHANGED, None)
-
-
-_listening = False
-
-
-def _listen_for_changes() -> None:
-    """Watch every commit for changes of rules, departments and models (once per process)."""
-    global _listening
-    if _listening:
-        return
-    event.listen(db.session, "after_flush", _mark_changes)
-    event.listen(db.session, "do_orm_execute", _mark_bulk_changes)
-    event.listen(db.session, "after_commit", _publish_changes)
-    event.listen(db.session, "after_rollback", _drop_changes)
-    _listening = True
 
 
 def current_router() -> Router:

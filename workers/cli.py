@@ -1,4 +1,4 @@
-"""Commands of the workers' area, added to `hotline` (hotline/cli.py COMMAND_MODULES)."""
+"""Commands of the workers' area, added to `hotline` (`hotline.wiring.COMMANDS`)."""
 
 from __future__ import annotations
 

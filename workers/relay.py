@@ -37,7 +37,7 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from channels.senders import (
     LogSender,
@@ -453,7 +453,8 @@ _PENDING_KEY = "hotline_outbox_due"
 _INBOX_KEY = "hotline_inbox_new"
 
 
-def _collect(session: Any, flush_context: Any) -> None:
+def collect_new_messages(session: Any, flush_context: Any) -> None:
+    """Note the outbox messages due now and the inbound messages a flush wrote."""
     now = utcnow()
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, OutboxMessage) and obj.status == "pending" and obj.id is not None \
@@ -463,12 +464,13 @@ def _collect(session: Any, flush_context: Any) -> None:
             session.info.setdefault(_INBOX_KEY, set()).add(obj.id)
 
 
-def _forget(session: Any, *args: Any) -> None:
+def forget_new_messages(session: Any, *args: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
     session.info.pop(_INBOX_KEY, None)
 
 
-def _push_after_commit(session: Any) -> None:
+def queue_after_commit(session: Any) -> None:
+    """Queue the noted messages on RQ once their transaction has committed."""
     ids = session.info.pop(_PENDING_KEY, None)
     inbound = session.info.pop(_INBOX_KEY, None)
     if not (ids or inbound) or not has_app_context():
@@ -489,16 +491,3 @@ def _push_after_commit(session: Any) -> None:
         logger.warning("Redis unavailable (%s); %d message(s) wait for the relay", exc,
                        len(ids or ()) + len(inbound or ()))
 
-
-_listening = False
-
-
-def listen_for_commits() -> None:
-    """Queue new messages as soon as their transaction commits (once per process)."""
-    global _listening
-    if _listening:
-        return
-    event.listen(db.session, "after_flush", _collect)
-    event.listen(db.session, "after_commit", _push_after_commit)
-    event.listen(db.session, "after_rollback", _forget)
-    _listening = True

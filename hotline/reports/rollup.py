@@ -16,7 +16,7 @@ definitions (`reports.summary`); the property test checks that the figures read 
 tables equal those computed from the cases after any mix of steps.
 
 What the session does not see: rows written with raw SQL, or ORM bulk statements on cases or
-surveys (those are followed here, see `_bulk_statement`). Timeline steps that reports count
+surveys (those are followed here, see `follow_bulk_statement`). Timeline steps that reports count
 (`TIMELINE_ACTIONS`) are written through the session by the lifecycle; the sweeps' reminders
 and escalations (INSERT … SELECT) are not among them. After a bulk load by other means, run
 `hotline report-figures --rebuild`.
@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import delete, event, exists, insert, select, true
+from sqlalchemy import delete, exists, insert, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -294,7 +294,8 @@ SURVEY_FIELDS = frozenset({"case_id", "rating", "answered_at"})
 CASE_RELATIONS = frozenset({"line", "category", "department", "duplicate_of"})
 
 
-def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+def read_before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    """Read the contributions of the cases a flush is about to change, as they are now."""
     touched: set[int] = set()
     new_cases: list[Case] = []
     surveys: list[Survey] = []
@@ -424,7 +425,8 @@ def _changed(obj: Any, fields: frozenset[str]) -> bool:
                if name in state.attrs)
 
 
-def _after_flush(session: Session, flush_context: Any) -> None:
+def add_differences(session: Session, flush_context: Any) -> None:
+    """Add to the figures what the flush changed in those contributions."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -512,11 +514,11 @@ def _in_memory(session: Session, case: Case) -> tuple[Any, list[tuple[str, Any]]
             [(action, data) for _, action, data in steps], ratings)
 
 
-def _after_rollback(session: Session) -> None:
+def forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _bulk_statement(state: Any) -> Any:
+def follow_bulk_statement(state: Any) -> Any:
     """ORM bulk INSERT/UPDATE of cases or surveys (`session.execute(insert(Case), rows)`):
     the contributions before and after, as for a flush."""
     if not (state.is_insert or state.is_update or state.is_delete):
@@ -559,16 +561,6 @@ def _updates_figures(stmt: Any, table: str) -> bool:
     names = {getattr(k, "key", getattr(k, "name", str(k))) for k in values}
     return bool(names & (CASE_FIELDS if table == "cases" else SURVEY_FIELDS))
 
-
-_LISTENERS = (("before_flush", _before_flush), ("after_flush", _after_flush),
-              ("after_rollback", _after_rollback), ("do_orm_execute", _bulk_statement))
-
-
-def install() -> None:
-    """Follow every session's changes (once per process, however many apps are made)."""
-    for name, fn in _LISTENERS:
-        if not event.contains(Session, name, fn):
-            event.listen(Session, name, fn)
 
 
 # --- rebuilding --------------------------------------------------------------------------------

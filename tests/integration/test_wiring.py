@@ -46,3 +46,27 @@ def test_an_unknown_area_is_refused(app_config: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="wechta"):
         create_app({**app_config, "HOTLINE_AREAS": ("routing", "wechta")})
 
+
+
+def test_a_session_listener_the_table_names_wrongly_stops_the_app(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wiring, "SESSION_LISTENERS", (
+        *wiring.SESSION_LISTENERS, ("workers", "after_commit", "workers.relay.no_such_listener")))
+    with pytest.raises(AttributeError, match="no_such_listener"):
+        create_app(app_config)
+
+
+def test_a_command_module_that_fails_to_import_stops_the_command_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wiring, "COMMANDS", (
+        *wiring.COMMANDS, ("broken", "hotline_test_no_such_area.cli.commands")))
+    with pytest.raises(ModuleNotFoundError, match="hotline_test_no_such_area"):
+        wiring.commands()
+
+
+def test_the_command_line_has_every_areas_commands() -> None:
+    from hotline.cli import main
+
+    for command in wiring.commands():
+        assert main.commands[command.name] is command
+    assert {"routing-eval", "sweep", "wechat-menu", "phone-urls", "report"} <= set(main.commands)

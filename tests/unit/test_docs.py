@@ -102,13 +102,14 @@ def test_every_arrow_of_the_way_through_names_its_function():
     assert not unnamed, f"arrows that name no function: {unnamed}"
 
 
-def test_the_way_through_names_every_area_handler_and_provider_of_the_wiring():
+def test_the_way_through_names_every_row_of_the_wiring():
     from hotline import wiring
 
     text = (DOCS / "architecture.md").read_text(encoding="utf-8")
     rows = [row for table in (wiring.EVENT_HANDLERS, wiring.PROVIDERS) for rows in table.values()
-            for row in rows] + list(wiring.INBOX_HANDLERS.values())
-    wired = [f"{module}.init_app" for _area, module in wiring.AREAS] + [path for _, path in rows]
+            for row in rows] + list(wiring.INBOX_HANDLERS.values()) + list(wiring.COMMANDS)
+    wired = [f"{module}.init_app" for _area, module in wiring.AREAS if module is not None] \
+        + [path for _, path in rows] + [path for _area, _event, path in wiring.SESSION_LISTENERS]
     named = set(names_in(text))
     assert [path for path in wired if path not in named] == []
 
