@@ -12,6 +12,7 @@ without daylight saving since 1991.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.compiler import compiles
@@ -38,6 +39,25 @@ SQLITE_MIDNIGHT_UTC = (dt.datetime(2000, 1, 1) - OFFSET).strftime("%H:%M:%S")
 SQLITE_END_OF_DAY = f"{(dt.timedelta(hours=23, minutes=59, seconds=59) - OFFSET).total_seconds():+.0f} seconds"
 
 
+def _spelled(function: type[FunctionElement], **dialects: Callable[..., str]) -> None:
+    """Compile `function` on each dialect by its spelling there: a function of the function's
+    arguments, each already compiled to SQL text."""
+    for dialect, spelling in dialects.items():
+        compiles(function, dialect)(_compiler(spelling))
+
+
+def _compiler(spelling: Callable[..., str]) -> Callable[..., str]:
+    def compile_(element: FunctionElement, compiler: Any, **kw: Any) -> str:
+        return spelling(*(compiler.process(arg, **kw) for arg in element.clauses))
+
+    return compile_
+
+
+def _local(instant: str) -> str:
+    """PostgreSQL: a naive UTC instant as the province's local time."""
+    return f"timezone('{PROVINCE_TZ.key}', timezone('UTC', {instant}))"
+
+
 class local_day(FunctionElement):
     """The local (Asia/Shanghai) date of a UTC instant column."""
 
@@ -46,17 +66,9 @@ class local_day(FunctionElement):
     inherit_cache = True
 
 
-@compiles(local_day, "sqlite")
-def _local_day_sqlite(element: local_day, compiler: Any, **kw: Any) -> str:
-    (arg,) = element.clauses
-    return f"date({compiler.process(arg, **kw)}, '{SQLITE_OFFSET}')"
-
-
-@compiles(local_day, "postgresql")
-def _local_day_postgresql(element: local_day, compiler: Any, **kw: Any) -> str:
-    (arg,) = element.clauses
-    return (f"CAST(timezone('{PROVINCE_TZ.key}', timezone('UTC', {compiler.process(arg, **kw)}))"
-            " AS DATE)")
+_spelled(local_day,
+         sqlite=lambda instant: f"date({instant}, '{SQLITE_OFFSET}')",
+         postgresql=lambda instant: f"CAST({_local(instant)} AS DATE)")
 
 
 class seconds_between(FunctionElement):
@@ -67,16 +79,9 @@ class seconds_between(FunctionElement):
     inherit_cache = True
 
 
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+_spelled(seconds_between,
+         sqlite=lambda start, end: f"((julianday({end}) - julianday({start})) * 86400.0)",
+         postgresql=lambda start, end: f"EXTRACT(EPOCH FROM ({end} - {start}))")
 
 
 class within_day(FunctionElement):
@@ -88,18 +93,11 @@ class within_day(FunctionElement):
     inherit_cache = True
 
 
-@compiles(within_day, "sqlite")
-def _within_day_sqlite(element: within_day, compiler: Any, **kw: Any) -> str:
-    # Local midnight after day D is D 16:00 UTC; as text, the stored instant sorts before
-    # 'D 16:00:00' exactly when it is earlier. A string comparison, no date() per row.
-    instant, day = (compiler.process(c, **kw) for c in element.clauses)
-    return f"({instant} < {day} || ' {SQLITE_MIDNIGHT_UTC}')"
-
-
-@compiles(within_day, "postgresql")
-def _within_day_postgresql(element: within_day, compiler: Any, **kw: Any) -> str:
-    instant, day = element.clauses
-    return compiler.process(local_day(instant) <= day, **kw)
+_spelled(within_day,
+         # Local midnight after day D is D 16:00 UTC; as text, the stored instant sorts before
+         # 'D 16:00:00' exactly when it is earlier. A string comparison, no date() per row.
+         sqlite=lambda instant, day: f"({instant} < {day} || ' {SQLITE_MIDNIGHT_UTC}')",
+         postgresql=lambda instant, day: f"(CAST({_local(instant)} AS DATE) <= {day})")
 
 
 class end_of_local_day(FunctionElement):
@@ -110,17 +108,10 @@ class end_of_local_day(FunctionElement):
     inherit_cache = True
 
 
-@compiles(end_of_local_day, "sqlite")
-def _end_of_local_day_sqlite(element: end_of_local_day, compiler: Any, **kw: Any) -> str:
-    (arg,) = element.clauses
-    return f"datetime({compiler.process(arg, **kw)}, '{SQLITE_END_OF_DAY}')"
-
-
-@compiles(end_of_local_day, "postgresql")
-def _end_of_local_day_postgresql(element: end_of_local_day, compiler: Any, **kw: Any) -> str:
-    (arg,) = element.clauses
-    return (f"timezone('UTC', timezone('{PROVINCE_TZ.key}', CAST({compiler.process(arg, **kw)} "
-            "AS TIMESTAMP) + INTERVAL '23:59:59'))")
+_spelled(end_of_local_day,
+         sqlite=lambda day: f"datetime({day}, '{SQLITE_END_OF_DAY}')",
+         postgresql=lambda day: (f"timezone('UTC', timezone('{PROVINCE_TZ.key}', CAST({day} "
+                                 "AS TIMESTAMP) + INTERVAL '23:59:59'))"))
 
 
 class local_text(FunctionElement):
@@ -132,14 +123,6 @@ class local_text(FunctionElement):
     inherit_cache = True
 
 
-@compiles(local_text, "sqlite")
-def _local_text_sqlite(element: local_text, compiler: Any, **kw: Any) -> str:
-    (arg,) = element.clauses
-    return f"strftime('%Y-%m-%d %H:%M:%S', {compiler.process(arg, **kw)}, '{SQLITE_OFFSET}')"
-
-
-@compiles(local_text, "postgresql")
-def _local_text_postgresql(element: local_text, compiler: Any, **kw: Any) -> str:
-    (arg,) = element.clauses
-    return (f"to_char(timezone('{PROVINCE_TZ.key}', timezone('UTC', "
-            f"{compiler.process(arg, **kw)})), 'YYYY-MM-DD HH24:MI:SS')")
+_spelled(local_text,
+         sqlite=lambda instant: f"strftime('%Y-%m-%d %H:%M:%S', {instant}, '{SQLITE_OFFSET}')",
+         postgresql=lambda instant: f"to_char({_local(instant)}, 'YYYY-MM-DD HH24:MI:SS')")
