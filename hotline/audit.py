@@ -26,7 +26,7 @@ from functools import wraps
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from . import paging
@@ -276,12 +276,4 @@ def note(kind: str, target: str, action: str, changes: dict[str, Any] | None = N
 def entries(kind: str | None = None, target: str | None = None, actor: str | None = None,
             page: int = 1, per_page: int = 50) -> tuple[list[AdminAudit], int]:
     """One page of the list, newest first, and how many entries match in all."""
-    conditions = []
-    if kind:
-        conditions.append(AdminAudit.kind == kind)
-    if target:
-        conditions.append(AdminAudit.target == target)
-    if actor:
-        conditions.append(AdminAudit.actor == actor)
-    return paging.page_of(select(AdminAudit).where(*conditions)
-                          .order_by(AdminAudit.at.desc(), AdminAudit.id.desc()), page, per_page)
+    return paging.log_page(AdminAudit, page, per_page, kind=kind, target=target, actor=actor)

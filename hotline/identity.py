@@ -356,12 +356,4 @@ def _keep_an_admin(user: User) -> None:
 def account_log(user: str | None = None, kind: str | None = None, address: str | None = None,
                 page: int = 1, per_page: int = 50) -> tuple[list[AuthEvent], int]:
     """One page of the account log, newest first, and how many entries match in all."""
-    conditions = []
-    if user:
-        conditions.append(AuthEvent.user_name == user)
-    if kind:
-        conditions.append(AuthEvent.kind == kind)
-    if address:
-        conditions.append(AuthEvent.address == address)
-    return paging.page_of(select(AuthEvent).where(*conditions)
-                          .order_by(AuthEvent.at.desc(), AuthEvent.id.desc()), page, per_page)
+    return paging.log_page(AuthEvent, page, per_page, user_name=user, kind=kind, address=address)

@@ -23,3 +23,12 @@ def page_of(query: Select, page: int, per_page: int) -> tuple[list[Any], int]:
     """One page of the query's rows (first column), and how many rows match in all."""
     rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
     return list(rows), count(query)
+
+
+def log_page(log: type, page: int, per_page: int, **equal: Any) -> tuple[list[Any], int]:
+    """One page of a log (a table with `at` and `id`: the audit list, the account log), newest
+    first, of the entries whose columns equal the values given (a filter left empty filters
+    nothing), and how many match in all."""
+    query = select(log).where(*(getattr(log, column) == value
+                                for column, value in equal.items() if value))
+    return page_of(query.order_by(log.at.desc(), log.id.desc()), page, per_page)
