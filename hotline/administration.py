@@ -12,7 +12,7 @@ or raises a domain error and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -26,20 +26,38 @@ from .models import Category, Department, DepartmentContact, Line, RoutingRule
 # its prefecture.
 REGION_PLACEHOLDER = "{region}"
 
+Row = TypeVar("Row")
+
+
+def _with_code(model: type[Row], code: str, what: str) -> Row:
+    """The department or line with this code, active or not; NotFound names `what`."""
+    row = db.session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
+    if row is None:
+        raise NotFound(f"no {what} {code}")
+    return row
+
+
+def _check_code_free(model: type, code: str, what: str) -> None:
+    if db.session.scalar(select(model).where(model.code == code)) is not None:
+        raise Conflict(f"a {what} with this code exists", {"code": [f"{code!r} is taken."]})
+
+
+def _changed(row: Row, changes: dict[str, Any]) -> Row:
+    """The row with the (validated) changes set, committed."""
+    for key, value in changes.items():
+        setattr(row, key, value)
+    db.session.commit()
+    return row
+
 
 # --- departments and their contacts -------------------------------------------------------
 
 def find_department(code: str) -> Department:
-    dep = db.session.scalar(select(Department).where(Department.code == code))
-    if dep is None:
-        raise NotFound(f"no department {code}")
-    return dep
+    return _with_code(Department, code, "department")
 
 
 def create_department(data: dict[str, Any]) -> Department:
-    if db.session.scalar(select(Department).where(Department.code == data["code"])):
-        raise Conflict("a department with this code exists",
-                       {"code": [f"{data['code']!r} is taken."]})
+    _check_code_free(Department, data["code"], "department")
     dep = Department(**data)
     db.session.add(dep)
     db.session.commit()
@@ -49,10 +67,7 @@ def create_department(data: dict[str, Any]) -> Department:
 def update_department(dep: Department, changes: dict[str, Any]) -> Department:
     """Rename, move or (de)activate a department. A deactivated one gets no new cases (dispatch
     refuses it, routing leaves it out); its open cases stay with it."""
-    for key, value in changes.items():
-        setattr(dep, key, value)
-    db.session.commit()
-    return dep
+    return _changed(dep, changes)
 
 
 def contacts_of(dep: Department) -> list[DepartmentContact]:
@@ -83,10 +98,7 @@ def find_contact(dep: Department, contact_id: int) -> DepartmentContact:
 
 
 def update_contact(contact: DepartmentContact, changes: dict[str, Any]) -> DepartmentContact:
-    for key, value in changes.items():
-        setattr(contact, key, value)
-    db.session.commit()
-    return contact
+    return _changed(contact, changes)
 
 
 def remove_contact(contact: DepartmentContact) -> None:
@@ -99,15 +111,11 @@ def remove_contact(contact: DepartmentContact) -> None:
 
 def find_line(code: str) -> Line:
     """A line, active or not (intake's `services.find_line` takes active ones only)."""
-    line = db.session.scalar(select(Line).where(Line.code == code))
-    if line is None:
-        raise NotFound(f"no line {code}")
-    return line
+    return _with_code(Line, code, "line")
 
 
 def create_line(data: dict[str, Any]) -> Line:
-    if db.session.scalar(select(Line).where(Line.code == data["code"])):
-        raise Conflict("a line with this code exists", {"code": [f"{data['code']!r} is taken."]})
+    _check_code_free(Line, data["code"], "line")
     services.check_line_phone(data.get("phone_number"))
     data = dict(data)
     categories = data.pop("categories", [])
@@ -122,10 +130,7 @@ def update_line(line: Line, changes: dict[str, Any]) -> Line:
     """Change a line's name, number, hours or deadline policy (new cases count by it)."""
     if "phone_number" in changes:
         services.check_line_phone(changes["phone_number"], line)
-    for key, value in changes.items():
-        setattr(line, key, value)
-    db.session.commit()
-    return line
+    return _changed(line, changes)
 
 
 def create_category(line: Line, data: dict[str, Any]) -> Category:
@@ -146,10 +151,7 @@ def find_category(line: Line, cat_code: str) -> Category:
 
 def update_category(cat: Category, changes: dict[str, Any]) -> Category:
     """A category's name and its own time limits (None: the line's apply)."""
-    for key, value in changes.items():
-        setattr(cat, key, value)
-    db.session.commit()
-    return cat
+    return _changed(cat, changes)
 
 
 # --- routing rules ------------------------------------------------------------------------
@@ -207,11 +209,7 @@ def create_rule(data: dict[str, Any], by: str) -> RoutingRule:
 
 def update_rule(rule: RoutingRule, changes: dict[str, Any], by: str) -> RoutingRule:
     check_rule_references({**rule_values(rule), **changes})
-    for key, value in changes.items():
-        setattr(rule, key, value)
-    rule.updated_by = by
-    db.session.commit()
-    return rule
+    return _changed(rule, {**changes, "updated_by": by})
 
 
 def delete_rule(rule: RoutingRule) -> None:
