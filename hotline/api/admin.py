@@ -3,7 +3,10 @@ log), lines and their categories."""
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, g, jsonify
 from sqlalchemy import select
 
 from .. import administration, audit, identity
@@ -86,6 +89,15 @@ def _user(name: str) -> User:
     return user
 
 
+def _change_account(name: str, change: Callable[..., Any]) -> Response:
+    """One change of `hotline.identity` to the user's account, by the signed-in admin,
+    committed; the answer is the account as it is now."""
+    user = _user(name)
+    change(user, by=g.user)
+    db.session.commit()
+    return jsonify(UserSchema().dump(user))
+
+
 @api.get("/users")
 @login_required(Role.ADMIN)
 def list_users():
@@ -144,20 +156,14 @@ def reset_user_password(name: str):
 @api.post("/users/<name>/unlock")
 @login_required(Role.ADMIN)
 def unlock_user(name: str):
-    user = _user(name)
-    identity.unlock(user, by=g.user)
-    db.session.commit()
-    return jsonify(UserSchema().dump(user))
+    return _change_account(name, identity.unlock)
 
 
 @api.post("/users/<name>/sign-out")
 @login_required(Role.ADMIN)
 def sign_user_out(name: str):
     """End every console session of the user."""
-    user = _user(name)
-    identity.sign_out_everywhere(user, by=g.user)
-    db.session.commit()
-    return jsonify(UserSchema().dump(user))
+    return _change_account(name, identity.sign_out_everywhere)
 
 
 @api.post("/users/<name>/token")
@@ -173,10 +179,7 @@ def rotate_token(name: str):
 @api.delete("/users/<name>/token")
 @login_required(Role.ADMIN)
 def revoke_user_token(name: str):
-    user = _user(name)
-    identity.revoke_token(user, by=g.user)
-    db.session.commit()
-    return jsonify(UserSchema().dump(user))
+    return _change_account(name, identity.revoke_token)
 
 
 @api.get("/auth-events")
