@@ -24,6 +24,7 @@ from ..domain.staff import EVENT_NAMES, is_locked, token_state
 from ..extensions import db
 from ..models import Department, User
 from . import bp
+from .views import page_filters
 
 TOKEN_STATE_NAMES = {"none": "无", "active": "有效", "expired": "已过期", "revoked": "已吊销"}
 # What the page says after a change went through (`?done=`).
@@ -195,12 +196,7 @@ ACCOUNT_ACTIONS: dict[str, Callable[[User, Any], tuple[str, str | None]]] = {
 def auth_events():
     """The account log as a page: the API's filters (user, kind, address), newest first."""
     raw = {k: v.strip() for k, v in request.args.items() if v.strip()}
-    errors: dict[str, Any] = {}
-    try:
-        args = AuthEventQuerySchema().load(raw)
-    except ValidationError as exc:
-        errors = exc.messages if isinstance(exc.messages, dict) else {}
-        args = AuthEventQuerySchema().load({})
+    args, errors = page_filters(AuthEventQuerySchema(), raw)
     rows, total = identity.account_log(**args)
     return render_template("console/auth_events.html", rows=rows, total=total, args=raw,
                            errors=errors, page=args["page"], per_page=args["per_page"],

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from .. import listing, services
@@ -24,6 +23,7 @@ from ..models.followup import CallbackTask
 from ..reports.scope import case_list_conditions
 from . import bp
 from .desk import departments, require_desk
+from .views import page_filters
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,7 @@ def queue(name: str):
     if q.status is None:
         return _callbacks(q)
     raw = {k: v for k, v in request.args.items() if v.strip() != "" and k != "status"}
-    errors: dict[str, Any] = {}
-    try:
-        args = CaseListQuerySchema().load(raw)
-    except ValidationError as exc:
-        errors = exc.messages if isinstance(exc.messages, dict) else {}
-        args = CaseListQuerySchema().load({})
+    args, errors = page_filters(CaseListQuerySchema(), raw)
     args["status"] = q.status
     conditions = case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC))
     page, per_page = args["page"], args["per_page"]

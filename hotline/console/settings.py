@@ -40,6 +40,7 @@ from ..models.contacts import CONTACT_CHANNELS
 from ..wiring import provider
 from . import bp
 from .admin import admin_only
+from .views import page_filters
 
 CONTACT_CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "email": "电子邮件"}
 REGION_LEVEL_NAMES = {"province": "省级（文中无省内地区）", "prefecture": "市州或区县",
@@ -503,14 +504,9 @@ def audit_value(value: Any) -> str:
 def settings_audit():
     """The audit list as a page: the API's filters (kind, target, actor), newest first."""
     raw = {k: v.strip() for k, v in request.args.items() if v.strip()}
-    errors: dict[str, Any] = {}
-    try:
-        args = AuditQuerySchema().load(raw)
-    except ValidationError as exc:
-        errors = field_errors(exc.messages)
-        args = AuditQuerySchema().load({})
+    args, errors = page_filters(AuditQuerySchema(), raw)
     rows, total = audit.entries(**args)
-    return page("settings_audit.html", rows=rows, total=total, args=raw, errors=errors,
-                page=args["page"], per_page=args["per_page"], kind_names=audit.KIND_NAMES,
-                action_names=audit.ACTION_NAMES, via_names=audit.VIA_NAMES,
-                field_names=audit.FIELD_NAMES)
+    return page("settings_audit.html", rows=rows, total=total, args=raw,
+                errors=field_errors(errors), page=args["page"], per_page=args["per_page"],
+                kind_names=audit.KIND_NAMES, action_names=audit.ACTION_NAMES,
+                via_names=audit.VIA_NAMES, field_names=audit.FIELD_NAMES)

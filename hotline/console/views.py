@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -49,6 +49,16 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(PROVINCE_TZ).strftime(fmt)
+
+
+def page_filters(schema: Schema, raw: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A list page's filters read by the API's query schema, and the messages of the ones it
+    refused: where the API answers 400, the page lists as if no filter was given and says which
+    one was wrong."""
+    try:
+        return schema.load(raw), {}
+    except ValidationError as exc:
+        return schema.load({}), exc.messages if isinstance(exc.messages, dict) else {}
 
 
 @bp.context_processor
@@ -174,12 +184,7 @@ def index():
 def cases():
     """The case list of the API as a page: the same filters, the same scoping."""
     raw = {k: v for k, v in request.args.items() if v.strip() != ""}
-    errors: dict[str, Any] = {}
-    try:
-        args = CaseListQuerySchema().load(raw)
-    except ValidationError as exc:
-        errors = exc.messages if isinstance(exc.messages, dict) else {}
-        args = CaseListQuerySchema().load({})
+    args, errors = page_filters(CaseListQuerySchema(), raw)
     conditions = case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC))
     page, per_page = args["page"], args["per_page"]
     found = listing.case_page(conditions, listing.LIST_ORDER[args["sort"]], sort=args["sort"],
