@@ -188,15 +188,19 @@ class Figures:
         for (dimension, value), n in counts.items():
             self.counts[(key, dimension, value)] += sign * n
 
+    def include(self, other: Figures, sign: int = 1) -> None:
+        """Add another sum of contributions to this one (take it away with `sign` -1)."""
+        for key, cell in other.cells.items():
+            target = self.cells[key]
+            for name, n in cell.items():
+                target[name] += sign * n
+        for key, n in other.counts.items():
+            self.counts[key] += sign * n
+
     def subtract(self, other: Figures) -> Figures:
         out = Figures()
-        for source, sign in ((self, 1), (other, -1)):
-            for key, cell in source.cells.items():
-                target = out.cells[key]
-                for name, n in cell.items():
-                    target[name] += sign * n
-            for key, n in source.counts.items():
-                out.counts[key] += sign * n
+        out.include(self)
+        out.include(other, -1)
         return out
 
 
@@ -343,11 +347,7 @@ def read_before_flush(session: Session, flush_context: Any, instances: Any) -> N
             later = steps[case_id] + [(e.action, e) for e in new_steps.get(case_id, [])]
             in_memory[case_id] = (case, ratings, later)
         if fallback:
-            read = read_contributions(connection, fallback)
-            for key, cell in read.cells.items():
-                old.cells[key].update(cell)
-            for key, n in read.counts.items():
-                old.counts[key] += n
+            old.include(read_contributions(connection, fallback))
     pending = session.info.setdefault(_PENDING, [])
     pending.append((in_memory, fallback, new_cases, surveys, old))
 
@@ -449,11 +449,7 @@ def add_differences(session: Session, flush_context: Any) -> None:
             else:
                 new.add(*contribution(*known))
         if ids:
-            read = read_contributions(connection, ids)
-            for key, cell in read.cells.items():
-                new.cells[key].update(cell)
-            for key, n in read.counts.items():
-                new.counts[key] += n
+            new.include(read_contributions(connection, ids))
         apply(connection, new.subtract(old))
 
 
