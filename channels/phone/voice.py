@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 #: The queue's results after which the caller is still on the line and may leave a message.
 LEFT_QUEUE = frozenset({"leave", "queue-full", "error", "system-error"})
 ANSWERED = frozenset({"bridged", "bridging-in-progress"})
+# To a caller whose call we do not know (Twilio sent no usable call).
+GOODBYE = "感谢您的来电，再见。"
 
 
 def queue_name(line: Line) -> str:
@@ -204,15 +206,13 @@ def message_recorded():
     url = field("RecordingUrl", size=1000)
     seconds = number("RecordingDuration")
     if call is None:
-        return twiml.twiml(twiml.goodbye("感谢您的来电，再见。"))
+        return twiml.twiml(twiml.goodbye(GOODBYE))
     if recording_sid and url and seconds != 0:
         case = calls.take_message(call, recording_sid, url, seconds)
         if case is None:
             return twiml.twiml(twiml.goodbye("您的留言已收到，我们会尽快与您联系。感谢您的来电，再见。"))
         return twiml.twiml(twiml.message_taken(case.number))
-    calls.mark_no_message(call, "提示留言后未留言")
-    _commit()
-    return twiml.twiml(twiml.no_message(callable_number(call.from_number) is not None))
+    return _no_message_left(call)
 
 
 @bp.post("/no-message")
@@ -221,10 +221,15 @@ def nothing_recorded():
     sid = field("CallSid", required=True)
     call = calls.find_or_create_call(sid, request.form)
     if call is None:
-        return twiml.twiml(twiml.goodbye("感谢您的来电，再见。"))
-    if call.outcome is None:
-        calls.mark_no_message(call, "提示留言后未留言")
-        _commit()
+        return twiml.twiml(twiml.goodbye(GOODBYE))
+    return _no_message_left(call)
+
+
+def _no_message_left(call: Call) -> Response:
+    """Asked for a message, the caller left none: a call-back task (once, however many of
+    Twilio's callbacks say so), and goodbye, saying whether we can ring them back."""
+    calls.mark_no_message(call, "提示留言后未留言")
+    _commit()
     return twiml.twiml(twiml.no_message(callable_number(call.from_number) is not None))
 
 
