@@ -7,7 +7,8 @@ proves nothing) and `store` (a file of our own name under the upload folder, an 
 row and a timeline step with the file's SHA-256), in the caller's transaction.
 
 `local_file` finds the stored copy of any attachment: the upload folder's, or one a channel
-keeps elsewhere (WeChat media) through the finders channels register at start-up.
+keeps elsewhere (WeChat media) through the finders channels register at start-up. The files a
+channel fetches later (WeChat media, call recordings) are fetched one by one by `fetch_each`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,24 @@ def remove(paths: list[Path]) -> None:
     """Delete files whose transaction did not commit."""
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def fetch_each(attachment_ids: Iterable[int], fetch: Callable[[int], str], what: str,
+               failures: tuple[type[Exception], ...]) -> dict[str, int]:
+    """Fetch a channel's files one at a time (`fetch` says what became of one: "stored",
+    "gone: why", ...). One that fails with one of `failures` is rolled back, logged and left
+    for the next run ("failed"). How many came out each way, by the word before a colon."""
+    outcomes: dict[str, int] = {}
+    for attachment_id in attachment_ids:
+        try:
+            outcome = fetch(attachment_id)
+        except failures as exc:
+            db.session.rollback()
+            current_app.logger.warning("%s %s not fetched: %s", what, attachment_id, exc)
+            outcome = "failed"
+        outcome = outcome.split(":")[0]
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def local_file(item: Attachment) -> Path | None:

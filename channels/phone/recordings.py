@@ -18,7 +18,7 @@ import requests
 from flask import current_app
 from sqlalchemy import select
 
-from hotline.attachments import inside
+from hotline.attachments import fetch_each, inside
 from hotline.domain.errors import DomainError, NotFound
 from hotline.domain.lifecycle import SYSTEM
 from hotline.extensions import db
@@ -104,17 +104,8 @@ def fetch(attachment_id: int) -> str:
 
 def fetch_pending(limit: int = 100) -> dict[str, int]:
     """Fetch every recording still waiting; a summary of the outcomes."""
-    outcomes: dict[str, int] = {}
-    for attachment_id in pending(limit):
-        try:
-            outcome = fetch(attachment_id)
-        except (requests.RequestException, OSError) as exc:
-            db.session.rollback()
-            current_app.logger.warning("recording %s not fetched: %s", attachment_id, exc)
-            outcome = "failed"
-        outcome = outcome.split(":")[0]
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return fetch_each(pending(limit), fetch, "recording",
+                      failures=(requests.RequestException, OSError))
 
 
 def fetch_pending_recordings() -> dict[str, int]:

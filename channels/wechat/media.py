@@ -16,7 +16,7 @@ from sqlalchemy import select
 from wechatpy.exceptions import WeChatClientException
 
 from hotline.api.auth import login_required
-from hotline.attachments import inside
+from hotline.attachments import fetch_each, inside
 from hotline.domain.errors import NotFound
 from hotline.domain.lifecycle import STAFF, SYSTEM, may_see
 from hotline.extensions import db
@@ -113,18 +113,10 @@ def _download(client: Any, media_id: str) -> Any:
 
 
 def fetch_pending(limit: int = 200, redis: Any | None = None) -> dict[str, int]:
-    """Fetch every attachment still waiting; a summary of the outcomes."""
-    outcomes: dict[str, int] = {}
-    for attachment_id in pending(limit=limit):
-        try:
-            outcome = fetch(attachment_id, redis)
-        except Exception as exc:  # noqa: BLE001 — network, disk: this one waits for the next run
-            db.session.rollback()
-            current_app.logger.warning("WeChat media %s not fetched: %s", attachment_id, exc)
-            outcome = "failed"
-        outcome = outcome.split(":")[0]
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    """Fetch every attachment still waiting; a summary of the outcomes. Any fault (network,
+    WeChat, disk) leaves that one for the next run."""
+    return fetch_each(pending(limit=limit), lambda attachment_id: fetch(attachment_id, redis),
+                      "WeChat media", failures=(Exception,))
 
 
 def fetch_pending_media() -> dict[str, int]:
