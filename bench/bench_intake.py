@@ -1,5 +1,4 @@
-"""Intake over HTTP against the same server's trivial endpoint, in one run on this machine;
-and the first case a fresh web worker takes against the next ones.
+"""Intake over HTTP against the same server's trivial endpoint, in one run on this machine.
 
     python bench/bench_intake.py [--seconds 8] [--threads 8] [--database-url URL]
 
@@ -13,8 +12,8 @@ PostgreSQL database given by URL, migrated and seeded here) and drives it from c
   The messages are the labelled routing set's (realistic text); one caller in ten calls again.
 
 Prints requests/s, median and p99 of both and intake's ratio to the baseline (target ≥ 0.5).
-Then starts one more gunicorn with a single worker and times its first case against the
-median of the 20 after it (target: the first is as fast as the warm ones).
+The first case a freshly started web worker takes, against the next ones:
+bench/bench_first_message.py.
 """
 
 from __future__ import annotations
@@ -175,22 +174,6 @@ def main() -> None:
         finally:
             stop(proc)
 
-        # A fresh web worker: its very first case, then twenty more.
-        port = free_port()
-        proc = gunicorn(port, 1, env, tmp)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(port, proc)
-            session = requests.Session()
-            timings = []
-            for i in range(21):
-                t0 = time.perf_counter()
-                resp = session.post(base + "/api/v1/cases", json=body(2 * 10**6 + i),
-                                    headers=headers)
-                timings.append(time.perf_counter() - t0)
-                assert resp.status_code == 201, resp.text
-        finally:
-            stop(proc)
     finally:
         redis.stop()
 
@@ -203,9 +186,6 @@ def main() -> None:
     for name, (rate, lat, errors) in results.items():
         print(f"{name:28}{rate:8.0f}{statistics.median(lat) * 1000:11.1f}"
               f"{p99(lat) * 1000:9.1f}{errors:8d}{rate / base_rate:12.2f}")
-    first, rest = timings[0] * 1000, statistics.median(timings[1:]) * 1000
-    print(f"fresh web worker: first case {first:.0f} ms, the next 20 median {rest:.0f} ms "
-          f"(first/warm {first / rest:.1f}x)")
 
 
 if __name__ == "__main__":

@@ -49,14 +49,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def warm_up(app: Flask) -> None:
-    """Load now what a process's first message would otherwise wait for (routing's jieba
-    dictionary, lexicons and topic model: the `warm_up` rows of `hotline.wiring.PROVIDERS`,
-    each called). Called as a web worker starts (the WSGI modules, in each gunicorn worker)
-    and as `hotline worker` starts (before it forks a child per job, so every child has them)."""
-    from .wiring import wiring_of
+    """Load and compile now what a process's first request or job would otherwise wait for
+    (`hotline.warmup`): in gunicorn's master before it forks the web workers (the WSGI
+    modules) and as `hotline worker` starts (before it forks a child per job)."""
+    from .warmup import warm_up as warm
 
-    for load in wiring_of(app).providers.get("warm_up", []):
-        load(app)
+    warm(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -53,20 +53,27 @@ def receive(channel: str, dedupe_key: str, sender: str, payload: dict[str, Any],
             now: dt.datetime | None = None) -> int | None:
     """Store one inbound message and commit it. Returns its id, or None when a message with
     this key was stored before (the provider's retry: acknowledge it, do nothing)."""
-    now = now or utcnow()
-    # Queued at its commit (`workers.relay`); the relay asks again if that job never ran.
-    row = InboxMessage(channel=channel, dedupe_key=dedupe_key, sender=sender[:100],
-                       payload=payload, received_at=now, queued_at=now, attempts=0)
     with serialized_writes():
-        db.session.add(row)
         try:
-            db.session.flush()
-            message_id = row.id
+            message_id = store(channel, dedupe_key, sender, payload, now).id
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             return None
     return message_id
+
+
+def store(channel: str, dedupe_key: str, sender: str, payload: dict[str, Any],
+          now: dt.datetime | None = None) -> InboxMessage:
+    """The message's row, written (flushed) in the caller's transaction: `receive` commits it
+    at once; a warm-up's rehearsal rolls it back."""
+    now = now or utcnow()
+    # Queued at its commit (`workers.relay`); the relay asks again if that job never ran.
+    row = InboxMessage(channel=channel, dedupe_key=dedupe_key, sender=sender[:100],
+                       payload=payload, received_at=now, queued_at=now, attempts=0)
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def process(message_id: int, now: dt.datetime | None = None) -> str:

@@ -8,7 +8,10 @@ from flask import Flask
 from redis import Redis
 from rq import Queue
 
-QUEUE_NAMES = ("default", "notifications", "reports")
+#: A worker takes the next job from the first of these queues that has one: the citizens'
+#: messages in the inbox before the periodic jobs (which a worker's start queues all at once,
+#: and which the first message after a start would otherwise wait behind), the sends, reports.
+QUEUE_NAMES = ("inbox", "default", "notifications", "reports")
 
 
 def redis_connection(app: Flask, timeout: float | None = 5) -> Redis:

@@ -49,6 +49,7 @@ from .models import (
     User,
 )
 from .models.types import utcnow
+from .warmup import REHEARSAL
 from .wiring import publish
 
 SYSTEM = lifecycle.SYSTEM
@@ -156,6 +157,8 @@ def _may_take_apart(session: Any) -> bool:
     """Whether a transaction of its own can take a counter without waiting for this one: not
     when this one holds a counter row already (a second case in one transaction), nor, on
     SQLite, when it has written anything (it holds the database's write lock)."""
+    if session.info.get(REHEARSAL):  # the number goes back with the rehearsal's rollback
+        return False
     if session.in_transaction() and session.info.get(_COUNTER_TAKEN) is session.get_transaction():
         return False
     if db.engine.dialect.name == "sqlite" and session.in_transaction():

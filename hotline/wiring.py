@@ -17,7 +17,8 @@ Read it from top to bottom:
 - `PROVIDERS` — what the core asks an area for when it cannot know it itself (how to ring a
   citizen for a survey, which account's sender reaches an openid and when the citizen last
   wrote, where a fetched file is, an area's demo rows, routing's suggestion and trial for the
-  console, a call's recording, what to load at a process's start): the functions of a role in the order they are asked; the
+  console, a call's recording, what to load at a process's start and
+  keep up to date between jobs): the functions of a role in the order they are asked; the
   comment at each role says whose answer counts (the first that answers, unless it says
   otherwise).
 - `COMMANDS` — the commands the areas add to the `hotline` command line.
@@ -128,9 +129,14 @@ PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
     # `hotline.attachments.local_file`.
     "file": (("wechat", "channels.wechat.media.stored_file"),
              ("phone", "channels.phone.recordings.stored_recording")),
-    # fn(app): load now what a process's first message would wait for; every one runs, at a
-    # web worker's start and before a worker's first inbox job. `hotline.warm_up`.
-    "warm_up": (("routing", "routing.integration.warm_up"),),
+    # fn(app): load now what a process's first message would wait for; every one runs, in
+    # gunicorn's master before it forks the web workers and as a worker starts.
+    # `hotline.warmup`.
+    "warm_up": (("routing", "routing.integration.warm_up"),
+                ("wechat", "channels.wechat.warmup.warm_up")),
+    # fn(app): bring what the process keeps between jobs up to date; every one runs, in a
+    # worker before it forks each job's child. `hotline.warmup.refresh`.
+    "refresh": (("routing", "routing.integration.refresh"),),
     # fn() -> {name: rows added}: an area's demo data, after the core's; every one runs.
     # `hotline.seed`.
     "seed": (("routing", "routing.integration.seed_default_rules"),),

@@ -150,8 +150,9 @@ def mark_bulk_changes(state: Any) -> None:
 
 def publish_changes(session: Any) -> None:
     """After a commit that changed what routing reads: this process rebuilds its router at
-    the next case, and every other process does once it sees the new generation."""
-    if not session.info.pop(_CHANGED, False):
+    the next case, and every other process does once it sees the new generation. (Not at a
+    savepoint's release, which SQLAlchemy announces as a commit too: nothing is committed yet.)"""
+    if session.in_nested_transaction() or not session.info.pop(_CHANGED, False):
         return
     _forget_router()
     if not has_app_context():
@@ -267,6 +268,18 @@ def warm_up(app: Flask) -> None:
             similarity(sample, "小区噪音扰民")
         except Exception as exc:  # noqa: BLE001 (a database not migrated yet: load at first use)
             app.logger.info("routing warm-up skipped: %s", exc)
+        finally:
+            db.session.remove()
+
+
+def refresh(app: Flask) -> None:
+    """This process's router brought up to date now (`current_router`: rebuilt if a rule, a
+    department or the active model changed, or it is older than DEPARTMENTS_TTL). A worker
+    calls it before forking each job's child, so that the child starts with the current router
+    instead of building one that dies with it."""
+    with app.app_context():
+        try:
+            current_router()
         finally:
             db.session.remove()
 

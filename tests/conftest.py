@@ -226,3 +226,36 @@ def phones_migration(app: Any):
         db.session.expire_all()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def small_topic_model() -> Any:
+    """A topic model trained on twelve real messages of each topic (the same every run): a
+    model to store and activate, trained in seconds."""
+    import random
+
+    from routing.learned import TopicModel, shipped_examples
+
+    rng = random.Random(15)
+    by_topic: dict[str, list] = {}
+    for example in shipped_examples():
+        if example.form == "raw":
+            by_topic.setdefault(example.topic, []).append(example)
+    sample = [e for topic in sorted(by_topic) for e in rng.sample(by_topic[topic], 12)]
+    return TopicModel.train(sample, temperature=0.3)
+
+
+def activate_topic_model(model: Any) -> int:
+    """Store `model` as a new routing model and make it the active one (as a retrain does);
+    its id."""
+    from sqlalchemy import update
+
+    from hotline.models import RoutingModel
+
+    db.session.execute(update(RoutingModel).values(active=False))
+    row = RoutingModel(created_by="test", examples=model.meta["examples"],
+                       figures={"meta": model.meta}, blob=model.dumps(), active=True)
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+

@@ -420,7 +420,7 @@ def relay(now: dt.datetime | None = None, connection: Redis | None = None) -> Re
 
 # -- inbound messages: the inbox's rows to the workers -----------------------------------------
 
-INBOX_QUEUE = "default"
+INBOX_QUEUE = "inbox"  # first of hotline.queue.QUEUE_NAMES
 
 
 def queue_inbox(app: Flask, ids: Iterable[int], connection: Redis | None = None) -> int:
@@ -471,6 +471,8 @@ def forget_new_messages(session: Any, *args: Any) -> None:
 
 def queue_after_commit(session: Any) -> None:
     """Queue the noted messages on RQ once their transaction has committed."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is committed yet (SQLAlchemy calls this too)
     ids = session.info.pop(_PENDING_KEY, None)
     inbound = session.info.pop(_INBOX_KEY, None)
     if not (ids or inbound) or not has_app_context():

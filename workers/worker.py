@@ -7,6 +7,7 @@ started again (with backoff) until Redis is back. Only SIGINT/SIGTERM stop it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ from rq.exceptions import StopRequested
 from hotline import logs, warm_up
 from hotline.extensions import db
 from hotline.queue import QUEUE_NAMES, redis_connection, worker_ttl
+from hotline.warmup import refresh
 
 from . import jobs, schedule
 
@@ -55,20 +57,24 @@ class _StopAware:
 class HotlineWorker(_StopAware, Worker):
     """RQ's forking worker: each job runs in a child (a crash or a leak ends with the job).
 
+    What a child loads dies with it, so the worker itself holds what jobs need: loaded as it
+    starts (`run_worker`: `hotline.warm_up`) and brought up to date before each child is
+    forked (`hotline.warmup.refresh`: a new topic model, a changed rule), so that no child
+    loads the router or the model itself.
+
     The child must not reuse the parent's database connections (a socket shared across fork
-    is corrupted by whichever process speaks first), so its pool is dropped, unclosed.
+    is corrupted by whichever process speaks first), so its pool is dropped, unclosed; the
+    parent closes what it opened to bring itself up to date.
     """
 
-    #: Jobs that route messages: before the first of them the worker itself loads what routing
-    #: reads (`hotline.warm_up`), so that each job's child has it instead of loading it again.
-    #: Not at the worker's start: a restarted worker relays the outbox at once.
-    WARM_JOBS = frozenset({"workers.jobs.process_inbox"})
-    warmed = False
-
     def execute_job(self, job: Any, queue: Any) -> None:
-        if not self.warmed and job.func_name in self.WARM_JOBS and jobs._app is not None:
-            warm_up(jobs._app)
-            HotlineWorker.warmed = True  # for the workers started again after a Redis outage
+        app = jobs._app
+        if app is not None:
+            try:
+                refresh(app)
+            except Exception:  # the child loads what is missing, as without a refresh
+                logger.exception("could not bring the worker up to date before a job")
+            _close_connections(app)
         super().execute_job(job, queue)
 
     def main_work_horse(self, job: Any, queue: Any) -> None:
@@ -77,6 +83,15 @@ class HotlineWorker(_StopAware, Worker):
             with app.app_context():
                 db.engine.dispose(close=False)
         super().main_work_horse(job, queue)
+
+
+def _close_connections(app: Flask) -> None:
+    """Close the database connections this process holds idle (none, mostly: only a refresh
+    that rebuilt something opened one)."""
+    with app.app_context():
+        pool = db.engine.pool
+        if getattr(pool, "checkedin", lambda: 1)():
+            db.engine.dispose()
 
 
 class HotlineSimpleWorker(_StopAware, SimpleWorker):
@@ -101,6 +116,13 @@ def run_worker(app: Flask, burst: bool = False, simple: bool = False) -> None:
     """Work off the queues (and run the schedule) until stopped; with `burst`, until empty."""
     logs.configure_logging("worker")
     jobs.use_app(app)
+    # Loaded before the first job (and before the scheduler's process is forked): each job's
+    # child starts with it. What was loaded is kept out of the collector's passes, which
+    # would otherwise copy its pages into every child.
+    warm_up(app)
+    _close_connections(app)
+    gc.collect()
+    gc.freeze()
     worker_class = HotlineSimpleWorker if simple else HotlineWorker
     scheduler = None if burst else start_scheduler(app)
     ttl = worker_ttl(app)

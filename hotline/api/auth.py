@@ -41,7 +41,7 @@ def current_user() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'")
-    user = db.session.scalar(select(User).where(User.token_hash == User.hash_token(token.strip())))
+    user = user_of_token(token.strip())
     if user is None:
         raise Unauthorized("unknown token")
     if not user.active:
@@ -54,6 +54,11 @@ def current_user() -> User:
         raise TokenExpired(f"this token expired at {_local(user.token_expires_at)}; "
                            "ask an admin for a new one")
     return user
+
+
+def user_of_token(token: str) -> User | None:
+    """The user whose API token this is, whatever the token's state."""
+    return db.session.scalar(select(User).where(User.token_hash == User.hash_token(token)))
 
 
 def _local(at: Any) -> str:

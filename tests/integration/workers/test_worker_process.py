@@ -1,6 +1,6 @@
 """A real `hotline worker` process: SIGKILLed in the middle of a send and started again, it sends
 nothing twice and loses nothing; running through a Redis outage, it sends what waited once
-Redis is back."""
+Redis is back; a topic model retrained while it runs routes its next message."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from channels.wechat.simulator import Simulator
+from hotline import inbox
 from hotline.extensions import db
-from hotline.models import OutboxMessage
+from hotline.models import Case, OutboxMessage
+from tests.conftest import activate_topic_model
 
 from .conftest import OPENID, PUBLIC
 
@@ -213,3 +216,32 @@ def test_idle_worker_logs_json_and_nothing_at_info_until_it_sends_a_message(
         [("workers.relay", "sent", case["number"], "sms")], told
     assert told[0]["process"] == "worker" and told[0]["request_id"]
     assert "13985012345" not in log.read_text()
+
+
+def test_a_running_worker_routes_with_a_topic_model_retrained_while_it_runs(
+        app, start_worker, small_topic_model):
+    """The worker loads the model as it starts and forks each job's child from itself: a model
+    activated since must still reach the next message's child, without a restart."""
+    token = "workerWxToken"
+    first = activate_topic_model(small_topic_model)
+    start_worker(WECHAT_TOKEN=token)
+
+    def routed_with(n: int) -> int:
+        openid = f"oRetrained{n:019d}"
+        xml = Simulator(token).text(openid, "小区物业乱收费，楼顶漏水半年了也不给维修。")
+        inbox.receive("wechat", f"msg:default:retrained-{n}", openid,
+                      {"account": "default", "xml": xml})
+
+        def case() -> Case | None:
+            db.session.rollback()
+            return db.session.scalar(select(Case).where(Case.citizen_openid == openid))
+
+        wait_until(lambda: case() is not None, timeout=180, what=f"the case of message {n}")
+        return case().routing["topic_model"]
+
+    assert routed_with(1) == first
+    second = activate_topic_model(small_topic_model)  # retrained: a new model, now active
+    assert routed_with(2) == second
+    activate_topic_model(small_topic_model)
+    assert routed_with(3) not in (first, second)
+

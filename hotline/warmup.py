@@ -1,0 +1,145 @@
+"""Warm-up (预热): what a process's first request or job would pay, paid when the process starts.
+
+A process that has just started pays on its first message for what it loads lazily: jieba's
+dictionary and the topic model (routing), the URL map's matcher, OpenSSL's cipher tables, and
+every SQL statement SQLAlchemy compiles the first time it runs one. Measured by
+`bench/bench_first_message.py`; the target is a first message as fast as the next ones.
+
+Where it runs, so that every process that serves is warm before it serves:
+
+- web: in gunicorn's master under `--preload` (`hotline/wsgi_app.py`), before it opens the
+  port and forks the web workers, which start with it all, shared copy-on-write; without
+  `--preload` each worker runs it before its first request. A web process answers nothing —
+  `/readyz` included — before it is warm.
+- `hotline worker`: before it starts taking jobs (`workers.worker`). RQ runs each job in a child
+  forked from the worker, and whatever a child loads is gone with it: so the worker loads it
+  all first, and before forking each job's child it brings what it holds up to date
+  (`refresh`: a new topic model or a rule change), so the children never load it themselves.
+
+What is warmed:
+
+- the core: SQLAlchemy's mappers, the URL map, and intake rehearsed — a sample case logged
+  through the service and answered through the API's schemas in a transaction that is rolled
+  back (`rehearsal`), so that the statements it runs are compiled;
+- each area's `warm_up` provider (`hotline.wiring.PROVIDERS`): routing loads jieba, the lexicons
+  and the active model; the WeChat channel decrypts, stores and answers a sample message in a
+  rehearsal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+
+from .extensions import db
+
+logger = logging.getLogger(__name__)
+
+#: Set in the session's `info` during a rehearsal: a number taken from the day's counter is
+#: taken inside the rehearsal's transaction (and given back with it), not in one of its own.
+REHEARSAL = "hotline_rehearsal"
+
+
+class RehearsalCommitted(RuntimeError):
+    """Something tried to commit inside a rehearsal: refused, nothing is kept."""
+
+
+@contextmanager
+def rehearsal() -> Iterator[None]:
+    """A transaction in which a use case runs as it would for real and that is rolled back at
+    the end, whatever happens in it. A commit inside is refused (`RehearsalCommitted`), so
+    nothing a rehearsal does is ever kept; what commits only announce (jobs queued, router
+    changes) never happens."""
+    from . import logs
+
+    session = db.session()
+    session.rollback()
+
+    def refuse(session: Any) -> None:
+        if not session.in_nested_transaction():  # a savepoint's release is no commit
+            raise RehearsalCommitted("a rehearsal never commits")
+
+    from sqlalchemy import event
+
+    event.listen(session, "before_commit", refuse)
+    session.info[REHEARSAL] = True
+    try:
+        with logs.bound(request=None, case=None):
+            yield
+    finally:
+        session.info.pop(REHEARSAL, None)
+        session.rollback()
+        event.remove(session, "before_commit", refuse)
+
+
+def in_rehearsal() -> bool:
+    return bool(db.session().info.get(REHEARSAL))
+
+
+#: The sample of the core's rehearsal: a citizen's call logged by an operator.
+SAMPLE_CASE = {
+    "line": "fupin", "channel": "phone",
+    "content": "贵阳市云岩区小区噪音扰民，晚上十点以后还在施工，请相关部门管一管。",
+    "citizen": {"name": "预热", "phone": "13800000000"},
+}
+
+
+def warm_up(app: Flask) -> None:
+    """Load and compile now what the process's first request or job would wait for (see the
+    module's docstring). A part that cannot run (a database not migrated yet, a line missing)
+    is logged and left to its first use."""
+    from sqlalchemy.orm import configure_mappers
+
+    from .wiring import wiring_of
+
+    configure_mappers()
+    app.url_map.update()  # the URL matcher, built at the first request otherwise
+    with app.app_context():
+        try:
+            _rehearse_intake()
+        except Exception as exc:  # noqa: BLE001 (warm-up is best effort: first use loads it)
+            logger.info("warm-up: intake not rehearsed: %s", exc)
+        finally:
+            db.session.remove()
+    for load in wiring_of(app).providers.get("warm_up", []):
+        load(app)
+
+
+def refresh(app: Flask) -> None:
+    """Bring what this process keeps between jobs up to date (the `refresh` providers: the
+    router after a rule change or a new model) — in a worker, before it forks a job's child,
+    so that each child starts with it instead of loading it again. Cheap when nothing
+    changed (one Redis GET)."""
+    from .wiring import wiring_of
+
+    for bring_up_to_date in wiring_of(app).providers.get("refresh", []):
+        bring_up_to_date(app)
+
+
+def _rehearse_intake() -> None:
+    """`POST /api/v1/cases` as the API runs it, in a rehearsal: the token's lookup, the body's
+    validation, intake with what follows it (routing, notices, report figures) and the
+    answer's serialisation."""
+    from sqlalchemy import select
+
+    from .api.auth import user_of_token
+    from .api.cases import _detail
+    from .api.schemas import CaseCreateSchema
+    from .domain.lifecycle import Actor
+    from .models import Line
+    from .services import create_case
+
+    line = db.session.scalar(select(Line).where(Line.active.is_(True)).order_by(Line.id))
+    if line is None:
+        logger.info("warm-up: no line yet; intake not rehearsed")
+        return
+    with rehearsal():
+        user_of_token("warm-up")
+        data = CaseCreateSchema().load({**SAMPLE_CASE, "line": line.code})
+        case, _created = create_case(data, Actor(name="warm-up", role="operator"),
+                                     commit=False)
+        _detail.dump(case)

@@ -1,0 +1,91 @@
+"""Warm-up: a process that serves is ready before its first message — the web app gunicorn
+loads has jieba, the router and the active topic model loaded before any request — and warming
+up leaves nothing behind: no case, no case number taken, no message stored or queued. A worker
+brings a newly trained model into the process it forks its jobs from, without a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from redis import Redis
+from sqlalchemy import func, select
+
+from hotline import warm_up
+from hotline.extensions import db
+from hotline.models import Case
+from hotline.queue import QUEUE_NAMES
+from hotline.warmup import refresh
+from routing import integration, segment
+from tests.conftest import CASE, activate_topic_model
+
+ROOT = Path(__file__).resolve().parents[2]
+WECHAT = {"WECHAT_TOKEN": "warmUpToken", "WECHAT_APPID": "wx0123456789abcdef",
+          "WECHAT_AES_KEY": "kWxPEV2UEDyxWpmPdKC3F0dgmFbOk3B3lLqYs4nXg6u"}
+# What gunicorn --preload loads in its master, before it forks the web workers.
+LOADED_BY_GUNICORN = """
+import json
+import hotline.wsgi_app
+from routing import integration, segment
+
+router = integration._cache["router"]
+print(json.dumps({
+    "jieba": segment._tokenizer is not None and bool(segment._tokenizer.initialized),
+    "router": router is not None,
+    "model": router.model.meta.get("id") if router is not None and router.model else None,
+}))
+"""
+
+
+def row_counts() -> dict[str, int]:
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def test_the_app_gunicorn_loads_has_jieba_the_router_and_the_model_before_any_request(
+        app, small_topic_model):
+    model_id = activate_topic_model(small_topic_model)
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "HOTLINE_INSTANCE_PATH": app.instance_path, "SECRET_KEY": "test-secret", **WECHAT}
+    env.pop("REDIS_URL", None)
+    out = subprocess.run([sys.executable, "-c", LOADED_BY_GUNICORN], env=env, cwd=ROOT, check=False,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == \
+        {"jieba": True, "router": True, "model": model_id}
+
+
+def test_warming_up_leaves_no_case_no_number_taken_and_no_message(app, api, tokens,
+                                                                   redis_url):
+    app.config.update(REDIS_URL=redis_url, **WECHAT)
+    before = row_counts()
+    warm_up(app)
+    db.session.rollback()
+    assert row_counts() == before
+    queued = Redis.from_url(redis_url)
+    assert [q for q in QUEUE_NAMES if queued.llen(f"rq:queue:{q}")] == []
+
+    assert segment._tokenizer is not None and segment._tokenizer.initialized
+    assert integration._cache["router"] is not None
+
+    # The rehearsed intake gave its number back: the day's first real case is -0001.
+    for line, category in (("fupin", "policy_consult"), ("zhitongche", "situation")):
+        case = api.post("/cases", tokens.operator,
+                        {**CASE, "line": line, "category": category}).get_json()
+        assert case["number"].endswith("-0001"), case
+    assert db.session.scalar(select(func.count(Case.id))) == 2
+
+
+def test_a_worker_holds_a_newly_trained_model_before_it_forks_the_next_job(app, small_topic_model,
+                                                                           redis_url):
+    app.config["REDIS_URL"] = redis_url
+    first = activate_topic_model(small_topic_model)
+    warm_up(app)
+    assert integration._cache["router"].model.meta["id"] == first
+
+    second = activate_topic_model(small_topic_model)  # retrained while the worker runs
+    refresh(app)  # what the worker does before forking each job's child
+    assert integration._cache["router"].model.meta["id"] == second
