@@ -97,12 +97,11 @@ def children_of(pid: int) -> list[int]:
 def start_web(env: dict, tmp: str) -> tuple[subprocess.Popen, int]:
     """gunicorn as `hotline run` starts it, one web worker; returns once the worker is forked
     and has had a moment to reach its accept loop — without a single request."""
+    from hotline.cli import gunicorn_command
+
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--preload", "--logger-class", "hotline.accesslog.RedactingLogger",
-         "--log-level", "warning", "hotline.wsgi_app:app"],
-        env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(gunicorn_command(f"127.0.0.1:{port}", 1), env=env, cwd=tmp,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not children_of(proc.pid):
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -208,6 +208,24 @@ def worker(burst: bool) -> None:
 WEB_TIMEOUT = 300
 
 
+def gunicorn_command(bind: str, workers: int) -> list[str]:
+    """The web server as `hotline run` starts it (and the benchmarks, to measure the same).
+
+    Sync workers: with SQLite they answer webhooks fastest (threads made writers wait on each
+    other: WeChat p99 0.44-0.98 s against 0.33 s, bench/bench_wechat.py --threads). The timeout
+    leaves room for a streamed ledger export of a million rows (27 s as CSV, 37 s as XLSX in
+    bench/bench_reports.py); a hung worker is still replaced. --preload: the app is built and
+    warmed up once (hotline/warmup.py), then the web workers are forked ready, each settling
+    before its first request (hotline/gunicorn_conf.py); a replaced worker is ready at once too.
+    The app writes one line per request (hotline.logs: client, request line with its secrets
+    redacted, status, time, request id, case): no second access log; gunicorn's own lines go
+    through the redacting logger all the same."""
+    return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
+            "--timeout", str(WEB_TIMEOUT), "--graceful-timeout", "10", "--preload",
+            "--config", "python:hotline.gunicorn_conf",
+            "--logger-class", "hotline.accesslog.RedactingLogger", "hotline.wsgi_app:app"]
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -267,22 +285,8 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     children += [
         Child("worker", lambda: subprocess.Popen(
             [sys.executable, "-m", "hotline.cli", "worker"], env=env, process_group=0)),
-        # Sync workers: with SQLite they answer webhooks fastest (threads made writers wait
-        # on each other: WeChat p99 0.44-0.98 s against 0.33 s, bench/bench_wechat.py
-        # --threads). The timeout leaves room for a streamed ledger export of a million rows
-        # (27 s as CSV, 37 s as XLSX in bench/bench_reports.py); a hung worker is still
-        # replaced. --preload: the app is built and routing's data loaded once, then the web
-        # workers are forked ready (each loading its own took most of the start's CPU; a
-        # replaced worker is ready at once too).
         Child("gunicorn", lambda: subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-             "--workers", str(web_workers), "--timeout", str(WEB_TIMEOUT),
-             "--graceful-timeout", "10", "--preload",
-             # The app writes one line per request (hotline.logs: client, request line with
-             # its secrets redacted, status, time, request id, case): no second access log.
-             # gunicorn's own lines go through the redacting logger all the same.
-             "--logger-class", "hotline.accesslog.RedactingLogger",
-             "hotline.wsgi_app:app"], env=env, process_group=0)),
+            gunicorn_command(f"{host}:{port}", web_workers), env=env, process_group=0)),
     ]
     click.echo(f"Hotline is starting: ready when http://{host}:{port}/readyz answers "
                "(Ctrl-C stops it)")

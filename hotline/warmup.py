@@ -8,9 +8,11 @@ every SQL statement SQLAlchemy compiles the first time it runs one. Measured by
 Where it runs, so that every process that serves is warm before it serves:
 
 - web: in gunicorn's master under `--preload` (`hotline/wsgi_app.py`), before it opens the
-  port and forks the web workers, which start with it all, shared copy-on-write; without
-  `--preload` each worker runs it before its first request. A web process answers nothing —
-  `/readyz` included — before it is warm.
+  port and forks the web workers, which start with it all, shared copy-on-write; then each web
+  worker, once forked, rehearses once more before its first request (`settle_web_worker`, from
+  `hotline/gunicorn_conf.py`), making the shared pages its first request would write its own
+  and opening its database connections. Without `--preload` each worker runs all of it before
+  its first request. A web process answers nothing — `/readyz` included — before it is warm.
 - `hotline worker`: before it starts taking jobs (`workers.worker`). RQ runs each job in a child
   forked from the worker, and whatever a child loads is gone with it: so the worker loads it
   all first, and before forking each job's child it brings what it holds up to date
@@ -143,3 +145,13 @@ def _rehearse_intake() -> None:
         case, _created = create_case(data, Actor(name="warm-up", role="operator"),
                                      commit=False)
         _detail.dump(case)
+
+
+def settle_web_worker(app: Flask) -> None:
+    """In a web worker just forked from a warm master (`hotline.gunicorn_conf`): the warm-up
+    once more, so that the pages the first request would touch are this process's own before
+    it serves, and the database pool holds the two connections an intake uses (its own and the
+    one its case number is taken on)."""
+    warm_up(app)
+    with app.app_context(), db.engine.connect(), db.engine.connect():
+        pass
