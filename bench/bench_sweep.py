@@ -31,8 +31,8 @@ Findings (EXPLAIN, PostgreSQL 15.18, as printed by the runs): at 1M and 10M ever
 Index Scan on ix_cases_status_due_mark / ix_cases_status_accept_mark whose Index Cond holds the
 mark (`due_mark < 2`), then a Nested Loop Anti Join probing uq_supervision_marks for the few
 rows left — once the planner knows that the open cases are nearly all marked (the multivariate
-statistics of migration 0963_sweep_marks_statistics; without them it seq-scanned the 10M
-table, 10.4 s). SQLite: SEARCH cases USING INDEX ix_cases_status_due_mark (status=? AND
+statistics cases_status_marks, made by migration 1000_baseline, before it by
+0963_sweep_marks_statistics; without them it seq-scanned the 10M table, 10.4 s). SQLite: SEARCH cases USING INDEX ix_cases_status_due_mark (status=? AND
 due_at<? AND …), the mark read from the index. Measured: SQLite 1M steady 352 ms / 922 ms bare
 (0.38x; 4.6x before); PostgreSQL 1M 837 / 937 ms (0.89x); PostgreSQL 10M 137 ms / 9.7 s (0.01x).
 """

@@ -24,11 +24,23 @@ def _app() -> Flask:
 
 
 def upgrade_database(app: Flask) -> None:
-    """Bring the schema to the newest revision of every branch (each area has its own)."""
+    """Bring the schema to the newest revision. A database the revision chain before the
+    baseline built is restamped to the baseline first; one that chain left part of the way is
+    refused with what to do (hotline/baseline.py, docs/upgrading.md)."""
     from flask_migrate import upgrade
 
+    from .baseline import BASELINE, RevisionBeforeBaseline, restamp_replaced_chain
+
     with app.app_context():
-        upgrade(revision="heads")
+        try:
+            with db.engine.begin() as connection:
+                restamped = restamp_replaced_chain(connection)
+        except RevisionBeforeBaseline as refused:
+            raise click.ClickException(str(refused)) from None
+        if restamped:
+            click.echo(f"database: the revision chain before the baseline is complete, "
+                       f"restamped to {BASELINE}")
+        upgrade(revision="head")
 
 
 def ensure_routing_model(app: Flask) -> None:

@@ -202,32 +202,6 @@ def json_log() -> Iterator[Any]:
     root.setLevel(level)
 
 
-@pytest.fixture
-def phones_migration(app: Any):
-    """Run revision 0961_phones_e164's upgrade on the test database as it is now: for rows
-    written (with SQL, past the models' rule) as an earlier version stored them."""
-    import importlib.util
-    from pathlib import Path
-
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
-    path = (Path(__file__).parent.parent / "hotline" / "migrations" / "versions"
-            / "0961_phones_e164.py")
-    spec = importlib.util.spec_from_file_location("migration_0961", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-
-    def run() -> None:
-        db.session.commit()
-        with Operations.context(MigrationContext.configure(db.session.connection())):
-            module.upgrade()
-        db.session.commit()
-        db.session.expire_all()
-
-    return run
-
-
 @pytest.fixture(scope="session")
 def small_topic_model() -> Any:
     """A topic model trained on twelve real messages of each topic (the same every run): a

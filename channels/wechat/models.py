@@ -2,7 +2,7 @@
 who write to them, and the log of every message received with the reply it got.
 
 They live on the core's metadata (imported by `channels.wechat.init_app`), so the migrations
-see them; the schema comes from `hotline/migrations/versions/0101_wechat.py`.
+see them; the schema comes from `hotline/migrations/versions/1000_baseline.py`.
 """
 
 from __future__ import annotations

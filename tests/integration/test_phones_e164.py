@@ -1,11 +1,11 @@
-"""Phones are stored as E.164 however they were typed, and the numbers stored before that
-(as typed: 138 0013 8000, 0851-86812345) are converted by revision 0961_phones_e164 — after
-which every look-up by phone still finds them: the staff's phone search, the citizen's status
-look-up with the whole number, an SMS from the citizen's mobile, the line a call was made to."""
+"""Phones are stored as E.164 however they were typed (the one rule: hotline/domain/phones.py,
+applied by the models), and every look-up by phone finds them whatever spelling it is given:
+the staff's phone search, the citizen's status look-up with the whole number or its tail, an
+SMS from the citizen's mobile, the line a call was made to."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from channels.phone.calls import line_for_number
 from channels.phone.sms import status_reply
@@ -22,32 +22,20 @@ def test_a_case_typed_with_any_spelling_is_stored_and_answered_as_e164(api, toke
     assert [c["number"] for c in found.get_json()["items"]] == [made["number"]]
 
 
-def _write_as_before(number: str, phone: str | None) -> None:
-    db.session.execute(update(Case).where(Case.number == number)
-                       .values(citizen_phone=phone, citizen_phone_key=None))
-
-
-def test_numbers_stored_as_typed_are_converted_and_still_found(app, api, tokens, new_case,
-                                                             phones_migration):
-    mobile = new_case(citizen={"name": "王建国", "phone": "13800138000"})["number"]
+def test_numbers_typed_as_clerks_write_them_are_found_by_any_spelling(app, api, tokens,
+                                                                     new_case):
+    mobile = new_case(citizen={"name": "王建国", "phone": "138 0013 8000"})["number"]
     landline = new_case(citizen={"name": "张国强", "phone": "0851-86812345"})["number"]
-    nothing = new_case(citizen={"name": "李秀英", "phone": "13700001111"})["number"]
-    _write_as_before(mobile, "138 0013 8000")
-    _write_as_before(landline, "0851-86812345")
-    _write_as_before(nothing, "无")
     case_id = db.session.scalar(select(Case.id).where(Case.number == landline))
-    db.session.add(CallbackTask(case_id=case_id, kind="survey", line_code="fupin"))
-    db.session.flush()
-    db.session.execute(update(CallbackTask).values(phone="0851-86812345"))
-    db.session.execute(update(Line).where(Line.code == "zhitongche")
-                       .values(phone_number="0851 8689 4627"))
-
-    phones_migration()
+    db.session.add(CallbackTask(case_id=case_id, kind="survey", line_code="fupin",
+                                phone="0851-86812345"))
+    db.session.scalar(select(Line).where(Line.code == "zhitongche")).phone_number = "0851 8689 4627"
+    db.session.commit()
 
     stored = dict(db.session.execute(select(Case.number, Case.citizen_phone)).all())
-    assert stored == {mobile: "+8613800138000", landline: "+8685186812345", nothing: "无"}
+    assert stored == {mobile: "+8613800138000", landline: "+8685186812345"}
     keys = set(db.session.scalars(select(Case.citizen_phone_key)))
-    assert keys == {"13800138000", "85186812345", None}
+    assert keys == {"13800138000", "85186812345"}
     assert db.session.scalar(select(CallbackTask.phone)) == "+8685186812345"
     assert line_for_number("+8685186894627").code == "zhitongche"
 
@@ -64,10 +52,3 @@ def test_numbers_stored_as_typed_are_converted_and_still_found(app, api, tokens,
 
     assert status_reply(mobile, "+8613800138000").startswith(f"工单 {mobile}")
     assert "未查询到" in status_reply(mobile, "+8613800138001")
-
-
-def test_the_migration_leaves_numbers_already_e164_as_they_are(new_case, phones_migration):
-    number = new_case(citizen={"name": "王建国", "phone": "+8613985012345"})["number"]
-    phones_migration()
-    case = db.session.scalar(select(Case).where(Case.number == number))
-    assert (case.citizen_phone, case.citizen_phone_key) == ("+8613985012345", "13985012345")
