@@ -42,7 +42,7 @@ from .events import ActionTaken
 from .extensions import db
 from .models import CallbackTask, Case, CaseEvent, OutboxMessage, Survey
 from .models.types import utcnow
-from .outbox import citizen_channel, enqueue
+from .outbox import citizen_channel, department_name, enqueue
 
 # The survey (回访) goes out this long after closing (a setting of the same name overrides it).
 SURVEY_DELAY_MINUTES = 0
@@ -66,11 +66,12 @@ def _date(day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
-def status_text(case: Case, action: str, text: str | None = None) -> str | None:
+def status_text(case: Case, action: str, department: str,
+                text: str | None = None) -> str | None:
     """The message a citizen gets when their case takes this step (None: nothing to say);
-    `text` is what the step says to them (an interim reply's words)."""
+    `department` is the name of the department that has the case (`outbox.department_name`),
+    `text` what the step says to them (an interim reply's words)."""
     sign, number = _signature(case), case.number
-    department = case.department.name if case.department else "承办单位"
     if action == "interim-reply":
         return (f"{sign}关于您反映的事项（工单号{number}），{department}阶段性答复：{_excerpt(text)}"
                 "。办理结束后将告知您结果。")
@@ -113,7 +114,7 @@ def notify(case: Case, action: str, said: str | None = None,
            at: dt.datetime | None = None) -> OutboxMessage | None:
     """Write the status message of this step (taken at `at`) for the citizen, if they can be
     reached."""
-    text = status_text(case, action, said)
+    text = status_text(case, action, department_name(case), said)
     reach = citizen_channel(case)
     if text is None or reach is None:
         return None

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from .domain import phones
 from .domain.errors import IllegalTransition, ValidationFailed
 from .extensions import db
-from .models import Case, OutboxMessage
+from .models import Case, Department, OutboxMessage
 from .models.types import utcnow
 
 
@@ -97,6 +97,18 @@ def message_for_key(key: str) -> OutboxMessage | None:
     """The outbox row a provider's callback names, or None for a key that is not ours."""
     key = (key or "").strip().removeprefix("outbox-")
     return db.session.get(OutboxMessage, int(key)) if key.isdigit() else None
+
+
+def department_name(case: Case) -> str:
+    """The name of the department that has the case now, as messages say it ("承办单位" when
+    it has none). Read by the case's department code, which is what a step changes: the
+    `department` relationship is not loaded for a case still being logged (routing's dispatch
+    at intake) and keeps what it first loaded when one transaction takes several steps."""
+    if not case.department_code:
+        return "承办单位"
+    name = db.session.scalar(select(Department.name).where(
+        Department.code == case.department_code))
+    return name or "承办单位"
 
 
 def citizen_channel(case: Case) -> tuple[str, str] | None:

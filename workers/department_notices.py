@@ -24,7 +24,7 @@ from hotline.extensions import db
 from hotline.models import Case, DepartmentContact, Line, OutboxMessage
 from hotline.models.followup import SupervisionMark
 from hotline.models.types import UTCDateTime
-from hotline.outbox import enqueue
+from hotline.outbox import department_name, enqueue
 
 from .sweeps import HELD, NOTES, _insert
 
@@ -50,7 +50,7 @@ def notice_text(case: Case, action: str, data: dict | None = None) -> str | None
                 f"{_date(case.due_date)}前答复。")
     if action == "cohandle":  # told to a department added as co-handler (协办)
         due = next((c.due_date for c in case.cohandlers if c.due_date), None)
-        lead = case.department.name if case.department else "承办单位"
+        lead = department_name(case)
         return (f"{sign}协办：工单{case.number}由{lead}主办，请贵单位协办，"
                 f"于{_date(due)}前提交协办意见。")
     if action == "recalled":  # told to the department the case was taken from

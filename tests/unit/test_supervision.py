@@ -17,12 +17,13 @@ from workers.relay import backoff
 from workers.settings import setting
 from workers.sweeps import accept_lead
 
+WEINING = "威宁彝族回族苗族自治县人民政府"
+
 
 def case(**overrides) -> SimpleNamespace:
     fields = {
         "number": "FP20261102-0007", "kind": Kind.HANDLE, "status": Status.DISPATCHED,
         "line": SimpleNamespace(name="扶贫专线", code="fupin"),
-        "department": SimpleNamespace(name="威宁彝族回族苗族自治县人民政府"),
         "due_date": dt.date(2026, 11, 16), "reply_text": None, "answer_text": None}
     return SimpleNamespace(**(fields | overrides))
 
@@ -38,27 +39,27 @@ def test_signing_reminder_never_comes_before_the_last_day_of_a_short_period(poli
 
 
 def test_dispatch_message_names_the_department_and_the_deadline():
-    text = status_text(case(), "dispatch")
+    text = status_text(case(), "dispatch", WEINING)
     assert text == ("【扶贫专线】您反映的事项（工单号FP20261102-0007）已转交威宁彝族回族苗族自治县"
                     "人民政府办理，办理时限至2026年11月16日。可凭工单号查询办理进度。")
 
 
 def test_closing_message_carries_the_answer_cut_to_sms_length():
     answer = "经核查，您反映的低保问题属实。" * 30
-    text = status_text(case(status=Status.CLOSED, reply_text=answer), "close")
+    text = status_text(case(status=Status.CLOSED, reply_text=answer), "close", WEINING)
     assert text.startswith("【扶贫专线】您反映的事项（工单号FP20261102-0007）已办结。答复：经核查")
     assert text.endswith("…") and len(text) < 260
 
 
 def test_information_only_case_says_it_was_forwarded_for_reading_and_nothing_at_closing():
     inform = case(kind=Kind.INFORM)
-    assert "参阅" in status_text(inform, "dispatch")
-    assert status_text(case(kind=Kind.INFORM, status=Status.CLOSED), "accept") is None
+    assert "参阅" in status_text(inform, "dispatch", WEINING)
+    assert status_text(case(kind=Kind.INFORM, status=Status.CLOSED), "accept", WEINING) is None
 
 
 @pytest.mark.parametrize("action", ["accept", "return", "extension", "instruct", "review"])
 def test_steps_inside_the_hotline_send_the_citizen_nothing(action):
-    assert status_text(case(status=Status.ACCEPTED), action) is None
+    assert status_text(case(status=Status.ACCEPTED), action, WEINING) is None
 
 
 def test_survey_texts_offer_the_quick_reply_and_the_link():
