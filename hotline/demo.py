@@ -15,6 +15,10 @@ note, so the relay never picks them up: they stay in the outbox as the record of
 have gone out, and no citizen gets a text about an event of last month; their surveys count as
 reminded, so the reminder sweep does not text anyone about the past either.
 
+The whole history is one transaction: it is there whole or not at all (an interrupted run
+leaves nothing a second run would take for a history already made), and its thousands of
+steps cost one commit, not one each.
+
 Everything is deterministic for a given seed and `now`. The history's cases carry the
 idempotency key `demo-history:<seed>:<n>`, which is also how a second run sees that the history
 is already there and adds nothing.
@@ -201,7 +205,8 @@ def seed_history(days: int, seed: int = 2026, now: dt.datetime | None = None) ->
         raise HistoryExists(f"demo history already present ({existing} cases); nothing added")
     started = time.monotonic()
     writer = _HistoryWriter(random.Random(seed), seed, now or utcnow(), days)
-    with withheld(HISTORY_BY, WITHHELD_NOTE) as withholding:
+    # One transaction (see the module): every step in it, none committed on its own.
+    with withheld(HISTORY_BY, WITHHELD_NOTE) as withholding, services.committing():
         writer.write()
     writer.report.withheld_messages = withholding.count
     writer.report.seconds = time.monotonic() - started
@@ -251,7 +256,7 @@ class _HistoryWriter:
         """Take one lifecycle step at `at`, unless that is still to come."""
         if at >= self.now:
             return False
-        services.act(case.number, action, actor, body, now=at)
+        services.apply_action(case, action, actor, body, now=at)
         return True
 
     def handler(self, case: Case) -> Actor:
@@ -337,7 +342,7 @@ class _HistoryWriter:
                 "received_at": received}
         case, _ = services.create_case(data, self.operator(),
                                        idempotency_key=f"{HISTORY_KEY}{self.seed}:{n}",
-                                       now=received)
+                                       now=received, commit=False)
         self.report.cases += 1
         self.report.by_line[case.line.code] = self.report.by_line.get(case.line.code, 0) + 1
         if case.status == Status.DISPATCHED:
@@ -489,7 +494,6 @@ class _HistoryWriter:
                 task.status, task.done_at, task.done_by = "done", at, operator.name
         else:
             surveys.record_answer(survey, rating, comment, survey.channel, at=at)
-        db.session.commit()
         self.report.surveys_answered += 1
         if rating != "unsatisfied":
             return True
@@ -521,12 +525,10 @@ class _HistoryWriter:
         if at >= self.now or self.rng.random() < 0.1:
             return
         try:
-            approve(case, SUPERVISOR, "按脱敏规则公开", now=at)
-            db.session.flush()
+            with db.session.begin_nested():
+                approve(case, SUPERVISOR, "按脱敏规则公开", now=at)
         except DomainError:  # masking still finds personal data: staff would look at it
-            db.session.rollback()
             return
-        db.session.commit()
         self.report.published += 1
 
     def count_present(self) -> None:

@@ -267,9 +267,15 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
         priority=priority,
         idempotency_key=idempotency_key,
         request_hash=fingerprint if idempotency_key else None,
-        # A new case has none yet: known now, so the answer needs no query to say so.
+        # A new case has none yet: known now, so the answer needs no query to say so, and the
+        # report figures of a later step in the same transaction (an import, the demo's
+        # history) are worked out from memory instead of read back.
         cohandlers=[],
         attachments=[],
+        department_code=None,
+        accepted_at=None,
+        replied_at=None,
+        duplicate_of_id=None,
     )
     apply_deadlines(case)
     db.session.add(case)

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -105,3 +106,19 @@ def test_history_of_30_days_is_a_believable_past_made_once(app, api, tokens, tmp
 def test_history_is_only_for_the_demo_of_hotline_run():
     result = CliRunner().invoke(main, ["run", "--history", "30"])
     assert result.exit_code == 2 and "--history goes with --demo" in result.output
+
+
+def test_history_that_fails_half_way_leaves_nothing_to_block_the_next_run(app, monkeypatch):
+    from hotline import demo
+
+    def fail(writer) -> None:
+        raise RuntimeError("interrupted after the last case")
+
+    monkeypatch.setattr(demo._HistoryWriter, "count_present", fail)
+    with pytest.raises(RuntimeError):
+        demo.seed_history(3)
+    assert demo.history_cases() == 0
+    assert db.session.scalar(select(db.func.count(OutboxMessage.id))) == 0
+
+    monkeypatch.undo()
+    assert demo.seed_history(3).cases == demo.history_cases() > 0
