@@ -13,6 +13,12 @@ from rq import Queue
 #: and which the first message after a start would otherwise wait behind), the sends, reports.
 QUEUE_NAMES = ("inbox", "default", "notifications", "reports")
 
+#: Queues of long background work (bulletins with their charts, training the topic model): a
+#: job from one runs at this much lower CPU priority (nice), so that intake, the staff console
+#: and the outbox, on the same machine, are not slowed while it draws or trains.
+BACKGROUND_QUEUES = frozenset({"reports"})
+BACKGROUND_NICENESS = 10
+
 
 def redis_connection(app: Flask, timeout: float | None = 5) -> Redis:
     url = app.config.get("REDIS_URL")

@@ -22,7 +22,13 @@ from rq.exceptions import StopRequested
 
 from hotline import logs, warm_up
 from hotline.extensions import db
-from hotline.queue import QUEUE_NAMES, redis_connection, worker_ttl
+from hotline.queue import (
+    BACKGROUND_NICENESS,
+    BACKGROUND_QUEUES,
+    QUEUE_NAMES,
+    redis_connection,
+    worker_ttl,
+)
 from hotline.warmup import refresh
 
 from . import jobs, schedule
@@ -64,7 +70,8 @@ class HotlineWorker(_StopAware, Worker):
 
     The child must not reuse the parent's database connections (a socket shared across fork
     is corrupted by whichever process speaks first), so its pool is dropped, unclosed; the
-    parent closes what it opened to bring itself up to date.
+    parent closes what it opened to bring itself up to date. A child working a background
+    queue's job runs at a lower CPU priority (hotline.queue).
     """
 
     def execute_job(self, job: Any, queue: Any) -> None:
@@ -78,6 +85,8 @@ class HotlineWorker(_StopAware, Worker):
         super().execute_job(job, queue)
 
     def main_work_horse(self, job: Any, queue: Any) -> None:
+        if queue.name in BACKGROUND_QUEUES:
+            os.nice(BACKGROUND_NICENESS)
         app = jobs._app
         if app is not None:
             with app.app_context():
