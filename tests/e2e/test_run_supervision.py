@@ -1,5 +1,6 @@
 """`hotline run` looks after what it started: a worker or embedded Redis killed with SIGKILL is
-started again within seconds, nothing written meanwhile is lost or sent twice, and
+started again within seconds (a worker with nothing left of it: the schedulers it forked end
+with it), nothing written meanwhile is lost or sent twice, and
 `/readyz?deep=1` tells a worker that does not work and an outbox that has stopped moving."""
 
 from __future__ import annotations
@@ -108,6 +109,55 @@ def post(server: HotlineRun, path: str, token: str, body: dict) -> dict:
 
 def texts_about(twilio: FakeTwilio, number: str) -> list[str]:
     return [m["body"] for m in list(twilio.messages) if number in m["body"]]
+
+
+def schedulers_of(worker: int) -> list[int]:
+    """The worker's children in its own process group: RQ's scheduler and the periodic jobs'
+    (a job's work horse leads a group of its own)."""
+    found = []
+    for pid in children(worker):
+        try:
+            group = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
+        except (OSError, IndexError, ValueError):
+            continue
+        if group == worker:
+            found.append(pid)
+    return found
+
+
+def gone(pid: int) -> bool:
+    """Whether the process has ended (a zombie nobody has reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def test_killed_worker_takes_its_schedulers_with_it_and_comes_back_to_send_once(
+        server: HotlineRun, operator: str, twilio: FakeTwilio):
+    """kill -9 of the worker alone (Redis stays up): the schedulers it forked (RQ's and the
+    periodic jobs') would live on, holding their locks, unless ended with it. First in the
+    module: after a kill, RQ's scheduler of the next worker waits out the dead one's lock (a
+    minute) before it starts."""
+    worker = wait_for("the worker running with its schedulers", lambda: (
+        (pid := child_pid(server, "hotline.cli worker")) and len(schedulers_of(pid)) == 2
+        and pid), 15, server)
+    schedulers = schedulers_of(worker)
+    os.kill(worker, signal.SIGKILL)
+
+    # Written while the worker is down: the case and its message are in the database.
+    number = post(server, "/cases", operator, CASE)["number"]
+    post(server, f"/cases/{number}/dispatch", operator, {"department": "gz-hrss"})
+
+    wait_for("the dead worker's schedulers ended with it",
+             lambda: all(gone(pid) for pid in schedulers), 5, server)
+    wait_for("the worker started again", lambda: (
+        child_pid(server, "hotline.cli worker") not in (None, worker)), 10, server)
+    wait_for("the dispatch SMS sent", lambda: texts_about(twilio, number), 15, server)
+    time.sleep(2)  # two more relay rounds: nothing goes twice
+    sent = texts_about(twilio, number)
+    assert len(sent) == 1 and "已转交" in sent[0], sent
 
 
 def test_killed_worker_and_redis_come_back_and_a_message_written_meanwhile_goes_once(
