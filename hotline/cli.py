@@ -202,9 +202,11 @@ def _read_password() -> str:
 
 
 def _domain_message(exc: Exception) -> str:
+    """What staff read of a refusal: its field messages (Chinese), else its message (the API's
+    `message` is for the developers of clients; its `fields` are what staff are shown)."""
     fields = getattr(exc, "fields", None) or {}
     details = " ".join(m for ms in fields.values() for m in ms)
-    return f"{exc.message} {details}".strip()  # type: ignore[attr-defined]
+    return details or exc.message  # type: ignore[attr-defined]
 
 
 @main.command()

@@ -48,7 +48,7 @@ def check_password_strength(password: str) -> None:
     """Refuse a password too short or too plain to stand a guessing attack."""
     if len(password) < PASSWORD_MIN_LENGTH:
         raise ValidationFailed("the password is too short",
-                               {"password": [f"至少 {PASSWORD_MIN_LENGTH} 个字符。"]})
+                               {"password": [f"密码至少 {PASSWORD_MIN_LENGTH} 个字符。"]})
     if len(set(password)) < 4:
         raise ValidationFailed("the password is too plain",
                                {"password": ["密码过于简单，请混合使用不同的字符。"]})

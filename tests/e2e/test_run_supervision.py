@@ -158,6 +158,9 @@ def test_killed_worker_takes_its_schedulers_with_it_and_comes_back_to_send_once(
     time.sleep(2)  # two more relay rounds: nothing goes twice
     sent = texts_about(twilio, number)
     assert len(sent) == 1 and "已转交" in sent[0], sent
+    # The supervisor's report of it gives its level in full (it read "WARNI").
+    [exited] = [line for line in server.log(500).splitlines() if "worker (exit code -9" in line]
+    assert "WARNING" in exited, exited
 
 
 def test_killed_worker_and_redis_come_back_and_a_message_written_meanwhile_goes_once(

@@ -231,7 +231,7 @@ def test_create_user_with_token_days_prints_a_token_that_expires(app, app_config
                              .order_by(AuthEvent.id.desc())) == "token_issued"
     refused = CliRunner().invoke(main, ["create-user", "无部门", "--role", "handler",
                                         "--password"], input="whatever-123\n")
-    assert refused.exit_code == 2 and "department" in refused.output
+    assert refused.exit_code == 2 and "Error: 承办人必须属于一个部门。" in refused.output
 
 
 def test_the_api_document_tells_a_client_how_to_manage_accounts(api):
