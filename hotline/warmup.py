@@ -25,7 +25,8 @@ What is warmed:
   back (`rehearsal`), so that the statements it runs are compiled;
 - each area's `warm_up` provider (`hotline.wiring.PROVIDERS`): routing loads jieba, the lexicons
   and the active model; the WeChat channel decrypts, stores and answers a sample message in a
-  rehearsal.
+  rehearsal; the workers' fast path connects to Redis, has RQ learn the server's version and
+  imports the job functions, which a first commit's queueing paid otherwise.
 """
 
 from __future__ import annotations

@@ -133,7 +133,11 @@ PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
     # gunicorn's master before it forks the web workers and as a worker starts.
     # `hotline.warmup`.
     "warm_up": (("routing", "routing.integration.warm_up"),
-                ("wechat", "channels.wechat.warmup.warm_up")),
+                ("wechat", "channels.wechat.warmup.warm_up"),
+                ("workers", "workers.relay.warm_up")),
+    # fn(app): close the process's connections to outside services (they reopen at their
+    # next use); every one runs, in gunicorn's master before it forks. `hotline.wsgi_app`.
+    "close_connections": (("workers", "workers.relay.close_connections"),),
     # fn(app): bring what the process keeps between jobs up to date; every one runs, in a
     # worker before it forks each job's child. `hotline.warmup.refresh`.
     "refresh": (("routing", "routing.integration.refresh"),),

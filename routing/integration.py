@@ -107,9 +107,9 @@ def _topic_model(model_id: int | None) -> tuple[TopicModel | None, dict]:
 def _redis() -> Any | None:
     if not current_app.config.get("REDIS_URL"):
         return None
-    from workers.relay import redis_for
+    from workers.relay import FAST_PATH_TIMEOUT, redis_for
 
-    return redis_for(current_app._get_current_object(), timeout=0.5)
+    return redis_for(current_app._get_current_object(), timeout=FAST_PATH_TIMEOUT)
 
 
 def _generation() -> tuple:
