@@ -109,16 +109,16 @@ def test_history_is_only_for_the_demo_of_hotline_run():
 
 
 def test_history_that_fails_half_way_leaves_nothing_to_block_the_next_run(app, monkeypatch):
-    from hotline import demo
+    from hotline.demo import history
 
     def fail(writer) -> None:
         raise RuntimeError("interrupted after the last case")
 
-    monkeypatch.setattr(demo._HistoryWriter, "count_present", fail)
+    monkeypatch.setattr(history._HistoryWriter, "count_present", fail)
     with pytest.raises(RuntimeError):
-        demo.seed_history(3)
-    assert demo.history_cases() == 0
+        history.seed_history(3)
+    assert history.history_cases() == 0
     assert db.session.scalar(select(db.func.count(OutboxMessage.id))) == 0
 
     monkeypatch.undo()
-    assert demo.seed_history(3).cases == demo.history_cases() > 0
+    assert history.seed_history(3).cases == history.history_cases() > 0

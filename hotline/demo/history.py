@@ -2,7 +2,7 @@
 
 The cases of the last DAYS days are made and moved through the real domain code, each step at
 its back-dated moment: `services.create_case` (routing follows it, as every intake, and may
-dispatch at once), `services.act` for every lifecycle step, `surveys.record_answer` for the
+dispatch at once), `services.apply_action` for every lifecycle step, `surveys.record_answer` for the
 citizens' ratings and the publication service (`hotline.publication.approve`, with its
 masking) for board letters whose writers consented. Steps whose moment would come after now
 are not taken, so the present holds open, due-soon and overdue cases like a real centre's.
@@ -27,119 +27,40 @@ is already there and adds nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, select
 
-from . import services, surveys
-from .domain.deadlines import PROVINCE_TZ, end_of_day, local_date
-from .domain.errors import DomainError
-from .domain.lifecycle import Actor, Kind, Status
-from .domain.workdays import WorkCalendar
-from .extensions import db
-from .models import CallbackTask, Case, Department, Survey
-from .models.types import utcnow
-from .outbox import withheld
+from .. import services, surveys
+from ..domain.deadlines import end_of_day
+from ..domain.errors import DomainError
+from ..domain.lifecycle import Actor, Kind, Status
+from ..extensions import db
+from ..models import CallbackTask, Case, Department, Survey
+from ..models.types import utcnow
+from ..outbox import withheld
+from .clock import OfficeClock
+from .people import (
+    ANSWERS,
+    EXTENSION_REASONS,
+    INSTRUCTIONS,
+    LINE_DEPARTMENT,
+    OPERATORS,
+    REOPEN_REASONS,
+    REPLIES,
+    RETURN_REASONS,
+    REVIEW_REJECTS,
+    SUPERVISOR,
+    UNSATISFIED,
+    load_messages,
+)
 
 HISTORY_KEY = "demo-history:"
 HISTORY_BY = "demo-history"
 WITHHELD_NOTE = "演示历史：事件发生在过去，不向群众发送"
-
-OPERATORS = (Actor("wangfang", "operator"), Actor("liyan", "operator"),
-             Actor("chenjing", "operator"))
-SUPERVISOR = Actor("zhaomin", "supervisor")
-
-# Cases per day (low, high) on working days and on days off; hours of arrival with weights.
-VOLUME = {"fupin": ((4, 9), (2, 4)), "zhitongche": ((1, 4), (0, 0)), "board": ((1, 4), (1, 2))}
-HOURS = {
-    # 扶贫专线 answers around the clock, but most people call in the day.
-    "fupin": [(0, 1), (1, 1), (6, 1), (7, 3), (8, 8), (9, 10), (10, 10), (11, 8), (12, 5),
-              (13, 5), (14, 8), (15, 9), (16, 9), (17, 6), (18, 4), (19, 5), (20, 5), (21, 3),
-              (22, 2), (23, 1)],
-    "zhitongche": [(9, 10), (10, 10), (11, 8), (13, 6), (14, 9), (15, 9), (16, 7)],
-    "board": [(7, 2), (8, 4), (9, 6), (10, 6), (11, 5), (12, 5), (13, 4), (14, 5), (15, 5),
-              (16, 5), (17, 4), (18, 4), (19, 5), (20, 7), (21, 8), (22, 7), (23, 4), (0, 2)],
-}
-LINE_DEPARTMENT = {"fupin": "gz-fupin", "zhitongche": "gz-dev", "board": "gov-520100"}
-
-REPLIES = {
-    "policy_consult": [
-        ("经{dept}核实，现答复如下：您咨询的政策目前仍在执行，符合条件的群众可持身份证、户口簿到户籍"
-        "所在地乡镇（街道）便民服务中心提出申请，经村（居）委会评议、乡镇审核后按规定兑现。"
-        "承办人已电话告知您具体办理流程和所需材料。"),
-        ("您好！关于您咨询的问题，{dept}答复如下：相关政策以省级文件为准，享受对象、标准和申报时间已在"
-        "贵州省人民政府网站公开。我们已安排工作人员与您电话联系，逐项解释了申报条件，欢迎继续监督。"),
-    ],
-    "general_consult": [
-        ("经{dept}研究，答复如下：该事项可通过贵州政务服务网在线办理，也可到所在地政务服务中心综合窗口"
-        "办理。承办人已与贵公司联系，说明了办理流程、所需材料和办理时限。"),
-        ("{dept}答复：贵公司咨询的扶持政策按年度申报，今年申报通知已发布，请按通知要求准备材料，"
-        "经所在地主管部门初审后报送。我单位已安排专人对接，如有问题可直接联系。"),
-    ],
-    "hardship": [
-        ("接到转办后，{dept}会同县、乡两级民政和乡村振兴部门入户核实，您家庭的困难情况基本属实。"
-        "已按程序为您申请临时救助，并将您家庭纳入防止返贫动态监测，村帮扶干部将定期走访。"),
-        ("经{dept}核查，已将您家庭的情况交乡镇人民政府办理：低保申请已受理，正在评议公示；"
-        "医疗费用已按规定落实医疗救助。后续办理进展将由乡镇工作人员电话告知您。"),
-    ],
-    "complaint": [
-        ("经{dept}调查核实，您反映的问题部分属实。我单位已责成相关乡镇（部门）限期整改，"
-        "对有关责任人进行了批评教育，整改情况已电话反馈给您。感谢您对我们工作的监督。"),
-        ("{dept}接件后组织工作人员到现场调查。经查，您反映的情况属实，已督促责任单位立即整改，"
-        "并建立长效管理机制。如仍有问题，欢迎再次反映。"),
-        ("经{dept}核查，您反映的问题已依法处理：责任单位已作出书面说明并完成整改，"
-        "相关费用已按规定退还。承办人已与您电话沟通，说明了处理结果。"),
-    ],
-    "situation": [
-        ("{dept}高度重视贵公司反映的情况，已召集相关部门和单位专题协调。经协调，欠款单位已制定"
-        "还款计划，承诺分期支付，首期款项已于近日支付。我们将持续跟踪，督促按计划兑现。"),
-        ("经{dept}协调，相关部门已与贵公司当面沟通，明确了办理时限和责任人。"
-        "问题已基本解决，后续如遇困难，可通过省长直通车继续反映。"),
-    ],
-    "suggestion": [
-        ("感谢您的意见建议。{dept}认真研究后认为，您的建议具有较强的针对性，"
-        "我们将在制定下一步工作措施时统筹考虑，并在条件成熟时推动落实。"),
-    ],
-    "donation": [
-        ("感谢您的爱心！{dept}已将您的捐赠意向转交县级慈善总会，工作人员已与您联系，"
-        "商定了捐赠物资的交接方式和受赠学校，捐赠情况将按规定公开。"),
-    ],
-    "consult": [
-        ("您好！经{dept}核实，答复如下：您咨询的事项可到所在区（县）政务服务中心相关窗口办理，"
-        "也可登录贵州政务服务网在线申请，所需材料以窗口一次性告知为准。如有疑问，可再次留言。"),
-    ],
-    "appeal": [
-        ("收到您的求助后，{dept}立即会同所在区（县）有关部门与您联系，核实了您家庭的情况，"
-        "已按规定为您办理临时救助，并告知了后续可以申请的帮扶政策。"),
-    ],
-}
-ANSWERS = [
-    ("您好，您咨询的政策答复如下：符合条件的群众可持身份证、户口簿到户籍所在地乡镇（街道）便民"
-    "服务中心申请，具体标准以当地公布为准。如有疑问可再次来电。"),
-    ("您好，该事项可通过贵州政务服务网或所在地政务服务中心办理，办理流程和所需材料已在电话中"
-    "向您逐项说明。感谢您的来电。"),
-]
-RETURN_REASONS = [
-    "该事项属地方事权，不属我单位职责范围，建议转属地人民政府办理。",
-    "经核实，反映事项的主管部门不是我单位，请重新分派。",
-]
-EXTENSION_REASONS = [
-    "涉及多个部门协调，需现场核查取证，申请延期办理。",
-    "欠款金额需审计核定，申请延长办理时限。",
-]
-REVIEW_REJECTS = ["答复未回应群众的具体诉求，请补充核实情况后重新答复。",
-                  "答复过于笼统，请说明具体办理结果和时限。"]
-UNSATISFIED = ["问题还没有解决", "答复都是套话，没有实际处理", "承办人没有联系过我",
-               "钱到现在还没到账"]
-REOPEN_REASONS = ["群众回访不满意，问题尚未解决，重新交办。",
-                  "回访不满意：承诺事项未兑现，请承办单位重新办理。"]
-INSTRUCTIONS = ["请承办单位高度重视，抓紧办理，按期答复群众。",
-                "逾期未办结，列为督办件，请三个工作日内报送办理情况。"]
 
 
 class HistoryExists(DomainError):
@@ -151,6 +72,8 @@ class HistoryExists(DomainError):
 
 @dataclass
 class HistoryReport:
+    """What a run made, counted as it went; `lines` is what `hotline seed-demo` prints."""
+
     days: int
     cases: int = 0
     by_line: dict[str, int] = field(default_factory=dict)
@@ -184,12 +107,6 @@ class HistoryReport:
         ]
 
 
-def load_messages() -> list[dict[str, Any]]:
-    """The citizen messages the history is made of (package data)."""
-    text = resources.files("hotline").joinpath("data/demo_messages.jsonl").read_text("utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
 def history_cases() -> int:
     """How many cases an earlier `--history` run made."""
     return db.session.scalar(select(func.count(Case.id)).where(
@@ -214,40 +131,15 @@ def seed_history(days: int, seed: int = 2026, now: dt.datetime | None = None) ->
 
 
 class _HistoryWriter:
+    """Writes the history: each arrival made a case and taken through its steps."""
+
     def __init__(self, rng: random.Random, seed: int, now: dt.datetime, days: int):
         self.rng = rng
         self.seed = seed
         self.now = now
         self.report = HistoryReport(days=days)
-        self.calendar: WorkCalendar = services.work_calendar()
+        self.clock = OfficeClock(rng, services.work_calendar(), now)
         self.departments = {d.code: d.name for d in db.session.scalars(select(Department))}
-
-    # -- time ---------------------------------------------------------------------------------
-
-    def local(self, t: dt.datetime) -> dt.datetime:
-        return t.astimezone(PROVINCE_TZ)
-
-    def office(self, t: dt.datetime) -> dt.datetime:
-        """`t`, or the next moment staff are at their desks (working days 8:30–17:30)."""
-        lt = self.local(t)
-        day = lt.date()
-        opening = dt.datetime.combine(day, dt.time(8, 30), tzinfo=PROVINCE_TZ)
-        closing = dt.datetime.combine(day, dt.time(17, 30), tzinfo=PROVINCE_TZ)
-        if self.calendar.is_workday(day) and opening <= lt < closing:
-            return t
-        if not (self.calendar.is_workday(day) and lt < opening):
-            day = self.calendar.add_working_days(day, 1).date
-        start = dt.datetime.combine(day, dt.time(8, 30), tzinfo=PROVINCE_TZ)
-        return start + dt.timedelta(minutes=self.rng.randint(0, 100))
-
-    def after(self, t: dt.datetime, low_minutes: float, high_minutes: float) -> dt.datetime:
-        return self.office(t + dt.timedelta(minutes=self.rng.uniform(low_minutes, high_minutes)))
-
-    def on_working_day(self, start: dt.datetime, n: int) -> dt.datetime:
-        """Some office hour of the n-th working day after `start`'s day."""
-        day = self.calendar.add_working_days(local_date(start), n).date
-        at = dt.datetime.combine(day, dt.time(9, 0), tzinfo=PROVINCE_TZ)
-        return max(at + dt.timedelta(minutes=self.rng.randint(0, 480)), start)
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -283,25 +175,6 @@ class _HistoryWriter:
 
     # -- the history --------------------------------------------------------------------------
 
-    def arrivals(self) -> list[tuple[dt.datetime, str]]:
-        today = local_date(self.now)
-        out = []
-        for back in range(self.report.days, -1, -1):
-            day = today - dt.timedelta(days=back)
-            workday = self.calendar.is_workday(day)
-            for line, (on, off) in VOLUME.items():
-                low, high = on if workday else off
-                for _ in range(self.rng.randint(low, high)):
-                    hours, weights = zip(*HOURS[line], strict=True)
-                    hour = self.rng.choices(hours, weights)[0]
-                    at = dt.datetime.combine(day, dt.time(hour, self.rng.randint(0, 59),
-                                                          self.rng.randint(0, 59)),
-                                             tzinfo=PROVINCE_TZ)
-                    if at < self.now - dt.timedelta(minutes=5):
-                        out.append((at, line))
-        out.sort()
-        return out
-
     def write(self) -> None:
         messages = load_messages()
         by_line: dict[str, list[dict[str, Any]]] = {}
@@ -310,7 +183,7 @@ class _HistoryWriter:
         for pool in by_line.values():
             self.rng.shuffle(pool)
         used: dict[str, int] = {}
-        for n, (received, line) in enumerate(self.arrivals(), start=1):
+        for n, (received, line) in enumerate(self.clock.arrivals(self.report.days), start=1):
             pool = by_line[line]
             i = used.get(line, 0)
             used[line] = i + 1
@@ -355,7 +228,7 @@ class _HistoryWriter:
             if consult and case.channel == "phone" and rng.random() < 0.4:
                 self.answer_on_the_spot(case, received)
                 return
-            t = self.after(received, 10, 150)
+            t = self.clock.after(received, 10, 150)
             kind = Kind.INFORM if (case.category is not None and case.category.code ==
                                    "suggestion" and rng.random() < 0.5) else Kind.HANDLE
             if not self.step(case, "dispatch", t, self.operator(),
@@ -387,11 +260,11 @@ class _HistoryWriter:
         while True:
             deadline = end_of_day(case.accept_due_date)
             if rng.random() < 0.88:
-                t = self.after(t, 15, 420)
+                t = self.clock.after(t, 15, 420)
                 if t > deadline:
                     t = max(deadline - dt.timedelta(hours=rng.uniform(1, 8)), dispatched)
             else:  # signed late
-                t = self.after(deadline, 60 * 9, 60 * 24 * 3)
+                t = self.clock.after(deadline, 60 * 9, 60 * 24 * 3)
             if not returned and rng.random() < 0.07:
                 previous = case.department_code
                 if not self.step(case, "return", t, self.handler(case),
@@ -399,7 +272,7 @@ class _HistoryWriter:
                     return None
                 self.report.returned += 1
                 returned = True
-                t = self.after(t, 30, 240)
+                t = self.clock.after(t, 30, 240)
                 if not self.step(case, "dispatch", t, self.operator(),
                                  department=self.other_department(case, previous),
                                  note="退单后重新分派"):
@@ -418,13 +291,13 @@ class _HistoryWriter:
             return False
         extra = 0
         if first_round and rng.random() < 0.1:
-            ask = max(self.after(accepted, 0, 0), self.on_working_day(accepted, rng.randint(2, 6)))
+            ask = max(self.clock.after(accepted, 0, 0), self.clock.on_working_day(accepted, rng.randint(2, 6)))
             days = rng.choice((5, 10))
             if not self.step(case, "extension", ask, self.handler(case), working_days=days,
                              reason=rng.choice(EXTENSION_REASONS)):
                 return False
             self.report.extensions += 1
-            decided = self.after(ask, 60, 60 * 20)
+            decided = self.clock.after(ask, 60, 60 * 20)
             approve = rng.random() < 0.7
             if not self.step(case, "extension-decision", decided, SUPERVISOR, approve=approve,
                              note="同意延期" if approve else "不同意延期，请按原时限办理"):
@@ -433,10 +306,10 @@ class _HistoryWriter:
             t = decided
         budget = 10 + extra if first_round else 8
         if fate < 0.82:  # in time
-            reply = self.on_working_day(case.deadline_base_at, rng.randint(2, budget - 1))
+            reply = self.clock.on_working_day(case.deadline_base_at, rng.randint(2, budget - 1))
         else:  # late
-            reply = self.on_working_day(case.deadline_base_at, budget + rng.randint(1, 4))
-        reply = max(reply, self.after(t, 60, 240))
+            reply = self.clock.on_working_day(case.deadline_base_at, budget + rng.randint(1, 4))
+        reply = max(reply, self.clock.after(t, 60, 240))
         if reply >= self.now and case.due_at < self.now:
             self.instruct_when_overdue(case)
         text = rng.choice(REPLIES.get(case.category.code if case.category else "", None)
@@ -444,26 +317,26 @@ class _HistoryWriter:
         text = text.format(dept=self.departments.get(case.department_code, "承办单位"))
         if not self.step(case, "reply", reply, self.handler(case), text=text):
             return False
-        t = self.after(reply, 30, 60 * 16)
+        t = self.clock.after(reply, 30, 60 * 16)
         if rng.random() < 0.06:
             if not self.step(case, "review", t, self.operator(), approve=False,
                              note=rng.choice(REVIEW_REJECTS)):
                 return False
-            t = self.on_working_day(t, rng.randint(1, 2))
+            t = self.clock.on_working_day(t, rng.randint(1, 2))
             if not self.step(case, "reply", t, self.handler(case),
                              text=text + "经补充核实，相关问题已落实整改，已电话告知您。"):
                 return False
-            t = self.after(t, 30, 60 * 8)
+            t = self.clock.after(t, 30, 60 * 8)
         if not self.step(case, "review", t, self.operator(), approve=True):
             return False
-        t = self.after(t, 5, 90)
+        t = self.clock.after(t, 5, 90)
         if not self.step(case, "close", t, self.operator()):
             return False
         return self.survey(case, t)
 
     def instruct_when_overdue(self, case: Case) -> None:
         """A supervisor's instruction (批示) on a case a day past its deadline, 督办件."""
-        at = self.on_working_day(case.due_at, 1)
+        at = self.clock.on_working_day(case.due_at, 1)
         if self.rng.random() < 0.6:
             self.step(case, "instruct", at, SUPERVISOR, text=self.rng.choice(INSTRUCTIONS))
 
@@ -500,28 +373,28 @@ class _HistoryWriter:
         self.report.unsatisfied += 1
         if rng.random() < 0.5:
             return True
-        t = self.after(at, 60 * 6, 60 * 30)
+        t = self.clock.after(at, 60 * 6, 60 * 30)
         if not self.step(case, "reopen", t, SUPERVISOR, reason=rng.choice(REOPEN_REASONS)):
             return True
         self.report.reopened += 1
         department = case.department_code or LINE_DEPARTMENT[case.line.code]
-        t = self.after(t, 20, 120)
+        t = self.clock.after(t, 20, 120)
         if not self.step(case, "dispatch", t, SUPERVISOR, department=department,
                          note="重办：请核实群众不满意的原因并重新答复"):
             return False
-        t = self.after(t, 30, 300)
+        t = self.clock.after(t, 30, 300)
         if not self.step(case, "accept", t, self.handler(case)):
             return False
         return self.handle(case, t, first_round=False)
 
     def publish(self, case: Case) -> None:
         """A consenting board writer's closed letter goes on the board (公开), masked."""
-        from .publication import approve
+        from ..publication import approve
 
         if case.line.code != "board" or not case.public_consent or case.status != Status.CLOSED:
             return
         # After the closing, and after the citizen's rating when that came first.
-        at = self.after(case.events[-1].at, 60 * 2, 60 * 24 * 2)
+        at = self.clock.after(case.events[-1].at, 60 * 2, 60 * 24 * 2)
         if at >= self.now or self.rng.random() < 0.1:
             return
         try:
