@@ -46,13 +46,11 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-import statistics
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import take_option
+from _common import timed as median_time
 
 from hotline import create_app
 from hotline.cli import upgrade_database
@@ -61,13 +59,8 @@ from hotline.extensions import db
 
 
 def timed(fn, runs: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    """The median of `runs` timings after a warm-up call."""
+    return median_time(fn, runs=runs, warm_up=True)
 
 
 def line(label: str, base: float, now: float, before: float | None = None) -> None:
@@ -241,11 +234,7 @@ def time_now():
 
 def main() -> None:
     args = sys.argv[1:]
-    pg_url = None
-    if "--postgresql" in args:
-        i = args.index("--postgresql")
-        pg_url = args[i + 1]
-        del args[i:i + 2]
+    pg_url = take_option(args, "--postgresql")
     export = "--no-export" not in args
     compare = "--no-before" not in args  # the old order sorts every row: minutes at 10M
     sqlite_too = "--no-sqlite" not in args

@@ -23,21 +23,17 @@ and to the raw write. Twilio waits 15 s for an answer; the point is to stay far 
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import requests
+from _common import ROOT, drive, free_port, gunicorn, percentile, stop, wait_until_up
 from twilio.request_validator import RequestValidator
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from hotline import create_app
 from hotline.cli import upgrade_database
@@ -55,12 +51,6 @@ TEXTS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def raw_write_rate(app, seconds: float) -> float:
     """ORM insert + commit of one small row, as fast as one process can: the durable-write
     limit every webhook that stores something sits on."""
@@ -76,6 +66,9 @@ def raw_write_rate(app, seconds: float) -> float:
 
 
 class Load:
+    """Signed Twilio requests to the server at `base`, which Twilio knows as `public`, from
+    `threads` client threads."""
+
     def __init__(self, base: str, public: str, threads: int) -> None:
         self.base, self.public, self.threads = base, public, threads
         self.validator = RequestValidator(TOKEN)
@@ -87,34 +80,7 @@ class Load:
 
     def run(self, seconds: float, make) -> tuple[float, list[float], int]:
         """Drive `make(session, i)` from all threads for `seconds`; (rate, latencies, errors)."""
-        latencies: list[float] = []
-        errors = [0]
-        lock = threading.Lock()
-        stop = time.perf_counter() + seconds
-        counter = iter(range(10**9))
-
-        def worker() -> None:
-            session = requests.Session()
-            mine: list[float] = []
-            bad = 0
-            while time.perf_counter() < stop:
-                with lock:
-                    i = next(counter)
-                t0 = time.perf_counter()
-                resp = make(session, i)
-                mine.append(time.perf_counter() - t0)
-                bad += resp.status_code != 200
-            with lock:
-                latencies.extend(mine)
-                errors[0] += bad
-
-        started = time.perf_counter()
-        workers = [threading.Thread(target=worker) for _ in range(self.threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        return len(latencies) / (time.perf_counter() - started), latencies, errors[0]
+        return drive(seconds, self.threads, make, ok=(200,))
 
 
 def call_params(sid: str, **extra: str) -> dict:
@@ -142,17 +108,10 @@ def main() -> None:
            "REDIS_URL": redis.url}
     worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env,
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--log-level", "warning", "hotline.wsgi_app:app"], env=env, cwd=ROOT)
+    server = gunicorn(port, env, ROOT, workers=2)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if requests.get(base + "/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_until_up(port, server)
         load = Load(base, public, threads)
         sids: list[str] = []
 
@@ -181,10 +140,8 @@ def main() -> None:
                 ("sms: new case + ack", sms)]
         results = {name: load.run(seconds, make) for name, make in runs}
     finally:
-        server.terminate()
-        server.wait(15)
-        worker.terminate()
-        worker.wait(30)
+        stop(server)
+        stop(worker, within=30)
         redis.stop()
 
     base_rate = results["baseline GET /healthz"][0]
@@ -195,12 +152,10 @@ def main() -> None:
     print(f"{'run':34} {'req/s':>8} {'median ms':>10} {'p99 ms':>8} {'errors':>7} "
           f"{'÷ baseline':>11} {'÷ raw write':>12}")
     for name, (rate, lat, errors) in results.items():
-        lat.sort()
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+        p99 = percentile(lat, 0.99) * 1000
         print(f"{name:34} {rate:8.0f} {statistics.median(lat) * 1000:10.1f} {p99:8.1f} "
               f"{errors:7d} {rate / base_rate:11.2f} {rate / raw:12.2f}")
-    worst = max(sorted(lat)[min(len(lat) - 1, int(len(lat) * 0.99))]
-                for _, lat, _ in results.values())
+    worst = max(percentile(lat, 0.99) for _, lat, _ in results.values())
     print(f"slowest p99: {worst * 1000:.0f} ms = {worst / 15:.4f} of Twilio's 15 s")
 
 

@@ -46,26 +46,22 @@ import json
 import os
 import random
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, seeded_app, take_option, timed, utc_text
 
 from hotline import create_app
 from hotline.cli import upgrade_database
 from hotline.domain.deadlines import PROVINCE_TZ, end_of_day
 from hotline.domain.workdays import WorkCalendar
 from hotline.extensions import db
-from hotline.seed import seed_demo
 
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=PROVINCE_TZ)
 MONTH_START = dt.datetime(2026, 10, 1, tzinfo=PROVINCE_TZ)
-TS = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores instants in SQLite (naive UTC)
 TOPICS = [("劳动和社会保障", "工资福利"), ("城乡建设", "住房保障"), ("经济管理", "企业经营"),
           ("交通运输", "公路建设"), ("财税金融", "税收"), ("农村农业", "扶贫开发"),
           ("教育文体", "义务教育"), ("卫生健康", "医疗保障"), ("市场监管", "食品安全"),
@@ -79,16 +75,9 @@ DEPARTMENTS = ["gz-hrss", "gz-housing", "gz-tax", "gz-market", "gz-transport", "
                "gz-health", "gz-env", "gov-520100", "gov-520300", "gov-520500", "gov-520600"]
 
 
-def utc_text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).replace(tzinfo=None).strftime(TS)
-
-
 def build(path: Path, n: int) -> None:
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": str(path.parent),
-                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
-    upgrade_database(app)
+    app = seeded_app(f"sqlite:///{path}", path.parent)
     with app.app_context():
-        seed_demo()
         lines = {code: (lid, prefix) for code, lid, prefix in db.session.execute(
             db.text("SELECT code, id, number_prefix FROM lines"))}
         cats = {}
@@ -235,16 +224,7 @@ def copy_to_postgresql(path: Path, url: str) -> None:
     """The SQLite bench database's cases, timelines and surveys copied into PostgreSQL."""
     import psycopg
 
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(path.parent),
-                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
-    with app.app_context():
-        db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.session.commit()
-        db.session.remove()
-    upgrade_database(app)
-    with app.app_context():
-        seed_demo()
-        db.session.remove()
+    seeded_app(url, path.parent, empty_postgresql=True)
     started = time.perf_counter()
     src = sqlite3.connect(path)
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as pg:
@@ -279,15 +259,6 @@ def _flush(con, case_sql, cases, event_sql, events, survey_sql, surveys) -> None
     cases.clear()
     events.clear()
     surveys.clear()
-
-
-def timed(fn, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def bench_summary(path: Path, url: str | None = None, month: str = "2026-10") -> None:
@@ -431,25 +402,14 @@ def _child(path: Path, mode: str, trace: bool) -> list[float]:
 
 def main() -> None:
     args = sys.argv[1:]
-    month = "2026-10"
-    if "--period" in args:
-        i = args.index("--period")
-        month = args[i + 1]
-        del args[i:i + 2]
-    if "--summary-on" in args:  # a kept PostgreSQL database (e.g. make_pg_10m.py's): no build
-        url = args[args.index("--summary-on") + 1]
-        bench_summary(Path(tempfile.gettempdir()) / "none", url, month)
+    month = take_option(args, "--period") or "2026-10"
+    summary_on = take_option(args, "--summary-on")
+    if summary_on:  # a kept PostgreSQL database (e.g. make_pg_10m.py's): no build
+        bench_summary(Path(tempfile.gettempdir()) / "none", summary_on, month)
         return
-    keep = None
-    if "--keep" in args:
-        i = args.index("--keep")
-        keep = Path(args[i + 1])
-        del args[i:i + 2]
-    pg_url = None
-    if "--postgresql" in args:
-        i = args.index("--postgresql")
-        pg_url = args[i + 1]
-        del args[i:i + 2]
+    keep = take_option(args, "--keep")
+    keep = Path(keep) if keep else None
+    pg_url = take_option(args, "--postgresql")
     export = "--no-export" not in args
     rebuild = "--rebuild" in args  # a kept database made by an older version: migrate, recount
     args = [a for a in args if a not in ("--no-export", "--rebuild")]

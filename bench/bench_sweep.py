@@ -47,34 +47,23 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import seeded_app, utc_text
 
 from hotline import create_app
 from hotline.cli import upgrade_database
 from hotline.domain.deadlines import PROVINCE_TZ, Policy, end_of_day, local_date
 from hotline.domain.workdays import WorkCalendar
 from hotline.extensions import db
-from hotline.seed import seed_demo
 
 # A fixed "now" in a year the packaged calendar covers: Tuesday 17 November 2026, 10:00.
 NOW = dt.datetime(2026, 11, 17, 10, 0, tzinfo=PROVINCE_TZ)
 STATUSES = [("accepted", 0.5), ("dispatched", 0.3), ("received", 0.08), ("returned", 0.02),
             ("replied", 0.1)]
-TS = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores instants in SQLite (naive UTC)
-
-
-def utc_text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).replace(tzinfo=None).strftime(TS)
 
 
 def build(path: Path, n: int) -> None:
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "INSTANCE_PATH": str(path.parent),
-                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
-    upgrade_database(app)
+    app = seeded_app(f"sqlite:///{path}", path.parent)
     with app.app_context():
-        seed_demo()
-        db.session.commit()
         db.engine.dispose()
 
     conn = sqlite3.connect(path)

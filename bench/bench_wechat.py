@@ -25,22 +25,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import Scratch, percentile, prepare_database, served, stop
 
 from channels.wechat.simulator import Request, Simulator
-from hotline.embedded import EmbeddedRedis
 
 TOKEN = "benchWxToken"
 APPID = "wx0123456789abcdef"
@@ -64,12 +59,6 @@ app = Flask(__name__)
 def webhook():
     return "success"
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def script(sim: Simulator, sender: int, rounds: int) -> list[Request]:
@@ -124,51 +113,11 @@ def load(port: int, scripts: list[list[Request]]) -> tuple[list[float], list[int
     return latencies, statuses, wall
 
 
-def wait_until_up(port: int, proc: subprocess.Popen, path: str = "/") -> None:
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("server did not come up")
-
-
-def gunicorn(app: str, port: int, workers: int, threads: int, env: dict,
-             cwd: str) -> subprocess.Popen:
-    kind = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), *kind, "--backlog", "2048", "--log-level", "warning", app],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def summary(latencies: list[float], wall: float) -> dict[str, float]:
     ordered = sorted(latencies)
     return {"n": len(ordered), "p50": statistics.median(ordered) * 1000,
-            "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+            "p99": percentile(ordered, 0.99) * 1000,
             "max": ordered[-1] * 1000, "rps": len(ordered) / wall}
-
-
-def prepare_database(tmp: str, env: dict) -> None:
-    code = ("from hotline import create_app; from hotline.cli import upgrade_database;"
-            "from hotline.seed import seed_demo; app = create_app(); upgrade_database(app);"
-            "ctx = app.app_context(); ctx.push(); seed_demo()")
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def count_cases(env: dict, tmp: str) -> tuple[int, int]:
@@ -217,16 +166,12 @@ def main() -> None:
                              "default: a new SQLite file")
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="bench-wechat-")
-    redis = EmbeddedRedis(Path(tmp) / "redis").start()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    database = args.database_url or f"sqlite:///{tmp}/hotline.db"
-    env.update({"DATABASE_URL": database, "HOTLINE_INSTANCE_PATH": tmp, "REDIS_URL": redis.url,
-                "SECRET_KEY": "bench-secret", "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
-                "PYTHONPATH": str(ROOT)})
+    scratch = Scratch.start("bench-wechat-", args.database_url, WECHAT_TOKEN=TOKEN,
+                            WECHAT_APPID=APPID)
+    env, tmp = scratch.env, scratch.folder
     if args.mode != "plain":
         env["WECHAT_AES_KEY"] = AES_KEY
-    prepare_database(tmp, env)
+    prepare_database(scratch)
     cases_before, inbound_before = count_cases(env, tmp)
     Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
 
@@ -244,22 +189,17 @@ def main() -> None:
     try:
         for name, app, health in (("trivial Flask endpoint", "trivial:app", None),
                                   ("WeChat webhook", "hotline.wsgi_app:app", "/healthz")):
-            port = free_port()
-            proc = gunicorn(app, port, args.workers, args.threads, env, tmp)
-            try:
-                wait_until_up(port, proc, health or "/")
+            with served(env, tmp, workers=args.workers, threads=args.threads, app=app,
+                        health=health or "/") as server:
                 if health:
-                    load(port, warmup)
-                latencies, statuses, wall = load(port, scripts)
-            finally:
-                stop(proc)
+                    load(server.port, warmup)
+                latencies, statuses, wall = load(server.port, scripts)
             bad = [s for s in statuses if s != 200]
             if bad:
                 raise SystemExit(f"{name}: {len(bad)} requests failed (HTTP {sorted(set(bad))})")
             results[name] = summary(latencies, wall)
-        backend = "PostgreSQL" if database.startswith("postgres") else "SQLite WAL synchronous=FULL"
         print(f"WeChat webhook, {args.senders} concurrent senders, {args.mode} mode; gunicorn "
-              f"{args.workers} workers × {args.threads} threads on loopback; {backend}; "
+              f"{args.workers} workers × {args.threads} threads on loopback; {scratch.backend}; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
         print(f"{'':24}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>9}")
         for name, r in results.items():
@@ -275,11 +215,11 @@ def main() -> None:
         waits = sorted(drain(env, tmp))
     finally:
         stop(worker)
-        redis.stop()
+        scratch.redis.stop()
 
     if waits:
         print(f"replies queued by the worker {len(waits)}: wait after the acknowledgement p50 "
-              f"{statistics.median(waits):.1f} s, p99 {waits[int(len(waits) * 0.99) - 1]:.1f} s,"
+              f"{statistics.median(waits):.1f} s, p99 {percentile(waits, 0.99):.1f} s,"
               f" max {waits[-1]:.1f} s (the worker shares the 2 cores with the load)")
     cases, inbound = count_cases(env, tmp)
     cases, inbound = cases - cases_before, inbound - inbound_before

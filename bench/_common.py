@@ -1,0 +1,236 @@
+"""What the benchmarks share: a scratch folder with a redis-server and a database, gunicorn
+started as `hotline run` starts it, client threads that drive it, percentiles, medians of
+repeated timings and the SQLite bench databases' raw timestamps.
+
+A benchmark reports ratios against a baseline measured in the same run on the same machine;
+these helpers only start, drive and time, so that every benchmark does it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from hotline.embedded import EmbeddedRedis, free_port
+
+__all__ = ["ROOT", "Scratch", "Served", "drive", "free_port", "gunicorn", "percentile",
+           "prepare_database", "seeded_app", "served", "stop", "take_option", "timed",
+           "utc_text", "wait_until_up"]
+
+#: How SQLAlchemy stores instants in SQLite (naive UTC): the bench databases are written with
+#: raw SQL in this form.
+TS = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """`moment` as a SQLite bench database stores it."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).strftime(TS)
+
+
+def seeded_app(url: str, instance: Path, empty_postgresql: bool = False):
+    """An app on the bench database at `url` (no area's hooks), migrated and seeded with the
+    demo lines, categories and departments; with `empty_postgresql`, emptied first."""
+    from hotline import create_app
+    from hotline.cli import upgrade_database
+    from hotline.extensions import db
+    from hotline.seed import seed_demo
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
+                      "SECRET_KEY": "bench", "HOTLINE_AREAS": ()})
+    if empty_postgresql:
+        with app.app_context():
+            db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+            db.session.remove()
+    upgrade_database(app)
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        db.session.remove()
+    return app
+
+
+@dataclass
+class Scratch:
+    """A scratch folder, a redis-server started in it, and the environment a server and a
+    worker run with: the database at `database_url`, or a new SQLite file in the folder."""
+
+    folder: str
+    redis: EmbeddedRedis
+    env: dict[str, str]
+    database: str
+
+    @classmethod
+    def start(cls, prefix: str, database_url: str | None = None, **env: str) -> Scratch:
+        folder = tempfile.mkdtemp(prefix=prefix)
+        redis = EmbeddedRedis(Path(folder) / "redis").start()
+        base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        database = database_url or f"sqlite:///{folder}/hotline.db"
+        base.update({"DATABASE_URL": database, "HOTLINE_INSTANCE_PATH": folder,
+                     "REDIS_URL": redis.url, "SECRET_KEY": "bench-secret",
+                     "PYTHONPATH": str(ROOT), **env})
+        return cls(folder, redis, base, database)
+
+    @property
+    def backend(self) -> str:
+        """The database as the benchmarks' reports name it."""
+        if self.database.startswith("postgres"):
+            return "PostgreSQL"
+        return "SQLite WAL synchronous=FULL"
+
+
+def prepare_database(scratch: Scratch, then: str = "", empty_postgresql: bool = False) -> str:
+    """Migrate and seed the scratch database in a process of its own (as `hotline run` would
+    find it), then run the Python statements `then` there; what they print. With
+    `empty_postgresql`, a PostgreSQL database is emptied first."""
+    empty = ("db.session.execute(text('DROP SCHEMA public CASCADE; CREATE SCHEMA public'))"
+             " if db.engine.dialect.name == 'postgresql' else None; db.session.commit();"
+             if empty_postgresql else "")
+    code = ("from hotline import create_app; from hotline.cli import upgrade_database;"
+            "from hotline.seed import seed_demo; from hotline.api.admin import create_user;"
+            "from hotline.extensions import db; from sqlalchemy import text;"
+            "app = create_app(); ctx = app.app_context(); ctx.push();"
+            f"{empty} upgrade_database(app); seed_demo(); db.session.commit();" + then)
+    return subprocess.run([sys.executable, "-c", code], env=scratch.env, cwd=scratch.folder,
+                          check=True, capture_output=True, text=True).stdout
+
+
+def gunicorn(port: int, env: dict[str, str], cwd: str | Path, workers: int = 2,
+             threads: int = 1, app: str = "hotline.wsgi_app:app") -> subprocess.Popen:
+    """gunicorn serving `app` on loopback, as `hotline run` starts it (sync workers; with
+    `threads` > 1, gthread workers)."""
+    kind = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+         str(workers), *kind, "--backlog", "2048", "--log-level", "warning", app],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Served(NamedTuple):
+    """A server this benchmark started: its port and base URL."""
+
+    port: int
+    url: str
+
+
+@contextmanager
+def served(env: dict[str, str], cwd: str | Path, workers: int = 2, threads: int = 1,
+           app: str = "hotline.wsgi_app:app", health: str = "/healthz") -> Iterator[Served]:
+    """gunicorn (see `gunicorn`) on a free port, up and answering `health`; stopped after."""
+    port = free_port()
+    proc = gunicorn(port, env, cwd, workers=workers, threads=threads, app=app)
+    try:
+        wait_until_up(port, proc, health)
+        yield Served(port, f"http://127.0.0.1:{port}")
+    finally:
+        stop(proc)
+
+
+def take_option(args: list[str], name: str) -> str | None:
+    """The value after `name` in the command line's `args` (both taken out of it), or None."""
+    if name not in args:
+        return None
+    i = args.index(name)
+    value = args[i + 1]
+    del args[i:i + 2]
+    return value
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, path: str = "/healthz",
+                  within: float = 120) -> None:
+    """Return once GET `path` answers; exit the benchmark if the server exits or never does."""
+    until = time.monotonic() + within
+    while time.monotonic() < until:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("server did not come up")
+
+
+def stop(proc: subprocess.Popen, within: float = 15) -> None:
+    """Stop a server or worker this benchmark started."""
+    proc.terminate()
+    try:
+        proc.wait(within)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def drive(seconds: float, threads: int, make: Callable[[requests.Session, int], requests.Response],
+          ok: tuple[int, ...] = (200, 201)) -> tuple[float, list[float], int]:
+    """Call `make(session, i)` from `threads` client threads for `seconds`, each thread with
+    its own session and every call a new `i`: (requests/s, latencies in s, answers not `ok`)."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+    until = time.perf_counter() + seconds
+
+    def worker() -> None:
+        session = requests.Session()
+        mine: list[float] = []
+        bad = 0
+        while time.perf_counter() < until:
+            with lock:
+                i = next(counter)
+            t0 = time.perf_counter()
+            resp = make(session, i)
+            mine.append(time.perf_counter() - t0)
+            bad += resp.status_code not in ok
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return len(latencies) / (time.perf_counter() - started), latencies, errors[0]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q` quantile (0.99 for p99) by nearest rank: the value below which `q` of the
+    others lie."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def timed(fn: Callable[[], object], runs: int = 3, warm_up: bool = False) -> float:
+    """The median wall-clock seconds of `runs` calls of `fn`, after one untimed call when
+    `warm_up`."""
+    if warm_up:
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
