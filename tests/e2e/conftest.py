@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from hotline.embedded import free_port
+from tests.integration.console.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -39,18 +40,25 @@ def needs_chromium() -> None:
                     allow_module_level=True)
 
 
-@pytest.fixture
-def console_shots(tmp_path: Path) -> Path:
-    """Where console screenshots go: $CONSOLE_SCREENSHOTS_DIR when set, else the test's folder."""
-    folder = Path(os.environ.get("CONSOLE_SCREENSHOTS_DIR") or tmp_path)
+def screenshot_folder(variable: str, tmp_path: Path) -> Path:
+    """Where a test's screenshots go: the folder $`variable` names when set (to look at them),
+    else the test's temporary folder."""
+    folder = Path(os.environ.get(variable) or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
 @pytest.fixture
+def console_shots(tmp_path: Path) -> Path:
+    """Where console screenshots go: $CONSOLE_SCREENSHOTS_DIR when set, else the test's folder."""
+    return screenshot_folder("CONSOLE_SCREENSHOTS_DIR", tmp_path)
+
+
+@pytest.fixture
 def office_browser():
     """A chromium browser; `new_page()` opens a fresh 1366×768 context (its own cookies), so
-    one test can have an operator, a clerk and a supervisor side by side."""
+    one test can have an operator, a clerk and a supervisor side by side; `signed_in()` opens
+    one signed in to the console."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -66,6 +74,16 @@ def office_browser():
                 page.set_default_timeout(15_000)
                 return page
 
+            def signed_in(self, base_url: str, name: str, password: str = PASSWORD,
+                          path: str | None = None, **kw):
+                """A new page signed in to the console at `base_url` as `name`, then at
+                `path` when given."""
+                page = self.new_page(**kw)
+                console_sign_in(page, base_url, name, password)
+                if path is not None:
+                    page.goto(base_url + path)
+                return page
+
         try:
             yield Office()
         finally:
@@ -79,7 +97,15 @@ def console_sign_in(page, base_url: str, name: str, password: str) -> None:
     page.goto(f"{base_url}/console/login")
     page.fill("#username", name)
     page.fill("#password", password)
-    page.click("#sign-in")
+    submit(page, "#sign-in")
+
+
+def submit(page, button: str, shot: Path | None = None) -> None:
+    """Press a form's `button` and wait for the page it leads to; with `shot`, the filled form
+    is photographed there first."""
+    if shot is not None:
+        page.screenshot(path=str(shot), full_page=True)
+    page.click(button)
     page.wait_for_load_state()
 
 

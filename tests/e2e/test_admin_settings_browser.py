@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 
 from hotline.api.admin import create_user
-from tests.e2e.conftest import console_sign_in, needs_chromium
-from tests.integration.console.conftest import PASSWORD, make_staff
+from tests.e2e.conftest import needs_chromium
+from tests.integration.console.conftest import make_staff
 from tests.integration.web.conftest import LiveServer
 
 needs_chromium()
@@ -34,8 +34,7 @@ def test_admin_adds_a_department_and_a_rule_tries_a_message_and_intake_follows(
     make_staff("admin", "admin")
     _operator, token = create_user("接口坐席", "operator", None)
     with LiveServer(app) as server:
-        page = office_browser.new_page()
-        console_sign_in(page, server.url, "admin", PASSWORD)
+        page = office_browser.signed_in(server.url, "admin")
         page.click("nav >> text=系统设置")
         page.click(".settings-cards >> text=部门")
 
@@ -77,8 +76,7 @@ def test_admin_adds_a_department_and_a_rule_tries_a_message_and_intake_follows(
         assert "gz-water" in rows and "二次供水" in rows and "工作台" in rows
         page.screenshot(path=str(console_shots / "console-audit.png"))
 
-        phone = office_browser.new_page(width=390, height=844)
-        console_sign_in(phone, server.url, "admin", PASSWORD)
-        phone.goto(f"{server.url}/console/admin/rules/new")
+        phone = office_browser.signed_in(server.url, "admin",
+                                         path="/console/admin/rules/new", width=390, height=844)
         assert phone.is_visible("#try-rule")
         phone.screenshot(path=str(console_shots / "console-rule-phone.png"), full_page=True)

@@ -9,25 +9,18 @@ Screenshots of the form, the status page, the board and the case page go to
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from hotline.api.admin import create_user
+from tests.e2e.conftest import needs_chromium, screenshot_folder
 from tests.integration.web.conftest import LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (.ci/run installs it)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+needs_chromium()
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = pytest.mark.slow
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 TITLE = "小区旁工地夜间施工噪音扰民"
 CONTENT = ("我叫张建华，家住贵阳市云岩区中华北路88号3栋2单元501室，电话13985012345，"
@@ -41,26 +34,14 @@ PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 4096
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("BOARD_SCREENSHOTS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder("BOARD_SCREENSHOTS_DIR", tmp_path)
 
 
 @pytest.fixture
-def browser_page(app):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # A phone: most citizens open the board from WeChat.
-        context = browser.new_context(viewport={"width": 390, "height": 844},
-                                      device_scale_factor=2, is_mobile=True, has_touch=True,
-                                      locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def browser_page(app, office_browser):
+    # A phone: most citizens open the board from WeChat.
+    return office_browser.new_page(width=390, height=844, device_scale_factor=2,
+                                   is_mobile=True, has_touch=True)
 
 
 def handle_through_staff_api(api, tokens, number: str) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from hotline.extensions import db
-from tests.e2e.conftest import console_sign_in, needs_chromium
-from tests.integration.console.conftest import PASSWORD, make_staff
+from tests.e2e.conftest import needs_chromium, submit
+from tests.integration.console.conftest import make_staff
 from tests.integration.console.test_case_page import PDF, case_in
 from tests.integration.web.conftest import LiveServer
 
@@ -33,36 +33,27 @@ def test_clerk_replies_with_a_pdf_then_supervisor_approves_and_operator_closes(
     pdf = tmp_path / "付款计划.pdf"
     pdf.write_bytes(PDF)
     with LiveServer(app) as server:
-        url = f"{server.url}/console/cases/{number}"
+        path = f"/console/cases/{number}"
+        url = server.url + path
 
-        clerk = office_browser.new_page()
-        console_sign_in(clerk, server.url, "人社承办", PASSWORD)
-        clerk.goto(url)
+        clerk = office_browser.signed_in(server.url, "人社承办", path=path)
         clerk.click("#act-reply summary")
         clerk.fill("#reply-text", "经核实，区住建局已安排资金，工程款于12月20日前支付完毕。")
         clerk.set_input_files("#reply-files", str(pdf))
-        clerk.screenshot(path=str(console_shots / "case-reply-form.png"), full_page=True)
-        clerk.click("#act-reply button[type=submit]")
-        clerk.wait_for_load_state()
+        submit(clerk, "#act-reply button[type=submit]", console_shots / "case-reply-form.png")
         assert clerk.inner_text("#case-status") == "已答复"
         assert "付款计划.pdf" in clerk.inner_text("#attachments")
 
-        supervisor = office_browser.new_page()
-        console_sign_in(supervisor, server.url, "督办老李", PASSWORD)
-        supervisor.goto(url)
+        supervisor = office_browser.signed_in(server.url, "督办老李", path=path)
         supervisor.click("#act-review summary")
         supervisor.fill("#review-note", "答复具体，同意。")
-        supervisor.click("#review-approve")
-        supervisor.wait_for_load_state()
+        submit(supervisor, "#review-approve")
         assert supervisor.inner_text("#case-status") == "已审核"
         assert "审核已完成" in supervisor.inner_text("#done")
 
-        operator = office_browser.new_page()
-        console_sign_in(operator, server.url, "坐席小王", PASSWORD)
-        operator.goto(url)
+        operator = office_browser.signed_in(server.url, "坐席小王", path=path)
         operator.click("#act-close summary")
-        operator.click("#close-submit")
-        operator.wait_for_load_state()
+        submit(operator, "#close-submit")
         assert operator.inner_text("#case-status") == "已办结"
         assert operator.locator("details.action").count() == 2  # only 内部备注 and 更正信息 are left
         operator.screenshot(path=str(console_shots / "case-closed.png"), full_page=True)
@@ -94,16 +85,14 @@ def test_case_page_fits_a_phone_and_shows_the_operators_forms(app, office_browse
     number = case.number
     db.session.remove()
     with LiveServer(app) as server:
-        phone = office_browser.new_page(width=390, height=844)
-        console_sign_in(phone, server.url, "坐席小王", PASSWORD)
-        phone.goto(f"{server.url}/console/cases/{number}")
+        phone = office_browser.signed_in(server.url, "坐席小王",
+                                         path=f"/console/cases/{number}", width=390, height=844)
         phone.click("#act-dispatch summary")
         assert phone.is_visible("#dispatch-department")
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width  # nothing wider than the phone's screen
         phone.screenshot(path=str(console_shots / "case-phone.png"), full_page=True)
         phone.select_option("#dispatch-department", "gz-hrss")
-        phone.click("#act-dispatch button[type=submit]")
-        phone.wait_for_load_state()
+        submit(phone, "#act-dispatch button[type=submit]")
         assert phone.inner_text("#case-status") == "已转办"
         assert phone.inner_text("#case-department") == "贵州省人力资源和社会保障厅"

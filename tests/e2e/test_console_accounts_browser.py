@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import console_sign_in, needs_chromium
-from tests.integration.console.conftest import PASSWORD, make_staff
+from tests.e2e.conftest import console_sign_in, needs_chromium, submit
+from tests.integration.console.conftest import make_staff
 from tests.integration.web.conftest import LiveServer
 
 needs_chromium()
@@ -18,8 +18,7 @@ def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_
         app, office_browser, console_shots):
     make_staff("admin", "admin")
     with LiveServer(app) as server:
-        admin = office_browser.new_page()
-        console_sign_in(admin, server.url, "admin", PASSWORD)
+        admin = office_browser.signed_in(server.url, "admin")
         admin.click("nav >> text=账号管理")
         admin.fill("#new-name", "人社小张")
         admin.select_option("#new-role", "handler")
@@ -31,15 +30,13 @@ def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_
         admin.screenshot(path=str(console_shots / "console-account.png"))
 
         # The clerk signs in with the initial password and is made to choose their own.
-        clerk = office_browser.new_page()
-        console_sign_in(clerk, server.url, "人社小张", "初始-Pass-0601")
+        clerk = office_browser.signed_in(server.url, "人社小张", "初始-Pass-0601")
         assert clerk.url.endswith("/console/password")
         assert "请先设置新密码" in clerk.inner_text("#must-change")
         clerk.fill("#current", "初始-Pass-0601")
         clerk.fill("#new", "小张自己的-Pass")
         clerk.fill("#confirm", "小张自己的-Pass")
-        clerk.click("#save-password")
-        clerk.wait_for_load_state()
+        submit(clerk, "#save-password")
         assert "/console/password" not in clerk.url
         assert clerk.inner_text("#signed-in-as") == "人社小张"
         clerk.click("#logout")
@@ -71,12 +68,10 @@ def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_
         # Deactivated by the admin, the clerk's open session is refused on the next click.
         admin.click("#deactivate")
         assert "账号已停用" in admin.inner_text("#done")
-        clerk.click("nav >> text=工单查询")
-        clerk.wait_for_load_state()
+        submit(clerk, "nav >> text=工单查询")
         assert "/console/login" in clerk.url
         assert "登录已失效" in clerk.inner_text("#notice")
 
-        phone = office_browser.new_page(width=390, height=844)
-        console_sign_in(phone, server.url, "admin", PASSWORD)
-        phone.goto(f"{server.url}/console/admin/users")
+        phone = office_browser.signed_in(server.url, "admin",
+                                         path="/console/admin/users", width=390, height=844)
         phone.screenshot(path=str(console_shots / "console-accounts-phone.png"), full_page=True)

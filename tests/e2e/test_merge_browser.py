@@ -13,8 +13,8 @@ from hotline.domain.lifecycle import Actor
 from hotline.extensions import db
 from hotline.models import Survey
 from tests.conftest import CASE
-from tests.e2e.conftest import console_sign_in, needs_chromium
-from tests.integration.console.conftest import PASSWORD, make_staff
+from tests.e2e.conftest import needs_chromium, submit
+from tests.integration.console.conftest import make_staff
 from tests.integration.web.conftest import LiveServer
 from tests.integration.workers.conftest import (  # noqa: F401 (fixtures)
     OPENID,
@@ -46,40 +46,32 @@ def test_two_duplicate_cases_from_different_callers_are_merged_answered_once_and
     db.session.remove()
 
     with LiveServer(app) as server:
-        operator = office_browser.new_page()
-        console_sign_in(operator, server.url, "坐席小王", PASSWORD)
-        operator.goto(f"{server.url}/console/cases/{second_number}")
+        operator = office_browser.signed_in(server.url, "坐席小王",
+                                            path=f"/console/cases/{second_number}")
         operator.click("#act-merge summary")
         operator.fill("#merge-into", lead_number)
         operator.fill("#merge-note", "与工单同一事项（黔兴建筑欠薪）")
-        operator.screenshot(path=str(console_shots / "case-merge-form.png"), full_page=True)
-        operator.click("#merge-submit")
-        operator.wait_for_load_state()
+        submit(operator, "#merge-submit", console_shots / "case-merge-form.png")
         assert "并单已完成" in operator.inner_text("#done")
         assert operator.inner_text("#case-status") == "已并单"
         assert lead_number in operator.inner_text("#merged-into")
         operator.goto(f"{server.url}/console/cases/{lead_number}")
         assert second_number in operator.inner_text("#followers")
 
-        clerk = office_browser.new_page()
-        console_sign_in(clerk, server.url, "人社承办", PASSWORD)
-        clerk.goto(f"{server.url}/console/cases/{lead_number}")
+        clerk = office_browser.signed_in(server.url, "人社承办",
+                                         path=f"/console/cases/{lead_number}")
         clerk.click("#act-reply summary")
         clerk.fill("#reply-text", ANSWER)
-        clerk.click("#act-reply button[type=submit]")
-        clerk.wait_for_load_state()
+        submit(clerk, "#act-reply button[type=submit]")
         assert clerk.inner_text("#case-status") == "已答复"
 
-        supervisor = office_browser.new_page()
-        console_sign_in(supervisor, server.url, "督办老李", PASSWORD)
-        supervisor.goto(f"{server.url}/console/cases/{lead_number}")
+        supervisor = office_browser.signed_in(server.url, "督办老李",
+                                              path=f"/console/cases/{lead_number}")
         supervisor.click("#act-review summary")
-        supervisor.click("#review-approve")
-        supervisor.wait_for_load_state()
+        submit(supervisor, "#review-approve")
         operator.goto(f"{server.url}/console/cases/{lead_number}")
         operator.click("#act-close summary")
-        operator.click("#close-submit")
-        operator.wait_for_load_state()
+        submit(operator, "#close-submit")
         assert operator.inner_text("#case-status") == "已办结"
 
         operator.goto(f"{server.url}/console/cases/{second_number}")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from hotline.extensions import db
-from tests.e2e.conftest import console_sign_in, needs_chromium
-from tests.integration.console.conftest import PASSWORD, make_staff
+from tests.e2e.conftest import needs_chromium, submit
+from tests.integration.console.conftest import make_staff
 from tests.integration.console.test_case_page import case_in
 from tests.integration.web.conftest import LiveServer
 
@@ -26,21 +26,16 @@ def test_supervisor_recalls_a_case_from_one_department_and_sends_it_to_another(
     number = case.number
     db.session.remove()
     with LiveServer(app) as server:
-        url = f"{server.url}/console/cases/{number}"
-        first = office_browser.new_page()
-        console_sign_in(first, server.url, "人社承办", PASSWORD)
-        first.goto(f"{server.url}/console/department")
+        path = f"/console/cases/{number}"
+        url = server.url + path
+        first = office_browser.signed_in(server.url, "人社承办", path="/console/department")
         assert number in first.inner_text("main")
 
-        supervisor = office_browser.new_page()
-        console_sign_in(supervisor, server.url, "督办老李", PASSWORD)
-        supervisor.goto(url)
+        supervisor = office_browser.signed_in(server.url, "督办老李", path=path)
         supervisor.click("#act-recall summary")
         supervisor.select_option("#recall-department", "gov-520100")
         supervisor.fill("#recall-reason", "拖欠工程款属贵阳市住建局职责，改派贵阳市办理。")
-        supervisor.screenshot(path=str(console_shots / "case-recall-form.png"), full_page=True)
-        supervisor.click("#recall-submit")
-        supervisor.wait_for_load_state()
+        submit(supervisor, "#recall-submit", console_shots / "case-recall-form.png")
         assert "改派已完成" in supervisor.inner_text("#done")
         assert supervisor.inner_text("#case-status") == "已转办"
         assert supervisor.inner_text("#case-department") == "贵阳市人民政府"
@@ -53,13 +48,10 @@ def test_supervisor_recalls_a_case_from_one_department_and_sends_it_to_another(
         response = first.goto(url)
         assert response.status == 404 and number not in first.inner_text("main")
 
-        second = office_browser.new_page()
-        console_sign_in(second, server.url, "贵阳承办", PASSWORD)
-        second.goto(f"{server.url}/console/department")
+        second = office_browser.signed_in(server.url, "贵阳承办", path="/console/department")
         assert number in second.inner_text("main")
         second.goto(url)
         second.click("#act-accept summary")
-        second.click("#accept-submit")
-        second.wait_for_load_state()
+        submit(second, "#accept-submit")
         assert second.inner_text("#case-status") == "已签收"
         second.screenshot(path=str(console_shots / "case-recalled-accepted.png"), full_page=True)

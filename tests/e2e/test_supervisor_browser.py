@@ -16,8 +16,8 @@ from hotline.api.admin import create_user
 from hotline.extensions import db
 from hotline.models import Case
 from tests.conftest import CASE
-from tests.e2e.conftest import console_sign_in, needs_chromium
-from tests.integration.console.conftest import PASSWORD, make_staff
+from tests.e2e.conftest import needs_chromium, submit
+from tests.integration.console.conftest import make_staff
 from tests.integration.web.conftest import LETTER, REPLY, LiveServer
 
 needs_chromium()
@@ -65,8 +65,7 @@ def test_supervisor_approves_an_extension_reopens_an_unsatisfied_case_and_publis
                         ("close", op, {})])
 
     with LiveServer(app) as server:
-        page = office_browser.new_page()
-        console_sign_in(page, server.url, "督办老李", PASSWORD)
+        page = office_browser.signed_in(server.url, "督办老李")
         assert page.url == f"{server.url}/console/supervision"
         assert page.inner_text('[data-list="extensions"] .sv-count') == "1"
         assert page.inner_text('[data-list="unsatisfied"] .sv-count') == "1"
@@ -118,19 +117,15 @@ def test_supervisor_approves_an_extension_reopens_an_unsatisfied_case_and_publis
         assert "张建华" not in page.input_value("#question")
         page.fill("#title", TITLE)
         page.fill("#note", "标题改得更明确")
-        page.screenshot(path=str(console_shots / "supervisor-publication.png"), full_page=True)
-        page.click("#approve")
-        page.wait_for_load_state()
+        submit(page, "#approve", console_shots / "supervisor-publication.png")
         assert "已批准公开" in page.inner_text("main")
         assert page.inner_text("#pub-state") == "已公开"
-        page.click("#board-link")
-        page.wait_for_load_state()
+        submit(page, "#board-link")
         assert page.url == f"{server.url}/board/{letter}"
         board = page.inner_text("body")
         assert TITLE in board and "张建华" not in board and "13985012345" not in board
 
-        phone = office_browser.new_page(width=390, height=844)
-        console_sign_in(phone, server.url, "督办老李", PASSWORD)
+        phone = office_browser.signed_in(server.url, "督办老李", width=390, height=844)
         phone.screenshot(path=str(console_shots / "supervisor-dashboard-phone.png"),
                          full_page=True)
         phone.goto(f"{server.url}/console/reports")
