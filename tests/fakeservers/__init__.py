@@ -8,9 +8,7 @@ Pytest fixtures for all of them are in ``tests.fakeservers.fixtures``::
     pytest_plugins = ["tests.fakeservers.fixtures"]
 
     def test_survey_sms(fake_twilio):
-        config = {"TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
-                  "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-                  "TWILIO_API_BASE": fake_twilio.url}
+        config = fake_twilio.config()  # TWILIO_ACCOUNT_SID, _AUTH_TOKEN, _API_BASE
         ...
         assert fake_twilio.messages[0]["body"] == "…"
 

@@ -91,6 +91,11 @@ class FakeTwilio(FakeHTTPServer):
         # Audio of call recordings by RecordingSid, served at .../Recordings/{sid}.wav.
         self.recordings: dict[str, bytes] = {}
 
+    def config(self) -> dict[str, str]:
+        """The app's settings that point its Twilio senders at this fake."""
+        return {"TWILIO_ACCOUNT_SID": self.account_sid, "TWILIO_AUTH_TOKEN": self.auth_token,
+                "TWILIO_API_BASE": self.url}
+
     # -- test controls -----------------------------------------------------------------------
 
     def fail_next(  # type: ignore[override]

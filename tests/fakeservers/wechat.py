@@ -47,6 +47,14 @@ def wechat_error(errcode: int, errmsg: str | None = None) -> Reply:
 OK = {"errcode": 0, "errmsg": "ok"}
 
 
+class Refused(Exception):
+    """A request the API refuses: `reply` is its answer (an errcode)."""
+
+    def __init__(self, errcode: int) -> None:
+        super().__init__(errcode)
+        self.reply = wechat_error(errcode)
+
+
 class FakeWeChat(FakeHTTPServer):
     """Fake WeChat official-account API.
 
@@ -76,6 +84,11 @@ class FakeWeChat(FakeHTTPServer):
     def api_base(self) -> str:
         """Value for ``WeChatClient.API_BASE_URL`` / the ``WECHAT_API_BASE`` setting."""
         return f"{self.url}/cgi-bin/"
+
+    def config(self) -> dict[str, str]:
+        """The app's settings that point its WeChat sender at this fake."""
+        return {"WECHAT_APPID": self.appid, "WECHAT_SECRET": self.secret,
+                "WECHAT_API_BASE": self.api_base}
 
     # -- test controls -----------------------------------------------------------------------
 
@@ -162,7 +175,10 @@ class FakeWeChat(FakeHTTPServer):
         }.get((request.method, endpoint))
         if route is None:
             return Reply(404, b"not found", "text/plain")
-        return route(request)
+        try:
+            return route(request)
+        except Refused as refused:
+            return refused.reply
 
     def _token(self, request: RecordedRequest) -> Reply:
         query = request.query
@@ -175,20 +191,24 @@ class FakeWeChat(FakeHTTPServer):
         self.token_fetches += 1
         return Reply.json(200, {"access_token": self.issue_token(), "expires_in": 7200})
 
-    def _payload(self, request: RecordedRequest) -> dict[str, Any] | Reply:
+    def _payload(self, request: RecordedRequest) -> dict[str, Any]:
+        """The request's JSON object; `Refused` without one."""
         if not request.body:
-            return wechat_error(44002)
+            raise Refused(44002)
         if not isinstance(request.json, dict):
-            return wechat_error(47001)
+            raise Refused(47001)
         return request.json
 
-    def _custom_send(self, request: RecordedRequest) -> Reply:
+    def _addressed(self, request: RecordedRequest) -> tuple[dict[str, Any], str]:
+        """The payload of a message to one follower and their openid (``touser``, which it
+        must name)."""
         data = self._payload(request)
-        if isinstance(data, Reply):
-            return data
-        openid = data.get("touser")
-        if not openid:
-            return wechat_error(40003)
+        if not data.get("touser"):
+            raise Refused(40003)
+        return data, data["touser"]
+
+    def _custom_send(self, request: RecordedRequest) -> Reply:
+        data, openid = self._addressed(request)
         msgtype = data.get("msgtype")
         if msgtype not in data or (msgtype == "text" and not data[msgtype].get("content")):
             return wechat_error(47001)
@@ -198,12 +218,7 @@ class FakeWeChat(FakeHTTPServer):
         return Reply.json(200, OK)
 
     def _template_send(self, request: RecordedRequest) -> Reply:
-        data = self._payload(request)
-        if isinstance(data, Reply):
-            return data
-        openid = data.get("touser")
-        if not openid:
-            return wechat_error(40003)
+        data, openid = self._addressed(request)
         template_id = data.get("template_id")
         if not template_id or (self.known_templates and template_id not in self.known_templates):
             return wechat_error(40037)
@@ -215,8 +230,6 @@ class FakeWeChat(FakeHTTPServer):
 
     def _menu_create(self, request: RecordedRequest) -> Reply:
         data = self._payload(request)
-        if isinstance(data, Reply):
-            return data
         if not isinstance(data.get("button"), list) or not data["button"]:
             return wechat_error(47001)
         self.menu = data

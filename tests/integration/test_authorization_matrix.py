@@ -53,6 +53,13 @@ class Probe:
         return codes
 
 
+def admin_only(path: str, admin: int, **request: Any) -> Probe:
+    """A route for admins alone: without a session or token it is 401 (the API) or the sign-in
+    page (a console page: 302), for every other role 403; the admin gets `admin`."""
+    outsider = 302 if path.startswith("/console") else 401
+    return Probe(path, f"{outsider} {outsider} 403 403 403 403 {admin}", **request)
+
+
 # HOW TO ADD A ROUTE: add one line `("METHOD", "<rule as in app.url_map>"): Probe(path,
 # "anon bad operator handler other_handler supervisor admin")`, the seven statuses each
 # identity must get, in that column order (a choice of words in a rule, `<any(csv, xlsx):fmt>`,
@@ -60,7 +67,8 @@ class Probe:
 # for a role the route is not for, 404 for a handler asking about another department's case.
 # Console rows (/console/...): the five staff columns are that user signed in through the
 # login form (`ConsoleBrowsers` below), the first two have no session (a console page sends
-# them to /console/login: 302); a console form is sent with the page's CSRF token.
+# them to /console/login: 302); a console form is sent with the page's CSRF token. A route
+# for admins alone is `admin_only(path, the admin's status)`.
 #                                                          anon bad op  hnd oth sup adm
 ROUTES: dict[tuple[str, str], Probe] = {
     # --- cases and their lifecycle actions (the case is dispatched to the handler's department)
@@ -79,64 +87,52 @@ ROUTES: dict[tuple[str, str], Probe] = {
     # --- administration
     ("GET", "/api/v1/me"): Probe("/api/v1/me", "401 401 200 200 200 200 200"),
     ("GET", "/api/v1/departments"): Probe("/api/v1/departments", "401 401 200 200 200 200 200"),
-    ("POST", "/api/v1/departments"): Probe(
-        "/api/v1/departments", "401 401 403 403 403 403 400", json={}),
-    ("PATCH", "/api/v1/departments/<code>"): Probe(
-        "/api/v1/departments/gz-hrss", "401 401 403 403 403 403 400", json={"name": ""}),
+    ("POST", "/api/v1/departments"): admin_only("/api/v1/departments", 400, json={}),
+    ("PATCH", "/api/v1/departments/<code>"): admin_only(
+        "/api/v1/departments/gz-hrss", 400, json={"name": ""}),
     ("GET", "/api/v1/departments/<code>/contacts"): Probe(
         "/api/v1/departments/gz-hrss/contacts", "401 401 403 200 404 200 200"),
-    ("POST", "/api/v1/departments/<code>/contacts"): Probe(
-        "/api/v1/departments/gz-hrss/contacts", "401 401 403 403 403 403 400", json={}),
-    ("PATCH", "/api/v1/departments/<code>/contacts/<int:contact_id>"): Probe(
-        "/api/v1/departments/gz-hrss/contacts/{missing}", "401 401 403 403 403 403 404",
+    ("POST", "/api/v1/departments/<code>/contacts"): admin_only(
+        "/api/v1/departments/gz-hrss/contacts", 400, json={}),
+    ("PATCH", "/api/v1/departments/<code>/contacts/<int:contact_id>"): admin_only(
+        "/api/v1/departments/gz-hrss/contacts/{missing}", 404,
         json={}),
-    ("DELETE", "/api/v1/departments/<code>/contacts/<int:contact_id>"): Probe(
-        "/api/v1/departments/gz-hrss/contacts/{missing}", "401 401 403 403 403 403 404"),
-    ("GET", "/api/v1/users"): Probe("/api/v1/users", "401 401 403 403 403 403 200"),
-    ("POST", "/api/v1/users"): Probe("/api/v1/users", "401 401 403 403 403 403 400", json={}),
-    ("POST", "/api/v1/users/<name>/token"): Probe(
-        "/api/v1/users/nobody/token", "401 401 403 403 403 403 404"),
-    ("GET", "/api/v1/users/<name>"): Probe(
-        "/api/v1/users/nobody", "401 401 403 403 403 403 404"),
-    ("PATCH", "/api/v1/users/<name>"): Probe(
-        "/api/v1/users/nobody", "401 401 403 403 403 403 404", json={}),
-    ("POST", "/api/v1/users/<name>/password"): Probe(
-        "/api/v1/users/nobody/password", "401 401 403 403 403 403 404", json={}),
-    ("POST", "/api/v1/users/<name>/unlock"): Probe(
-        "/api/v1/users/nobody/unlock", "401 401 403 403 403 403 404"),
-    ("POST", "/api/v1/users/<name>/sign-out"): Probe(
-        "/api/v1/users/nobody/sign-out", "401 401 403 403 403 403 404"),
-    ("DELETE", "/api/v1/users/<name>/token"): Probe(
-        "/api/v1/users/nobody/token", "401 401 403 403 403 403 404"),
-    ("GET", "/api/v1/auth-events"): Probe("/api/v1/auth-events", "401 401 403 403 403 403 200"),
-    ("GET", "/api/v1/audit"): Probe("/api/v1/audit", "401 401 403 403 403 403 200"),
+    ("DELETE", "/api/v1/departments/<code>/contacts/<int:contact_id>"): admin_only(
+        "/api/v1/departments/gz-hrss/contacts/{missing}", 404),
+    ("GET", "/api/v1/users"): admin_only("/api/v1/users", 200),
+    ("POST", "/api/v1/users"): admin_only("/api/v1/users", 400, json={}),
+    ("POST", "/api/v1/users/<name>/token"): admin_only("/api/v1/users/nobody/token", 404),
+    ("GET", "/api/v1/users/<name>"): admin_only("/api/v1/users/nobody", 404),
+    ("PATCH", "/api/v1/users/<name>"): admin_only("/api/v1/users/nobody", 404, json={}),
+    ("POST", "/api/v1/users/<name>/password"): admin_only(
+        "/api/v1/users/nobody/password", 404, json={}),
+    ("POST", "/api/v1/users/<name>/unlock"): admin_only("/api/v1/users/nobody/unlock", 404),
+    ("POST", "/api/v1/users/<name>/sign-out"): admin_only("/api/v1/users/nobody/sign-out", 404),
+    ("DELETE", "/api/v1/users/<name>/token"): admin_only("/api/v1/users/nobody/token", 404),
+    ("GET", "/api/v1/auth-events"): admin_only("/api/v1/auth-events", 200),
+    ("GET", "/api/v1/audit"): admin_only("/api/v1/audit", 200),
     ("GET", "/api/v1/lines"): Probe("/api/v1/lines", "401 401 200 200 200 200 200"),
-    ("POST", "/api/v1/lines"): Probe("/api/v1/lines", "401 401 403 403 403 403 400", json={}),
+    ("POST", "/api/v1/lines"): admin_only("/api/v1/lines", 400, json={}),
     ("GET", "/api/v1/lines/<code>"): Probe("/api/v1/lines/fupin", "401 401 200 200 200 200 200"),
-    ("PATCH", "/api/v1/lines/<code>"): Probe(
-        "/api/v1/lines/fupin", "401 401 403 403 403 403 400", json={"name": ""}),
-    ("POST", "/api/v1/lines/<code>/categories"): Probe(
-        "/api/v1/lines/fupin/categories", "401 401 403 403 403 403 400", json={}),
-    ("PATCH", "/api/v1/lines/<code>/categories/<cat_code>"): Probe(
-        "/api/v1/lines/fupin/categories/hardship", "401 401 403 403 403 403 400",
+    ("PATCH", "/api/v1/lines/<code>"): admin_only("/api/v1/lines/fupin", 400, json={"name": ""}),
+    ("POST", "/api/v1/lines/<code>/categories"): admin_only(
+        "/api/v1/lines/fupin/categories", 400, json={}),
+    ("PATCH", "/api/v1/lines/<code>/categories/<cat_code>"): admin_only(
+        "/api/v1/lines/fupin/categories/hardship", 400,
         json={"name": ""}),
     ("GET", "/api/v1/calendar/<int:year>"): Probe(
         "/api/v1/calendar/2026", "401 401 200 200 200 200 200"),
-    ("PUT", "/api/v1/calendar/<int:year>"): Probe(
-        "/api/v1/calendar/2026", "401 401 403 403 403 403 400", json={}),
+    ("PUT", "/api/v1/calendar/<int:year>"): admin_only("/api/v1/calendar/2026", 400, json={}),
     ("GET", "/api/v1/rules"): Probe("/api/v1/rules", "401 401 200 403 403 200 200"),
-    ("POST", "/api/v1/rules"): Probe("/api/v1/rules", "401 401 403 403 403 403 400", json={}),
-    ("PATCH", "/api/v1/rules/<int:rule_id>"): Probe(
-        "/api/v1/rules/{missing}", "401 401 403 403 403 403 404", json={}),
-    ("DELETE", "/api/v1/rules/<int:rule_id>"): Probe(
-        "/api/v1/rules/{missing}", "401 401 403 403 403 403 404"),
+    ("POST", "/api/v1/rules"): admin_only("/api/v1/rules", 400, json={}),
+    ("PATCH", "/api/v1/rules/<int:rule_id>"): admin_only("/api/v1/rules/{missing}", 404, json={}),
+    ("DELETE", "/api/v1/rules/<int:rule_id>"): admin_only("/api/v1/rules/{missing}", 404),
     ("GET", "/api/v1/routing/models"): Probe(
         "/api/v1/routing/models", "401 401 403 403 403 200 200"),
     # No Redis in these tests: the admin is told the workers' queue cannot be reached.
-    ("POST", "/api/v1/routing/models"): Probe(
-        "/api/v1/routing/models", "401 401 403 403 403 403 503"),
-    ("POST", "/api/v1/routing/models/<int:model_id>/activate"): Probe(
-        "/api/v1/routing/models/{missing}/activate", "401 401 403 403 403 403 404"),
+    ("POST", "/api/v1/routing/models"): admin_only("/api/v1/routing/models", 503),
+    ("POST", "/api/v1/routing/models/<int:model_id>/activate"): admin_only(
+        "/api/v1/routing/models/{missing}/activate", 404),
     ("GET", "/api/v1/openapi.json"): Probe(
         "/api/v1/openapi.json", "200 200 200 200 200 200 200"),
     # --- supervision, follow-up and the outbox
@@ -202,26 +198,21 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("GET", "/api/v1/bulletins/<int:bulletin_id>.<any:fmt>"): Probe(
         "/api/v1/bulletins/{missing}.html", "401 401 404 404 404 404 404"),
     # --- channels administered through the staff API
-    ("GET", "/api/v1/wechat/accounts"): Probe(
-        "/api/v1/wechat/accounts", "401 401 403 403 403 403 200"),
-    ("POST", "/api/v1/wechat/accounts"): Probe(
-        "/api/v1/wechat/accounts", "401 401 403 403 403 403 400", json={}),
-    ("GET", "/api/v1/wechat/accounts/<code>"): Probe(
-        "/api/v1/wechat/accounts/nothing", "401 401 403 403 403 403 404"),
-    ("PATCH", "/api/v1/wechat/accounts/<code>"): Probe(
-        "/api/v1/wechat/accounts/nothing", "401 401 403 403 403 403 404", json={}),
+    ("GET", "/api/v1/wechat/accounts"): admin_only("/api/v1/wechat/accounts", 200),
+    ("POST", "/api/v1/wechat/accounts"): admin_only("/api/v1/wechat/accounts", 400, json={}),
+    ("GET", "/api/v1/wechat/accounts/<code>"): admin_only("/api/v1/wechat/accounts/nothing", 404),
+    ("PATCH", "/api/v1/wechat/accounts/<code>"): admin_only(
+        "/api/v1/wechat/accounts/nothing", 404, json={}),
     ("GET", "/api/v1/wechat/messages"): Probe(
         "/api/v1/wechat/messages?case={number}", "401 401 200 403 403 200 200"),
     ("GET", "/channels/wechat/media/<int:attachment_id>"): Probe(
         "/channels/wechat/media/{media}", "401 401 200 200 404 200 200"),
     ("GET", "/channels/web/attachments/<int:attachment_id>"): Probe(
         "/channels/web/attachments/{attachment}", "401 401 200 200 404 200 200"),
-    ("GET", "/api/v1/open311/keys"): Probe(
-        "/api/v1/open311/keys", "401 401 403 403 403 403 200"),
-    ("POST", "/api/v1/open311/keys"): Probe(
-        "/api/v1/open311/keys", "401 401 403 403 403 403 400", json={}),
-    ("DELETE", "/api/v1/open311/keys/<int:key_id>"): Probe(
-        "/api/v1/open311/keys/{missing}", "401 401 403 403 403 403 404"),
+    ("GET", "/api/v1/open311/keys"): admin_only("/api/v1/open311/keys", 200),
+    ("POST", "/api/v1/open311/keys"): admin_only("/api/v1/open311/keys", 400, json={}),
+    ("DELETE", "/api/v1/open311/keys/<int:key_id>"): admin_only(
+        "/api/v1/open311/keys/{missing}", 404),
     # --- public API: the same for everyone (a token neither helps nor hurts)
     ("GET", "/api/v1/public/cases/<number>"): Probe(
         "/api/v1/public/cases/{number}?phone_tail=2345", "200 200 200 200 200 200 200"),
@@ -311,70 +302,57 @@ ROUTES: dict[tuple[str, str], Probe] = {
         "/console/cases/{number}/act/accept", "302 302 400 400 404 400 400", form={}),
     ("POST", "/console/cases/<number>/correct"): Probe(
         "/console/cases/{number}/correct", "302 302 400 400 404 400 400", form={}),
-    ("GET", "/console/admin/users"): Probe("/console/admin/users", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/users"): Probe("/console/admin/users", "302 302 403 403 403 403 400",
+    ("GET", "/console/admin/users"): admin_only("/console/admin/users", 200),
+    ("POST", "/console/admin/users"): admin_only("/console/admin/users", 400,
                                             form={}),
-    ("GET", "/console/admin/users/<int:user_id>"): Probe(
-        "/console/admin/users/{missing}", "302 302 403 403 403 403 404"),
-    ("POST", "/console/admin/users/<int:user_id>/<action>"): Probe(
-        "/console/admin/users/{missing}/unlock", "302 302 403 403 403 403 404", form={}),
-    ("GET", "/console/admin/auth-events"): Probe(
-        "/console/admin/auth-events", "302 302 403 403 403 403 200"),
+    ("GET", "/console/admin/users/<int:user_id>"): admin_only(
+        "/console/admin/users/{missing}", 404),
+    ("POST", "/console/admin/users/<int:user_id>/<action>"): admin_only(
+        "/console/admin/users/{missing}/unlock", 404, form={}),
+    ("GET", "/console/admin/auth-events"): admin_only("/console/admin/auth-events", 200),
     # the admin's settings pages (系统设置) and the audit list
-    ("GET", "/console/admin"): Probe("/console/admin", "302 302 403 403 403 403 200"),
-    ("GET", "/console/admin/departments"): Probe(
-        "/console/admin/departments", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/departments"): Probe(
-        "/console/admin/departments", "302 302 403 403 403 403 400", form={}),
-    ("GET", "/console/admin/departments/<code>"): Probe(
-        "/console/admin/departments/gz-hrss", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/departments/<code>"): Probe(
-        "/console/admin/departments/gz-hrss", "302 302 403 403 403 403 400",
-        form={"region": "5"}),
-    ("POST", "/console/admin/departments/<code>/contacts"): Probe(
-        "/console/admin/departments/gz-hrss/contacts", "302 302 403 403 403 403 400", form={}),
-    ("POST", "/console/admin/departments/<code>/contacts/<int:contact_id>/<any:action>"): Probe(
-        "/console/admin/departments/gz-hrss/contacts/{missing}/pause",
-        "302 302 403 403 403 403 404", form={}),
-    ("GET", "/console/admin/lines"): Probe("/console/admin/lines", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/lines"): Probe(
-        "/console/admin/lines", "302 302 403 403 403 403 400", form={}),
-    ("POST", "/console/admin/lines/<code>"): Probe(
-        "/console/admin/lines/fupin", "302 302 403 403 403 403 400", form={"reply_days": "0"}),
-    ("POST", "/console/admin/lines/<code>/categories"): Probe(
-        "/console/admin/lines/fupin/categories", "302 302 403 403 403 403 400", form={}),
-    ("POST", "/console/admin/lines/<code>/categories/<cat_code>"): Probe(
-        "/console/admin/lines/fupin/categories/hardship", "302 302 403 403 403 403 400",
-        form={"reply_days": "x"}),
-    ("GET", "/console/admin/rules"): Probe("/console/admin/rules", "302 302 403 403 403 403 200"),
-    ("GET", "/console/admin/rules/new"): Probe(
-        "/console/admin/rules/new", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/rules/new"): Probe(
-        "/console/admin/rules/new", "302 302 403 403 403 403 400", form={"priority": "x"}),
-    ("GET", "/console/admin/rules/<int:rule_id>"): Probe(
-        "/console/admin/rules/{missing}", "302 302 403 403 403 403 404"),
-    ("POST", "/console/admin/rules/<int:rule_id>"): Probe(
-        "/console/admin/rules/{missing}", "302 302 403 403 403 403 404", form={}),
-    ("POST", "/console/admin/rules/<int:rule_id>/delete"): Probe(
-        "/console/admin/rules/{missing}/delete", "302 302 403 403 403 403 404", form={}),
-    ("GET", "/console/admin/calendar"): Probe(
-        "/console/admin/calendar", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/calendar/<int:year>"): Probe(
-        "/console/admin/calendar/2026", "302 302 403 403 403 403 400", form={"holidays": "x"}),
-    ("GET", "/console/admin/audit"): Probe("/console/admin/audit", "302 302 403 403 403 403 200"),
-    ("GET", "/console/admin/wechat"): Probe("/console/admin/wechat", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/wechat"): Probe(
-        "/console/admin/wechat", "302 302 403 403 403 403 400", form={}),
-    ("GET", "/console/admin/wechat/<code>"): Probe(
-        "/console/admin/wechat/nope", "302 302 403 403 403 403 404"),
-    ("POST", "/console/admin/wechat/<code>"): Probe(
-        "/console/admin/wechat/nope", "302 302 403 403 403 403 404", form={}),
-    ("GET", "/console/admin/open311"): Probe(
-        "/console/admin/open311", "302 302 403 403 403 403 200"),
-    ("POST", "/console/admin/open311"): Probe(
-        "/console/admin/open311", "302 302 403 403 403 403 400", form={}),
-    ("POST", "/console/admin/open311/<int:key_id>/revoke"): Probe(
-        "/console/admin/open311/{missing}/revoke", "302 302 403 403 403 403 404", form={}),
+    ("GET", "/console/admin"): admin_only("/console/admin", 200),
+    ("GET", "/console/admin/departments"): admin_only("/console/admin/departments", 200),
+    ("POST", "/console/admin/departments"): admin_only("/console/admin/departments", 400, form={}),
+    ("GET", "/console/admin/departments/<code>"): admin_only(
+        "/console/admin/departments/gz-hrss", 200),
+    ("POST", "/console/admin/departments/<code>"): admin_only(
+        "/console/admin/departments/gz-hrss", 400, form={"region": "5"}),
+    ("POST", "/console/admin/departments/<code>/contacts"): admin_only(
+        "/console/admin/departments/gz-hrss/contacts", 400, form={}),
+    ("POST", "/console/admin/departments/<code>/contacts/<int:contact_id>/<any:action>"):
+        admin_only("/console/admin/departments/gz-hrss/contacts/{missing}/pause", 404, form={}),
+    ("GET", "/console/admin/lines"): admin_only("/console/admin/lines", 200),
+    ("POST", "/console/admin/lines"): admin_only("/console/admin/lines", 400, form={}),
+    ("POST", "/console/admin/lines/<code>"): admin_only(
+        "/console/admin/lines/fupin", 400, form={"reply_days": "0"}),
+    ("POST", "/console/admin/lines/<code>/categories"): admin_only(
+        "/console/admin/lines/fupin/categories", 400, form={}),
+    ("POST", "/console/admin/lines/<code>/categories/<cat_code>"): admin_only(
+        "/console/admin/lines/fupin/categories/hardship", 400, form={"reply_days": "x"}),
+    ("GET", "/console/admin/rules"): admin_only("/console/admin/rules", 200),
+    ("GET", "/console/admin/rules/new"): admin_only("/console/admin/rules/new", 200),
+    ("POST", "/console/admin/rules/new"): admin_only(
+        "/console/admin/rules/new", 400, form={"priority": "x"}),
+    ("GET", "/console/admin/rules/<int:rule_id>"): admin_only(
+        "/console/admin/rules/{missing}", 404),
+    ("POST", "/console/admin/rules/<int:rule_id>"): admin_only(
+        "/console/admin/rules/{missing}", 404, form={}),
+    ("POST", "/console/admin/rules/<int:rule_id>/delete"): admin_only(
+        "/console/admin/rules/{missing}/delete", 404, form={}),
+    ("GET", "/console/admin/calendar"): admin_only("/console/admin/calendar", 200),
+    ("POST", "/console/admin/calendar/<int:year>"): admin_only(
+        "/console/admin/calendar/2026", 400, form={"holidays": "x"}),
+    ("GET", "/console/admin/audit"): admin_only("/console/admin/audit", 200),
+    ("GET", "/console/admin/wechat"): admin_only("/console/admin/wechat", 200),
+    ("POST", "/console/admin/wechat"): admin_only("/console/admin/wechat", 400, form={}),
+    ("GET", "/console/admin/wechat/<code>"): admin_only("/console/admin/wechat/nope", 404),
+    ("POST", "/console/admin/wechat/<code>"): admin_only(
+        "/console/admin/wechat/nope", 404, form={}),
+    ("GET", "/console/admin/open311"): admin_only("/console/admin/open311", 200),
+    ("POST", "/console/admin/open311"): admin_only("/console/admin/open311", 400, form={}),
+    ("POST", "/console/admin/open311/<int:key_id>/revoke"): admin_only(
+        "/console/admin/open311/{missing}/revoke", 404, form={}),
     # the operator's desk and queues: operators, supervisors and admins; a clerk gets 403
     ("GET", "/console/desk"): Probe("/console/desk", "302 302 200 403 403 200 200"),
     ("POST", "/console/desk"): Probe("/console/desk", "302 302 400 403 403 400 400", form={}),

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from hotline.extensions import db
 from hotline.models import Case
+from tests.integration.web.conftest import LiveServer
 
 from ..conftest import CASE
 
@@ -27,14 +27,8 @@ CLIENTS = 8
 
 @pytest.fixture
 def served(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
+    with LiveServer(app) as server:
+        yield server.url
 
 
 def _post_together(url: str, token: str | None, key: str, bodies: list[dict],

@@ -382,15 +382,8 @@ def test_configured_senders_talk_to_the_configured_api_bases(
     fake_twilio, fake_wechat, redis_client
 ):
     senders = build_senders(
-        {
-            "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
-            "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-            "TWILIO_API_BASE": fake_twilio.url,
-            "WECHAT_APPID": fake_wechat.appid,
-            "WECHAT_SECRET": fake_wechat.secret,
-            "WECHAT_API_BASE": fake_wechat.api_base,
-            "WECHAT_TEMPLATE_ID": "TPL-case-progress",
-        },
+        {**fake_twilio.config(), **fake_wechat.config(),
+         "WECHAT_TEMPLATE_ID": "TPL-case-progress"},
         redis=redis_client,
     )
     senders["sms"].send(sms())

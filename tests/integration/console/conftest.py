@@ -20,6 +20,26 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def post_form(client: Any, page: str, action: str, data: dict[str, Any], **kw: Any):
+    """Post a form of `page` to `action` as the browser would: with the page's CSRF token."""
+    token = csrf_of(client.get(page).get_data(as_text=True))
+    return client.post(action, data={"csrf_token": token, **data}, **kw)
+
+
+def saved(client: Any, page: str, action: str, data: dict[str, Any]):
+    """Post a form of `page` that the console takes: it redirects to what was saved."""
+    resp = post_form(client, page, action, data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return resp
+
+
+def refused(client: Any, page: str, action: str, data: dict[str, Any]) -> str:
+    """Post a form of `page` that the console refuses (400): the page it answers with."""
+    resp = post_form(client, page, action, data)
+    assert resp.status_code == 400
+    return resp.get_data(as_text=True)
+
+
 def make_staff(name: str, role: str, department: str | None = None,
                password: str = PASSWORD) -> Any:
     user, _token = create_user(name, role, department)
@@ -28,11 +48,12 @@ def make_staff(name: str, role: str, department: str | None = None,
     return user
 
 
-def sign_in(client: Any, name: str, password: str = PASSWORD):
+def sign_in(client: Any, name: str, password: str = PASSWORD, **fields: str):
+    """Sign in on the console's form; `fields` are more of the form's (`next`)."""
     page = client.get("/console/login")
     return client.post("/console/login", data={
         "csrf_token": csrf_of(page.get_data(as_text=True)), "username": name,
-        "password": password})
+        "password": password, **fields})
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import re
 import struct
 
 import pytest
-from sqlalchemy import select
 
 from channels.phone.recordings import fetch_pending
 from hotline.extensions import db
 from hotline.models import Attachment
 
+from ..media_fetching import gone_once, is_a_periodic_job, stored_after_an_outage
 from .test_case_page import case_in
 
 SID = "RE" + "5f3c" * 8
@@ -63,8 +63,7 @@ def test_a_fetched_recording_plays_on_the_case_page_for_those_who_see_the_case(
 def test_a_recording_twilio_no_longer_has_is_marked_and_not_asked_for_again(twilio, console_as):
     case = case_with_recording(
         f"https://api.twilio.com/2010-04-01/Accounts/{twilio.account_sid}/Recordings/{SID}")
-    assert fetch_pending() == {"gone": 1}
-    assert fetch_pending() == {}
+    gone_once(fetch_pending)
     page = console_as("operator").get(f"/console/cases/{case.number}").get_data(as_text=True)
     assert "通话录音在电话平台已不存在" in page and "<audio" not in page
 
@@ -72,14 +71,8 @@ def test_a_recording_twilio_no_longer_has_is_marked_and_not_asked_for_again(twil
 def test_a_twilio_outage_leaves_the_recording_for_the_next_run(twilio):
     audio = wav()
     case_with_recording(twilio.add_recording(SID, audio))
-    twilio.fail_next(1, status=503, path="Recordings")
-    assert fetch_pending() == {"failed": 1}
-    assert fetch_pending() == {"stored": 1}
-    assert db.session.scalar(select(Attachment.size)) == len(audio)
+    stored_after_an_outage(fetch_pending, twilio, 503, "Recordings", audio)
 
 
 def test_the_fetch_is_a_periodic_job_of_the_workers(app):
-    from workers import schedule
-
-    jobs = [p.func for p in schedule.periodic_jobs(app)]
-    assert jobs.count("channels.phone.recordings.fetch_pending_recordings") == 1
+    is_a_periodic_job(app, "channels.phone.recordings.fetch_pending_recordings")

@@ -15,17 +15,12 @@ from channels.wechat.models import WeChatAccount
 from hotline.extensions import db
 from hotline.models import AdminAudit
 
-from .conftest import csrf_of
+from .conftest import post_form, refused, saved
 
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F0dgmFbOk3B3lLqYs4nXg6u"
 ACCOUNT = {"code": "zunyi", "name": "遵义12345", "appid": "wx1234567890abcdef",
            "line": "board", "token": "ZunyiToken2026", "secret": "s3cr3t-app-secret-遵义",
            "aes_key": AES_KEY, "template_id": ""}
-
-
-def post_form(client: Any, page: str, action: str, data: dict[str, str]):
-    token = csrf_of(client.get(page).get_data(as_text=True))
-    return client.post(action, data={"csrf_token": token, **data})
 
 
 @pytest.mark.parametrize("role", ["operator", "supervisor", "handler"])
@@ -37,8 +32,7 @@ def test_channel_settings_are_for_admins_only(console_as: Any, role: str) -> Non
 
 def test_admin_adds_an_account_whose_credentials_are_never_shown(console_as: Any) -> None:
     client = console_as("admin")
-    resp = post_form(client, "/console/admin/wechat", "/console/admin/wechat", ACCOUNT)
-    assert resp.status_code == 302
+    resp = saved(client, "/console/admin/wechat", "/console/admin/wechat", ACCOUNT)
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "/channels/wechat/zunyi" in page and "公众号已添加" in page
     assert "已设置（安全模式）" in page
@@ -58,9 +52,8 @@ def test_a_blank_credential_stays_and_a_new_one_replaces_it(console_as: Any) -> 
     client = console_as("admin")
     post_form(client, "/console/admin/wechat", "/console/admin/wechat", ACCOUNT)
     page = "/console/admin/wechat/zunyi"
-    resp = post_form(client, page, page, {"name": "遵义市民热线", "line": "fupin",
-                                          "template_id": "", "token": "", "secret": "新的秘密"})
-    assert resp.status_code == 302
+    saved(client, page, page, {"name": "遵义市民热线", "line": "fupin",
+                               "template_id": "", "token": "", "secret": "新的秘密"})
     row = db.session.scalars(select(WeChatAccount)).one()
     db.session.refresh(row)
     account = from_row(row)
@@ -83,10 +76,8 @@ def test_a_blank_credential_stays_and_a_new_one_replaces_it(console_as: Any) -> 
 def test_a_bad_account_is_refused_and_its_secrets_not_echoed(console_as: Any, over: dict,
                                                             text: str) -> None:
     client = console_as("admin")
-    resp = post_form(client, "/console/admin/wechat", "/console/admin/wechat",
-                     {**ACCOUNT, **over})
-    assert resp.status_code == 400
-    html = resp.get_data(as_text=True)
+    html = refused(client, "/console/admin/wechat", "/console/admin/wechat",
+                   {**ACCOUNT, **over})
     assert text in html and ACCOUNT["secret"] not in html
     assert db.session.scalar(select(func.count()).select_from(WeChatAccount)) == 0
     assert db.session.scalar(select(func.count()).select_from(AdminAudit).where(
@@ -105,9 +96,8 @@ def test_an_open311_key_is_shown_once_then_only_its_prefix(console_as: Any) -> N
     assert key not in again and key[:12] + "…" in again
     row = db.session.scalars(select(Open311ApiKey)).one()
     assert row.key_hash == Open311ApiKey.hash_key(key)
-    resp = post_form(client, "/console/admin/open311", f"/console/admin/open311/{row.id}/revoke",
-                     {})
-    assert resp.status_code == 302
+    saved(client, "/console/admin/open311", f"/console/admin/open311/{row.id}/revoke",
+          {})
     db.session.refresh(row)
     assert row.revoked_by == "admin"
     entries = db.session.scalars(select(AdminAudit).where(AdminAudit.kind == "open311_key")

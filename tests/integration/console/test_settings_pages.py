@@ -20,16 +20,11 @@ from hotline.models import (
     RoutingRule,
 )
 
-from .conftest import csrf_of
+from .conftest import post_form, refused, saved
 
 PAGES = ["/console/admin", "/console/admin/departments", "/console/admin/departments/gz-hrss",
          "/console/admin/lines", "/console/admin/rules", "/console/admin/rules/new",
          "/console/admin/calendar?year=2027", "/console/admin/audit"]
-
-
-def post_form(client: Any, page: str, action: str, data: dict[str, str]):
-    token = csrf_of(client.get(page).get_data(as_text=True))
-    return client.post(action, data={"csrf_token": token, **data})
 
 
 def audit_count() -> int:
@@ -61,9 +56,8 @@ def test_every_settings_page_opens_in_chinese_for_the_admin(console_as: Any) -> 
 
 def test_admin_creates_a_department_and_the_audit_list_names_them(console_as: Any) -> None:
     client = console_as("admin")
-    resp = post_form(client, "/console/admin/departments", "/console/admin/departments",
-                     {"code": "gz-water", "name": "贵州省水利厅", "region": "520000"})
-    assert resp.status_code == 302
+    resp = saved(client, "/console/admin/departments", "/console/admin/departments",
+                 {"code": "gz-water", "name": "贵州省水利厅", "region": "520000"})
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "贵州省水利厅" in page and "部门已创建" in page
     entry = db.session.scalars(select(AdminAudit).where(AdminAudit.kind == "department",
@@ -82,9 +76,7 @@ def test_a_refused_department_says_why_and_changes_nothing(console_as: Any, form
                                                            field_text: str) -> None:
     client = console_as("admin")
     before = (db.session.scalar(select(func.count()).select_from(Department)), audit_count())
-    resp = post_form(client, "/console/admin/departments", "/console/admin/departments", form)
-    assert resp.status_code == 400
-    html = resp.get_data(as_text=True)
+    html = refused(client, "/console/admin/departments", "/console/admin/departments", form)
     assert 'id="form-error"' in html and field_text in html
     assert form["name"] in html or not form["name"]  # what was typed stays in the form
     assert (db.session.scalar(select(func.count()).select_from(Department)),
@@ -95,11 +87,9 @@ def test_admin_renames_and_deactivates_a_department_old_and_new_on_the_audit(
         console_as: Any) -> None:
     client = console_as("admin")
     page = "/console/admin/departments/gz-hrss"
-    resp = post_form(client, page, page, {"name": "贵州省人力资源和社会保障厅（新）",
-                                          "region": "520000"})
-    assert resp.status_code == 302
-    resp = post_form(client, page, page, {"active": "false"})
-    assert resp.status_code == 302
+    saved(client, page, page, {"name": "贵州省人力资源和社会保障厅（新）",
+                               "region": "520000"})
+    saved(client, page, page, {"active": "false"})
     dep = db.session.scalar(select(Department).where(Department.code == "gz-hrss"))
     db.session.refresh(dep)
     assert dep.name.endswith("（新）") and dep.active is False
@@ -117,18 +107,16 @@ def test_a_department_renamed_to_nothing_is_refused(console_as: Any) -> None:
     client = console_as("admin")
     page = "/console/admin/departments/gz-hrss"
     before = audit_count()
-    resp = post_form(client, page, page, {"name": "", "region": "5200"})
-    assert resp.status_code == 400
-    assert "区划" in resp.get_data(as_text=True)
+    html = refused(client, page, page, {"name": "", "region": "5200"})
+    assert "区划" in html
     assert audit_count() == before
 
 
 def test_admin_adds_pauses_and_removes_a_contact(console_as: Any) -> None:
     client = console_as("admin")
     page = "/console/admin/departments/gz-hrss"
-    resp = post_form(client, page, page + "/contacts",
-                     {"channel": "sms", "address": "139-8501-2345", "name": "张科长"})
-    assert resp.status_code == 302
+    saved(client, page, page + "/contacts",
+          {"channel": "sms", "address": "139-8501-2345", "name": "张科长"})
     contact = db.session.scalars(select(DepartmentContact)).one()
     assert contact.address == "+8613985012345"  # as the API stores it
     assert post_form(client, page, f"{page}/contacts/{contact.id}/pause", {}).status_code == 302
@@ -145,9 +133,7 @@ def test_admin_adds_pauses_and_removes_a_contact(console_as: Any) -> None:
 def test_a_contact_that_is_no_phone_number_is_refused(console_as: Any) -> None:
     client = console_as("admin")
     page = "/console/admin/departments/gz-hrss"
-    resp = post_form(client, page, page + "/contacts", {"channel": "sms", "address": "值班室"})
-    assert resp.status_code == 400
-    html = resp.get_data(as_text=True)
+    html = refused(client, page, page + "/contacts", {"channel": "sms", "address": "值班室"})
     assert 'id="contact-error"' in html and "mobile number" in html and "值班室" in html
     assert db.session.scalars(select(DepartmentContact)).all() == []
 
@@ -161,9 +147,8 @@ def test_an_unknown_department_page_is_not_found(console_as: Any) -> None:
 def test_admin_changes_a_lines_deadline_policy(console_as: Any) -> None:
     client = console_as("admin")
     page = "/console/admin/lines"
-    resp = post_form(client, page, page + "/zhitongche",
-                     {"name": "省长直通车", "reply_days": "15", "accept_days": "2"})
-    assert resp.status_code == 302
+    saved(client, page, page + "/zhitongche",
+          {"name": "省长直通车", "reply_days": "15", "accept_days": "2"})
     line = db.session.scalar(select(Line).where(Line.code == "zhitongche"))
     db.session.refresh(line)
     assert (line.accept_days, line.reply_days) == (2, 15)
@@ -182,9 +167,8 @@ def test_a_bad_line_policy_is_refused_and_nothing_changes(console_as: Any, form:
                                                           text: str) -> None:
     client = console_as("admin")
     before = audit_count()
-    resp = post_form(client, "/console/admin/lines", "/console/admin/lines/zhitongche", form)
-    assert resp.status_code == 400
-    assert text in resp.get_data(as_text=True)
+    html = refused(client, "/console/admin/lines", "/console/admin/lines/zhitongche", form)
+    assert text in html
     line = db.session.scalar(select(Line).where(Line.code == "zhitongche"))
     db.session.refresh(line)
     assert (line.reply_days, line.auto_dispatch_threshold) == (10, 0.8)
@@ -258,9 +242,8 @@ def test_trying_a_rule_that_loses_names_the_winner(console_as: Any) -> None:
 def test_saving_a_rule_and_routing_uses_it_at_once(console_as: Any, api: Any,
                                                    tokens: Any) -> None:
     client = console_as("admin")
-    resp = post_form(client, "/console/admin/rules/new", "/console/admin/rules/new",
-                     {**rule_form(), "intent": "save"})
-    assert resp.status_code == 302
+    saved(client, "/console/admin/rules/new", "/console/admin/rules/new",
+          {**rule_form(), "intent": "save"})
     rule = db.session.scalars(select(RoutingRule).where(RoutingRule.note == "水务")).one()
     assert rule.keywords == ["自来水", "停水"] and rule.updated_by == "admin"
     case = api.post("/cases", tokens.operator, {"line": "board", "channel": "web",
@@ -286,10 +269,9 @@ def test_a_bad_rule_is_refused_whether_tried_or_saved(console_as: Any, over: dic
     client = console_as("admin")
     before = (db.session.scalar(select(func.count()).select_from(RoutingRule)), audit_count())
     for intent in ("try", "save"):
-        resp = post_form(client, "/console/admin/rules/new", "/console/admin/rules/new",
-                         {**rule_form(**over), "intent": intent})
-        assert resp.status_code == 400
-        assert text in resp.get_data(as_text=True)
+        html = refused(client, "/console/admin/rules/new", "/console/admin/rules/new",
+                       {**rule_form(**over), "intent": intent})
+        assert text in html
     assert (db.session.scalar(select(func.count()).select_from(RoutingRule)),
             audit_count()) == before
 
@@ -303,8 +285,7 @@ def test_editing_a_rule_tries_it_in_place_of_the_stored_one(console_as: Any) -> 
     resp = post_form(client, page, page, {**rule_form(department="gz-env"), "intent": "try"})
     html = resp.get_data(as_text=True)
     assert 'id="decision-department"><strong>gz-env</strong>' in html
-    resp = post_form(client, page, page, {**rule_form(department="gz-env"), "intent": "save"})
-    assert resp.status_code == 302
+    saved(client, page, page, {**rule_form(department="gz-env"), "intent": "save"})
     entry = db.session.scalars(select(AdminAudit).where(AdminAudit.kind == "rule",
                                                          AdminAudit.action == "update")).one()
     assert entry.changes["department"] == {"old": "gz-housing", "new": "gz-env"}
@@ -319,10 +300,9 @@ def test_editing_a_rule_tries_it_in_place_of_the_stored_one(console_as: Any) -> 
 def test_admin_sets_a_year_and_the_audit_shows_old_and_new(console_as: Any) -> None:
     client = console_as("admin")
     page = "/console/admin/calendar?year=2031"
-    resp = post_form(client, page, "/console/admin/calendar/2031",
-                     {"holidays": "2031-01-01\n2031-10-01, 2031-10-02",
-                      "workdays": "2031-09-28"})
-    assert resp.status_code == 302
+    resp = saved(client, page, "/console/admin/calendar/2031",
+                 {"holidays": "2031-01-01\n2031-10-01, 2031-10-02",
+                  "workdays": "2031-09-28"})
     row = db.session.get(CalendarYear, 2031)
     assert row.holidays == ["2031-01-01", "2031-10-01", "2031-10-02"]
     assert row.workdays == ["2031-09-28"]
@@ -342,10 +322,8 @@ def test_a_bad_year_is_refused_with_what_was_typed(console_as: Any, form: dict,
                                                    text: str) -> None:
     client = console_as("admin")
     before = audit_count()
-    resp = post_form(client, "/console/admin/calendar?year=2031",
-                     "/console/admin/calendar/2031", form)
-    assert resp.status_code == 400
-    html = resp.get_data(as_text=True)
+    html = refused(client, "/console/admin/calendar?year=2031",
+                   "/console/admin/calendar/2031", form)
     assert text in html and (form["holidays"] or form["workdays"]) in html
     assert db.session.get(CalendarYear, 2031) is None and audit_count() == before
 
@@ -401,10 +379,9 @@ def test_a_rule_leaving_the_case_to_an_operator_keeps_its_empty_department(
     page = f"/console/admin/rules/{rule.id}"
     html = client.get(page).get_data(as_text=True)
     assert '<option value="" selected>' in html
-    resp = post_form(client, page, page, {**rule_form(keywords="", department="",
-                                                      topic1="纪检监察", priority="100"),
-                                          "intent": "save"})
-    assert resp.status_code == 302
+    saved(client, page, page, {**rule_form(keywords="", department="",
+                                           topic1="纪检监察", priority="100"),
+                               "intent": "save"})
     db.session.refresh(rule)
     assert rule.department == ""
 
@@ -429,9 +406,8 @@ def test_a_department_switched_off_gets_no_case_from_the_next_intake(console_as:
 
 def test_a_line_switched_off_takes_no_new_case(console_as: Any, api: Any, tokens: Any) -> None:
     client = console_as("admin")
-    resp = post_form(client, "/console/admin/lines", "/console/admin/lines/zhitongche",
-                     {"active": "false"})
-    assert resp.status_code == 302
+    saved(client, "/console/admin/lines", "/console/admin/lines/zhitongche",
+          {"active": "false"})
     assert "已停用" in client.get("/console/admin/lines").get_data(as_text=True)
     refused = api.post("/cases", tokens.operator, {"line": "zhitongche", "channel": "phone",
                                                    "content": "企业贷款贴息政策咨询"})

@@ -34,17 +34,9 @@ def test_operator_signs_in_and_lands_on_the_console_with_their_name(app, staff):
 
 
 def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(app, staff):
-    client = app.test_client()
-    page = client.get("/console/login?next=/console/cases?status=closed").get_data(as_text=True)
-    resp = client.post("/console/login", data={
-        "csrf_token": csrf_of(page), "username": "坐席小王", "password": PASSWORD,
-        "next": "/console/cases?status=closed"})
+    resp = sign_in(app.test_client(), "坐席小王", next="/console/cases?status=closed")
     assert resp.headers["Location"] == "/console/cases?status=closed"
-    client = app.test_client()
-    page = client.get("/console/login").get_data(as_text=True)
-    resp = client.post("/console/login", data={
-        "csrf_token": csrf_of(page), "username": "坐席小王", "password": PASSWORD,
-        "next": "https://evil.example/console"})
+    resp = sign_in(app.test_client(), "坐席小王", next="https://evil.example/console")
     assert resp.headers["Location"] == "/console/"
 
 

@@ -106,13 +106,21 @@ def test_demo_seed_ships_the_default_rules_for_admins_to_edit(api, tokens):
     assert any(r["department"] == "{region}" for r in rules)
 
 
-def test_same_caller_with_similar_content_is_linked_as_a_likely_duplicate(api, tokens):
-    citizen = {"phone": "13908571234", "name": "李秀英"}
-    first = log(api, tokens, line="fupin", citizen=citizen,
-                content="我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。")
-    second = log(api, tokens, line="fupin", citizen=citizen,
+CALLER = {"phone": "13908571234", "name": "李秀英"}
+FIRST_CALL = "我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。"
+
+
+def called_twice(api, tokens) -> tuple[dict, dict]:
+    """The same caller's first case on the 扶贫 line and the one they call again about."""
+    first = log(api, tokens, line="fupin", citizen=CALLER, content=FIRST_CALL)
+    second = log(api, tokens, line="fupin", citizen=CALLER,
                  content="又打来问一下，我们家危房改造补助到现在还没发，村里一直说在审核。")
-    other = log(api, tokens, line="fupin", citizen=citizen,
+    return first, second
+
+
+def test_same_caller_with_similar_content_is_linked_as_a_likely_duplicate(api, tokens):
+    first, second = called_twice(api, tokens)
+    other = log(api, tokens, line="fupin", citizen=CALLER,
                 content="想咨询一下小孩上大学的助学贷款怎么申请。")
     assert second["duplicate_of"] == first["number"]
     assert any(e["action"] == "duplicate" for e in second["events"])
@@ -121,7 +129,7 @@ def test_same_caller_with_similar_content_is_linked_as_a_likely_duplicate(api, t
                     content="危房改造补助还没发下来，村里说在审核，我想问问到底什么时候能发。")
     assert by_twilio["duplicate_of"] in (first["number"], second["number"])
     stranger = log(api, tokens, line="fupin", citizen={"phone": "13700001111"},
-                   content="我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。")
+                   content=FIRST_CALL)
     assert stranger["duplicate_of"] is None
 
 
@@ -139,11 +147,7 @@ def test_routing_fills_category_and_region_the_operator_left_open(api, tokens):
 
 
 def test_a_handler_learns_nothing_of_a_duplicate_in_another_department(api, tokens):
-    citizen = {"phone": "13908571234", "name": "李秀英"}
-    first = log(api, tokens, line="fupin", citizen=citizen,
-                content="我家是建档立卡贫困户，今年的危房改造补助一直没有发下来，村里说还在审核。")
-    second = log(api, tokens, line="fupin", citizen=citizen,
-                 content="又打来问一下，我们家危房改造补助到现在还没发，村里一直说在审核。")
+    first, second = called_twice(api, tokens)
     assert second["duplicate_of"] == first["number"]
     for case, department in ((first, "gov-520100"), (second, "gz-hrss")):
         r = api.post(f"/cases/{case['number']}/dispatch", tokens.operator,

@@ -24,6 +24,14 @@ W3C_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 TEXT = {"type": ["string", "null"]}
 WHEN = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": W3C_DATETIME}]}
 
+
+def list_of(required: list[str], properties: dict, **limits: int) -> dict:
+    """A list of records that have the `required` fields and no others than `properties`."""
+    return {"type": "array", **limits,
+            "items": {"type": "object", "required": required, "additionalProperties": False,
+                      "properties": properties}}
+
+
 DISCOVERY = {
     "type": "object",
     "required": ["changeset", "contact", "key_service", "endpoints"],
@@ -44,31 +52,20 @@ DISCOVERY = {
             }}},
     },
 }
-SERVICES = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["service_code", "service_name", "metadata", "type"],
-        "additionalProperties": False,
-        "properties": {
-            "service_code": {"type": "string", "minLength": 1},
-            "service_name": {"type": "string", "minLength": 1},
-            "description": TEXT, "keywords": TEXT, "group": TEXT,
-            "metadata": {"type": "boolean"},
-            "type": {"enum": ["realtime", "batch", "blackbox"]},
-        },
-    },
-}
+SERVICES = list_of(["service_code", "service_name", "metadata", "type"], {
+    "service_code": {"type": "string", "minLength": 1},
+    "service_name": {"type": "string", "minLength": 1},
+    "description": TEXT, "keywords": TEXT, "group": TEXT,
+    "metadata": {"type": "boolean"},
+    "type": {"enum": ["realtime", "batch", "blackbox"]},
+})
 SERVICE_DEFINITION = {
     "type": "object",
     "required": ["service_code", "attributes"],
     "properties": {
         "service_code": {"type": "string"},
-        "attributes": {"type": "array", "items": {
-            "type": "object",
-            "required": ["variable", "code", "datatype", "required", "order", "description"],
-            "additionalProperties": False,
-            "properties": {
+        "attributes": list_of(
+            ["variable", "code", "datatype", "required", "order", "description"], {
                 "variable": {"type": "boolean"},
                 "code": {"type": "string"},
                 "datatype": {"enum": ["string", "number", "datetime", "text",
@@ -80,7 +77,7 @@ SERVICE_DEFINITION = {
                 "values": {"type": "array", "items": {
                     "type": "object", "required": ["key", "name"],
                     "properties": {"key": {"type": "string"}, "name": {"type": "string"}}}},
-            }}},
+            }),
     },
 }
 POSTED = {
@@ -92,30 +89,18 @@ POSTED = {
                        "service_notice": TEXT, "account_id": TEXT},
     },
 }
-REQUESTS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["service_request_id", "status", "service_code", "requested_datetime"],
-        "additionalProperties": False,
-        "properties": {
-            "service_request_id": {"type": "string"},
-            "status": {"enum": ["open", "closed"]},
-            "status_notes": TEXT, "service_name": TEXT, "service_code": TEXT,
-            "description": TEXT, "agency_responsible": TEXT, "service_notice": TEXT,
-            "requested_datetime": WHEN, "updated_datetime": WHEN, "expected_datetime": WHEN,
-            "address": TEXT, "address_id": TEXT, "zipcode": TEXT,
-            "lat": {"type": ["number", "null"]}, "long": {"type": ["number", "null"]},
-            "media_url": TEXT,
-        },
-    },
-}
-ERRORS = {
-    "type": "array", "minItems": 1,
-    "items": {"type": "object", "required": ["code", "description"],
-              "additionalProperties": False,
-              "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}},
-}
+REQUESTS = list_of(["service_request_id", "status", "service_code", "requested_datetime"], {
+    "service_request_id": {"type": "string"},
+    "status": {"enum": ["open", "closed"]},
+    "status_notes": TEXT, "service_name": TEXT, "service_code": TEXT,
+    "description": TEXT, "agency_responsible": TEXT, "service_notice": TEXT,
+    "requested_datetime": WHEN, "updated_datetime": WHEN, "expected_datetime": WHEN,
+    "address": TEXT, "address_id": TEXT, "zipcode": TEXT,
+    "lat": {"type": ["number", "null"]}, "long": {"type": ["number", "null"]},
+    "media_url": TEXT,
+})
+ERRORS = list_of(["code", "description"],
+                 {"code": {"type": "integer"}, "description": {"type": "string"}}, minItems=1)
 
 # What each XML list element holds, and the fields that are not text.
 XML_LISTS = {"services": "service", "service_requests": "request", "attributes": "attribute",

@@ -5,19 +5,18 @@ with wechatpy's crypto (`channels.wechat.simulator`)."""
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from channels.wechat.simulator import Simulator
 from hotline import inbox
 from hotline.api.admin import create_user
 from hotline.extensions import db
 from hotline.models import InboxMessage, OutboxMessage
+from tests.integration.web.conftest import LiveServer
 
 TOKEN = "hotlineWxToken2026"
 APPID = "wx0123456789abcdef"  # the fake WeChat server's default appid
@@ -88,14 +87,8 @@ def wechat(app):
 @pytest.fixture
 def live_server(wechat):
     """The app served over HTTP on a free port (for the command line and chunked uploads)."""
-    server = make_server("127.0.0.1", 0, wechat, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
+    with LiveServer(wechat) as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ job within WeChat's 3 days, and staff download them from the case."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from channels.wechat.media import fetch_pending, pending
-from hotline.extensions import db
-from hotline.models import Attachment
 
+from ..media_fetching import gone_once, is_a_periodic_job, stored_after_an_outage
 from .conftest import number_in
 
 PICTURE = b"\xff\xd8\xff\xe0" + b"JFIF-photo-of-the-bridge" * 40
@@ -52,8 +50,7 @@ def test_media_wechat_no_longer_has_is_noted_once_and_not_retried(wechat_api, ci
                                                                    tokens):
     number = number_in(citizen.send(citizen.sim.image(
         citizen.openid, "http://mmbiz.qpic.cn/gone.jpg", "Img_expired")))
-    assert fetch_pending() == {"gone": 1}
-    assert fetch_pending() == {}
+    gone_once(fetch_pending)
     events = api.get(f"/cases/{number}", tokens.operator).get_json()["events"]
     assert events[-1]["action"] == "media" and "已失效" in events[-1]["note"]
 
@@ -61,16 +58,8 @@ def test_media_wechat_no_longer_has_is_noted_once_and_not_retried(wechat_api, ci
 def test_a_wechat_outage_leaves_the_media_for_the_next_run(wechat_api, citizen):
     wechat_api.add_media("Img_later", PICTURE, "image/jpeg")
     citizen.send(citizen.sim.image(citizen.openid, "http://mmbiz.qpic.cn/l.jpg", "Img_later"))
-    wechat_api.fail_next(1, status=502, path="media/get")
-    assert fetch_pending() == {"failed": 1}
-    assert fetch_pending() == {"stored": 1}
-    assert db.session.scalar(select(Attachment.size)) == len(PICTURE)
+    stored_after_an_outage(fetch_pending, wechat_api, 502, "media/get", PICTURE)
 
 
 def test_the_fetch_is_a_periodic_job_of_the_workers(wechat):
-    from flask import current_app
-
-    from workers import schedule
-
-    jobs = [p.func for p in schedule.periodic_jobs(current_app)]
-    assert jobs.count("channels.wechat.media.fetch_pending_media") == 1
+    is_a_periodic_job(wechat, "channels.wechat.media.fetch_pending_media")
