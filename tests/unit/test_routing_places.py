@@ -13,9 +13,9 @@ def code_of(text: str) -> str | None:
     return found[0] if found else None
 
 
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
+# Place names and the division each names, by rule.
+PLACES: dict[str, list[tuple[str, str]]] = {
+    "short and full forms name the same division": [
         ("我是威宁彝族回族苗族自治县的", "520526"),
         ("我是威宁县的", "520526"),
         ("我是威宁的，家里种洋芋", "520526"),
@@ -29,14 +29,7 @@ def code_of(text: str) -> str | None:
         ("六枝的", "520203"),
         ("贵安新区", "520900"),
     ],
-)
-def test_short_and_full_forms_name_the_same_division(text, code):
-    assert code_of(text) == code
-
-
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
+    "renamed divisions map to their current codes": [
         ("盘县某路口经常出事故", "520281"),  # 盘县 → 盘州市 2017
         ("黔西县的村医", "520581"),  # 黔西县 → 黔西市 2021
         ("水城县的煤矿", "520204"),  # 水城县 → 水城区 2020
@@ -45,20 +38,7 @@ def test_short_and_full_forms_name_the_same_division(text, code):
         ("以前的小河区", "520111"),  # merged into 花溪区 2012
         ("毕节地区的", "520500"),
     ],
-)
-def test_renamed_divisions_map_to_their_current_codes(text, code):
-    assert code_of(text) == code
-
-
-def test_former_codes_map_to_current_codes():
-    assert current_code("522427") == "520526"  # 毕节地区威宁县 before 2011
-    assert current_code("520222") == "520281"  # 盘县
-    assert current_code("520526") == "520526"
-
-
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
+    "well-known towns and places imply their division": [
         ("我是哈喇河镇的村民", "520526"),
         ("茅台镇的酒厂", "520382"),
         ("花溪这边", "520111"),
@@ -66,9 +46,20 @@ def test_former_codes_map_to_current_codes():
         ("黄果树景区门票", "520423"),
         ("西江千户苗寨的民宿", "522634"),
     ],
-)
-def test_well_known_towns_and_places_imply_their_division(text, code):
+}
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    pytest.param(text, code, id=f"{rule}: {text}")
+    for rule, cases in PLACES.items() for text, code in cases])
+def test_a_place_name_gives_its_current_division(text: str, code: str):
     assert code_of(text) == code
+
+
+def test_former_codes_map_to_current_codes():
+    assert current_code("522427") == "520526"  # 毕节地区威宁县 before 2011
+    assert current_code("520222") == "520281"  # 盘县
+    assert current_code("520526") == "520526"
 
 
 def test_county_named_with_its_prefecture_is_sure_and_specific():
