@@ -105,7 +105,7 @@ def prepare_database(scratch: Scratch, then: str = "", empty_postgresql: bool = 
              " if db.engine.dialect.name == 'postgresql' else None; db.session.commit();"
              if empty_postgresql else "")
     code = ("from hotline import create_app; from hotline.cli import upgrade_database;"
-            "from hotline.seed import seed_demo; from hotline.api.admin import create_user;"
+            "from hotline.seed import seed_demo; from hotline.identity import create_user;"
             "from hotline.extensions import db; from sqlalchemy import text;"
             "app = create_app(); ctx = app.app_context(); ctx.push();"
             f"{empty} upgrade_database(app); seed_demo(); db.session.commit();" + then)
