@@ -144,8 +144,8 @@ def next_number(prefix: str, day: dt.date) -> str:
     if _may_take_apart(session):
         with db.engine.begin() as connection:
             value = _take_counter(connection, key)
-    else:
-        value = _take_counter(session, key)
+    else:  # on the transaction's connection: the statements a number of its own runs
+        value = _take_counter(session.connection(), key)
         session.info[_COUNTER_TAKEN] = session.get_transaction()
     return case_numbers.make(prefix, day, value)
 
