@@ -114,14 +114,22 @@ def prepare_database(scratch: Scratch, then: str = "", empty_postgresql: bool = 
 
 
 def gunicorn(port: int, env: dict[str, str], cwd: str | Path, workers: int = 2,
-             threads: int = 1, app: str = "hotline.wsgi_app:app") -> subprocess.Popen:
-    """gunicorn serving `app` on loopback, as `hotline run` starts it (sync workers; with
-    `threads` > 1, gthread workers)."""
-    kind = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), *kind, "--backlog", "2048", "--log-level", "warning", app],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             threads: int = 1, app: str | None = None) -> subprocess.Popen:
+    """gunicorn on loopback serving Hotline as `hotline run` starts it
+    (`hotline.cli.gunicorn_command`), or, given `app`, that WSGI app with as many workers (a
+    baseline); with `threads` > 1, gthread workers."""
+    from hotline.cli import gunicorn_command
+
+    bind = f"127.0.0.1:{port}"
+    if app is None:
+        command = gunicorn_command(bind, workers)
+    else:
+        command = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
+                   app]
+    if threads > 1:  # options go before the app: after `python -m gunicorn`
+        command[3:3] = ["--worker-class", "gthread", "--threads", str(threads)]
+    return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 class Served(NamedTuple):
@@ -133,7 +141,7 @@ class Served(NamedTuple):
 
 @contextmanager
 def served(env: dict[str, str], cwd: str | Path, workers: int = 2, threads: int = 1,
-           app: str = "hotline.wsgi_app:app", health: str = "/healthz") -> Iterator[Served]:
+           app: str | None = None, health: str = "/healthz") -> Iterator[Served]:
     """gunicorn (see `gunicorn`) on a free port, up and answering `health`; stopped after."""
     port = free_port()
     proc = gunicorn(port, env, cwd, workers=workers, threads=threads, app=app)
