@@ -89,3 +89,17 @@ def test_a_worker_holds_a_newly_trained_model_before_it_forks_the_next_job(app, 
     second = activate_topic_model(small_topic_model)  # retrained while the worker runs
     refresh(app)  # what the worker does before forking each job's child
     assert integration._cache["router"].model.meta["id"] == second
+
+
+def test_after_warming_up_the_first_case_compiles_no_statement(app, api, tokens, caplog):
+    """The rehearsal runs the statements a real intake runs (the day's case number included,
+    taken as a real request takes it): a process's first case finds them all compiled."""
+    db.engine._compiled_cache.clear()  # what earlier tests compiled in this process
+    warm_up(app)
+    db.session.rollback()
+    with caplog.at_level("INFO", logger="sqlalchemy.engine.Engine"):
+        case = api.post("/cases", tokens.operator, CASE).get_json()
+    assert case["number"].endswith("-0001"), case
+    compiled = [r.getMessage() for r in caplog.records
+                if r.name == "sqlalchemy.engine.Engine" and "[generated in" in r.getMessage()]
+    assert compiled == [], compiled
