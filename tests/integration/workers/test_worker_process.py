@@ -121,10 +121,10 @@ def start_worker(app, fake_twilio, fake_wechat, tmp_path) -> Iterator[Callable[[
 def test_worker_killed_mid_send_and_restarted_sends_nothing_twice_and_loses_nothing(
         channel, new_case, step, app, start_worker, fake_twilio, fake_wechat):
     if channel == "sms":
-        fake_twilio.delay_next(seconds=4, path="Messages.json")
+        fake_twilio.delay_next(seconds=2, path="Messages.json")
         stalled_requests = lambda: fake_twilio.requests_to("Messages.json", "POST")
     else:
-        fake_wechat.delay_next(seconds=4, path="message/custom")
+        fake_wechat.delay_next(seconds=2, path="message/custom")
         stalled_requests = lambda: fake_wechat.requests_to("message/custom", "POST")
     first = new_case(channel="wechat", citizen={"openid": OPENID}) if channel == "wechat" \
         else new_case()
@@ -191,9 +191,11 @@ def test_idle_worker_logs_json_and_nothing_at_info_until_it_sends_a_message(
     def lines() -> list[dict]:
         return [json.loads(line) for line in log.read_text().splitlines()]  # each one parses
 
-    wait_until(lambda: any("Listening on" in line["message"] for line in lines()),
-               what="the worker to listen")
-    time.sleep(2)
+    # Start-up ends with the worker listening, the periodic jobs' scheduler enqueuing and RQ's
+    # scheduler started; what follows is the idle worker.
+    start_up_done = ("Listening on", "now enqueues the periodic jobs", "Scheduler for")
+    wait_until(lambda: all(any(mark in line["message"] for line in lines())
+                           for mark in start_up_done), what="the worker's start-up")
     started = len(lines())
     time.sleep(4)  # four relay passes (and RQ's own lines for each) with nothing to send
     idle = [line for line in lines()[started:] if line["logger"].startswith(("rq.", "workers."))]
