@@ -14,7 +14,7 @@ needs_chromium()
 pytestmark = pytest.mark.slow
 
 
-def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_lifted(
+def test_admin_creates_a_clerk_who_must_change_the_initial_password(
         app, office_browser, console_shots):
     make_staff("admin", "admin")
     with LiveServer(app) as server:
@@ -41,6 +41,15 @@ def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_
         assert clerk.inner_text("#signed-in-as") == "人社小张"
         clerk.click("#logout")
         clerk.wait_for_url(f"{server.url}/console/login")
+
+
+def test_ten_wrong_passwords_lock_a_clerk_the_admin_lifts_it_and_deactivation_ends_the_session(
+        app, office_browser, console_shots):
+    make_staff("admin", "admin")
+    make_staff("人社小张", "handler", "gz-hrss", password="小张自己的-Pass")
+    with LiveServer(app) as server:
+        admin = office_browser.signed_in(server.url, "admin")
+        clerk = office_browser.new_page()
 
         # Ten wrong passwords lock the account, and the page says so.
         for attempt in range(10):
@@ -72,6 +81,11 @@ def test_admin_creates_a_clerk_who_changes_the_password_then_a_lock_is_seen_and_
         assert "/console/login" in clerk.url
         assert "登录已失效" in clerk.inner_text("#notice")
 
+
+def test_the_account_list_fits_a_phone(app, office_browser, console_shots):
+    make_staff("admin", "admin")
+    make_staff("人社小张", "handler", "gz-hrss")
+    with LiveServer(app) as server:
         phone = office_browser.signed_in(server.url, "admin",
                                          path="/console/admin/users", width=390, height=844)
         phone.screenshot(path=str(console_shots / "console-accounts-phone.png"), full_page=True)
