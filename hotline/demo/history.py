@@ -136,6 +136,7 @@ class _HistoryWriter:
     def __init__(self, rng: random.Random, seed: int, now: dt.datetime, days: int):
         self.rng = rng
         self.seed = seed
+        self.last_step: dict[int, dt.datetime] = {}  # case id -> when its latest step was
         self.now = now
         self.report = HistoryReport(days=days)
         self.clock = OfficeClock(rng, services.work_calendar(), now)
@@ -145,10 +146,15 @@ class _HistoryWriter:
 
     def step(self, case: Case, action: str, at: dt.datetime, actor: Actor,
              **body: Any) -> bool:
-        """Take one lifecycle step at `at`, unless that is still to come."""
+        """Take one lifecycle step at `at`, unless that is still to come. A step drawn before
+        the case's previous one takes place at that moment instead: each moment is drawn on its
+        own, and a timeline must stay in order (it did not for one case of the seed's history
+        made at 00:05 on 2026-12-08, Beijing time)."""
+        at = max(at, self.last_step.get(case.id, at))
         if at >= self.now:
             return False
         services.apply_action(case, action, actor, body, now=at)
+        self.last_step[case.id] = at
         return True
 
     def handler(self, case: Case) -> Actor:
