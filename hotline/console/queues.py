@@ -23,7 +23,7 @@ from ..models.followup import CallbackTask
 from ..reports.scope import case_list_conditions
 from . import bp
 from .desk import departments, require_desk
-from .views import page_filters
+from .views import case_list_page, page_filters
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,17 @@ def queue(name: str):
     if q.status is None:
         return _callbacks(q)
     raw = {k: v for k, v in request.args.items() if v.strip() != "" and k != "status"}
+    cursor = raw.pop("cursor", None)
     args, errors = page_filters(CaseListQuerySchema(), raw)
     args["status"] = q.status
     conditions = case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC))
     page, per_page = args["page"], args["per_page"]
-    found = listing.case_page(conditions, listing.queue_order(args["sort"]), sort=args["sort"],
-                              page=page, per_page=per_page)
+    found = case_list_page(conditions, listing.queue_order(args["sort"]), args, cursor, errors)
     rows, total = found.rows, found.total
     lines = {line.code: line.name for line in db.session.scalars(select(Line))}
     return render_template("console/queue.html", queue=q, queues=QUEUES, counts=queue_counts(),
-                           rows=rows, total=total, total_exact=found.total_exact, page=page, per_page=per_page, args=raw,
+                           rows=rows, total=total, total_exact=found.total_exact, page=page,
+                           next_cursor=found.next_cursor, per_page=per_page, args=raw,
                            errors=errors, departments=dict(departments()),
                            department_choices=departments(), lines=lines,
                            returns=return_reasons(rows) if q.status == Status.RETURNED else {},

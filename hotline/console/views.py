@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from .. import listing
 from ..api.schemas import CaseListQuerySchema
 from ..domain import phones
-from ..domain.errors import DomainError, NotFound
+from ..domain.errors import DomainError, NotFound, ValidationFailed
 from ..domain.lifecycle import Role, instruction_overdue, is_overdue
 from ..domain.staff import AccountEvent
 from ..extensions import db
@@ -59,6 +59,23 @@ def page_filters(schema: Schema, raw: dict[str, str]) -> tuple[dict[str, Any], d
         return schema.load(raw), {}
     except ValidationError as exc:
         return schema.load({}), exc.messages if isinstance(exc.messages, dict) else {}
+
+
+def case_list_page(conditions: list[Any], order: listing.Order, args: dict[str, Any],
+                   cursor: str | None, errors: dict[str, Any]) -> listing.CasePage:
+    """The page of a console case list that `args` asks for. The next-page link carries the
+    list's cursor as well as the page's number: the cursor enters the list right after the
+    previous page's last row, so the 500th page costs what the first does, and `page` only
+    numbers it. A cursor the list did not give out (an old bookmark, another ordering) is said
+    in `errors` and the numbered page is shown instead."""
+    if cursor is not None:
+        try:
+            return listing.case_page(conditions, order, sort=args["sort"],
+                                     per_page=args["per_page"], cursor=cursor)
+        except ValidationFailed:
+            errors["cursor"] = ["翻页链接已失效，已按页码显示。"]
+    return listing.case_page(conditions, order, sort=args["sort"], page=args["page"],
+                             per_page=args["per_page"])
 
 
 @bp.context_processor
@@ -184,15 +201,15 @@ def index():
 def cases():
     """The case list of the API as a page: the same filters, the same scoping."""
     raw = {k: v for k, v in request.args.items() if v.strip() != ""}
+    cursor = raw.pop("cursor", None)
     args, errors = page_filters(CaseListQuerySchema(), raw)
     conditions = case_list_conditions(args, g.actor, dt.datetime.now(dt.UTC))
     page, per_page = args["page"], args["per_page"]
-    found = listing.case_page(conditions, listing.LIST_ORDER[args["sort"]], sort=args["sort"],
-                              page=page, per_page=per_page)
+    found = case_list_page(conditions, listing.LIST_ORDER[args["sort"]], args, cursor, errors)
     rows, total = found.rows, found.total
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     lines = {line.code: line.name for line in db.session.scalars(select(Line))}
     return render_template("console/cases.html", rows=rows, total=total,
                            total_exact=found.total_exact, page=page,
-                           per_page=per_page, args=raw, errors=errors, departments=departments,
+                           next_cursor=found.next_cursor, per_page=per_page, args=raw, errors=errors, departments=departments,
                            lines=lines, now=dt.datetime.now(dt.UTC))
