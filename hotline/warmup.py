@@ -32,7 +32,7 @@ What is warmed:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -101,15 +101,22 @@ def warm_up(app: Flask) -> None:
 
     configure_mappers()
     app.url_map.update()  # the URL matcher, built at the first request otherwise
-    with app.app_context():
-        try:
-            _rehearse_intake()
-        except Exception as exc:  # noqa: BLE001 (warm-up is best effort: first use loads it)
-            logger.info("warm-up: intake not rehearsed: %s", exc)
-        finally:
-            db.session.remove()
+    rehearse(app, "intake", _rehearse_intake)
     for load in wiring_of(app).providers.get("warm_up", []):
         load(app)
+
+
+def rehearse(app: Flask, what: str, fn: Callable[[], None]) -> None:
+    """Run a part of the warm-up, `fn`, in an app context of its own. A part that cannot run
+    (a database not migrated yet, a line or an account missing) is logged as `what` not
+    rehearsed and left to its first use; the session is removed after, whatever happened."""
+    with app.app_context():
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 (warm-up is best effort: first use loads it)
+            logger.info("warm-up: %s not rehearsed: %s", what, exc)
+        finally:
+            db.session.remove()
 
 
 def refresh(app: Flask) -> None:

@@ -6,33 +6,22 @@ cipher, the XML parser and every statement of the webhook and the conversation r
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from hotline import inbox
-from hotline.extensions import db
-from hotline.warmup import rehearsal
+from hotline.warmup import rehearsal, rehearse
 
 from .accounts import DEFAULT_CODE, find_account
 from .conversation import from_inbox
 from .inbound import decrypt, dedupe_key, read_message
 from .simulator import Simulator
 
-logger = logging.getLogger(__name__)
-
 OPENID = "oWarmUp0000000000000000000000"
 SAMPLE = "我们村的通组公路塌方了，车过不去，学生上学要绕很远，请尽快派人修。"
 
 
 def warm_up(app: Flask) -> None:
-    with app.app_context():
-        try:
-            _rehearse_message()
-        except Exception as exc:  # noqa: BLE001 (warm-up is best effort: first use loads it)
-            logger.info("warm-up: WeChat message not rehearsed: %s", exc)
-        finally:
-            db.session.remove()
+    rehearse(app, "WeChat message", _rehearse_message)
 
 
 def _rehearse_message() -> None:
