@@ -456,19 +456,41 @@ _INBOX_KEY = "hotline_inbox_new"
 
 
 def collect_new_messages(session: Any, flush_context: Any) -> None:
-    """Note the outbox messages due now and the inbound messages a flush wrote."""
+    """Note the outbox messages due now and the inbound messages a flush wrote, each with the
+    savepoint it was written in (None: outside any), which takes it back if rolled back."""
     now = utcnow()
+    savepoint = session.get_nested_transaction()
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, OutboxMessage) and obj.status == "pending" and obj.id is not None \
                 and (obj.next_attempt_at is None or obj.next_attempt_at <= now):
-            session.info.setdefault(_PENDING_KEY, set()).add(obj.id)
+            session.info.setdefault(_PENDING_KEY, {}).setdefault(obj.id, savepoint)
         elif isinstance(obj, InboxMessage) and obj.id is not None and obj.processed_at is None:
-            session.info.setdefault(_INBOX_KEY, set()).add(obj.id)
+            session.info.setdefault(_INBOX_KEY, {}).setdefault(obj.id, savepoint)
 
 
 def forget_new_messages(session: Any, *args: Any) -> None:
-    session.info.pop(_PENDING_KEY, None)
-    session.info.pop(_INBOX_KEY, None)
+    """A rollback takes back the messages noted in what it rolled back: the whole transaction,
+    or a savepoint (SQLAlchemy tells both apart only by the session's innermost transaction,
+    still the savepoint's as it rolls back) with the savepoints opened inside it; the
+    messages written before the savepoint stay noted for the commit."""
+    savepoint = session.get_nested_transaction()
+    for key in (_PENDING_KEY, _INBOX_KEY):
+        if savepoint is None:
+            session.info.pop(key, None)
+            continue
+        noted = session.info.get(key, {})
+        for message_id, written_in in list(noted.items()):
+            if _within(written_in, savepoint):
+                del noted[message_id]
+
+
+def _within(transaction: Any, savepoint: Any) -> bool:
+    """Whether `transaction` is `savepoint` or one opened inside it."""
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def queue_after_commit(session: Any) -> None:

@@ -12,10 +12,13 @@ import pytest
 from redis import Redis
 from rq import Queue
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
+from hotline import inbox
 from hotline.extensions import db
 from hotline.models import OutboxMessage
-from workers.relay import backoff, deliver, relay
+from hotline.outbox import enqueue
+from workers.relay import INBOX_QUEUE, SEND_QUEUE, backoff, deliver, relay
 
 from .conftest import OPENID, outbox, relay_and_work, work
 
@@ -50,6 +53,26 @@ def test_message_is_queued_at_commit_without_waiting_for_the_relay(dispatched, a
     dispatched()
     with Redis.from_url(app.config["REDIS_URL"]) as connection:
         assert Queue("notifications", connection=connection).count == 1
+
+
+def test_messages_written_before_a_savepoint_rolled_back_are_queued_at_the_commit(app):
+    """A savepoint rolled back in a transaction (here a WeChat message stored twice, refused as
+    a concurrent webhook's would be) takes back only what was written in it: the messages the
+    transaction wrote before go to the workers at its commit, not a relay's lease later."""
+    message_id = inbox.store("wechat", "msg:default:savepoint-1", OPENID, {"xml": "<xml/>"}).id
+    enqueue(None, "sms", MOBILE, "您的诉求已受理。", "status")
+    db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        enqueue(None, "sms", MOBILE, "这一条随保存点撤回。", "status")
+        inbox.store("wechat", "msg:default:savepoint-1", OPENID, {"xml": "<xml/>"})
+    db.session.commit()
+
+    with Redis.from_url(app.config["REDIS_URL"]) as connection:
+        inbound = Queue(INBOX_QUEUE, connection=connection).jobs
+        sends = Queue(SEND_QUEUE, connection=connection).jobs
+    assert [job.args for job in inbound] == [(message_id,)]
+    assert [job.args for job in sends] == [(outbox()[0].id,)]
+    assert [m.text for m in outbox()] == ["您的诉求已受理。"]
 
 
 def test_provider_error_is_retried_and_the_message_arrives_once(dispatched, app, fake_twilio):
