@@ -31,9 +31,19 @@ if str(ROOT) not in sys.path:
 
 from hotline.embedded import EmbeddedRedis, free_port
 
-__all__ = ["ROOT", "Scratch", "Served", "drive", "free_port", "gunicorn", "percentile",
-           "prepare_database", "seeded_app", "served", "stop", "take_option", "timed",
-           "utc_text", "wait_until_up"]
+__all__ = ["CITIZEN_MESSAGES", "ROOT", "Scratch", "Served", "children_of", "cpu_of", "drive",
+           "free_port", "gunicorn", "percentile", "prepare_database", "seeded_app", "served",
+           "stop", "take_option", "timed", "utc_text", "wait_until_idle", "wait_until_up"]
+
+#: What citizens write, as the benchmarks send it (real matters of the province's hotlines).
+CITIZEN_MESSAGES = (
+    "我家在威宁县迤那镇，低保申请交上去半年了还没有消息，想问问什么时候能批下来。",
+    "我在毕节打工的工资被拖欠了四个月，老板一直说没钱，请帮忙协调。",
+    "我们村的通组公路塌方了，车过不去，学生上学要绕很远，请尽快派人修。",
+    "贵阳高新区的技改补贴已经公示三个月了还没有拨付到位，企业资金很紧张。",
+    "镇上的农贸市场每天早上占道经营，学生上学要走到马路中间，太危险了。",
+    "小区楼下的烧烤店每天营业到凌晨两点，油烟和噪音让老人孩子都睡不着。",
+)
 
 #: How SQLAlchemy stores instants in SQLite (naive UTC): the bench databases are written with
 #: raw SQL in this form.
@@ -150,6 +160,49 @@ def served(env: dict[str, str], cwd: str | Path, workers: int = 2, threads: int 
         yield Served(port, f"http://127.0.0.1:{port}")
     finally:
         stop(proc)
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's master: its web workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+class Cpu(NamedTuple):
+    """What a process has used so far: CPU time (ns, the scheduler's own count, not the
+    10 ms ticks of /proc/PID/stat) and minor page faults (copy-on-write copies among them)."""
+
+    ns: int
+    minor_faults: int
+
+    def __sub__(self, earlier: Cpu) -> Cpu:  # type: ignore[override]
+        return Cpu(self.ns - earlier.ns, self.minor_faults - earlier.minor_faults)
+
+
+def cpu_of(pid: int) -> Cpu:
+    """The CPU time and minor page faults of process `pid` (Linux), to time one request on the
+    server's side: what it cost the process, whatever else the machine was doing."""
+    ns = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return Cpu(ns, int(stat[7]))
+
+
+def wait_until_idle(pid: int, within: float = 5) -> None:
+    """Return once process `pid` sleeps (a web worker back in its accept loop after answering:
+    what it does after the response, its access log, counts too)."""
+    until = time.monotonic() + within
+    while time.monotonic() < until:
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S":
+            return
+        time.sleep(0.001)
 
 
 def take_option(args: list[str], name: str) -> str | None:

@@ -20,105 +20,83 @@ shipped messages active; a local server speaking WeChat's API takes the replies)
   `--next` more.
 
 Prints, per kind, the first one's median over the boots, the next ones' median, and their
-ratio (target: 1, the first as fast as the next), with the load average.
+ratio (target: 1, the first as fast as the next), with the load average. The client's wall
+time moves with whatever else the machine runs; so each message is also timed on the server's
+side, by what it cost the process that handled it (`cpu ms`: the web worker's CPU time from
+the scheduler's count, read before the request and once the worker is back in its accept
+loop; for the RQ worker, its job children's CPU time, in the kernel's 10 ms ticks), with the
+minor page faults it took (`faults`: the copy-on-write copies of the pages it shares with the
+process it was forked from among them).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import requests
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import (
+    CITIZEN_MESSAGES,
+    Scratch,
+    children_of,
+    cpu_of,
+    free_port,
+    gunicorn,
+    prepare_database,
+    stop,
+    wait_until_idle,
+)
 
 from channels.wechat.simulator import Simulator
-from hotline.embedded import EmbeddedRedis
 from tests.fakeservers.wechat import FakeWeChat
 
 TOKEN = "benchWxToken"
 APPID = "wx0123456789abcdef"
 SECRET = "fake-wechat-secret"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F0dgmFbOk3B3lLqYs4nXg6u"
-MESSAGES = [
-    "我家在威宁县迤那镇，低保申请交上去半年了还没有消息，想问问什么时候能批下来。",
-    "我在毕节打工的工资被拖欠了四个月，老板一直说没钱，请帮忙协调。",
-    "我们村的通组公路塌方了，车过不去，学生上学要绕很远，请尽快派人修。",
-    "贵阳高新区的技改补贴已经公示三个月了还没有拨付到位，企业资金很紧张。",
-    "镇上的农贸市场每天早上占道经营，学生上学要走到马路中间，太危险了。",
-    "小区楼下的烧烤店每天营业到凌晨两点，油烟和噪音让老人孩子都睡不着。",
-]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Handled(NamedTuple):
+    """One message: the client's wall time (s), the server's CPU time (ms), its page faults."""
+
+    wall: float
+    cpu_ms: float
+    faults: int
 
 
-def prepare(env: dict, tmp: str) -> str:
-    """Migrate, seed, activate the shipped topic model, make an operator: its API token."""
-    code = ("from hotline import create_app; from hotline.cli import upgrade_database;"
-            "from hotline.seed import seed_demo; from hotline.identity import create_user;"
-            "from routing.training import ensure_model;"
-            "from hotline.extensions import db; from sqlalchemy import text;"
-            "app = create_app(); ctx = app.app_context(); ctx.push();"
-            "db.session.execute(text('DROP SCHEMA public CASCADE; CREATE SCHEMA public'))"
-            " if db.engine.dialect.name == 'postgresql' else None; db.session.commit();"
-            "upgrade_database(app); seed_demo(); ensure_model();"
-            "_, token = create_user('bench-operator', 'operator', None); print(token)")
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp, check=True,
-                         capture_output=True, text=True).stdout
-    return out.strip().splitlines()[-1]
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def start_web(env: dict, tmp: str) -> tuple[subprocess.Popen, int]:
-    """gunicorn as `hotline run` starts it, one web worker; returns once the worker is forked
-    and has had a moment to reach its accept loop — without a single request."""
-    from hotline.cli import gunicorn_command
-
+def start_web(scratch: Scratch) -> tuple:
+    """gunicorn as `hotline run` starts it, one web worker; returns (process, port, the web
+    worker's pid) once the worker is forked and asleep in its accept loop — without a single
+    request."""
     port = free_port()
-    proc = subprocess.Popen(gunicorn_command(f"127.0.0.1:{port}", 1), env=env, cwd=tmp,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = gunicorn(port, scratch.env, scratch.folder, workers=1)
     deadline = time.monotonic() + 300
     while not children_of(proc.pid):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("gunicorn did not start")
         time.sleep(0.05)
-    time.sleep(0.5)
-    return proc, port
+    worker = children_of(proc.pid)[0]
+    time.sleep(0.5)  # it settles (hotline.gunicorn_conf) before it accepts
+    wait_until_idle(worker, within=60)
+    return proc, port, worker
 
 
-def start_worker(env: dict, tmp: str, redis_url: str) -> subprocess.Popen:
+def start_worker(scratch: Scratch) -> subprocess.Popen:
     """`hotline worker`; returns once it has registered with Redis (ready to take jobs)."""
     from redis import Redis
     from rq import Worker
 
-    connection = Redis.from_url(redis_url)
-    proc = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env, cwd=tmp,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    connection = Redis.from_url(scratch.redis.url)
+    proc = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=scratch.env,
+                            cwd=scratch.folder, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not any(w.state == "idle" for w in Worker.all(connection=connection)):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -127,37 +105,33 @@ def start_worker(env: dict, tmp: str, redis_url: str) -> subprocess.Popen:
     return proc
 
 
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def served_by(worker: int, url: str, status: int, **options) -> Handled:
+    """A POST to `url` answered with `status`, timed by the client and, on the server's side,
+    by what it cost `worker`."""
+    before = cpu_of(worker)
+    t0 = time.perf_counter()
+    resp = requests.post(url, timeout=60, **options)
+    wall = time.perf_counter() - t0
+    assert resp.status_code == status, resp.text
+    wait_until_idle(worker)
+    used = cpu_of(worker) - before
+    return Handled(wall, used.ns / 1e6, used.minor_faults)
 
 
-def first_and_next(times: list[list[float]]) -> tuple[float, float]:
-    """Per boot [first, next...]: the median first and the median of all the next ones (ms)."""
-    return (statistics.median(t[0] for t in times) * 1000,
-            statistics.median(x for t in times for x in t[1:]) * 1000)
-
-
-def webhook_boot(env: dict, tmp: str, sim: Simulator, boot: int, count: int) -> list[float]:
-    proc, port = start_web(env, tmp)
+def webhook_boot(scratch: Scratch, sim: Simulator, boot: int, count: int) -> list[Handled]:
+    proc, port, worker = start_web(scratch)
     url = f"http://127.0.0.1:{port}/channels/wechat"
-    times = []
+    handled = []
     try:
         for i in range(count):
             openid = f"oFirst{boot:04d}{i:018d}"
-            req = sim.request(sim.text(openid, MESSAGES[i % len(MESSAGES)]), openid=openid)
-            t0 = time.perf_counter()
-            resp = requests.post(url + "?" + urlencode(req.query), data=req.body,
-                                 headers={"Content-Type": "text/xml"}, timeout=60)
-            times.append(time.perf_counter() - t0)
-            assert resp.status_code == 200 and resp.text == "success", resp.text
+            req = sim.request(sim.text(openid, CITIZEN_MESSAGES[i % len(CITIZEN_MESSAGES)]),
+                              openid=openid)
+            handled.append(served_by(worker, url + "?" + urlencode(req.query), 200,
+                                     data=req.body, headers={"Content-Type": "text/xml"}))
     finally:
         stop(proc)
-    return times
+    return handled
 
 
 def set_aside_inbox(app) -> None:
@@ -181,22 +155,20 @@ def set_aside_inbox(app) -> None:
         Queue(name, connection=connection).empty()
 
 
-def intake_boot(env: dict, tmp: str, token: str, boot: int, count: int) -> list[float]:
-    proc, port = start_web(env, tmp)
+def intake_boot(scratch: Scratch, token: str, boot: int, count: int) -> list[Handled]:
+    proc, port, worker = start_web(scratch)
     url = f"http://127.0.0.1:{port}/api/v1/cases"
-    times = []
+    handled = []
     try:
         for i in range(count):
-            body = {"line": "fupin", "channel": "phone", "content": MESSAGES[i % len(MESSAGES)],
+            body = {"line": "fupin", "channel": "phone",
+                    "content": CITIZEN_MESSAGES[i % len(CITIZEN_MESSAGES)],
                     "citizen": {"phone": f"139{boot:04d}{i:04d}"}}
-            t0 = time.perf_counter()
-            resp = requests.post(url, json=body, timeout=60,
-                                 headers={"Authorization": f"Bearer {token}"})
-            times.append(time.perf_counter() - t0)
-            assert resp.status_code == 201, resp.text
+            handled.append(served_by(worker, url, 201, json=body,
+                                     headers={"Authorization": f"Bearer {token}"}))
     finally:
         stop(proc)
-    return times
+    return handled
 
 
 def job_time(connection, description: str) -> float:
@@ -216,9 +188,17 @@ def job_time(connection, description: str) -> float:
     raise SystemExit(f"no finished job {description}")
 
 
-def worker_boot(app, env: dict, tmp: str, sim: Simulator, boot: int,
-                count: int) -> tuple[list[float], list[float]]:
-    """(receipt → reply in the outbox, the job's own time) per message, in seconds."""
+def children_cpu(pid: int) -> tuple[float, int]:
+    """The CPU time (ms, 10 ms ticks) and minor page faults of `pid`'s children that ended."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(stat[13]) + int(stat[14])
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK"), int(stat[8])
+
+
+def worker_boot(app, scratch: Scratch, sim: Simulator, boot: int,
+                count: int) -> tuple[list[Handled], list[Handled]]:
+    """Per message: receipt → reply in the outbox, and the job's own time (RQ's record), each
+    with the job child's CPU time and page faults."""
     from redis import Redis
     from sqlalchemy import select
 
@@ -226,15 +206,16 @@ def worker_boot(app, env: dict, tmp: str, sim: Simulator, boot: int,
     from hotline.extensions import db
     from hotline.models import InboxMessage, OutboxMessage
 
-    proc = start_worker(env, tmp, app.config["REDIS_URL"])
-    connection = Redis.from_url(app.config["REDIS_URL"])
+    proc = start_worker(scratch)
+    connection = Redis.from_url(scratch.redis.url)
     waits, own = [], []
     try:
         with app.app_context():
             for i in range(count):
                 openid = f"oWork{boot:04d}{i:019d}"
-                xml = sim.text(openid, MESSAGES[i % len(MESSAGES)])
+                xml = sim.text(openid, CITIZEN_MESSAGES[i % len(CITIZEN_MESSAGES)])
                 key = f"msg:default:bench-{boot}-{i}-{time.time_ns()}"
+                cpu_before, faults_before = children_cpu(proc.pid)
                 message_id = inbox.receive("wechat", key, openid,
                                            {"account": "default", "xml": xml})
                 deadline = time.monotonic() + 120
@@ -250,11 +231,25 @@ def worker_boot(app, env: dict, tmp: str, sim: Simulator, boot: int,
                           OutboxMessage.dedupe_key == "wechat-reply:" + InboxMessage.dedupe_key)
                     .where(InboxMessage.id == message_id)).one()
                 db.session.rollback()
-                waits.append((replied - received).total_seconds())
-                own.append(job_time(connection, f"inbox-{message_id}"))
+                took = job_time(connection, f"inbox-{message_id}")  # the child has ended
+                cpu_after, faults_after = children_cpu(proc.pid)
+                cpu, faults = cpu_after - cpu_before, faults_after - faults_before
+                waits.append(Handled((replied - received).total_seconds(), cpu, faults))
+                own.append(Handled(took, cpu, faults))
     finally:
         stop(proc)
     return waits, own
+
+
+def medians(runs: list[list[Handled]]) -> dict[str, tuple[float, float]]:
+    """Per measure, (the first's median over the boots, the median of all the next ones)."""
+    def first_and_next(values: list[list[float]]) -> tuple[float, float]:
+        return (statistics.median(v[0] for v in values),
+                statistics.median(x for v in values for x in v[1:]))
+
+    return {"wall": first_and_next([[h.wall * 1000 for h in run] for run in runs]),
+            "cpu": first_and_next([[h.cpu_ms for h in run] for run in runs]),
+            "faults": first_and_next([[h.faults for h in run] for run in runs])}
 
 
 def main() -> None:
@@ -266,21 +261,20 @@ def main() -> None:
     args = parser.parse_args()
     kinds = args.only.split(",")
 
-    tmp = tempfile.mkdtemp(prefix="bench-first-")
-    redis = EmbeddedRedis(Path(tmp) / "redis").start()
     wechat = FakeWeChat(appid=APPID, secret=SECRET).start()
-    database = args.database_url or f"sqlite:///{tmp}/hotline.db"
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update({"DATABASE_URL": database, "HOTLINE_INSTANCE_PATH": tmp, "REDIS_URL": redis.url,
-                "SECRET_KEY": "bench-secret", "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
-                "WECHAT_SECRET": SECRET, "WECHAT_AES_KEY": AES_KEY,
-                "WECHAT_API_BASE": wechat.api_base, "PYTHONPATH": str(ROOT)})
+    scratch = Scratch.start("bench-first-", args.database_url, WECHAT_TOKEN=TOKEN,
+                            WECHAT_APPID=APPID, WECHAT_SECRET=SECRET, WECHAT_AES_KEY=AES_KEY,
+                            WECHAT_API_BASE=wechat.api_base)
     sim = Simulator(TOKEN, appid=APPID, aes_key=AES_KEY, mode="safe")
-    results: dict[str, list[list[float]]] = {}
+    results: dict[str, list[list[Handled]]] = {}
     loads = [os.getloadavg()[0]]
     try:
-        token = prepare(env, tmp)
-        os.environ.update(env)
+        # The shipped topic model active, and an operator: its API token.
+        out = prepare_database(scratch, "from routing.training import ensure_model;"
+                               "ensure_model(); _, token = create_user('bench-operator',"
+                               "'operator', None); print(token)", empty_postgresql=True)
+        token = out.strip().splitlines()[-1]
+        os.environ.update(scratch.env)
         from hotline import create_app
 
         app = create_app()
@@ -289,33 +283,38 @@ def main() -> None:
         for boot in range(args.boots):
             if "webhook" in kinds:
                 results.setdefault("webhook", []).append(
-                    webhook_boot(env, tmp, sim, boot, count))
+                    webhook_boot(scratch, sim, boot, count))
                 set_aside_inbox(app)
             if "worker" in kinds:
-                waits, own = worker_boot(app, env, tmp, sim, boot, count)
+                waits, own = worker_boot(app, scratch, sim, boot, count)
                 results.setdefault("worker", []).append(waits)
                 results.setdefault("worker job", []).append(own)
             if "intake" in kinds:
-                results.setdefault("intake", []).append(intake_boot(env, tmp, token, boot, count))
+                results.setdefault("intake", []).append(
+                    intake_boot(scratch, token, boot, count))
             loads.append(os.getloadavg()[0])
     finally:
         wechat.stop()
-        redis.stop()
+        scratch.redis.stop()
 
-    backend = "PostgreSQL" if database.startswith("postgres") else "SQLite WAL synchronous=FULL"
     print(f"first message of a fresh process against the next {args.next}, {args.boots} boots; "
-          f"{backend}; {os.cpu_count()} CPUs, load average {min(loads):.1f}–{max(loads):.1f}")
+          f"{scratch.backend}; {os.cpu_count()} CPUs, load average "
+          f"{min(loads):.1f}–{max(loads):.1f}")
     names = {
         "webhook": "WeChat webhook, fresh web worker (acknowledged)",
         "worker": "WeChat message, fresh RQ worker (receipt → reply in outbox)",
         "worker job": "  the same, the job's own time (RQ, in the child)",
         "intake": "POST /api/v1/cases, fresh web worker",
     }
-    print(f"{'':62}{'first ms':>9}{'next ms':>9}{'first/next':>11}   first per boot (ms)")
-    for kind, times in results.items():
-        first, rest = first_and_next(times)
-        boots = " ".join(f"{t[0] * 1000:.0f}" for t in times)
-        print(f"{names[kind]:62}{first:9.1f}{rest:9.1f}{first / rest:10.1f}x   {boots}")
+    print(f"{'':60}{'wall ms':^23}{'cpu ms':^21}{'faults':^12}   first per boot")
+    print(f"{'':60}{'first':>8}{'next':>8}{'ratio':>7}{'first':>7}{'next':>7}{'ratio':>7}"
+          f"{'first':>6}{'next':>6}   (wall/cpu ms)")
+    for kind, runs in results.items():
+        m = medians(runs)
+        (wf, wn), (cf, cn), (ff, fn) = m["wall"], m["cpu"], m["faults"]
+        boots = " ".join(f"{run[0].wall * 1000:.0f}/{run[0].cpu_ms:.0f}" for run in runs)
+        print(f"{names[kind]:60}{wf:8.1f}{wn:8.1f}{wf / wn:6.2f}x{cf:7.1f}{cn:7.1f}"
+              f"{cf / cn if cn else float('nan'):6.2f}x{ff:6.0f}{fn:6.0f}   {boots}")
 
 
 if __name__ == "__main__":

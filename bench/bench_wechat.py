@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _common import Scratch, percentile, prepare_database, served, stop
+from _common import CITIZEN_MESSAGES, Scratch, percentile, prepare_database, served, stop
 
 from channels.wechat.simulator import Request, Simulator
 
@@ -42,13 +42,6 @@ APPID = "wx0123456789abcdef"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F0dgmFbOk3B3lLqYs4nXg6u"
 WECHAT_BUDGET = 5.0
 
-MESSAGES = [
-    "我家在威宁县迤那镇，低保申请交上去半年了还没有消息，想问问什么时候能批下来。",
-    "我在毕节打工的工资被拖欠了四个月，老板一直说没钱，请帮忙协调。",
-    "我们村的通组公路塌方了，车过不去，学生上学要绕很远，请尽快派人修。",
-    "贵阳高新区的技改补贴已经公示三个月了还没有拨付到位，企业资金很紧张。",
-    "镇上的农贸市场每天早上占道经营，学生上学要走到马路中间，太危险了。",
-]
 TRIVIAL_APP = '''
 from flask import Flask
 
@@ -66,7 +59,7 @@ def script(sim: Simulator, sender: int, rounds: int) -> list[Request]:
     openid = f"oBench{sender:022d}"
     xmls = [sim.event(openid, "subscribe")]
     for r in range(rounds):
-        xmls.append(sim.text(openid, MESSAGES[(sender + r) % len(MESSAGES)]))
+        xmls.append(sim.text(openid, CITIZEN_MESSAGES[(sender + r) % len(CITIZEN_MESSAGES)]))
         added = sim.text(openid, f"补充说明第{r + 1}条：村委会电话一直打不通。")
         xmls += [added, added]  # the second is WeChat's retry: same MsgId
         xmls.append(sim.text(openid, "我的"))
