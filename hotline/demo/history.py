@@ -42,6 +42,7 @@ from ..extensions import db
 from ..models import CallbackTask, Case, Department, Survey
 from ..models.types import utcnow
 from ..outbox import withheld
+from ..reports.rollup import counted_at_the_end
 from .clock import OfficeClock
 from .people import (
     ANSWERS,
@@ -122,8 +123,10 @@ def seed_history(days: int, seed: int = 2026, now: dt.datetime | None = None) ->
         raise HistoryExists(f"demo history already present ({existing} cases); nothing added")
     started = time.monotonic()
     writer = _HistoryWriter(random.Random(seed), seed, now or utcnow(), days)
-    # One transaction (see the module): every step in it, none committed on its own.
-    with withheld(HISTORY_BY, WITHHELD_NOTE) as withholding, services.committing():
+    # One transaction (see the module): every step in it, none committed on its own; the
+    # report figures count each case once, as the history leaves it, not at every step.
+    with withheld(HISTORY_BY, WITHHELD_NOTE) as withholding, services.committing(), \
+            counted_at_the_end(db.session):
         writer.write()
     writer.report.withheld_messages = withholding.count
     writer.report.seconds = time.monotonic() - started

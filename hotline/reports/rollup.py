@@ -32,6 +32,8 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, select, true
@@ -326,6 +328,11 @@ def read_before_flush(session: Session, flush_context: Any, instances: Any) -> N
             old = obj._sa_instance_state.attrs.case_id.history.deleted
             touched.update(i for i in old if i is not None)
             surveys.append(obj)
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:  # counted whole when the block ends (`counted_at_the_end`)
+        deferred.new.extend(new_cases)
+        new_cases = []
+        touched -= deferred.ids
     if not touched and not new_cases:
         return
     connection = session.connection()
@@ -427,6 +434,10 @@ def _changed(obj: Any, fields: frozenset[str]) -> bool:
 
 def add_differences(session: Session, flush_context: Any) -> None:
     """Add to the figures what the flush changed in those contributions."""
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None and deferred.new:
+        deferred.ids.update(case.id for case in deferred.new if case.id is not None)
+        deferred.new.clear()
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -512,6 +523,37 @@ def _in_memory(session: Session, case: Case) -> tuple[Any, list[tuple[str, Any]]
 
 def forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.new.clear()  # rolled back: never made
+
+
+_DEFERRED = "report_figures_deferred"
+
+
+@dataclass
+class _Deferred:
+    ids: set[int] = field(default_factory=set)  # the cases made in the block
+    new: list[Case] = field(default_factory=list)  # made by the flush under way
+
+
+@contextmanager
+def counted_at_the_end(session: Session) -> Iterator[None]:
+    """Cases made in the block are counted into the figures once, when it ends, instead of at
+    every flush that changes them: for a block that makes many cases and takes each through
+    many steps in one transaction (the demo's history), whose flushes otherwise each read and
+    write the figures (four statements a flush on PostgreSQL). Nobody else sees a case before
+    its transaction commits, so the figures committed with it are the same. Cases that were
+    there before the block are followed at every flush as always. Not nested."""
+    deferred = session.info[_DEFERRED] = _Deferred()
+    try:
+        yield
+        session.flush()
+        if deferred.ids:
+            connection = session.connection()
+            apply(connection, read_contributions(connection, deferred.ids))
+    finally:
+        session.info.pop(_DEFERRED, None)
 
 
 def follow_bulk_statement(state: Any) -> Any:
@@ -526,21 +568,26 @@ def follow_bulk_statement(state: Any) -> Any:
     if state.is_update and not _updates_figures(stmt, table.name):
         return None
     connection = state.session.connection()
+    deferred = state.session.info.get(_DEFERRED)
     if state.is_insert and table.name == "cases" and not stmt._returning \
             and isinstance(state.parameters, list) and state.parameters:
         result = state.invoke_statement(statement=stmt.returning(table.c.id))
         ids = [row[0] for row in result.all()]
-        apply(connection, read_contributions(connection, ids))
+        if deferred is not None:
+            deferred.ids.update(ids)
+        else:
+            apply(connection, read_contributions(connection, ids))
         return result
     if state.is_update or state.is_delete:
         c = table.c
         key = c.id if table.name == "cases" else c.case_id
         where = stmt.whereclause if stmt.whereclause is not None else true()
-        ids = set(connection.execute(select(key).where(where)).scalars())
+        later = deferred.ids if deferred is not None else set()
+        ids = set(connection.execute(select(key).where(where)).scalars()) - later
         old = read_contributions(connection, ids, lock=True)
         result = state.invoke_statement()
         if table.name == "surveys":
-            ids |= set(connection.execute(select(key).where(where)).scalars())
+            ids |= set(connection.execute(select(key).where(where)).scalars()) - later
         apply(connection, read_contributions(connection, ids).subtract(old))
         return result
     # Anything else (a bulk INSERT of surveys, with RETURNING already): rebuild later.

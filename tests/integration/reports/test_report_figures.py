@@ -9,9 +9,10 @@ import datetime as dt
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline import services, surveys
 from hotline.domain.errors import DomainError
@@ -208,4 +209,61 @@ def test_a_return_reason_too_long_for_a_key_is_counted_as_given(app, build, summ
     build.act(case, "dispatch", local(2026, 10, 12, 10, 0), department="gz-hrss")
     build.act(case, "return", local(2026, 10, 12, 11, 0), reason="这" * 700)
     assert summary()["handling"]["return_reasons"][0]["count"] == 1
+    assert_figures_match_the_cases()
+
+
+def _make_and_move_in_one_transaction(earlier: Case) -> list[Case]:
+    """Three cases made and taken through returns, replies, closings and a rating, an earlier
+    case signed for and one made case marked supervised by a bulk UPDATE: all without a
+    commit."""
+    made = []
+    for day in (10, 11, 12):
+        case, _ = services.create_case(
+            {"line": "zhitongche", "channel": "phone", "category": "situation",
+             "content": TEXTS[day % 3], "received_at": local(2026, 10, day, 9, 0),
+             "kind": "handle", "citizen": {"name": "张三", "phone": "13900000000"},
+             "region": "520102"}, OPERATOR, now=local(2026, 10, day, 9, 0), commit=False)
+        for hour, action, actor, body in (
+                (10, "dispatch", OPERATOR, {"department": "gz-hrss"}),
+                (11, "return", handler(), {"reason": "属地管理事项"}),
+                (12, "dispatch", OPERATOR, {"department": "gov-520100"}),
+                (13, "accept", handler("gov-520100"), {}),
+                (14, "reply", handler("gov-520100"), {"text": "已协调处理。"}),
+                (15, "review", OPERATOR, {"approve": True}),
+                (16, "close", OPERATOR, {})):
+            services.apply_action(case, action, actor, body, now=local(2026, 10, day, hour, 0))
+        survey = Survey(case=case, round=1, channel="sms", sent_at=local(2026, 10, day, 17, 0))
+        db.session.add(survey)
+        db.session.flush()
+        surveys.record_answer(survey, "basically_satisfied", None, "sms")
+        made.append(case)
+    services.apply_action(earlier, "accept", handler(), {}, now=local(2026, 10, 13, 9, 0))
+    db.session.execute(update(Case).where(Case.id == made[0].id).values(supervised=True))
+    return made
+
+
+def test_cases_made_and_moved_in_one_transaction_are_counted_once_when_it_ends(app, build):
+    """`counted_at_the_end` (the demo's history): cases made in the block are counted when it
+    ends; a case from before it is followed at every flush as always."""
+    earlier = build.case(local(2026, 10, 9, 9, 0))
+    build.act(earlier, "dispatch", local(2026, 10, 9, 10, 0), department="gz-hrss")
+    with services.committing(), rollup.counted_at_the_end(db.session):
+        made = _make_and_move_in_one_transaction(earlier)
+    assert_figures_match_the_cases()
+    summary = build_summary(Scope(parse_period("2026-10-10..2026-10-12")), now=NOW,
+                            sections=())
+    assert summary["total"] == len(made) == 3
+
+
+def test_a_transaction_counted_at_its_end_that_fails_leaves_the_figures_as_they_were(app,
+                                                                                    build):
+    earlier = build.case(local(2026, 10, 9, 9, 0))
+    build.act(earlier, "dispatch", local(2026, 10, 9, 10, 0), department="gz-hrss")
+    before = figures_of(RolledUpReport(Scope(parse_period("2026-10")), now=NOW))
+    with pytest.raises(RuntimeError), services.committing(), \
+            rollup.counted_at_the_end(db.session):
+        _make_and_move_in_one_transaction(earlier)
+        raise RuntimeError("interrupted")
+    db.session.expire_all()
+    assert figures_of(RolledUpReport(Scope(parse_period("2026-10")), now=NOW)) == before
     assert_figures_match_the_cases()
