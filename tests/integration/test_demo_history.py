@@ -21,6 +21,10 @@ from hotline.models.types import utcnow
 HANDLED_IN_ORDER = ["dispatch", "accept", "reply", "review", "close"]
 STILL_WITH_DEPARTMENT = (Status.DISPATCHED, Status.ACCEPTED, Status.RETURNED, Status.REOPENED,
                          Status.RECEIVED)
+#: The histories made at fixed moments: eight days (cases still open, closed and rated) of a
+#: seed whose history made just after midnight in Beijing had a step drawn before the one
+#: before it (taken out of order until the writer kept each timeline in order).
+SHORT_HISTORY_DAYS, SHORT_HISTORY_SEED = 8, 1
 
 
 def _seed(app: Any, tmp_path: Path, *args: str):
@@ -122,3 +126,27 @@ def test_history_that_fails_half_way_leaves_nothing_to_block_the_next_run(app, m
 
     monkeypatch.undo()
     assert history.seed_history(3).cases == history.history_cases() > 0
+
+
+@pytest.mark.parametrize("now", [
+    # 00:05 in Beijing (16:05 UTC): the local day has just begun; made then, the 30-day history
+    # of the seed had one case whose fourth step came an hour before its third.
+    dt.datetime(2026, 12, 7, 16, 5, tzinfo=dt.UTC),
+    dt.datetime(2026, 12, 7, 1, 30, tzinfo=dt.UTC),  # 09:30 on a Monday, the weekend behind
+    # 08:30 on the first working day after the National Day holiday (1-7 October).
+    dt.datetime(2026, 10, 8, 0, 30, tzinfo=dt.UTC),
+], ids=["just-after-midnight-in-beijing", "monday-morning", "day-after-a-holiday"])
+def test_a_history_made_at_any_moment_has_every_step_in_order_and_in_its_past(app, now):
+    from hotline.demo import seed_history
+
+    report = seed_history(SHORT_HISTORY_DAYS, seed=SHORT_HISTORY_SEED, now=now)
+    cases = db.session.scalars(
+        select(Case).where(Case.idempotency_key.like(HISTORY_KEY + "%"))).all()
+    assert report.cases == len(cases) > 10
+    for case in cases:
+        moments = [e.at for e in case.events]
+        assert moments == sorted(moments), (case.number, [(e.action, e.at) for e in case.events])
+        assert moments[0] == case.received_at and moments[-1] < now, case.number
+    messages = db.session.scalars(select(OutboxMessage)).all()
+    assert messages and all(m.created_at < now for m in messages)
+    assert {m.status for m in messages} == {"cancelled"}
