@@ -138,11 +138,14 @@ def next_number(prefix: str, day: dt.date) -> str:
     while this transaction has written nothing yet, the number is taken in a short
     transaction of its own: a number whose intake then fails is not given again (a gap in the
     day's sequence), and the numbers stay unique and increasing.
+
+    That transaction does not wait for the disk (`_counter_transaction`): what makes it
+    durable is the intake's own commit, which does.
     """
     key = f"{prefix}{day:%Y%m%d}"
     session = db.session()
     if _may_take_apart(session):
-        with db.engine.begin() as connection:
+        with _counter_transaction() as connection:
             value = _take_counter(connection, key)
     else:  # on the transaction's connection: the statements a number of its own runs
         value = _take_counter(session.connection(), key)
@@ -164,6 +167,38 @@ def _may_take_apart(session: Any) -> bool:
     if db.engine.dialect.name == "sqlite" and session.in_transaction():
         return not session.connection().connection.driver_connection.in_transaction
     return True
+
+
+@contextmanager
+def _counter_transaction() -> Iterator[Any]:
+    """A transaction of its own for the day's counter, committed without waiting for the disk
+    (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`): one fsync per case
+    instead of two.
+
+    Nothing acknowledged depends on it. Both databases write one log in commit order, and the
+    intake's commit that follows, durable as every commit is (docs/outbox.md, "The rule"),
+    forces the log to disk up to itself, this counter's change included. A crash before that
+    can lose only increments whose cases were never committed: their numbers are given again,
+    and no committed case shares one.
+    """
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        # SQLite takes the setting outside a transaction only: pysqlite begins one at the
+        # UPDATE, after this.
+        connection.exec_driver_sql(
+            "PRAGMA synchronous=NORMAL" if sqlite else "SET LOCAL synchronous_commit TO OFF")
+        try:
+            yield connection
+            connection.commit()
+        finally:
+            connection.rollback()
+            if sqlite:  # the pooled connection goes back as durable as every other, or not
+                try:
+                    connection.exec_driver_sql("PRAGMA synchronous=FULL")
+                    connection.commit()
+                except Exception:
+                    connection.invalidate()
+                    raise
 
 
 def _take_counter(executor: Any, key: str) -> int:
