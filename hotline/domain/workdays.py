@@ -55,6 +55,9 @@ class WorkCalendar:
 
     def __init__(self, overrides: dict[int, YearOverride] | None = None):
         self.overrides = dict(overrides or {})
+        # Every deadline counts the same few weeks of days again, and the package checks its
+        # argument at each call: its answers are kept (a calendar lives a short while).
+        self._package_days: dict[dt.date, bool] = {}
 
     def source(self, year: int) -> str | None:
         """Where the year's schedule comes from, or None when nobody has published it."""
@@ -76,7 +79,10 @@ class WorkCalendar:
                 return True
             return day.weekday() < 5
         if day.year in PACKAGE_YEARS:
-            return chinese_calendar.is_workday(day)
+            known = self._package_days.get(day)
+            if known is None:
+                known = self._package_days[day] = chinese_calendar.is_workday(day)
+            return known
         return day.weekday() < 5
 
     def add_working_days(self, start: dt.date, n: int) -> WorkingDay:
