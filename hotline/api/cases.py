@@ -23,12 +23,13 @@ from .util import json_body, query_args
 
 _case = CaseSchema()
 _detail = CaseDetailSchema()
+_create = CaseCreateSchema()
 
 
 @api.post("/cases")
 @login_required(*CENTRE)
 def create_case():
-    data = json_body(CaseCreateSchema())
+    data = json_body(_create)
     key = request.headers.get("Idempotency-Key", "").strip() or None
     scoped = f"{g.user.id}:{key}" if key else None
     case, created = services.create_case(data, g.actor, idempotency_key=scoped)
