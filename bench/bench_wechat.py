@@ -164,7 +164,7 @@ def main() -> None:
     env, tmp = scratch.env, scratch.folder
     if args.mode != "plain":
         env["WECHAT_AES_KEY"] = AES_KEY
-    prepare_database(scratch)
+    prepare_database(scratch, empty_postgresql=True)
     cases_before, inbound_before = count_cases(env, tmp)
     Path(tmp, "trivial.py").write_text(TRIVIAL_APP)
 
