@@ -23,9 +23,8 @@ from rq.exceptions import StopRequested
 from hotline import logs, warm_up
 from hotline.extensions import db
 from hotline.queue import (
-    BACKGROUND_NICENESS,
-    BACKGROUND_QUEUES,
     QUEUE_NAMES,
+    QUEUE_NICENESS,
     redis_connection,
     worker_ttl,
 )
@@ -85,8 +84,8 @@ class HotlineWorker(_StopAware, Worker):
         super().execute_job(job, queue)
 
     def main_work_horse(self, job: Any, queue: Any) -> None:
-        if queue.name in BACKGROUND_QUEUES:
-            os.nice(BACKGROUND_NICENESS)
+        if QUEUE_NICENESS.get(queue.name):
+            os.nice(QUEUE_NICENESS[queue.name])
         app = jobs._app
         if app is not None:
             with app.app_context():
