@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .conftest import HotlineRun
 
@@ -41,12 +43,17 @@ def test_instance_folder_is_for_its_owner_only(server: HotlineRun):
     assert set(folders.values()) == {"0o700"}, folders
 
 
+#: A refusal is the answer here: redis-py's default retries an authentication error with
+#: back-off (3.5 s for each refused client before it said so).
+NO_RETRY = Retry(NoBackoff(), 0)
+
+
 def test_embedded_redis_refuses_a_client_without_the_password(server: HotlineRun):
     port = int(re.search(r"embedded redis-server on 127\.0\.0\.1:(\d+)", server.log(500))[1])
     with pytest.raises(redis.exceptions.AuthenticationError):
-        redis.Redis(port=port, socket_timeout=5).ping()
+        redis.Redis(port=port, socket_timeout=5, retry=NO_RETRY).ping()
     with pytest.raises(redis.exceptions.AuthenticationError):
-        redis.Redis(port=port, password="guess", socket_timeout=5).ping()
+        redis.Redis(port=port, password="guess", socket_timeout=5, retry=NO_RETRY).ping()
     password = (Path(server.env["HOTLINE_INSTANCE_PATH"]) / "redis_password").read_text()
     assert redis.Redis(port=port, password=password.strip(), socket_timeout=5).ping()
     assert password.strip() not in server.log(10_000)
