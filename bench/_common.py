@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,8 +34,9 @@ if str(ROOT) not in sys.path:
 from hotline.embedded import EmbeddedRedis, free_port
 
 __all__ = ["CITIZEN_MESSAGES", "ROOT", "Scratch", "Served", "children_of", "cpu_of", "drive",
-           "free_port", "gunicorn", "percentile", "prepare_database", "seeded_app", "served",
-           "stop", "take_option", "timed", "utc_text", "wait_until_idle", "wait_until_up"]
+           "free_port", "gunicorn", "percentile", "prepare_database", "raw_commits", "seeded_app",
+           "served", "stop", "take_option", "timed", "utc_text", "wait_until_idle",
+           "wait_until_up"]
 
 #: What citizens write, as the benchmarks send it (real matters of the province's hotlines).
 CITIZEN_MESSAGES = (
@@ -275,6 +278,38 @@ def drive(seconds: float, threads: int, make: Callable[[requests.Session, int], 
     for t in pool:
         t.join()
     return len(latencies) / (time.perf_counter() - started), latencies, errors[0]
+
+
+def raw_commits(database: str, seconds: float) -> tuple[float, list[float]]:
+    """One small row inserted and committed per call, one connection, as durable as Hotline's
+    commits (SQLite WAL synchronous=FULL; PostgreSQL synchronous_commit on), into a table of
+    its own dropped after: (commits/s, latencies in s)."""
+    if database.startswith("postgres"):
+        connection = psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://"),
+                                     options="-c synchronous_commit=on")
+        mark = "%s"
+    else:
+        connection = sqlite3.connect(database.removeprefix("sqlite:///"))
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        mark = "?"
+    table = f"bench_raw_commit_{os.getpid()}"
+    connection.execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, body text)")
+    connection.commit()
+    latencies: list[float] = []
+    until = time.perf_counter() + seconds
+    try:
+        while time.perf_counter() < until:
+            t0 = time.perf_counter()
+            connection.execute(f"INSERT INTO {table} (id, body) VALUES ({mark}, {mark})",
+                               (len(latencies), "一条诉求" * 50))
+            connection.commit()
+            latencies.append(time.perf_counter() - t0)
+    finally:
+        connection.execute(f"DROP TABLE {table}")
+        connection.commit()
+        connection.close()
+    return len(latencies) / seconds, latencies
 
 
 def percentile(values: list[float], q: float) -> float:

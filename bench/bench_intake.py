@@ -1,17 +1,23 @@
 """Intake over HTTP against the same server's trivial endpoint, in one run on this machine.
 
-    python bench/bench_intake.py [--seconds 8] [--threads 8] [--database-url URL]
+    python bench/bench_intake.py [--seconds 8] [--threads 8] [--database-url URL [--keep]]
 
 Starts the app as `hotline run` does (gunicorn, 2 sync workers, each warmed up as it boots;
 a redis-server started here; SQLite WAL synchronous=FULL in a new file, or a scratch
-PostgreSQL database given by URL, migrated and seeded here) and drives it from client threads:
+PostgreSQL database given by URL, emptied, migrated and seeded here — with `--keep`, a
+PostgreSQL database with its cases kept, e.g. a copy of the 1M-case bench database: only
+brought up to date and given what the seed lacks) and drives it from client threads:
 
 - baseline: GET /healthz — the server's raw request rate;
+- raw commit: one small row INSERTed and COMMITted per call through the raw driver, one
+  connection, in this process — the disk's limit for one durable commit after another (each
+  intake is one such commit);
 - intake: POST /api/v1/cases as an operator — validation, routing (topic, category, region,
   department, duplicate search), auto-dispatch, the notices, one commit, the case's JSON.
   The messages are the labelled routing set's (realistic text); one caller in ten calls again.
 
-Prints requests/s, median and p99 of both and intake's ratio to the baseline (target ≥ 0.5).
+Prints requests/s, median and p99 of each and their ratios to the baseline (target for
+intake ≥ 0.5) and to the raw commit.
 The first case a freshly started web worker takes, against the next ones:
 bench/bench_first_message.py.
 """
@@ -24,7 +30,7 @@ import os
 import statistics
 
 import requests
-from _common import ROOT, Scratch, drive, percentile, prepare_database, served
+from _common import ROOT, Scratch, drive, percentile, prepare_database, raw_commits, served
 
 
 def messages() -> list[dict]:
@@ -37,15 +43,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the PostgreSQL database's cases (see above)")
     args = parser.parse_args()
+    if args.keep and not (args.database_url or "").startswith("postgres"):
+        parser.error("--keep is for a PostgreSQL database given by --database-url")
 
     scratch = Scratch.start("bench-intake-", args.database_url)
     env, tmp = scratch.env, scratch.folder
     samples = messages()
     try:
         token = prepare_database(
-            scratch, empty_postgresql=True,
-            then="_, token = create_user('bench-operator', 'operator', None);"
+            scratch, empty_postgresql=not args.keep,
+            then=f"_, token = create_user('bench-operator-{os.getpid()}', 'operator', None);"
                  "db.session.commit(); print(token)").strip().splitlines()[-1]
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -63,6 +73,7 @@ def main() -> None:
             results = {
                 "baseline GET /healthz": drive(args.seconds, args.threads,
                                                lambda s, i: s.get(base + "/healthz")),
+                "raw commit (1 connection)": raw_commits(scratch.database, args.seconds),
                 "intake POST /api/v1/cases": drive(
                     args.seconds, args.threads,
                     lambda s, i: s.post(base + "/api/v1/cases", json=body(i), headers=headers)),
@@ -74,11 +85,14 @@ def main() -> None:
     print(f"intake over HTTP: gunicorn 2 sync workers, {args.threads} client threads, "
           f"{args.seconds:.0f} s per run; {scratch.backend}; Redis; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"{'run':28}{'req/s':>8}{'median ms':>11}{'p99 ms':>9}{'errors':>8}{'÷ baseline':>12}")
+    print(f"{'run':28}{'req/s':>8}{'median ms':>11}{'p99 ms':>9}{'errors':>8}{'÷ baseline':>12}"
+          f"{'÷ raw commit':>14}")
     base_rate = results["baseline GET /healthz"][0]
-    for name, (rate, lat, errors) in results.items():
+    raw_rate = results["raw commit (1 connection)"][0]
+    for name, (rate, lat, *errors) in results.items():
         print(f"{name:28}{rate:8.0f}{statistics.median(lat) * 1000:11.1f}"
-              f"{percentile(lat, 0.99) * 1000:9.1f}{errors:8d}{rate / base_rate:12.2f}")
+              f"{percentile(lat, 0.99) * 1000:9.1f}{(errors or ['-'])[0]:>8}"
+              f"{rate / base_rate:12.2f}{rate / raw_rate:14.2f}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ same machine at the same time and queues each reply for WeChat's customer-servic
 trivial endpoint answers `success` without reading the body.
 
 Prints p50/p99/max latency and throughput of both, their ratios, and the webhook's p99 as a
-share of WeChat's 5-second budget; then waits for the worker to finish, prints how long the
+share of WeChat's 5-second budget; the database's raw rate of durable commits one after the
+other (one small row INSERTed and COMMITted per call, one connection, before the load): each
+webhook is one such commit, and 50 senders cannot be answered faster than 50 of them; then waits for the worker to finish, prints how long the
 citizens waited for their replies (acknowledgement → reply queued) and checks that the run
 made exactly one case per round and sender (retries made none) and one reply per message.
 """
@@ -33,7 +35,15 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _common import CITIZEN_MESSAGES, Scratch, percentile, prepare_database, served, stop
+from _common import (
+    CITIZEN_MESSAGES,
+    Scratch,
+    percentile,
+    prepare_database,
+    raw_commits,
+    served,
+    stop,
+)
 
 from channels.wechat.simulator import Request, Simulator
 
@@ -176,6 +186,7 @@ def main() -> None:
     warmup = [script(warm_sim, 10_000 + i, 1) for i in range(args.workers * 4)]
     scripts = [script(sim, i, args.rounds) for i in range(args.senders)]
 
+    raw_rate, raw_latencies = raw_commits(scratch.database, 3.0)
     results = {}
     worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env, cwd=tmp,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -201,6 +212,9 @@ def main() -> None:
         base, hook = results["trivial Flask endpoint"], results["WeChat webhook"]
         print(f"ratio webhook/trivial: p50 {hook['p50'] / base['p50']:.1f}x, "
               f"p99 {hook['p99'] / base['p99']:.1f}x, throughput {hook['rps'] / base['rps']:.2f}x")
+        print(f"raw durable commit, one connection: {raw_rate:.0f}/s, median "
+              f"{statistics.median(raw_latencies) * 1000:.1f} ms; {args.senders} such commits one "
+              f"after the other: {args.senders / raw_rate * 1000:.0f} ms")
         share = hook["p99"] / 1000 / WECHAT_BUDGET
         print(f"webhook p99 = {share:.1%} of WeChat's {WECHAT_BUDGET:.0f} s budget: "
               + ("OK" if share < 0.2 else "TOO SLOW"))
