@@ -158,19 +158,39 @@ def serialized_writes() -> Iterator[None]:
     (1, 2, 5 … 100 ms) and polls again, so under load the web workers and the workers spend
     their time asleep and one can starve the others for seconds. A blocking flock wakes the
     next waiter as soon as the lock is released. PostgreSQL locks rows and needs none of this.
-    Taken before the transaction's first write, never inside one.
+    Taken before the transaction's first write, never inside one; let go as soon as the
+    transaction has committed (`release_after_commit`), before what follows a commit (the
+    fast path's queueing on Redis) runs.
     """
     path = _lock_path()
     if path is None or fcntl is None:
         yield
         return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    session = db.session()
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        session.info[_WRITE_LOCK] = fd
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        if session.info.get(_WRITE_LOCK) == fd:
+            del session.info[_WRITE_LOCK]
+            fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+_WRITE_LOCK = "hotline_inbox_write_lock"
+
+
+def release_after_commit(session: Any) -> None:
+    """The writers' file lock let go once the transaction holding it has committed (a session
+    listener, first of a commit's: `hotline.wiring.SESSION_LISTENERS`). Not at a savepoint's
+    release, which SQLAlchemy announces as a commit too."""
+    if session.in_nested_transaction():
+        return
+    fd = session.info.pop(_WRITE_LOCK, None)
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _lock_path() -> str | None:

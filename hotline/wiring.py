@@ -71,6 +71,9 @@ SESSION_LISTENERS: tuple[tuple[str, str, str], ...] = (
     (CORE, "after_flush", "hotline.reports.rollup.add_differences"),
     (CORE, "after_rollback", "hotline.reports.rollup.forget_pending"),
     (CORE, "do_orm_execute", "hotline.reports.rollup.follow_bulk_statement"),
+    # SQLite's writers of inbound messages queue on a file lock: let go at the commit, before
+    # the listeners below talk to Redis.
+    (CORE, "after_commit", "hotline.inbox.release_after_commit"),
     # Every admin change goes on the audit list, in the change's transaction.
     (CORE, "after_flush", "hotline.audit.record_changes"),
     (CORE, "after_commit", "hotline.audit.forget_written"),

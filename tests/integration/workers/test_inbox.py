@@ -5,13 +5,17 @@ Redis itself was down when the message came."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from channels.wechat.simulator import Simulator
+from hotline import inbox
 from hotline.extensions import db
 from hotline.models import Case, InboxMessage, SmsMessage
 
@@ -90,6 +94,35 @@ def test_wechat_messages_of_one_citizen_are_done_in_the_order_they_came(app, fak
     texts = [m["text"]["content"] for m in fake_wechat.sent_to(OPENID)]
     assert len(texts) == 3 and case.number in texts[0] and case.number in texts[1]
     assert "您最近的工单" in texts[2] and case.number in texts[2]
+
+
+def test_the_next_webhook_may_write_while_one_queues_its_message_on_redis(app, fake_wechat):
+    """On SQLite the writers of inbound messages queue on a file lock: a webhook lets go of
+    it at its commit, not after the fast path has talked to Redis (which runs after)."""
+    with app.app_context():
+        path = inbox._lock_path()
+    if path is None:
+        pytest.skip("PostgreSQL: no file lock")
+    free_after_commit: list[bool] = []
+
+    def try_the_lock(session) -> None:  # after the wiring's listeners, as a next writer would
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            free_after_commit.append(True)
+        except BlockingIOError:
+            free_after_commit.append(False)
+        finally:
+            os.close(fd)
+
+    sim = Simulator(TOKEN, appid=app.config["WECHAT_APPID"], aes_key=AES_KEY, mode="safe")
+    event.listen(Session, "after_commit", try_the_lock)
+    try:
+        assert post_wechat(app, sim, sim.text(OPENID, COMPLAINT)).status_code == 200
+    finally:
+        event.remove(Session, "after_commit", try_the_lock)
+    assert free_after_commit == [True]
 
 
 def test_sms_acknowledged_while_redis_is_down_becomes_one_case_and_its_sms_after(
