@@ -36,6 +36,7 @@ from hotline.embedded import EmbeddedRedis, free_port
 __all__ = ["CITIZEN_MESSAGES", "ROOT", "Scratch", "Served", "children_of", "cpu_of", "drive",
            "free_port", "gunicorn", "percentile", "prepare_database", "raw_commits", "seeded_app",
            "served", "stop", "take_option", "timed", "utc_text", "wait_until_idle",
+           "wait_until_settled",
            "wait_until_up"]
 
 #: What citizens write, as the benchmarks send it (real matters of the province's hotlines).
@@ -206,6 +207,21 @@ def wait_until_idle(pid: int, within: float = 5) -> None:
         if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S":
             return
         time.sleep(0.001)
+
+
+def wait_until_settled(pid: int, quiet: float = 1.0, within: float = 120) -> None:
+    """Return once process `pid` has used no CPU for `quiet` seconds (a web worker done
+    settling, asleep in its accept loop)."""
+    until = time.monotonic() + within
+    last, since = cpu_of(pid).ns, time.monotonic()
+    while time.monotonic() < until:
+        time.sleep(0.05)
+        now = cpu_of(pid).ns
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+    raise SystemExit(f"process {pid} never went quiet")
 
 
 def take_option(args: list[str], name: str) -> str | None:

@@ -52,6 +52,7 @@ from _common import (
     prepare_database,
     stop,
     wait_until_idle,
+    wait_until_settled,
 )
 
 from channels.wechat.simulator import Simulator
@@ -73,8 +74,8 @@ class Handled(NamedTuple):
 
 def start_web(scratch: Scratch) -> tuple:
     """gunicorn as `hotline run` starts it, one web worker; returns (process, port, the web
-    worker's pid) once the worker is forked and asleep in its accept loop — without a single
-    request."""
+    worker's pid) once the worker has settled (hotline.gunicorn_conf) and sleeps in its accept
+    loop — without a single request."""
     port = free_port()
     proc = gunicorn(port, scratch.env, scratch.folder, workers=1)
     deadline = time.monotonic() + 300
@@ -83,8 +84,7 @@ def start_web(scratch: Scratch) -> tuple:
             raise SystemExit("gunicorn did not start")
         time.sleep(0.05)
     worker = children_of(proc.pid)[0]
-    time.sleep(0.5)  # it settles (hotline.gunicorn_conf) before it accepts
-    wait_until_idle(worker, within=60)
+    wait_until_settled(worker)
     return proc, port, worker
 
 

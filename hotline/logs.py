@@ -37,6 +37,7 @@ from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
 from .accesslog import redact
+from .warmup import unseen
 from .webforms import client_address
 
 FORMAT_ENV = "HOTLINE_LOG_FORMAT"
@@ -213,7 +214,7 @@ def init_app(app: Flask) -> None:
         if rid:
             response.headers[REQUEST_ID_HEADER] = rid
         started = g.get("log_started")
-        if started is not None:
+        if started is not None and not unseen():
             level = logging.DEBUG if request.path.startswith(_PROBES) else logging.INFO
             route = request.url_rule.rule if request.url_rule else None
             # A survey link's token is a key to that survey, a phone tail half a password.

@@ -47,6 +47,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from .warmup import unseen
+
 REQUESTS = Counter("hotline_http_requests", "HTTP requests answered, by route and status.",
                    ["method", "route", "status"])
 LATENCY = Histogram("hotline_http_request_duration_seconds",
@@ -69,7 +71,7 @@ def _started() -> None:
 
 def _answered(response: Response) -> Response:
     started = g.pop("metrics_started", None)
-    if started is not None and request.endpoint != "metrics":
+    if started is not None and request.endpoint != "metrics" and not unseen():
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
         REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
         LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)

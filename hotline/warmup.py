@@ -11,8 +11,13 @@ Where it runs, so that every process that serves is warm before it serves:
   port and forks the web workers, which start with it all, shared copy-on-write; then each web
   worker, once forked, rehearses once more before its first request (`settle_web_worker`, from
   `hotline/gunicorn_conf.py`), making the shared pages its first request would write its own
-  and opening its database connections. Without `--preload` each worker runs all of it before
-  its first request. A web process answers nothing — `/readyz` included — before it is warm.
+  and opening its database connections — and answers a few requests of its own through
+  gunicorn's code (a health probe, WeChat's address check and a message: the
+  `warm_up_request` providers), on a connection of its own, neither logged nor counted
+  (`unseen`), so that the request path itself — the server's parsing, werkzeug's and Flask's
+  handling, the commit and what follows it — is ready too. Without `--preload` each worker
+  runs all of it before its first request. A web process answers nothing — `/readyz`
+  included — before it is warm.
 - `hotline worker`: before it starts taking jobs (`workers.worker`). RQ runs each job in a child
   forked from the worker, and whatever a child loads is gone with it: so the worker loads it
   all first, and before forking each job's child it brings what it holds up to date
@@ -22,7 +27,9 @@ What is warmed:
 
 - the core: SQLAlchemy's mappers, the URL map, and intake rehearsed — a sample case logged
   through the service and answered through the API's schemas in a transaction that is rolled
-  back (`rehearsal`), so that the statements it runs are compiled;
+  back (`rehearsal`), so that the statements it runs are compiled; a use case that commits,
+  as a request or a job does, is rehearsed with `rehearsal_with_commits` (each commit a
+  savepoint's release, the jobs it would queue built and dropped);
 - each area's `warm_up` provider (`hotline.wiring.PROVIDERS`): routing loads jieba, the lexicons
   and the active model; the WeChat channel decrypts, stores and answers a sample message in a
   rehearsal; the workers' fast path connects to Redis, has RQ learn the server's version and
@@ -77,6 +84,37 @@ def rehearsal() -> Iterator[None]:
         session.info.pop(REHEARSAL, None)
         session.rollback()
         event.remove(session, "before_commit", refuse)
+
+
+@contextmanager
+def rehearsal_with_commits() -> Iterator[None]:
+    """A rehearsal in which a use case may commit, as a request does — in the current app
+    context (a request served in it runs in it too). Its session is joined to a transaction
+    on a connection of the rehearsal's own: each commit only releases a savepoint in it, and
+    the whole is rolled back at the end. What a commit announces is rehearsed and dropped:
+    the fast path builds the jobs it would queue and throws them away (`workers.relay`)."""
+    from sqlalchemy.orm import Session
+
+    from . import logs
+
+    db.session.remove()
+    connection = db.engine.connect()
+    outer = connection.begin()
+    if connection.dialect.name == "sqlite":
+        # pysqlite begins a transaction only before a write: the session's first savepoint
+        # would begin it instead, and releasing that savepoint would commit.
+        connection.exec_driver_sql("BEGIN")
+    session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                      info={REHEARSAL: True})
+    db.session.registry.set(session)
+    try:
+        with logs.bound(request=None, case=None):
+            yield
+    finally:
+        session.close()
+        db.session.registry.clear()
+        outer.rollback()
+        connection.close()
 
 
 def in_rehearsal() -> bool:
@@ -155,11 +193,65 @@ def _rehearse_intake() -> None:
         _detail.dump(case)
 
 
-def settle_web_worker(app: Flask) -> None:
+#: A request as a client sends it (the raw bytes of HTTP/1.1) → the server's raw answer: how
+#: a settling web worker answers its own rehearsed requests (`hotline.gunicorn_conf`).
+Serve = Callable[[bytes], bytes]
+
+_unseen = False
+
+
+def unseen() -> bool:
+    """Whether this process is answering its own rehearsed requests (a web worker settling,
+    before it takes any client's): the request log and the metrics leave them out."""
+    return _unseen
+
+
+@contextmanager
+def _answering_own_requests() -> Iterator[None]:
+    global _unseen
+    _unseen = True
+    try:
+        yield
+    finally:
+        _unseen = False
+
+
+def settle_web_worker(app: Flask, serve: Serve | None = None) -> None:
     """In a web worker just forked from a warm master (`hotline.gunicorn_conf`): the warm-up
     once more, so that the pages the first request would touch are this process's own before
     it serves, and the database pool holds the two connections an intake uses (its own and the
-    one its case number is taken on)."""
+    one its case number is taken on). Given `serve`, requests too, answered by the server's
+    own code as a client's would be (parsing, the app, the answer written back), so that
+    what only a request runs — the server's, werkzeug's and Flask's request handling, the
+    request log — is this process's own and ready too: a health probe, then each area's
+    (the `warm_up_request` providers). None of them is logged or counted, nor leaves anything
+    behind."""
+    from .wiring import wiring_of
+
     warm_up(app)
     with app.app_context(), db.engine.connect(), db.engine.connect():
         pass
+    if serve is None:
+        return
+    with _answering_own_requests():
+        rehearse(app, "a health probe",
+                 lambda: expect_answer(serve(http_request("GET", "/healthz")), b"200 OK"))
+        for rehearse_request in wiring_of(app).providers.get("warm_up_request", []):
+            rehearse_request(app, serve)
+
+
+def http_request(method: str, target: str, body: bytes = b"",
+                 headers: dict[str, str] | None = None) -> bytes:
+    """The bytes a client sends for this request (HTTP/1.1, the connection closed after)."""
+    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
+             *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    if body or method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def expect_answer(answer: bytes, status: bytes) -> None:
+    """Raise unless `answer` has this status (`b"200 OK"`): the rehearsal is logged as not
+    done."""
+    if not answer.startswith(b"HTTP/1.1 " + status):
+        raise RuntimeError(answer.split(b"\r\n", 1)[0].decode(errors="replace"))

@@ -138,6 +138,10 @@ PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
     "warm_up": (("routing", "routing.integration.warm_up"),
                 ("wechat", "channels.wechat.warmup.warm_up"),
                 ("workers", "workers.relay.warm_up")),
+    # fn(app, serve): requests a web worker answers through its server as it settles, before
+    # it takes any client's (`serve(raw HTTP request) -> raw answer`); every one runs.
+    # `hotline.warmup.settle_web_worker`.
+    "warm_up_request": (("wechat", "channels.wechat.warmup.rehearse_request"),),
     # fn(app): close the process's connections to outside services (they reopen at their
     # next use); every one runs, in gunicorn's master before it forks. `hotline.wsgi_app`.
     "close_connections": (("workers", "workers.relay.close_connections"),),

@@ -55,6 +55,7 @@ from hotline.extensions import db
 from hotline.models import Case, InboxMessage, OutboxMessage, Survey
 from hotline.models.types import utcnow
 from hotline.outbox import message_key
+from hotline.warmup import REHEARSAL
 from hotline.wiring import providers, wiring_of
 
 from .settings import sender_config, setting
@@ -334,18 +335,21 @@ class RelayReport:
     inbox: int = 0  # inbound messages left to do, asked of the workers again
 
 
-def queue_deliveries(app: Flask, ids: Iterable[int], connection: Redis | None = None) -> int:
+def queue_deliveries(app: Flask, ids: Iterable[int], connection: Redis | None = None,
+                     rehearsed: bool = False) -> int:
     """Put one `deliver` job per row on the send queue, in one round trip. Raises RedisError."""
     from .jobs import deliver_message
 
     return _queue_jobs(app, SEND_QUEUE, deliver_message, ids, 60, "deliver outbox-{}",
-                       connection)
+                       connection, rehearsed)
 
 
 def _queue_jobs(app: Flask, queue_name: str, func: Callable[[int], Any], ids: Iterable[int],
-                timeout: int, description: str, connection: Redis | None) -> int:
+                timeout: int, description: str, connection: Redis | None,
+                rehearsed: bool = False) -> int:
     """One job `func(id)` per id on the queue, all in one pipeline (one round trip); failed
-    jobs are kept a week for staff to look at. Raises RedisError."""
+    jobs are kept a week for staff to look at. `rehearsed`: the pipeline is built, and
+    dropped unsent (`hotline.warmup.rehearsal_with_commits`). Raises RedisError."""
     ids = list(ids)
     if not ids:
         return 0
@@ -358,7 +362,8 @@ def _queue_jobs(app: Flask, queue_name: str, func: Callable[[int], Any], ids: It
             for i in ids]
     with connection.pipeline() as pipe:
         queue.enqueue_many(jobs, pipeline=pipe)
-        pipe.execute()
+        if not rehearsed:
+            pipe.execute()
     return len(ids)
 
 
@@ -425,12 +430,14 @@ def relay(now: dt.datetime | None = None, connection: Redis | None = None) -> Re
 INBOX_QUEUE = "inbox"  # first of hotline.queue.QUEUE_NAMES
 
 
-def queue_inbox(app: Flask, ids: Iterable[int], connection: Redis | None = None) -> int:
+def queue_inbox(app: Flask, ids: Iterable[int], connection: Redis | None = None,
+                rehearsed: bool = False) -> int:
     """Put one `process_inbox` job per inbound message on the queue, in one round trip, and
     note when. Raises RedisError."""
     from .jobs import process_inbox
 
-    return _queue_jobs(app, INBOX_QUEUE, process_inbox, ids, 300, "inbox-{}", connection)
+    return _queue_jobs(app, INBOX_QUEUE, process_inbox, ids, 300, "inbox-{}", connection,
+                       rehearsed)
 
 
 def relay_inbox(app: Flask, now: dt.datetime, connection: Redis | None = None) -> int:
@@ -506,12 +513,13 @@ def queue_after_commit(session: Any) -> None:
         return
     if time.monotonic() < app.extensions.get("hotline_fast_path_paused_until", 0.0):
         return  # Redis failed a moment ago; the periodic relay will queue these
+    rehearsed = bool(session.info.get(REHEARSAL))  # its rows are rolled back: no job
     try:
         connection = redis_for(app, timeout=FAST_PATH_TIMEOUT)
         if inbound:
-            queue_inbox(app, sorted(inbound), connection)
+            queue_inbox(app, sorted(inbound), connection, rehearsed)
         if ids:
-            queue_deliveries(app, sorted(ids), connection)
+            queue_deliveries(app, sorted(ids), connection, rehearsed)
     except RedisError as exc:
         app.extensions["hotline_fast_path_paused_until"] = time.monotonic() + FAST_PATH_PAUSE
         logger.warning("Redis unavailable (%s); %d message(s) wait for the relay", exc,

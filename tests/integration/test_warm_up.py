@@ -16,9 +16,11 @@ from sqlalchemy import func, select
 
 from hotline import warm_up
 from hotline.extensions import db
+from hotline.gunicorn_conf import answer
+from hotline.metrics import REQUESTS
 from hotline.models import Case
 from hotline.queue import QUEUE_NAMES
-from hotline.warmup import refresh
+from hotline.warmup import refresh, settle_web_worker
 from routing import integration, segment
 from tests.conftest import CASE, activate_topic_model
 
@@ -102,4 +104,48 @@ def test_after_warming_up_the_first_case_compiles_no_statement(app, api, tokens,
     assert case["number"].endswith("-0001"), case
     compiled = [r.getMessage() for r in caplog.records
                 if r.name == "sqlalchemy.engine.Engine" and "[generated in" in r.getMessage()]
-    assert compiled == [], compiled
+    assert compiled == [], "\n".join(s[:160] for s in compiled)
+
+
+def gunicorn_worker(app):
+    """A gunicorn sync worker of `app`, as gunicorn's master makes one before it forks it."""
+    from gunicorn.config import Config
+    from gunicorn.workers.sync import SyncWorker
+
+    from hotline.accesslog import RedactingLogger
+
+    config = Config()
+    config.set("accesslog", "-")  # an operator's access log: the rehearsals stay out of it too
+    worker = SyncWorker(0, os.getpid(), [], None, 30, config, RedactingLogger(config))
+    worker.wsgi = app
+    return worker
+
+
+def test_a_settling_web_worker_answers_its_own_requests_and_leaves_nothing_behind(
+        app, redis_url, json_log, capsys):
+    """Before it takes a client's request, a web worker answers a health probe, WeChat's check
+    of the address and a WeChat message through gunicorn's own code, as a client's: all three
+    answered, and nothing of them stays — no message stored or queued, no log line, no count
+    in the metrics, none of the worker's requests used up (it restarts after max_requests)."""
+    app.config.update(REDIS_URL=redis_url, **WECHAT)
+    worker = gunicorn_worker(app)
+    answers = []
+
+    def serve(request: bytes) -> bytes:
+        answers.append(answer(worker, request))
+        return answers[-1]
+
+    before, counted = row_counts(), REQUESTS.collect()[0].samples
+    settle_web_worker(app, serve)
+    db.session.rollback()
+
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 200 OK"] * 3
+    assert answers[1].endswith(b"warm-up") and answers[2].endswith(b"success")
+    assert row_counts() == before
+    queued = Redis.from_url(redis_url)
+    assert [q for q in QUEUE_NAMES if queued.llen(f"rq:queue:{q}")] == []
+    assert json_log() == []
+    assert "GET /healthz" not in capsys.readouterr().out
+    assert REQUESTS.collect()[0].samples == counted
+    assert worker.nr == 0
+
