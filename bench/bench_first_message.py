@@ -24,7 +24,8 @@ ratio (target: 1, the first as fast as the next), with the load average. The cli
 time moves with whatever else the machine runs; so each message is also timed on the server's
 side, by what it cost the process that handled it (`cpu ms`: the web worker's CPU time from
 the scheduler's count, read before the request and once the worker is back in its accept
-loop; for the RQ worker, its job children's CPU time, in the kernel's 10 ms ticks), with the
+loop; for the RQ worker, the CPU time of the job children it reaped meanwhile, in the kernel's
+10 ms ticks: a rough figure, as it may count a reply's delivery or a periodic job), with the
 minor page faults it took (`faults`: the copy-on-write copies of the pages it shares with the
 process it was forked from among them).
 """

@@ -2,9 +2,10 @@
 
 - In every process that serves (`warm_up`): a sample message from a citizen, as WeChat posts it
   to the default account, checked, decrypted and read as the webhook does, stored in the inbox
-  and answered by the conversation as a worker does — all in a rehearsal that is rolled back —
-  so that a process's first real message finds OpenSSL's cipher, the XML parser and every
-  statement of the webhook and the conversation ready.
+  and done as a worker's job does it (the conversation, intake, the reply written to the
+  outbox) — all in a rehearsal that is rolled back — so that a process's first real message
+  finds OpenSSL's cipher, the XML parser and every statement of the webhook and of the job
+  compiled. A worker's job children are forked from a process that did it.
 - In a settling web worker (`rehearse_request`): WeChat's check of the address and the sample
   message posted to `/channels/wechat`, answered through the server as WeChat's would be; the
   message is stored in a rehearsal (its commit a savepoint's release) and rolled back.
@@ -18,17 +19,16 @@ from urllib.parse import urlencode
 from flask import Flask
 
 from hotline import inbox
+from hotline.extensions import db
 from hotline.warmup import (
     Serve,
     expect_answer,
     http_request,
-    rehearsal,
     rehearsal_with_commits,
     rehearse,
 )
 
 from .accounts import DEFAULT_CODE, Account, find_account
-from .conversation import from_inbox
 from .inbound import decrypt, dedupe_key, read_message
 from .simulator import Request, Simulator, sign
 
@@ -85,7 +85,11 @@ def _rehearse_message() -> None:
     xml = (decrypt(account, request.body, query["msg_signature"], query["timestamp"],
                    query["nonce"]) if account.safe_mode else request.body)
     msg = read_message(xml)
-    with rehearsal():
+    with rehearsal_with_commits():
         row = inbox.store("wechat", dedupe_key(account.code, msg), msg.openid,
                           {"account": account.code, "xml": xml.decode("utf-8")})
-        from_inbox(row)
+        message_id = row.id
+        db.session.commit()
+        db.session.expunge_all()  # the job reads the row by its id, as a job child does
+        if inbox.process(message_id) != "processed":
+            raise RuntimeError("the sample message was not processed")

@@ -5,6 +5,7 @@ brings a newly trained model into the process it forks its jobs from, without a 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from redis import Redis
 from sqlalchemy import func, select
 
+from channels.wechat.warmup import SAMPLE
 from hotline import warm_up
 from hotline.extensions import db
 from hotline.gunicorn_conf import answer
@@ -149,3 +151,25 @@ def test_a_settling_web_worker_answers_its_own_requests_and_leaves_nothing_behin
     assert REQUESTS.collect()[0].samples == counted
     assert worker.nr == 0
 
+
+def test_after_warming_up_a_first_wechat_message_compiles_no_statement(app, redis_url, caplog):
+    """What a worker's job child runs for a WeChat message (stored by the webhook, then done by
+    the job: the conversation, intake, the reply written) was compiled by the warm-up of the
+    process it is forked from."""
+    from channels.wechat.simulator import Simulator
+    from hotline import inbox
+
+    app.config.update(REDIS_URL=redis_url, **WECHAT)
+    db.engine._compiled_cache.clear()  # what earlier tests compiled in this process
+    warm_up(app)
+    db.session.rollback()
+    sim = Simulator(WECHAT["WECHAT_TOKEN"], appid=WECHAT["WECHAT_APPID"])
+    openid = "oFirstMessage000000000000000"
+    message_id = inbox.receive("wechat", "msg:default:first-1", openid,
+                               {"account": "default", "xml": sim.text(openid, SAMPLE)})
+    with caplog.at_level("INFO", logger="sqlalchemy.engine.Engine"):
+        assert inbox.process(message_id) == "processed"
+    messages = [r.getMessage() for r in caplog.records if r.name == "sqlalchemy.engine.Engine"]
+    compiled = [statement for statement, parameters in itertools.pairwise(messages)
+                if parameters.startswith("[generated in")]
+    assert compiled == [], "\n".join(s[:160] for s in compiled)
