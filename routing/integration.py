@@ -168,7 +168,11 @@ def publish_changes(session: Any) -> None:
 
 
 def drop_changes(session: Any, *args: Any) -> None:
-    session.info.pop(_CHANGED, None)
+    """A rolled-back transaction changed nothing. A savepoint's rollback (announced as a
+    rollback too, the session's innermost transaction still the savepoint) keeps the note: a
+    change made before it still commits, and one made inside it costs one needless rebuild."""
+    if session.get_nested_transaction() is None:
+        session.info.pop(_CHANGED, None)
 
 
 def current_router() -> Router:

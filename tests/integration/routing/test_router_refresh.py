@@ -57,3 +57,22 @@ def test_a_rule_change_decides_the_next_case_in_a_process_that_routed_before(
     finally:
         other.stdin.close()
         other.wait(30)
+
+
+def test_a_rule_change_is_announced_though_a_savepoint_after_it_rolled_back(app, redis_url):
+    """A transaction that changed a rule and then rolled back a savepoint (as a webhook's
+    duplicate refusal does) still tells the other processes at its commit."""
+    from redis import Redis
+
+    from hotline.extensions import db
+    from hotline.models import RoutingRule
+    from routing.integration import GENERATION_KEY
+
+    app.config["REDIS_URL"] = redis_url
+    with app.app_context(), Redis.from_url(redis_url) as redis:
+        before = int(redis.get(GENERATION_KEY) or 0)
+        db.session.add(RoutingRule(keywords=["讨薪"], department="gz-hrss", priority=900))
+        db.session.flush()
+        db.session.begin_nested().rollback()
+        db.session.commit()
+        assert int(redis.get(GENERATION_KEY) or 0) == before + 1
