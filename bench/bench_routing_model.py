@@ -1,6 +1,6 @@
 """Benchmark: level-1 topic accuracy on real citizens' messages — the learned model against the
-lexicon alone, 5-fold cross-validated on the shipped real data — and what routing with the
-model costs per message.
+lexicon alone and a plain model, 5-fold cross-validated on the shipped real data, on random
+folds and on folds of unseen matters — and what routing with the model costs per message.
 
     python bench/bench_routing_model.py            # 5 folds on all 8,593 real messages
     python bench/bench_routing_model.py --folds 3  # quicker
@@ -8,9 +8,19 @@ model costs per message.
 What is measured, all in one run on this machine:
 
 - the lexicon alone (``Router`` without a model, line ``board``) on every real message;
-- the learned model (``routing.learned``: character 1–3-grams, LinearSVC,
-  temperature-calibrated) out of fold, alone and with the lexicon's scores mixed in: folds keep a message's re-postings together,
-  so a fold never tests on a copy of what it trained on;
+- the learned model (``routing.learned``: character 1–3-grams, words and word pairs, the
+  lexicon's topic scores; LinearSVC, temperature-calibrated) out of fold: folds keep a
+  message's re-postings together, so a fold never tests on a copy of what it trained on;
+- the same on *matter folds* (``matter_groups``): the messages are clustered by their words
+  into MATTERS groups (elevators, bus lines, express-delivery fees, medical-insurance refunds…)
+  and a fold holds whole matters, so every test message is about a matter the model never saw.
+  Random folds overstate what real traffic gets: the held-out real posts the project is judged
+  on (495, kept elsewhere) gave a plain TF-IDF + linear SVM about 0.83 against 0.925 on random
+  folds, and the lexicon 0.798. Matter folds reproduce that gap — the plain model (``plain``:
+  character 1–3-grams, LinearSVC with defaults) scores 0.928 on random folds and 0.857 on
+  matter folds, 0.833 on the posts written as raw text (title and details, as the held-out
+  posts are) — so they are the figure to improve; both are printed, so that a change that only
+  fits one of them shows;
 - routing as intake does it (the model, and the lexicon alone for a topic the model never
   learned when it is sure), out of fold;
 - per topic, the commonest confusions, and the confidence table (share of messages at or above
@@ -30,7 +40,6 @@ from __future__ import annotations
 import argparse
 import glob
 import json
-import math
 import statistics
 import sys
 import time
@@ -40,17 +49,64 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routing import Router, default_rules, demo_departments, segment, topics
+from routing import Router, default_rules, demo_departments
 from routing.learned import (
-    LEXICON_MIX,
     TopicModel,
     calibrate,
+    duplicate_groups,
     out_of_fold_scores,
     prepare,
     shipped_examples,
     softmax,
 )
 from routing.router import LEXICON_ONLY_CONFIDENCE
+
+# How many matters the messages are clustered into for the matter folds: 50 (about 170
+# messages each) made the plain model's gap between random and matter folds that of the
+# held-out posts; 150 gave 0.881, 400 0.900, 1000 0.912.
+MATTERS = 50
+
+
+def matter_groups(prepared: list) -> list[int]:
+    """Each message's matter: k-means over the TF-IDF of its content words (two characters or
+    more, no digits), reduced to 200 dimensions. Labels are not used."""
+    import re
+
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    docs = [[w for w in r.words if len(w) >= 2 and not re.fullmatch(r"[\W\d]+", w)]
+            for r in prepared]
+    tfidf = TfidfVectorizer(analyzer=lambda ws: ws, min_df=2, max_df=0.3, sublinear_tf=True)
+    reduced = normalize(TruncatedSVD(200, random_state=0).fit_transform(
+        tfidf.fit_transform(docs)))
+    return KMeans(MATTERS, n_init=1, random_state=0).fit_predict(reduced).tolist()
+
+
+def plain_out_of_fold(prepared: list, labels: list[str], groups: list[int],
+                      folds: int) -> np.ndarray:
+    """Predictions of the plain model (character 1–3-grams, LinearSVC with defaults) from
+    models that did not see them."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.svm import LinearSVC
+
+    y = np.array(labels)
+    out = np.empty(len(y), dtype=object)
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=2020)
+    for train, test in splitter.split(np.zeros(len(y)), y, groups):
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                                     min_df=2, dtype=np.float32)
+        features = vectorizer.fit_transform([prepared[i].text for i in train])
+        classifier = LinearSVC().fit(features, y[train])
+        out[test] = classifier.predict(vectorizer.transform([prepared[i].text for i in test]))
+    return out
+
+
+def accuracy_line(right: np.ndarray, forms: np.ndarray) -> str:
+    return f"{right.mean():.4f} (raw posts {right[forms == 'raw'].mean():.4f})"
 
 
 def main() -> None:
@@ -69,14 +125,21 @@ def main() -> None:
     decisions = [lexicon_router.route(e.text, "board") for e in examples]
     lexicon = [d.topic for d in decisions]
     lexicon_conf = [d.topic_confidence for d in decisions]
-    lexicon_scores = []
-    for norm in prepared:
-        bounds = segment.boundaries(segment.cut(norm))
-        lexicon_scores.append(topics.level1_scores(norm, bounds))
     print(f"lexicon read every message in {time.perf_counter() - t0:.0f} s")
     truth = [e.topic for e in examples]
-    lex_acc = np.mean([p[0] == t for p, t in zip(lexicon, truth, strict=True)])
-    print(f"lexicon alone: topic accuracy {lex_acc:.4f} (n={len(truth)})")
+    forms = np.array([e.form for e in examples])
+    lex_right = np.array([p[0] == t for p, t in zip(lexicon, truth, strict=True)])
+    print(f"lexicon alone: topic accuracy {accuracy_line(lex_right, forms)} (n={len(truth)})")
+
+    t0 = time.perf_counter()
+    matters = matter_groups(prepared)
+    print(f"{MATTERS} matters found in {time.perf_counter() - t0:.0f} s")
+    t0 = time.perf_counter()
+    for name, groups in (("random", duplicate_groups(prepared)), ("matter", matters)):
+        plain = plain_out_of_fold(prepared, truth, groups, args.folds)
+        print(f"plain model (char 1-3-grams, LinearSVC), {args.folds} {name} folds: "
+              f"{accuracy_line(plain == np.array(truth), forms)}")
+    print(f"  ({time.perf_counter() - t0:.0f} s)")
 
     t0 = time.perf_counter()
     temperature = calibrate(examples, prepared)
@@ -87,25 +150,30 @@ def main() -> None:
     predicted = [classes[i] for i in probs.argmax(axis=1)]
     confidence = probs.max(axis=1)
     right = np.array([p == t for p, t in zip(predicted, labels, strict=True)])
-    print(f"learned model, {args.folds}-fold cross-validated: topic accuracy {right.mean():.4f} "
-          f"(temperature {temperature}; {time.perf_counter() - t0:.0f} s)")
+    print(f"learned model, {args.folds} random folds: topic accuracy "
+          f"{accuracy_line(right, forms)} (temperature {temperature}; "
+          f"{time.perf_counter() - t0:.0f} s)")
+    t0 = time.perf_counter()
+    matter_scores, _, _ = out_of_fold_scores(examples, prepared, args.folds, temperature,
+                                             groups=matters)
+    matter_right = np.array([classes[i] == t for i, t in
+                             zip(matter_scores.argmax(axis=1), labels, strict=True)])
+    print(f"learned model, {args.folds} matter folds: topic accuracy "
+          f"{accuracy_line(matter_right, forms)} ({time.perf_counter() - t0:.0f} s)")
+    print("  per topic on matter folds: " + ", ".join(
+        f"{c} {matter_right[np.array(labels) == c].mean():.3f}" for c in classes))
 
-    mix = np.array([[math.log1p(s.get(c, 0.0)) for c in classes] for s in lexicon_scores])
-    for weight in (0.05, 0.1, 0.2, 0.3):
-        mixed = [classes[i] for i in (scores + weight * mix).argmax(axis=1)]
-        acc = np.mean([p == t for p, t in zip(mixed, labels, strict=True)])
-        print(f"  model + lexicon mixed at {weight}: topic accuracy {acc:.4f}")
-    mixed = [classes[i] for i in (scores + LEXICON_MIX * mix).argmax(axis=1)]
-    combined = []
-    for i, (lex, conf) in enumerate(zip(lexicon, lexicon_conf, strict=True)):
-        own = lex[0] not in classes and conf >= LEXICON_ONLY_CONFIDENCE
-        combined.append(lex[0] if own else mixed[i])
-    comb_acc = np.mean([p == t for p, t in zip(combined, labels, strict=True)])
-    taken = sum(1 for i, lex in enumerate(lexicon)
-                if lex[0] not in classes and lexicon_conf[i] >= LEXICON_ONLY_CONFIDENCE)
-    print(f"routing as intake does (model + lexicon mixed at {LEXICON_MIX}, lexicon alone for "
-          f"topics the model lacks): topic accuracy {comb_acc:.4f}"
-          f" (lexicon kept for {taken} messages)")
+    for name, fold_scores in (("random", scores), ("matter", matter_scores)):
+        combined = []
+        for i, (lex, conf) in enumerate(zip(lexicon, lexicon_conf, strict=True)):
+            own = lex[0] not in classes and conf >= LEXICON_ONLY_CONFIDENCE
+            combined.append(lex[0] if own else classes[fold_scores[i].argmax()])
+        comb = np.array([p == t for p, t in zip(combined, labels, strict=True)])
+        taken = sum(1 for i, lex in enumerate(lexicon)
+                    if lex[0] not in classes and lexicon_conf[i] >= LEXICON_ONLY_CONFIDENCE)
+        print(f"routing as intake does (the model; the lexicon alone for a topic the model "
+              f"lacks), {name} folds: topic accuracy {accuracy_line(comb, forms)}"
+              f" (lexicon kept for {taken} messages)")
 
     print("per topic (n, model, lexicon):")
     for cls in classes:
@@ -119,17 +187,23 @@ def main() -> None:
     for (t, p), n in confusions.most_common(8):
         print(f"  {t} → {p} ×{n}")
     print("confidence table (threshold: share at or above, accuracy among them):")
+    matter_probs = np.apply_along_axis(softmax, 1, matter_scores, temperature)
+    matter_conf = matter_probs.max(axis=1)
+    print("  threshold  random folds (share, accuracy)  matter folds (share, accuracy)")
     for threshold in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
-        mask = confidence >= threshold
-        acc = right[mask].mean() if mask.any() else 0.0
-        print(f"  {threshold:.2f}: {mask.mean():.3f}  {acc:.3f}")
+        cells = []
+        for conf, ok in ((confidence, right), (matter_conf, matter_right)):
+            mask = conf >= threshold
+            cells.append(f"{mask.mean():.3f}  {ok[mask].mean() if mask.any() else 0.0:.3f}")
+        print(f"  {threshold:.2f}:      {cells[0]}                    {cells[1]}")
     for form in ("raw", "raw_concat", "segmented"):
         idx = [i for i, e in enumerate(examples) if e.form == form]
-        print(f"  text form {form:10s} n={len(idx):5d} model {right[idx].mean():.3f}")
+        print(f"  text form {form:10s} n={len(idx):5d} model {right[idx].mean():.3f}, "
+              f"matter folds {matter_right[idx].mean():.3f}")
 
     t0 = time.perf_counter()
     model = TopicModel.train(examples, prepared=prepared, temperature=temperature)
-    print(f"final model trained in {time.perf_counter() - t0:.0f} s; "
+    print(f"final model trained in {time.perf_counter() - t0:.0f} s (after reading); "
           f"stored size {len(model.dumps()) / 1e6:.1f} MB")
     model_router = Router(default_rules(departments), departments, model=model)
 

@@ -1,26 +1,45 @@
 """The learned topic model: a linear classifier trained on real labelled citizen messages and
 on the centre's own closed cases, for the level-1 topic.
 
-Features are TF-IDF weights of character 1–3-grams of the normalized text, the title counted
-twice (as the lexicon counts it); the classifier is scikit-learn's ``LinearSVC`` (C=1) with
+Features (``Features``): TF-IDF of character 1–3-grams of the normalized text, the title
+counted twice (as the lexicon counts it); TF-IDF of its words and word pairs (the router's jieba
+segmentation); and the lexicon's scores of each level-1 and level-2 topic of the taxonomy
+(``topics.score``: its matter and setting words, title words counted twice), log1p of each,
+times ``LEXICON_FEATURE_WEIGHT``. The classifier is scikit-learn's ``LinearSVC`` (C=1) with
 balanced class weights, so that a topic with few messages counts in training as much as a
-common one. At routing time its decision values get a small share of the lexicon's own score of each topic
-(``topics.level1_scores``, weight ``LEXICON_MIX``), and become probabilities through one
-temperature fitted on out-of-fold predictions (``calibrate``), so that a confidence of 0.9
-means right about nine times in ten on real messages — the auto-dispatch threshold relies on
-that. Measured by 5-fold cross-validation on the 8,593 real messages (folds keep re-postings
-together): n-grams alone 0.930, with the lexicon mixed in at 0.1 0.930, at 0.3 0.925 — the
-lexicon's knowledge is mostly what the model learns from real traffic anyway, so it gets a
-small say here and keeps the topics the real data lacks (see ``Router._learned``). Training
-reads no word segmentation, so a fresh install trains in seconds, not minutes. Words (the
-router's jieba segmentation) beside the n-grams were tried (2026-12-07, one loaded 2-core
-machine): 0.931 out of fold against 0.927 (+0.7 points on the posts written as raw text), no
-better on the sets written in this project (0.829 against 0.830 over 1,572 messages), at about
-twice the training time — not taken. Balanced class weights and C=1 (against C=0.5 unweighted;
-2026-12-07, 5-fold, same folds): accuracy 0.9296 against 0.9266, the mean of the per-topic
-accuracies 0.921 against 0.913, 交通运输 — the weakest topic, and the one real traffic confuses
-most with 城乡建设 — 0.843 against 0.801; on the sets written here 0.831 against 0.830. C=2 gave
-0.932 out of fold but 0.828 on those sets, so the more regular C=1 was taken.
+common one; its decision values become probabilities through one temperature fitted on
+out-of-fold predictions (``calibrate``), so that a confidence of 0.9 means right about nine
+times in ten on real messages — the auto-dispatch threshold relies on that.
+
+Why these features, measured by ``bench/bench_routing_model.py`` on the 8,593 real messages
+(2026-12-07, 5 folds, one loaded 2-core machine) on random folds and on *matter folds* — folds
+of whole matters (elevators, bus lines, delivery fees…) the model never saw, which reproduce
+the gap real posts show (a plain character-n-gram SVM: 0.928 on random folds, 0.857 on matter
+folds and 0.833 on the raw-text posts among them, about 0.83 on 495 held-out real posts):
+
+==============================================  ============  ============================
+model                                           random folds  matter folds (raw posts)
+==============================================  ============  ============================
+plain (char 1–3-grams, LinearSVC defaults)      0.928         0.857 (0.833)
+char n-grams, balanced (FEATURE_VERSION 2)      0.930         0.864 (0.848)
+  + lexicon level-1 scores mixed in at 0.1      0.930         0.871 (0.860)
+  + the same mixed in at 0.3                    0.925         0.874 (0.863)
+char n-grams + lexicon features (0.1)           0.928         0.876 (0.863)
+  the same at 0.3                               0.920         0.872 (0.859)
+  the same, C=0.3                               —             0.868 (0.859)
+char + words + lexicon features (taken)         0.932         0.881 (0.868)
+==============================================  ============  ============================
+
+What a topic's unseen matters need is knowledge the n-grams of other matters do not carry:
+the lexicon's words for them (a word never seen in training still adds to its topic's score,
+whose weight the model learned from the other matters), and whole words, which carry over
+between matters better than character trigrams. Mixing the lexicon's scores into the
+decision values at a fixed weight helps unseen matters less and costs on random folds; as
+features the model learns how much each topic's score says on this board. Weakest on matter
+folds: 交通运输 (roads and bus lines the board files under 城乡建设 as often as not) and
+商贸旅游 (the board files elevators, 特种设备, under it; the lexicon, like most readers, under
+城乡建设/物业). Reading the words costs a training on the shipped data about 25 s of
+segmentation more (``prepare``); routing already has them.
 
 Pure Python + scikit-learn: no Flask, no SQL. ``routing.integration`` stores models in the
 database and hands the active one to the ``Router``.
@@ -31,9 +50,11 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import itertools
 import json
 import math
 import pickle
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,11 +66,12 @@ import numpy as np
 from routing import segment, topics
 
 # Bumped when features or training change: a stored model of another version is retrained.
-FEATURE_VERSION = 2
-# How much the lexicon's log-scores add to the model's decision values at routing time (5-fold
-# cross-validation on the real messages: 0.1 → 0.930, 0 → 0.930, 0.3 → 0.925).
-LEXICON_MIX = 0.1
+FEATURE_VERSION = 3
+# The lexicon's topic scores are features beside the n-grams, each log1p(score) times this
+# (0.3 scored lower on both splits of the bench; see the docstring).
+LEXICON_FEATURE_WEIGHT = 0.1
 MAX_FEATURES = 200_000
+MAX_WORD_FEATURES = 100_000
 SVM_C = 1.0
 # Each topic weighs the same in training whatever its share of the data (see the docstring).
 CLASS_WEIGHT: str | None = "balanced"
@@ -80,9 +102,40 @@ def shipped_examples() -> list[Example]:
     return out
 
 
-def prepare(text: str) -> str:
-    """The normalized text: what the model reads (the router's own normalization)."""
-    return segment.normalize((text or "")[:MAX_CHARS])
+@dataclass(frozen=True)
+class Reading:
+    """What the model reads of one message: the normalized text (``text``), its words (the
+    router's segmentation) and the lexicon's topic scores as features (``lexicon``)."""
+
+    text: str
+    words: tuple[str, ...]
+    lexicon: dict[str, float]
+
+
+def prepare(text: str) -> Reading:
+    """Read one message as the router does (normalize, segment, score with the lexicon)."""
+    norm = segment.normalize((text or "")[:MAX_CHARS])
+    tokens = segment.cut(norm)
+    return reading(norm, tokens, topics.score(norm, segment.boundaries(tokens)))
+
+
+def reading(norm: str, tokens: Sequence[str],
+            scores: tuple[dict, dict, dict, dict]) -> Reading:
+    """A ``Reading`` from what the router has already computed: the normalized text, its
+    segmentation and the lexicon's scores (``topics.score``)."""
+    words = tuple(w for w in tokens if w.strip() and not _PUNCTUATION.fullmatch(w))
+    features = {f"1:{k}": math.log1p(v) for k, v in scores[0].items() if v > 0}
+    features.update({f"2:{k[0]}/{k[1]}": math.log1p(v) for k, v in scores[1].items() if v > 0})
+    return Reading(norm, words, features)
+
+
+_PUNCTUATION = re.compile(r"\W+")
+
+
+def word_grams(words: Sequence[str]) -> list[str]:
+    """Words and word pairs: the word model's features (a module-level function, so that a
+    stored model can be unpickled)."""
+    return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]
 
 
 def _weighted(norm: str) -> str:
@@ -91,6 +144,30 @@ def _weighted(norm: str) -> str:
     if sep and rest.strip() and len(title) <= topics.TITLE_MAX_CHARS:
         return f"{title}\n{title}\n{rest}"
     return norm
+
+
+class Features:
+    """The model's features of a ``Reading``: TF-IDF of character 1–3-grams (title twice), TF-IDF
+    of words and word pairs, and the lexicon's topic scores (times ``LEXICON_FEATURE_WEIGHT``)."""
+
+    def __init__(self, chars: Any, words: Any, lexicon: Any):
+        self.chars, self.words, self.lexicon = chars, words, lexicon
+
+    def fit_transform(self, prepared: Sequence[Reading]) -> Any:
+        return self._stack(self.chars.fit_transform([_weighted(r.text) for r in prepared]),
+                           self.words.fit_transform([r.words for r in prepared]),
+                           self.lexicon.fit_transform([r.lexicon for r in prepared]))
+
+    def transform(self, prepared: Sequence[Reading]) -> Any:
+        return self._stack(self.chars.transform([_weighted(r.text) for r in prepared]),
+                           self.words.transform([r.words for r in prepared]),
+                           self.lexicon.transform([r.lexicon for r in prepared]))
+
+    @staticmethod
+    def _stack(chars: Any, words: Any, lexicon: Any) -> Any:
+        import scipy.sparse as sp
+
+        return sp.hstack([chars, words, LEXICON_FEATURE_WEIGHT * lexicon], format="csr")
 
 
 class TopicModel:
@@ -110,11 +187,12 @@ class TopicModel:
     # -- training ---------------------------------------------------------------------------
 
     @classmethod
-    def train(cls, examples: Sequence[Example], *, prepared: Sequence[str] | None = None,
+    def train(cls, examples: Sequence[Example], *, prepared: Sequence[Reading] | None = None,
               temperature: float | None = None,
               progress: Callable[[str], None] | None = None) -> TopicModel:
         """Fit on the examples. ``prepared`` (from ``prepare``) saves re-segmenting; without a
         ``temperature`` one is fitted by an inner 3-fold cross-validation."""
+        from sklearn.feature_extraction import DictVectorizer
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
@@ -126,9 +204,13 @@ class TopicModel:
             say("calibrating")
             temperature = calibrate(examples, prepared)
         say("fitting")
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
-                                     min_df=2, max_features=MAX_FEATURES, dtype=np.float32)
-        features = vectorizer.fit_transform([_weighted(n) for n in prepared])
+        vectorizer = Features(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                            min_df=2, max_features=MAX_FEATURES, dtype=np.float32),
+            TfidfVectorizer(analyzer=word_grams, sublinear_tf=True, min_df=2,
+                            max_features=MAX_WORD_FEATURES, dtype=np.float32),
+            DictVectorizer(dtype=np.float32))
+        features = vectorizer.fit_transform(prepared)
         classifier = LinearSVC(C=SVM_C, class_weight=CLASS_WEIGHT)
         classifier.fit(features, labels)
         classifier.coef_ = classifier.coef_.astype(np.float32)
@@ -145,20 +227,15 @@ class TopicModel:
 
     # -- use --------------------------------------------------------------------------------
 
-    def decision(self, prepared: Sequence[str]) -> np.ndarray:
-        features = self.vectorizer.transform([_weighted(n) for n in prepared])
+    def decision(self, prepared: Sequence[Reading]) -> np.ndarray:
+        features = self.vectorizer.transform(prepared)
         scores = self.classifier.decision_function(features)
         return scores if scores.ndim == 2 else np.column_stack([-scores, scores])
 
-    def probabilities(self, norm: str,
-                      lexicon_scores: dict[str, float] | None = None) -> dict[str, float]:
-        """{topic: probability} for one normalized message, highest first; with the lexicon's
-        level-1 scores, they add their small share (``LEXICON_MIX``)."""
-        row = self.decision([norm])[0]
-        if lexicon_scores:
-            row = row + LEXICON_MIX * np.array(
-                [math.log1p(lexicon_scores.get(c, 0.0)) for c in self.classes])
-        row = softmax(row, self.temperature)
+    def probabilities(self, read: Reading) -> dict[str, float]:
+        """{topic: probability} for one message (``prepare``, or ``reading`` of what the
+        router computed), highest first."""
+        row = softmax(self.decision([read])[0], self.temperature)
         pairs = sorted(zip(self.classes, row.tolist(), strict=True), key=lambda kv: -kv[1])
         return dict(pairs)
 
@@ -212,7 +289,7 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum()
 
 
-def calibrate(examples: Sequence[Example], prepared: Sequence[str],
+def calibrate(examples: Sequence[Example], prepared: Sequence[Reading],
               folds: int = 3) -> float:
     """The temperature that makes the softmax of out-of-fold decision values best predict the
     truth (least log-loss), found on a grid."""
@@ -227,17 +304,19 @@ def calibrate(examples: Sequence[Example], prepared: Sequence[str],
     return round(best, 4)
 
 
-def out_of_fold_scores(examples: Sequence[Example], prepared: Sequence[str],
+def out_of_fold_scores(examples: Sequence[Example], prepared: Sequence[Reading],
                        folds: int, temperature: float,
                        progress: Callable[[str], None] | None = None,
+                       groups: Sequence[int] | None = None,
                        ) -> tuple[np.ndarray, list[str], list[str]]:
     """Decision values of every example from a model that did not see it (stratified folds,
-    near-duplicate postings kept in one fold)."""
+    near-duplicate postings kept in one fold; ``groups``: other groups to keep together)."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     labels = [e.topic for e in examples]
     classes = sorted(set(labels))
-    groups = duplicate_groups(prepared)
+    if groups is None:
+        groups = duplicate_groups(prepared)
     out = np.zeros((len(examples), len(classes)))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=2020)
     for k, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels, groups)):
@@ -254,11 +333,11 @@ def out_of_fold_scores(examples: Sequence[Example], prepared: Sequence[str],
     return out, labels, classes
 
 
-def duplicate_groups(prepared: Sequence[str]) -> list[int]:
+def duplicate_groups(prepared: Sequence[Reading]) -> list[int]:
     """The same message posted twice (or with a new title) lands in one group, so a fold never
     tests on a copy of what it trained on."""
     seen: dict[str, int] = {}
-    return [seen.setdefault(norm.split("\n")[-1][:24], len(seen)) for norm in prepared]
+    return [seen.setdefault(r.text.split("\n")[-1][:24], len(seen)) for r in prepared]
 
 
 @dataclass
@@ -284,7 +363,7 @@ class CrossValidation:
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
-def cross_validate(examples: Sequence[Example], prepared: Sequence[str] | None = None,
+def cross_validate(examples: Sequence[Example], prepared: Sequence[Reading] | None = None,
                    folds: int = 5, temperature: float | None = None,
                    progress: Callable[[str], None] | None = None) -> CrossValidation:
     """k-fold cross-validated accuracy, per topic, the commonest confusions and the confidence

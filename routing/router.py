@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from routing import categories, places, segment, topics
-from routing.learned import TopicModel
+from routing.learned import TopicModel, reading
 from routing.model import Decision, Department, Rule
 from routing.rules import Context, RuleBook, describe
 
@@ -78,7 +78,8 @@ class Router:
     def route(self, text: str, line: str, caller_region: str | None = None) -> Decision:
         """Suggest topic, category, region and department for one message."""
         norm = segment.normalize((text or "")[:MAX_CHARS])
-        bounds = segment.boundaries(segment.cut(norm))
+        tokens = segment.cut(norm)
+        bounds = segment.boundaries(tokens)
         reasons: list[str] = []
 
         region, region_name, region_conf, region_source = self._region(
@@ -92,7 +93,7 @@ class Router:
             extra.append(topics.TermHit(f"类别{cat.category}", ((implied, 3.0),)))
         scores = topics.score(norm, bounds, extra)
         guess = topics.classify(norm, bounds, line, extra, scores=scores)
-        learned = self._learned(norm, scores, guess, line)
+        learned = self._learned(norm, tokens, bounds, scores, bool(extra), guess, line)
         if learned is not None:
             guess, probability = learned
             why = "、".join(guess.words[:6])
@@ -174,7 +175,8 @@ class Router:
         confidence = min(HISTORY_MAX_CONFIDENCE, share * topic_conf)
         return department, confidence, f"历史：本地区同类 {total} 件中 {answered} 件由其办结"
 
-    def _learned(self, norm: str, scores: tuple[dict, dict, dict, dict],
+    def _learned(self, norm: str, tokens: list[str], bounds: frozenset[int],
+                 scores: tuple[dict, dict, dict, dict], category_vote: bool,
                  lexical: topics.TopicGuess, line: str) -> tuple[topics.TopicGuess, float] | None:
         """The learned model's level-1 topic (with the lexicon's level 2/3 under it), unless the
         lexicon is sure of a topic the model never learned (纪检监察, 民政 … on a board whose
@@ -186,7 +188,9 @@ class Router:
             else LEXICON_ONLY_CONFIDENCE_NEW_LINE
         if lexical.path[0] not in self.model.classes and lexical.confidence >= sure:
             return None
-        probabilities = self.model.probabilities(norm, scores[0])
+        # The model learned the lexicon's scores of the text alone (no category's vote).
+        own = topics.score(norm, bounds) if category_vote else scores
+        probabilities = self.model.probabilities(reading(norm, tokens, own))
         top, p = next(iter(probabilities.items()))
         runner, runner_p = list(probabilities.items())[1] if len(probabilities) > 1 else (None, 0)
         path, words = topics.within(scores, top)
