@@ -15,8 +15,14 @@ from .extensions import db, migrate
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app; `config` overrides the environment (tests, embedded run)."""
+def create_app(config: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the Flask app; `config` overrides the environment (tests, embedded run).
+
+    `web=False` builds it for a command that only keeps staff accounts (`hotline create-user`,
+    `set-password`): the database, its models and everything that watches its transactions (the
+    audit list among them) as always, but no web parts — the API, the console, the channels'
+    pages and webhooks, the metrics — and none of the areas' own settings: a second or more of
+    CPU that such a command would spend for nothing."""
     import os
 
     instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("HOTLINE_INSTANCE_PATH")
@@ -27,7 +33,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    from . import logs, models  # noqa: F401  (models: register the tables)
+    from . import logs, models, wiring  # noqa: F401  (models: register the tables)
+
+    if not web:
+        wiring.wire(app, areas_init=False)
+        return app
     from .api import register
 
     logs.init_app(app)  # first: every request has its id before anything else runs
@@ -40,8 +50,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import console
 
     console.init_app(app)
-    from . import wiring
-
     # The areas outside the core, what follows each step and what watches every transaction
     # (the report figures, the audit list among them): hotline/wiring.py.
     wiring.wire(app)

@@ -19,8 +19,8 @@ from .config import SERVER_URL_ENV, server_url, setting
 from .extensions import db
 
 
-def _app() -> Flask:
-    return create_app()
+def _app(web: bool = True) -> Flask:
+    return create_app(web=web)
 
 
 def upgrade_database(app: Flask) -> None:
@@ -53,7 +53,33 @@ def ensure_routing_model(app: Flask) -> None:
         click.echo(f"routing: topic model {row.id} active ({row.examples} examples)")
 
 
-@click.group()
+class _CommandLine(click.Group):
+    """`hotline`: the core's commands are defined here; the areas' (`hotline.wiring.COMMANDS`)
+    are added when a command this module does not define is named, or the commands are listed
+    (`hotline --help`). So a core command such as `create-user` imports none of the areas'
+    command modules (nor what they import: the routing engine, the WeChat simulator); a module
+    of theirs that fails to import fails every other use of `hotline`, with the import's error.
+    """
+
+    areas_added = False
+
+    def _add_areas(self) -> None:
+        if not self.areas_added:
+            for command in wiring.commands():
+                self.add_command(command)
+            self.areas_added = True
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._add_areas()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_areas()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_CommandLine)
 def main() -> None:
     """Hotline: citizen hotline and message-board backend."""
 
@@ -126,7 +152,7 @@ def create_user_cmd(name: str, role: str, department: str | None, with_password:
     except ValidationFailed as exc:
         raise click.UsageError(_domain_message(exc)) from None
     password = _read_password() if with_password else None
-    app = _app()
+    app = _app(web=False)
     with app.app_context():
         try:
             user, token = create_user(name, role, department, password=password,
@@ -162,7 +188,7 @@ def set_password_cmd(name: str, must_change: bool) -> None:
     from .models import User
 
     password = _read_password()
-    app = _app()
+    app = _app(web=False)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.name == name))
         if user is None:
@@ -307,11 +333,6 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     _say_who_can_sign_in(app, f"http://{host}:{port}/console")
     Supervisor(children).run()
 
-
-# The commands the areas add (`hotline.wiring.COMMANDS`); one that fails to import fails
-# `hotline` itself, with the import's error.
-for _command in wiring.commands():
-    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

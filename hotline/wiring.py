@@ -182,9 +182,9 @@ class Wiring:
     inbox: dict[str, Callable[[Any], None]] = field(default_factory=dict)
 
 
-def wire(app: Flask) -> Wiring:
+def wire(app: Flask, *, areas_init: bool = True) -> Wiring:
     """Resolve the tables for the app's areas, install their session listeners and run each
-    area's `init_app`, in order. A module that fails to import stops here with its own error: a
+    area's `init_app`, in order (not with `areas_init=False`: an app without web parts). A module that fails to import stops here with its own error: a
     missing area is a broken install, never something to skip."""
     known = [name for name, _ in AREAS]
     areas = tuple(app.config.get("HOTLINE_AREAS", known))
@@ -206,7 +206,7 @@ def wire(app: Flask) -> Wiring:
             listener = _resolve(path)
             if not event.contains(Session, name, listener):
                 event.listen(Session, name, listener)
-    for area, module in AREAS:
+    for area, module in AREAS if areas_init else ():
         if area in areas and module is not None:
             importlib.import_module(module).init_app(app)
     return wiring

@@ -65,8 +65,12 @@ def test_a_command_module_that_fails_to_import_stops_the_command_line(
 
 
 def test_the_command_line_has_every_areas_commands() -> None:
+    import click
+
     from hotline.cli import main
 
+    context = click.Context(main)
     for command in wiring.commands():
-        assert main.commands[command.name] is command
-    assert {"routing-eval", "sweep", "wechat-menu", "phone-urls", "report"} <= set(main.commands)
+        assert main.get_command(context, command.name) is command
+    assert {"routing-eval", "sweep", "wechat-menu", "phone-urls", "report", "create-user",
+            "run"} <= set(main.list_commands(context))
