@@ -15,6 +15,10 @@ out through the outbox (WeChat's customer-service message, an SMS):
 - a worker that is down, or Redis, only delays: the workers' relay queues every row left to
   do (`pending`), and the row waits in the database meanwhile.
 
+A worker's job does its own message, then every other message waiting (`process_waiting`),
+several to a transaction: a job (its process, its bookkeeping on Redis) costs far more than
+a message, and each commit waits on the disk.
+
 What a message of each channel does is a row of `hotline.wiring.INBOX_HANDLERS`: `fn(row)`,
 working in the caller's transaction, never committing. The workers queue `process` as soon as
 a row commits (`workers.relay`).
@@ -25,12 +29,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import InboxMessage
@@ -48,6 +54,10 @@ logger = logging.getLogger(__name__)
 #: A message that failed this many times is set aside (logged, `last_error` kept) so that the
 #: sender's later messages are not held up behind it for ever.
 MAX_ATTEMPTS = 5
+#: `process_waiting` commits once its transaction has held the writers this long (on SQLite
+#: the database's one write lock, which the webhooks wait for) or done this many messages.
+BATCH_HOLD_SECONDS = 0.05
+BATCH_SIZE = 20
 
 
 def receive(channel: str, dedupe_key: str, sender: str, payload: dict[str, Any],
@@ -117,37 +127,118 @@ def process_pending(limit: int = 500) -> int:
     return done
 
 
+def process_waiting(now: dt.datetime | None = None, seconds: float = 20.0) -> int | None:
+    """Do the messages waiting for a worker, oldest first, several to a transaction (a
+    savepoint each), until none is left or `seconds` have gone by. Returns the first message
+    left waiting for lack of time (None: none left), for a job to go on with.
+
+    Only messages never tried are taken, and none of a sender with an earlier message still to
+    do that is not taken (one that failed before: its own job, queued again by the relay, does
+    it and those after it, in order). A message that fails here is noted as failed (its
+    attempt counted, its error kept) and its sender's later ones are left to that job too.
+    """
+    deadline = time.monotonic() + seconds
+    tried: set[int] = set()
+    blocked: set[tuple[str, str]] = set()
+    while True:
+        batch = [w for w in _waiting(BATCH_SIZE + len(tried))
+                 if w.id not in tried and (w.channel, w.sender) not in blocked][:BATCH_SIZE]
+        if not batch:
+            return None
+        if time.monotonic() >= deadline:
+            return batch[0].id
+        _process_batch(batch, now, tried, blocked)
+
+
+def _waiting(limit: int) -> list[Any]:
+    """(id, channel, sender) of the messages never tried, oldest first, but none of a sender
+    with an earlier message that failed and is still to do."""
+    m, earlier = InboxMessage, aliased(InboxMessage)
+    failed_before = exists().where(
+        earlier.channel == m.channel, earlier.sender == m.sender, earlier.id < m.id,
+        earlier.processed_at.is_(None), earlier.attempts > 0)
+    rows = db.session.execute(
+        select(m.id, m.channel, m.sender)
+        .where(m.processed_at.is_(None), m.attempts == 0, ~failed_before)
+        .order_by(m.id).limit(limit)).all()
+    db.session.rollback()
+    return list(rows)
+
+
+def _process_batch(batch: list[Any], now: dt.datetime | None, tried: set[int],
+                   blocked: set[tuple[str, str]]) -> None:
+    """One transaction: the batch's messages in order, each in a savepoint, committed once the
+    transaction has held the writers `BATCH_HOLD_SECONDS` or at the batch's end."""
+    now = now or utcnow()
+    with serialized_writes():
+        began = time.monotonic()
+        try:
+            for waiting in batch:
+                if (waiting.channel, waiting.sender) in blocked:
+                    continue
+                tried.add(waiting.id)
+                try:
+                    with db.session.begin_nested():
+                        _claim_and_handle(waiting.id, now)
+                except Exception as exc:  # noqa: BLE001 (logged by _note_failure)
+                    blocked.add((waiting.channel, waiting.sender))
+                    _note_failure(waiting.id, waiting.channel, 0, exc, now)
+                if time.monotonic() - began >= BATCH_HOLD_SECONDS:
+                    break
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+
+
+def _claim_and_handle(message_id: int, now: dt.datetime) -> bool:
+    """Claim message `message_id` and do what it asks, in the caller's transaction; False when
+    another worker has it done already."""
+    m = InboxMessage
+    claimed = db.session.execute(
+        update(m).where(m.id == message_id, m.processed_at.is_(None))
+        .values(processed_at=now)).rowcount
+    if not claimed:
+        return False
+    row = db.session.scalars(select(m).where(m.id == message_id)
+                             .execution_options(populate_existing=True)).one()
+    handler = wiring_of().inbox.get(row.channel)
+    if handler is None:
+        raise LookupError(f"no handler for {row.channel} messages")
+    handler(row)
+    return True
+
+
+def _note_failure(message_id: int, channel: str, attempts: int, exc: Exception,
+                  now: dt.datetime) -> None:
+    """Count a failed attempt on the row, in the caller's transaction; set it aside at
+    `MAX_ATTEMPTS`."""
+    attempts += 1
+    gave_up = attempts >= MAX_ATTEMPTS
+    m = InboxMessage
+    db.session.execute(update(m).where(m.id == message_id).values(
+        attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        processed_at=now if gave_up else None))
+    logger.error("inbox %s (%s) failed, attempt %d%s", message_id, channel, attempts,
+                 "; set aside" if gave_up else "; will be tried again", exc_info=exc)
+
+
 def _process_one(message_id: int, now: dt.datetime | None) -> str:
     now = now or utcnow()
-    m = InboxMessage
     with serialized_writes():
         # The claim and the work commit together: a second worker's claim waits for this
         # transaction and then finds the row done; a failure leaves it to do.
-        claimed = db.session.execute(
-            update(m).where(m.id == message_id, m.processed_at.is_(None))
-            .values(processed_at=now)).rowcount
-        if not claimed:
-            db.session.rollback()
-            return "done already"
-        row = db.session.scalars(select(m).where(m.id == message_id)
-                                 .execution_options(populate_existing=True)).one()
-        handler = wiring_of().inbox.get(row.channel)
         try:
-            if handler is None:
-                raise LookupError(f"no handler for {row.channel} messages")
-            handler(row)
+            if not _claim_and_handle(message_id, now):
+                db.session.rollback()
+                return "done already"
             db.session.commit()
             return "processed"
-        except Exception as exc:  # any failure is kept on the row and tried again
+        except Exception as exc:  # noqa: BLE001 (logged by _note_failure; tried again)
             db.session.rollback()
-            attempts = (row.attempts or 0) + 1
-            gave_up = attempts >= MAX_ATTEMPTS
-            db.session.execute(update(m).where(m.id == message_id).values(
-                attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                processed_at=now if gave_up else None))
+            row = db.session.get(InboxMessage, message_id)
+            _note_failure(message_id, row.channel, row.attempts or 0, exc, now)
             db.session.commit()
-            logger.exception("inbox %s (%s) failed, attempt %d%s", message_id, row.channel,
-                             attempts, "; set aside" if gave_up else "; will be tried again")
             return "failed"
 
 

@@ -42,19 +42,21 @@ def app_context() -> Iterator[Flask]:
 
 
 def deliver_message(message_id: int) -> str:
-    """Send one outbox message (if it is still due and nobody else has it)."""
-    from .relay import deliver
+    """Send one outbox message (if it is still due and nobody else has it), then the others
+    just committed."""
+    from .relay import deliver_waiting
 
     with app_context():
-        return deliver(message_id)
+        return deliver_waiting(message_id)
 
 
 def process_inbox(message_id: int) -> str:
-    """Do what one inbound message asks (and any earlier one of its sender still to do)."""
-    from hotline import inbox
+    """Do what one inbound message asks (and any earlier one of its sender still to do), then
+    the other messages waiting."""
+    from .relay import work_inbox
 
     with app_context():
-        return inbox.process(message_id)
+        return work_inbox(message_id)
 
 
 def relay_outbox() -> dict[str, Any]:

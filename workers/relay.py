@@ -72,6 +72,10 @@ UNKNOWN_REASON = ("发送状态未知：发送过程中断，{channel} 无法查
 FAST_PATH_PAUSE = 15.0
 # Seconds a request waits on Redis to queue what its commit wrote (the fast path).
 FAST_PATH_TIMEOUT = 0.5
+# A job works off what is waiting besides its own message for at most this long, then leaves
+# the rest to a job it queues (the send queue's jobs time out after 60 s).
+INBOX_JOB_SECONDS = 20.0
+SEND_JOB_SECONDS = 15.0
 
 
 # -- senders and the messages they take ------------------------------------------------------
@@ -204,6 +208,41 @@ def deliver(message_id: int, now: dt.datetime | None = None) -> str:
 
 # A provider's error may quote the number it refused: 7 digits or more are cut to their ends.
 _LONG_NUMBER = re.compile(r"\+?\d[\d -]{5,}\d")
+
+
+def deliver_waiting(message_id: int, now: dt.datetime | None = None) -> str:
+    """A send job: message `message_id`, then every other message just committed and not yet
+    tried, oldest first, each claimed, sent and recorded on its own as `deliver` does. The
+    fast path queues a job only when none is waiting (`queue_after_commit`), so under a burst
+    one job sends what many commits wrote. Says what became of `message_id`."""
+    app = current_app._get_current_object()
+    _take_turn(app, _SEND_TURN)
+    outcome = deliver(message_id, now)
+    deadline = time.monotonic() + SEND_JOB_SECONDS
+    done = {message_id}
+    o = OutboxMessage
+    while True:
+        ids = [i for i in db.session.scalars(
+            select(o.id).where(o.status == "pending", o.attempts == 0,
+                               o.next_attempt_at <= (now or utcnow()))
+            .order_by(o.id).limit(50 + len(done))) if i not in done]
+        db.session.rollback()
+        if not ids:
+            return outcome
+        if time.monotonic() > deadline:
+            queue_deliveries(app, ids[:1])
+            return outcome
+        for i in ids:
+            done.add(i)
+            deliver(i, now)
+
+
+def _take_turn(app: Flask, key: str) -> None:
+    """A job that starts lets the next commit queue a job again: whatever it writes from now
+    on, this job may not see any more."""
+    connection = redis_for(app, timeout=FAST_PATH_TIMEOUT)
+    if connection is not None:
+        connection.delete(key)
 
 
 def _log_outcome(message_id: int, outcome: str) -> None:
@@ -440,6 +479,20 @@ def queue_inbox(app: Flask, ids: Iterable[int], connection: Redis | None = None,
                        rehearsed)
 
 
+def work_inbox(message_id: int) -> str:
+    """An inbox job: message `message_id` (after its sender's earlier ones), then every other
+    message waiting (`hotline.inbox.process_waiting`). The fast path queues a job only when
+    none is waiting (`queue_after_commit`), so under a burst one job does what many webhooks
+    stored. Says what became of `message_id`."""
+    app = current_app._get_current_object()
+    _take_turn(app, _INBOX_TURN)
+    outcome = inbox.process(message_id)
+    left = inbox.process_waiting(seconds=INBOX_JOB_SECONDS)
+    if left is not None:
+        queue_inbox(app, [left])
+    return outcome
+
+
 def relay_inbox(app: Flask, now: dt.datetime, connection: Redis | None = None) -> int:
     """Ask the workers again for inbound messages still to do a while after they were queued:
     their job was lost (Redis down at the commit, or since) or failed."""
@@ -460,6 +513,11 @@ def relay_inbox(app: Flask, now: dt.datetime, connection: Redis | None = None) -
 
 _PENDING_KEY = "hotline_outbox_due"
 _INBOX_KEY = "hotline_inbox_new"
+# Set (on Redis) while a job of the queue waits that will do what a commit wrote; taken away
+# as that job starts. Expires in case the job is lost: the relay asks again for its messages.
+_INBOX_TURN = "hotline:inbox:job-waiting"
+_SEND_TURN = "hotline:outbox:job-waiting"
+_TURN_SECONDS = 60
 
 
 def collect_new_messages(session: Any, flush_context: Any) -> None:
@@ -501,7 +559,8 @@ def _within(transaction: Any, savepoint: Any) -> bool:
 
 
 def queue_after_commit(session: Any) -> None:
-    """Queue the noted messages on RQ once their transaction has committed."""
+    """Queue the noted messages on RQ once their transaction has committed: their jobs, or
+    none where a job of their queue is waiting already (it will do them too)."""
     if session.in_nested_transaction():
         return  # a savepoint released: nothing is committed yet (SQLAlchemy calls this too)
     ids = session.info.pop(_PENDING_KEY, None)
@@ -516,15 +575,21 @@ def queue_after_commit(session: Any) -> None:
     rehearsed = bool(session.info.get(REHEARSAL))  # its rows are rolled back: no job
     try:
         connection = redis_for(app, timeout=FAST_PATH_TIMEOUT)
-        if inbound:
+        if inbound and _first_to_wait(connection, _INBOX_TURN, rehearsed):
             queue_inbox(app, sorted(inbound), connection, rehearsed)
-        if ids:
+        if ids and _first_to_wait(connection, _SEND_TURN, rehearsed):
             queue_deliveries(app, sorted(ids), connection, rehearsed)
     except RedisError as exc:
         app.extensions["hotline_fast_path_paused_until"] = time.monotonic() + FAST_PATH_PAUSE
         logger.warning("Redis unavailable (%s); %d message(s) wait for the relay", exc,
                        len(ids or ()) + len(inbound or ()))
 
+
+
+def _first_to_wait(connection: Redis, key: str, rehearsed: bool) -> bool:
+    """Whether no job of the queue is waiting (and one is now said to be). A rehearsal asks
+    nothing and builds its jobs unsent."""
+    return rehearsed or bool(connection.set(key, 1, nx=True, ex=_TURN_SECONDS))
 
 
 def warm_up(app: Flask) -> None:

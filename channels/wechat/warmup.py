@@ -93,3 +93,4 @@ def _rehearse_message() -> None:
         db.session.expunge_all()  # the job reads the row by its id, as a job child does
         if inbox.process(message_id) != "processed":
             raise RuntimeError("the sample message was not processed")
+        inbox.process_waiting(seconds=0)  # the job's look for others waiting: compiled only

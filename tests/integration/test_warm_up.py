@@ -20,7 +20,7 @@ from hotline import warm_up
 from hotline.extensions import db
 from hotline.gunicorn_conf import answer
 from hotline.metrics import REQUESTS
-from hotline.models import Case
+from hotline.models import Case, InboxMessage
 from hotline.queue import QUEUE_NAMES
 from hotline.warmup import refresh, settle_web_worker
 from routing import integration, segment
@@ -167,8 +167,13 @@ def test_after_warming_up_a_first_wechat_message_compiles_no_statement(app, redi
     openid = "oFirstMessage000000000000000"
     message_id = inbox.receive("wechat", "msg:default:first-1", openid,
                                {"account": "default", "xml": sim.text(openid, SAMPLE)})
+    other = "oSecondCitizen00000000000000"
+    later = inbox.receive("wechat", "msg:default:second-1", other,
+                          {"account": "default", "xml": sim.text(other, SAMPLE)})
     with caplog.at_level("INFO", logger="sqlalchemy.engine.Engine"):
         assert inbox.process(message_id) == "processed"
+        assert inbox.process_waiting() is None  # the job then does the message after it
+    assert db.session.get(InboxMessage, later).processed_at is not None
     messages = [r.getMessage() for r in caplog.records if r.name == "sqlalchemy.engine.Engine"]
     compiled = [statement for statement, parameters in itertools.pairwise(messages)
                 if parameters.startswith("[generated in")]

@@ -10,6 +10,7 @@ import os
 import re
 
 import pytest
+from rq import Queue
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
@@ -18,6 +19,7 @@ from channels.wechat.simulator import Simulator
 from hotline import inbox
 from hotline.extensions import db
 from hotline.models import Case, InboxMessage, SmsMessage
+from hotline.wiring import wiring_of
 
 from .conftest import PUBLIC, relay_and_work, work
 
@@ -152,3 +154,69 @@ def test_a_status_query_by_sms_is_answered_through_the_outbox(app, fake_twilio):
     work(app)
     status = fake_twilio.messages[-1]
     assert status["to"] == TEXTER and f"工单 {number}" in status["body"]
+
+
+def test_a_burst_of_webhooks_is_one_job_that_answers_every_citizen_once(app, fake_wechat,
+                                                                          redis_client):
+    """While a job waits on the inbox queue, the next webhooks queue none: that job does their
+    messages too (a job costs a forked process; a message a few milliseconds), and its
+    replies go out the same way, each once."""
+    sim = Simulator(TOKEN, appid=app.config["WECHAT_APPID"], aes_key=AES_KEY, mode="safe")
+    citizens = [f"oBurstCitizen{i:015d}" for i in range(4)]
+    for openid in citizens:
+        request = sim.request(sim.text(openid, COMPLAINT), openid=openid)
+        resp = app.test_client().post("/channels/wechat", query_string=request.query,
+                                      data=request.body, content_type="text/xml")
+        assert resp.status_code == 200
+    assert Queue("inbox", connection=redis_client).count == 1
+
+    work(app)
+
+    assert count(Case) == 4
+    for openid in citizens:
+        [reply] = fake_wechat.sent_to(openid)
+        assert "工单号" in reply["text"]["content"]
+    relay_and_work(app)
+    assert sum(len(fake_wechat.sent_to(openid)) for openid in citizens) == 4
+
+
+def test_a_message_failing_in_a_jobs_batch_holds_up_only_its_own_citizen(app, fake_wechat,
+                                                                           monkeypatch):
+    """A message that fails while a job does the messages waiting is kept as failed (its
+    attempt counted, its error noted) and its citizen's next message waits behind it; the
+    other citizens are answered. Once it succeeds, the citizen's messages follow in order."""
+    from channels.wechat import conversation
+
+    sim = Simulator(TOKEN, appid=app.config["WECHAT_APPID"], aes_key=AES_KEY, mode="safe")
+    unlucky, other = "oUnluckyCitizen00000000000001", "oOtherCitizen0000000000000001"
+    original = conversation.from_inbox
+    failing = {"on": True}
+
+    def from_inbox(item):
+        if failing["on"] and item.sender == unlucky:
+            raise RuntimeError("数据库暂时不可用")
+        return original(item)
+
+    monkeypatch.setitem(wiring_of(app).inbox, "wechat", from_inbox)
+    for openid, text in ((other, "我的"), (unlucky, COMPLAINT), (unlucky, "补充：电话打不通。"),
+                         (other, COMPLAINT)):
+        request = sim.request(sim.text(openid, text), openid=openid)
+        assert app.test_client().post("/channels/wechat", query_string=request.query,
+                                      data=request.body,
+                                      content_type="text/xml").status_code == 200
+    ids = list(db.session.scalars(select(InboxMessage.id).order_by(InboxMessage.id)))
+
+    assert inbox.process(ids[0]) == "processed"
+    assert inbox.process_waiting() is None
+
+    db.session.expire_all()
+    rows = {row.id: row for row in db.session.scalars(select(InboxMessage))}
+    assert (rows[ids[1]].attempts, rows[ids[1]].processed_at) == (1, None)
+    assert "数据库暂时不可用" in rows[ids[1]].last_error
+    assert (rows[ids[2]].attempts, rows[ids[2]].processed_at) == (0, None)  # behind it
+    assert rows[ids[3]].processed_at is not None  # the other citizen's case
+
+    failing["on"] = False
+    relay_and_work(app)  # the relay asks again for the failed one: it, then the next
+    case = db.session.scalar(select(Case).where(Case.citizen_openid == unlucky))
+    assert "电话打不通" in case.content
