@@ -58,13 +58,16 @@ MAX_ATTEMPTS = 5
 #: the database's one write lock, which the webhooks wait for) or done this many messages.
 BATCH_HOLD_SECONDS = 0.05
 BATCH_SIZE = 20
+#: On SQLite a worker lets the webhooks waiting for the writers' lock go first, but waits for
+#: them at most this long before it takes its turn (`serialized_writes`).
+WEBHOOKS_FIRST_SECONDS = 0.5
 
 
 def receive(channel: str, dedupe_key: str, sender: str, payload: dict[str, Any],
             now: dt.datetime | None = None) -> int | None:
     """Store one inbound message and commit it. Returns its id, or None when a message with
     this key was stored before (the provider's retry: acknowledge it, do nothing)."""
-    with serialized_writes():
+    with serialized_writes(answering=True):
         try:
             message_id = store(channel, dedupe_key, sender, payload, now).id
             db.session.commit()
@@ -183,7 +186,7 @@ def _process_batch(batch: list[Any], now: dt.datetime | None, tried: set[int],
                 except Exception as exc:  # noqa: BLE001 (logged by _note_failure)
                     blocked.add((waiting.channel, waiting.sender))
                     _note_failure(waiting.id, waiting.channel, 0, exc, now)
-                if time.monotonic() - began >= BATCH_HOLD_SECONDS:
+                if time.monotonic() - began >= BATCH_HOLD_SECONDS or webhooks_waiting():
                     break
             db.session.commit()
         except BaseException:
@@ -243,8 +246,10 @@ def _process_one(message_id: int, now: dt.datetime | None) -> str:
 
 
 @contextmanager
-def serialized_writes() -> Iterator[None]:
-    """On SQLite, let one writer of inbound messages at a time in, queued on a file lock.
+def serialized_writes(answering: bool = False) -> Iterator[None]:
+    """On SQLite, let one writer at a time in, queued on a file lock, the webhooks first: the
+    writers that run under a burst of messages (webhooks storing them, the workers' inbox and
+    send jobs).
 
     SQLite has one writer; a process that finds the database locked sleeps in growing steps
     (1, 2, 5 … 100 ms) and polls again, so under load the web workers and the workers spend
@@ -253,6 +258,12 @@ def serialized_writes() -> Iterator[None]:
     Taken before the transaction's first write, never inside one; let go as soon as the
     transaction has committed (`release_after_commit`), before what follows a commit (the
     fast path's queueing on Redis) runs.
+
+    A writer `answering` a provider (a webhook: WeChat and Twilio wait for its answer) says so
+    on a second file lock, shared, from before it waits until its commit. A worker waits until
+    no webhook says so (at most `WEBHOOKS_FIRST_SECONDS`) before it takes the lock, and a
+    worker's batch commits early when one does (`webhooks_waiting`): its message was
+    acknowledged already, and its reply may come a moment later.
     """
     path = _lock_path()
     # A rehearsal (hotline.warmup) may have written already: it never waits on the lock while
@@ -261,30 +272,67 @@ def serialized_writes() -> Iterator[None]:
         yield
         return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    webhooks = os.open(path + "-webhooks", os.O_RDWR | os.O_CREAT, 0o600)
     session = db.session()
     try:
+        if answering:
+            fcntl.flock(webhooks, fcntl.LOCK_SH)
+        else:
+            _let_webhooks_go_first(webhooks)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        session.info[_WRITE_LOCK] = fd
+        session.info[_WRITE_LOCK] = (fd, webhooks if answering else None)
+        session.info[_WEBHOOKS] = None if answering else webhooks
         yield
     finally:
-        if session.info.get(_WRITE_LOCK) == fd:
-            del session.info[_WRITE_LOCK]
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        session.info.pop(_WEBHOOKS, None)
+        if session.info.get(_WRITE_LOCK, (None,))[0] == fd:
+            _release(session.info.pop(_WRITE_LOCK))
         os.close(fd)
+        os.close(webhooks)  # and with it a webhook's shared lock, if still held
 
 
 _WRITE_LOCK = "hotline_inbox_write_lock"
+_WEBHOOKS = "hotline_inbox_webhooks_lock"
+
+
+def webhooks_waiting() -> bool:
+    """Whether a webhook waits for the writers' lock (or holds it) while this worker's
+    transaction holds it: time to commit and let it in. Always False on PostgreSQL."""
+    fd = db.session().info.get(_WEBHOOKS)
+    return fd is not None and not _free(fd)
+
+
+def _let_webhooks_go_first(webhooks: int) -> None:
+    until = time.monotonic() + WEBHOOKS_FIRST_SECONDS
+    while not _free(webhooks) and time.monotonic() < until:
+        time.sleep(0.002)
+
+
+def _free(webhooks: int) -> bool:
+    try:
+        fcntl.flock(webhooks, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(webhooks, fcntl.LOCK_UN)
+    return True
+
+
+def _release(locks: tuple[int, int | None]) -> None:
+    for fd in locks:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def release_after_commit(session: Any) -> None:
-    """The writers' file lock let go once the transaction holding it has committed (a session
-    listener, first of a commit's: `hotline.wiring.SESSION_LISTENERS`). Not at a savepoint's
-    release, which SQLAlchemy announces as a commit too."""
+    """The writers' file lock (and a webhook's word that it writes) let go once the
+    transaction holding it has committed (a session listener, first of a commit's:
+    `hotline.wiring.SESSION_LISTENERS`). Not at a savepoint's release, which SQLAlchemy
+    announces as a commit too."""
     if session.in_nested_transaction():
         return
-    fd = session.info.pop(_WRITE_LOCK, None)
-    if fd is not None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+    locks = session.info.pop(_WRITE_LOCK, None)
+    if locks is not None:
+        _release(locks)
 
 
 def _lock_path() -> str | None:

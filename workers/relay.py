@@ -189,8 +189,9 @@ def _record(message_id: int, claimed_at: dt.datetime | None, **values: Any) -> b
     if claimed_at is not None:
         query = query.where(OutboxMessage.status == "sending",
                             OutboxMessage.claimed_at == claimed_at)
-    changed = db.session.execute(query.values(updated_at=utcnow(), **values)).rowcount
-    db.session.commit()
+    with inbox.serialized_writes():
+        changed = db.session.execute(query.values(updated_at=utcnow(), **values)).rowcount
+        db.session.commit()
     return bool(changed)
 
 
@@ -283,13 +284,14 @@ def _attempt(message_id: int, now: dt.datetime | None) -> str:
         return f"skipped: {message.status}"
     previous_claim, may_be_out, attempt = message.claimed_at, message.maybe_sent, \
         message.attempts + 1
-    claimed = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == message.status,
-               OutboxMessage.attempts == message.attempts)
-        .values(status="sending", attempts=attempt, claimed_at=now, updated_at=now)
-    ).rowcount
-    db.session.commit()  # "sending" is durable before anyone talks to the provider
+    with inbox.serialized_writes():
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == message.status,
+                   OutboxMessage.attempts == message.attempts)
+            .values(status="sending", attempts=attempt, claimed_at=now, updated_at=now)
+        ).rowcount
+        db.session.commit()  # "sending" is durable before anyone talks to the provider
     if not claimed:
         return "skipped: taken by another worker"
 

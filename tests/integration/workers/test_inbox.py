@@ -220,3 +220,53 @@ def test_a_message_failing_in_a_jobs_batch_holds_up_only_its_own_citizen(app, fa
     relay_and_work(app)  # the relay asks again for the failed one: it, then the next
     case = db.session.scalar(select(Case).where(Case.citizen_openid == unlucky))
     assert "电话打不通" in case.content
+
+
+def test_on_sqlite_a_worker_lets_a_waiting_webhook_write_between_two_messages(
+        app, fake_wechat, monkeypatch):
+    """A webhook's provider waits for its answer; a worker's citizen already has it. While a
+    webhook waits for the writers' lock (here: says so on its file, as `receive` does), a
+    worker doing the messages waiting commits after each one, so that the webhook gets in
+    between; with no webhook waiting it does them in one transaction."""
+    with app.app_context():
+        path = inbox._lock_path()
+    if path is None:
+        pytest.skip("PostgreSQL: no file lock")
+    monkeypatch.setattr(inbox, "WEBHOOKS_FIRST_SECONDS", 0.01)
+    monkeypatch.setattr(inbox, "BATCH_HOLD_SECONDS", 60)  # however slow the machine is
+    sim = Simulator(TOKEN, appid=app.config["WECHAT_APPID"], aes_key=AES_KEY, mode="safe")
+    commits: list[int] = []
+
+    def count_commit(session) -> None:
+        if not session.in_nested_transaction():  # a savepoint's release is announced too
+            commits.append(1)
+
+    def store_messages(first: int) -> None:
+        for i in range(first, first + 3):
+            openid = f"oWaitingCitizen{i:013d}"
+            request = sim.request(sim.text(openid, "我的"), openid=openid)
+            assert app.test_client().post("/channels/wechat", query_string=request.query,
+                                          data=request.body,
+                                          content_type="text/xml").status_code == 200
+
+    event.listen(Session, "after_commit", count_commit)
+    try:
+        store_messages(0)
+        commits.clear()
+        assert inbox.process_waiting() is None
+        alone = len(commits)
+
+        store_messages(3)
+        commits.clear()
+        fd = os.open(path + "-webhooks", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # a webhook waiting for the lock
+            assert inbox.process_waiting() is None
+        finally:
+            os.close(fd)
+        with_a_webhook = len(commits)
+    finally:
+        event.remove(Session, "after_commit", count_commit)
+    assert (alone, with_a_webhook) == (1, 3)
+    assert count(InboxMessage) == 6
+    assert db.session.scalar(select(func.count()).where(InboxMessage.processed_at.is_(None))) == 0
