@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -32,6 +33,10 @@ WRITTEN = re.compile(r"^\+?[0-9][0-9\- ]{2,30}$")
 WHOLE = re.compile(r"^\+?[0-9][0-9\- ]{6,30}$")
 
 
+# One intake reads its caller's number four times or more (stored, its key, the duplicate
+# search, whether it takes an SMS): each process keeps the numbers it parsed lately. The
+# parsed numbers are only read, never changed.
+@lru_cache(maxsize=4096)
 def _parse(text: str | None) -> phonenumbers.PhoneNumber | None:
     value = unicodedata.normalize("NFKC", text or "").strip()
     if not any(ch.isdigit() for ch in value):
