@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from . import reference
 from .domain import phones
 from .domain.errors import IllegalTransition, ValidationFailed
 from .extensions import db
-from .models import Case, Department, OutboxMessage
+from .models import Case, OutboxMessage
 from .models.types import utcnow
 
 
@@ -106,9 +107,8 @@ def department_name(case: Case) -> str:
     at intake) and keeps what it first loaded when one transaction takes several steps."""
     if not case.department_code:
         return "承办单位"
-    name = db.session.scalar(select(Department.name).where(
-        Department.code == case.department_code))
-    return name or "承办单位"
+    department = reference.department(case.department_code)
+    return department.name if department is not None and department.name else "承办单位"
 
 
 def citizen_channel(case: Case) -> tuple[str, str] | None:

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import attachments
+from . import attachments, reference
 from .domain import case_numbers, lifecycle, phones
 from .domain.deadlines import (
     FIRST_DAY,
@@ -44,7 +44,6 @@ from .models import (
     CaseCounter,
     CaseEvent,
     Category,
-    Department,
     Line,
     User,
 )
@@ -217,7 +216,8 @@ def _take_counter(executor: Any, key: str) -> int:
 
 
 def find_line(code: str) -> Line:
-    line = db.session.scalar(select(Line).where(Line.code == code))
+    """The active line of this code (read from this process's copy: `hotline.reference`)."""
+    line = reference.line(code)
     if line is None or not line.active:
         raise UnknownReference("unknown line", {"line": [f"No line {code!r}."]})
     return line
@@ -235,8 +235,7 @@ def check_line_phone(number: str | None, line: Line | None = None) -> None:
 
 
 def find_category(line: Line, code: str) -> Category:
-    cat = db.session.scalar(
-        select(Category).where(Category.line_id == line.id, Category.code == code))
+    cat = reference.category(line.id, code)
     if cat is None:
         raise UnknownReference("unknown category for this line",
                                {"category": [f"Line {line.code!r} has no category {code!r}."]})
@@ -439,7 +438,7 @@ def apply_action(case: Case, action: str, actor: Actor, body: dict[str, Any],
         return deadlines_for(c, calendar_holder["cal"])
 
     def department_exists(code: str) -> bool:
-        dep = db.session.scalar(select(Department).where(Department.code == code))
+        dep = reference.department(code)
         return dep is not None and dep.active
 
     def find_case(number: str) -> Case | None:

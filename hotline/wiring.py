@@ -6,7 +6,8 @@ Read it from top to bottom:
   the order `create_app` wires them; each module's `init_app(app)` adds its blueprints and
   settings. An area that fails to import stops the app with the import's own error.
 - `SESSION_LISTENERS` — what watches every database transaction, whichever area writes it:
-  the report figures, the audit list, routing's change stamp, the outbox's fast path.
+  the report figures, the change stamps of what processes keep copies of, the audit list,
+  the outbox's fast path.
 - `EVENT_HANDLERS` — the table of domain events (`hotline.events`) and their handlers, in the
   order they run. The core announces an event with `publish` inside the step's transaction;
   each handler writes rows (a routing decision, outbox messages, a survey) that commit with the
@@ -74,16 +75,16 @@ SESSION_LISTENERS: tuple[tuple[str, str, str], ...] = (
     # SQLite's writers of inbound messages queue on a file lock: let go at the commit, before
     # the listeners below talk to Redis.
     (CORE, "after_commit", "hotline.inbox.release_after_commit"),
+    # A change to users, lines, departments or routing's rules gives its table a new stamp in
+    # its transaction: every process checks its copies of them against the stamps.
+    (CORE, "after_flush", "hotline.reference.stamp_changes"),
+    (CORE, "do_orm_execute", "hotline.reference.stamp_bulk_changes"),
+    (CORE, "after_commit", "hotline.reference.forget_written"),
+    (CORE, "after_rollback", "hotline.reference.forget_written"),
     # Every admin change goes on the audit list, in the change's transaction.
     (CORE, "after_flush", "hotline.audit.record_changes"),
     (CORE, "after_commit", "hotline.audit.forget_written"),
     (CORE, "after_rollback", "hotline.audit.forget_written"),
-    # A commit that changed a rule, a department or the active topic model: every process
-    # rebuilds its router at its next case.
-    ("routing", "after_flush", "routing.integration.mark_changes"),
-    ("routing", "do_orm_execute", "routing.integration.mark_bulk_changes"),
-    ("routing", "after_commit", "routing.integration.publish_changes"),
-    ("routing", "after_rollback", "routing.integration.drop_changes"),
     # The fast path: outbox and inbox rows queued on RQ as soon as their transaction commits
     # (the relay's periodic job queues what it misses).
     ("workers", "after_flush", "workers.relay.collect_new_messages"),

@@ -9,20 +9,17 @@ nothing of routing.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
-from redis.exceptions import RedisError
+from flask import Flask, current_app
 from sqlalchemy import func, or_, select
 
-from hotline import services
+from hotline import reference, services
 from hotline.domain import phones
 from hotline.domain.lifecycle import Actor, Kind, Status
 from hotline.events import CaseCreated
 from hotline.extensions import db
-from hotline.models import Case, Category, Department, Line, RoutingModel, RoutingRule
+from hotline.models import Case, Department, Line, RoutingModel, RoutingRule
 from hotline.models.types import utcnow
 
 from . import Department as RDepartment
@@ -34,19 +31,14 @@ DEFAULT_DUPLICATE_DAYS = 30
 # Same caller within the window already says a lot; similar content at this level (cosine on
 # content words) was the same matter in the labelled pairs we looked at, unrelated text ~0.
 DUPLICATE_SIMILARITY = 0.35
-# A router is rebuilt at least this often whatever the change stamps say: a change made past
-# the ORM (raw SQL, a bump lost with Redis) reaches every process within this time.
-DEPARTMENTS_TTL = 60.0
-# Bumped in Redis after every commit that changes a rule, a department or the active topic
-# model: each process compares it with the one its router was built for (one GET per case).
-GENERATION_KEY = "hotline:routing:generation"
-ROUTING_TABLES = frozenset({"routing_rules", "departments", "routing_models"})
-_CHANGED = "hotline_routing_changed"
-REDIS_PAUSE = 15.0
-_redis_paused = {"until": 0.0}
+# The router is kept per process and rebuilt when an admin changes a rule, a department or
+# the active topic model, in any process: checked against those tables' change stamps
+# (`hotline.reference`), and at least every `reference.TTL` seconds whatever they say.
+ROUTING_TABLES = ("routing_rules", "departments", "routing_models")
+_routers = reference.Kept(*ROUTING_TABLES)
 
-_lock = threading.Lock()
-_cache: dict[str, Any] = {"key": None, "router": None, "built": 0.0}
+# This process's latest router (what the warm-up loaded, for a look from outside).
+_cache: dict[str, Any] = {"router": None}
 # The active topic model of this process: (model id, TopicModel); loaded once per model.
 _model: dict[str, Any] = {"id": None, "model": None, "history": {}}
 
@@ -62,23 +54,6 @@ def init_app(app: Flask) -> None:
 def _departments() -> list[RDepartment]:
     rows = db.session.scalars(select(Department).where(Department.active.is_(True)))
     return [RDepartment(d.code, d.name, d.region) for d in rows]
-
-
-def _rules_key() -> tuple:
-    """Changes whenever a rule is added, edited or deleted, a department is added, switched off
-    or on, or another topic model becomes active."""
-    return tuple(db.session.execute(select(
-        select(func.count(RoutingRule.id)).scalar_subquery(),
-        select(func.max(RoutingRule.updated_at)).scalar_subquery(),
-        select(func.max(RoutingRule.id)).scalar_subquery(),
-        select(func.max(Department.id)).scalar_subquery(),
-        select(func.max(RoutingModel.id)).where(RoutingModel.active.is_(True))
-        .scalar_subquery(),
-        # A department switched off must not be dispatched to by the next case: dispatch
-        # refuses an inactive department, and intake would fail on it.
-        select(func.count(Department.id)).where(Department.active.is_(True))
-        .scalar_subquery(),
-    )).one())
 
 
 def _topic_model(model_id: int | None) -> tuple[TopicModel | None, dict]:
@@ -104,102 +79,29 @@ def _topic_model(model_id: int | None) -> tuple[TopicModel | None, dict]:
     return model, history
 
 
-def _redis() -> Any | None:
-    if not current_app.config.get("REDIS_URL"):
-        return None
-    from workers.relay import FAST_PATH_TIMEOUT, redis_for
-
-    return redis_for(current_app._get_current_object(), timeout=FAST_PATH_TIMEOUT)
-
-
-def _generation() -> tuple:
-    """What tells whether the rules, departments or active model changed since a router was
-    built: Redis's generation number (`GENERATION_KEY`), else — no Redis configured, or it
-    does not answer — the tables' own stamp (`_rules_key`, one query)."""
-    database = str(db.engine.url)
-    redis = _redis()
-    if redis is not None and time.monotonic() >= _redis_paused["until"]:
-        try:
-            return ("redis", database, redis.get(GENERATION_KEY))
-        except RedisError:
-            # Not every case waits on a Redis that is down: the stamp for a while.
-            _redis_paused["until"] = time.monotonic() + REDIS_PAUSE
-    return ("db", database, _rules_key())
-
-
-def _forget_router() -> None:
-    with _lock:
-        _cache.update(key=None, router=None, built=0.0)
-
-
-def mark_changes(session: Any, flush_context: Any) -> None:
-    """Note a flush that wrote a rule, a department or a topic model."""
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if getattr(obj, "__tablename__", None) in ROUTING_TABLES:
-            session.info[_CHANGED] = True
-            return
-
-
-def mark_bulk_changes(state: Any) -> None:
-    """Note a bulk statement on those tables."""
-    table = getattr(state.statement, "table", None)
-    if (state.is_update or state.is_delete or state.is_insert) \
-            and getattr(table, "name", None) in ROUTING_TABLES:
-        state.session.info[_CHANGED] = True
-
-
-def publish_changes(session: Any) -> None:
-    """After a commit that changed what routing reads: this process rebuilds its router at
-    the next case, and every other process does once it sees the new generation. (Not at a
-    savepoint's release, which SQLAlchemy announces as a commit too: nothing is committed yet.)"""
-    if session.in_nested_transaction() or not session.info.pop(_CHANGED, False):
-        return
-    _forget_router()
-    if not has_app_context():
-        return
-    redis = _redis()
-    if redis is None:
-        return
-    try:
-        redis.incr(GENERATION_KEY)
-    except RedisError as exc:
-        current_app.logger.warning("routing change not announced (%s); other processes pick "
-                                   "it up within %.0f s", exc, DEPARTMENTS_TTL)
-
-
-def drop_changes(session: Any, *args: Any) -> None:
-    """A rolled-back transaction changed nothing. A savepoint's rollback (announced as a
-    rollback too, the session's innermost transaction still the savepoint) keeps the note: a
-    change made before it still commits, and one made inside it costs one needless rebuild."""
-    if session.get_nested_transaction() is None:
-        session.info.pop(_CHANGED, None)
-
-
 def current_router() -> Router:
     """The router for the rules in the database now, kept per process: rebuilt when an admin
     changes a rule or a department or another model becomes active — in every web and worker
-    process, at its next case, without a restart (`_generation`). (The segmenter's
+    process, at its next case, without a restart (`hotline.reference`). (The segmenter's
     dictionaries are loaded once per process inside `routing`, whatever the rules.)"""
-    generation = _generation()
-    now = time.monotonic()
-    with _lock:
-        if _cache["key"] == generation and now - _cache["built"] < DEPARTMENTS_TTL:
-            return _cache["router"]
-    key = generation[2] if generation[0] == "db" else _rules_key()
+    router = _routers.get("router", _build_router)
+    _cache["router"] = router
+    return router
+
+
+def _build_router() -> Router:
     departments = _departments()
     rows = db.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True))
                               .order_by(RoutingRule.id)).all()
     if rows:
         rules = [rule_of(r.id, {k: getattr(r, k) for k in RULE_FIELDS}) for r in rows]
-    elif key[0] == 0:
+    elif not db.session.scalar(select(func.count(RoutingRule.id))):
         rules = default_rules(departments)  # nothing configured yet: the shipped policy
     else:
         rules = []  # the admin switched every rule off: route nothing automatically
-    model, history = _topic_model(key[4])
-    router = Router(rules, departments, model=model, history=history)
-    with _lock:
-        _cache.update(key=generation, router=router, built=now)
-    return router
+    model, history = _topic_model(db.session.scalar(
+        select(func.max(RoutingModel.id)).where(RoutingModel.active.is_(True))))
+    return Router(rules, departments, model=model, history=history)
 
 
 RULE_FIELDS = ("line", "category", "topic1", "keywords", "region_level", "department", "priority")
@@ -278,7 +180,7 @@ def warm_up(app: Flask) -> None:
 
 def refresh(app: Flask) -> None:
     """This process's router brought up to date now (`current_router`: rebuilt if a rule, a
-    department or the active model changed, or it is older than DEPARTMENTS_TTL). A worker
+    department or the active model changed, or it is older than `reference.TTL`). A worker
     calls it before forking each job's child, so that the child starts with the current router
     instead of building one that dies with it."""
     with app.app_context():
@@ -298,8 +200,7 @@ def route_new_case(event: CaseCreated) -> None:
     case.topic1, case.topic2, case.topic3 = decision.topic
     category_changed = False
     if case.category is None and decision.category:
-        case.category = db.session.scalar(select(Category).where(
-            Category.line_id == case.line.id, Category.code == decision.category))
+        case.category = reference.category(case.line.id, decision.category)
         category_changed = case.category is not None
     if not case.region and decision.region:
         case.region = decision.region

@@ -18,6 +18,7 @@ import datetime as dt
 
 from sqlalchemy import String, and_, case, cast, inspect, literal, select
 
+from hotline import reference
 from hotline.domain import lifecycle
 from hotline.events import ActionTaken
 from hotline.extensions import db
@@ -70,9 +71,7 @@ def notice_text(case: Case, action: str, data: dict | None = None) -> str | None
 def contacts_of(department: str | None) -> list[DepartmentContact]:
     if not department:
         return []
-    return list(db.session.scalars(select(DepartmentContact).where(
-        DepartmentContact.department_code == department, DepartmentContact.active)
-        .order_by(DepartmentContact.id)))
+    return reference.active_contacts(department)
 
 
 def after_action(taken: ActionTaken) -> None:

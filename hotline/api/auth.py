@@ -8,12 +8,11 @@ from functools import wraps
 from typing import Any
 
 from flask import g, request
-from sqlalchemy import select
 
+from .. import reference
 from ..domain.errors import DomainError, Forbidden
 from ..domain.lifecycle import Actor, Role
 from ..domain.staff import token_state
-from ..extensions import db
 from ..models import User
 
 
@@ -57,8 +56,9 @@ def current_user() -> User:
 
 
 def user_of_token(token: str) -> User | None:
-    """The user whose API token this is, whatever the token's state."""
-    return db.session.scalar(select(User).where(User.token_hash == User.hash_token(token)))
+    """The user whose API token this is, whatever the token's state (this process's copy,
+    as current as the row: `hotline.reference`)."""
+    return reference.user_by_token_hash(User.hash_token(token))
 
 
 def _local(at: Any) -> str:

@@ -12,6 +12,7 @@ from .core import (  # noqa: F401
     CaseCounter,
     CaseEvent,
     Category,
+    ChangeStamp,
     Department,
     Line,
     User,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -314,6 +315,17 @@ class CaseCounter(db.Model):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)  # "FP20261123"
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChangeStamp(db.Model):
+    """The stamp a table got at its last change through the session (a new random number each
+    time, in the change's transaction): processes keep copies of users, lines, departments and
+    routing's rules and check them against these (`hotline.reference`)."""
+
+    __tablename__ = "change_stamps"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class CalendarYear(db.Model):
