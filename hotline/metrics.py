@@ -71,10 +71,15 @@ def _started() -> None:
 
 def _answered(response: Response) -> Response:
     started = g.pop("metrics_started", None)
-    if started is not None and request.endpoint != "metrics" and not unseen():
+    if started is not None and request.endpoint != "metrics":
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
-        LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)
+        count = REQUESTS.labels(request.method, rule, str(response.status_code))
+        duration = LATENCY.labels(request.method, rule)
+        # A settling web worker's own request (hotline.warmup) makes its route's series ready
+        # for the first client's, uncounted: a scrape shows a series once it has counted one.
+        if not unseen():
+            count.inc()
+            duration.observe(time.perf_counter() - started)
     return response
 
 
@@ -99,9 +104,35 @@ def metrics_view() -> Response:
         from prometheus_client import REGISTRY
 
         registry = REGISTRY  # this process's own counts
-    body = generate_latest(registry) + generate_latest(_state_registry(current_app))
+    body = generate_latest(_Counted(registry)) + generate_latest(_state_registry(current_app))
     return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST,
                                    "Cache-Control": "no-store"})
+
+
+class _Counted(Collector):
+    """The request metrics of `registry` without the series that have counted no request yet
+    (made ready by a settling web worker's own requests, see `_answered`)."""
+
+    def __init__(self, registry: Any):
+        self.registry = registry
+
+    def collect(self) -> Iterator[Any]:
+        for metric in self.registry.collect():
+            total = _COUNTED_BY.get(metric.name)
+            if total is not None:
+                counted = {_series(s) for s in metric.samples if s.name == total and s.value}
+                metric.samples = [s for s in metric.samples if _series(s) in counted]
+            yield metric
+
+
+# The sample of each request metric that says how many requests a series counted.
+_COUNTED_BY = {"hotline_http_requests": "hotline_http_requests_total",
+               "hotline_http_request_duration_seconds":
+                   "hotline_http_request_duration_seconds_count"}
+
+
+def _series(sample: Any) -> tuple:
+    return tuple(sorted((k, v) for k, v in sample.labels.items() if k != "le"))
 
 
 def _state_registry(app: Flask) -> CollectorRegistry:
