@@ -21,11 +21,11 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 def create_app(config: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
     """Build the Flask app; `config` overrides the environment (tests, embedded run).
 
-    `web=False` builds it for a command that only keeps staff accounts (`hotline create-user`,
-    `set-password`): the database, its models and everything that watches its transactions (the
-    audit list among them) as always, but no web parts — the API, the console, the channels'
-    pages and webhooks, the metrics — and none of the areas' own settings: a second or more of
-    CPU that such a command would spend for nothing."""
+    `web=False` builds it for a process that serves no request and takes no case's step (`hotline
+    create-user`, `set-password`, the supervisor of `hotline run`): the database, its models and
+    everything that watches its transactions (the audit list among them) as always, but no web
+    parts — the API, the console, the channels' pages and webhooks, the metrics — and none of
+    the areas' own settings: CPU such a process would spend for nothing."""
     with loading():
         return _build_app(config, web)
 

@@ -288,7 +288,9 @@ def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -
     # Whatever this install writes — the SQLite database and its WAL, the embedded Redis's
     # files, exports — is for the account that runs it (the children inherit the umask).
     os.umask(0o077)
-    app = _app()
+    # This process serves nothing (its children do): its app has no web parts, unless the
+    # demo's history is to be made, whose steps read the areas' settings.
+    app = _app(web=bool(history_days))
     env = dict(os.environ)
     env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
     env[SERVER_URL_ENV] = server_url(host, port)  # links name this server (no PUBLIC_BASE_URL)
