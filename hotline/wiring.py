@@ -185,22 +185,32 @@ class Wiring:
 
 def wire(app: Flask, *, areas_init: bool = True) -> Wiring:
     """Resolve the tables for the app's areas, install their session listeners and run each
-    area's `init_app`, in order (not with `areas_init=False`: an app without web parts). A module that fails to import stops here with its own error: a
-    missing area is a broken install, never something to skip."""
+    area's `init_app`, in order. A module that fails to import stops here with its own error: a
+    missing area is a broken install, never something to skip.
+
+    `areas_init=False` (an app without web parts, `create_app(web=False)`): no area's
+    `init_app`, and the handlers and providers resolved at their first use, so that a command
+    that takes no step imports none of them (the listeners are installed as always)."""
     known = [name for name, _ in AREAS]
     areas = tuple(app.config.get("HOTLINE_AREAS", known))
     unknown = sorted(set(areas) - set(known))
     if unknown:
         raise ValueError(f"HOTLINE_AREAS names unknown areas {unknown}; known: {known}")
 
-    def used(rows: tuple[tuple[str, str], ...]) -> list[Callable[..., Any]]:
-        return [_resolve(path) for area, path in rows if area == CORE or area in areas]
+    def used(rows: tuple[tuple[str, str], ...]) -> list[str]:
+        return [path for area, path in rows if area == CORE or area in areas]
 
-    wiring = Wiring(areas=areas,
-                    handlers={event: used(rows) for event, rows in EVENT_HANDLERS.items()},
-                    providers={role: used(rows) for role, rows in PROVIDERS.items()},
-                    inbox={channel: _resolve(path)
-                           for channel, (area, path) in INBOX_HANDLERS.items() if area in areas})
+    handlers = {event: used(rows) for event, rows in EVENT_HANDLERS.items()}
+    providers = {role: used(rows) for role, rows in PROVIDERS.items()}
+    inbox = {channel: path for channel, (area, path) in INBOX_HANDLERS.items() if area in areas}
+    if areas_init:
+        wiring = Wiring(areas=areas,
+                        handlers={k: [_resolve(p) for p in v] for k, v in handlers.items()},
+                        providers={k: [_resolve(p) for p in v] for k, v in providers.items()},
+                        inbox={k: _resolve(p) for k, p in inbox.items()})
+    else:
+        wiring = Wiring(areas=areas, handlers=_OnFirstUse(handlers),
+                        providers=_OnFirstUse(providers), inbox=_OnFirstUse(inbox))
     app.extensions["hotline.wiring"] = wiring
     for area, name, path in SESSION_LISTENERS:
         if area == CORE or area in areas:
@@ -211,6 +221,28 @@ def wire(app: Flask, *, areas_init: bool = True) -> Wiring:
         if area in areas and module is not None:
             importlib.import_module(module).init_app(app)
     return wiring
+
+
+class _OnFirstUse(dict):
+    """A table of `wire` whose rows are resolved when first asked for (`[key]`, `get`): each
+    row is a dotted path, or a list of them."""
+
+    def __init__(self, paths: dict[Any, Any]):
+        super().__init__()
+        self.paths = paths
+
+    def __getitem__(self, key: Any) -> Any:
+        if not super().__contains__(key):
+            paths = self.paths[key]  # KeyError: no such row
+            super().__setitem__(key, _resolve(paths) if isinstance(paths, str)
+                                else [_resolve(path) for path in paths])
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self.paths else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.paths
 
 
 def commands() -> list[click.Command]:

@@ -74,3 +74,24 @@ def test_the_command_line_has_every_areas_commands() -> None:
         assert main.get_command(context, command.name) is command
     assert {"routing-eval", "sweep", "wechat-menu", "phone-urls", "report", "create-user",
             "run"} <= set(main.list_commands(context))
+
+
+def test_an_app_without_web_parts_resolves_a_handler_or_provider_at_its_first_use(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`create_app(web=False)` (`hotline create-user`): the tables are the web app's, each row
+    imported when first asked for, a broken one failing then with its own error."""
+    full = wiring.wiring_of(create_app(app_config))
+    monkeypatch.setattr(wiring, "PROVIDERS", {
+        **wiring.PROVIDERS, "broken": (("wechat", "hotline_test_no_such_area.provide"),)})
+    lean = wiring.wiring_of(create_app(app_config, web=False))
+    for role in ("warm_up", "survey_call", "seed", "broken"):
+        assert role in lean.providers
+    assert lean.providers["warm_up"] == full.providers["warm_up"]
+    assert lean.providers.get("survey_call") == full.providers["survey_call"]
+    assert lean.handlers.get(wiring.ActionTaken) == full.handlers[wiring.ActionTaken]
+    assert lean.inbox.get("sms") is full.inbox["sms"]
+    assert lean.providers.get("no such role") is None
+    with pytest.raises(ModuleNotFoundError, match="hotline_test_no_such_area"):
+        lean.providers["broken"]
+    with pytest.raises(ModuleNotFoundError, match="hotline_test_no_such_area"):
+        create_app(app_config)
