@@ -6,6 +6,8 @@ last week on Monday, last month on the 1st, last quarter on the 1st of January, 
 October — and writes its bulletin for all lines and for each active line, unless that
 bulletin is already there. Re-reading the database each time makes it safe to run again, on
 several workers, or after a day the worker was down (it catches up on the periods just ended).
+Until the centre has received its first case there is nothing to report, and none is due: a
+fresh install (`hotline run --demo`) does not draw twelve empty bulletins as it starts.
 
 In a worker, the hourly job (`bulletin_schedule`) writes none itself: it queues one job per due
 bulletin on the reports queue (`write_one_bulletin`). Each is short, so the outbox's relay and
@@ -26,7 +28,7 @@ from sqlalchemy import select
 
 from ..domain.deadlines import local_date
 from ..extensions import db
-from ..models import Line
+from ..models import Case, Line
 from ..models.types import utcnow
 from .bulletin import write_bulletin
 from .models import ALL_LINES, Bulletin
@@ -86,7 +88,9 @@ def _context() -> Iterator[None]:
 
 def due_bulletins(now: dt.datetime | None = None) -> list[tuple[Period, str | None]]:
     """The bulletins of the periods that have just ended and are not written yet: (period,
-    line code or None for all lines)."""
+    line code or None for all lines). None before the first case."""
+    if db.session.scalar(select(Case.id).limit(1)) is None:
+        return []
     today = local_date(now or utcnow())
     kinds = current_app.config.get("BULLETIN_KINDS", ("week", "month", "quarter"))
     scopes: list[str | None] = [None]

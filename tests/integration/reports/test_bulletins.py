@@ -103,7 +103,19 @@ def test_report_command_writes_the_bulletin_files(app, build, tmp_path: Path):
     assert bad.exit_code != 0 and "2026-Q4" in bad.output
 
 
-def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, redis_client):
+def test_no_bulletin_is_due_before_the_first_case(app, build):
+    """A fresh install has nothing to report: the hourly job finds nothing due (it drew twelve
+    empty bulletins at a fresh `hotline run`'s start), until the first case comes."""
+    from hotline.reports.jobs import due_bulletins
+
+    monday = local(2026, 11, 2, 1, 0)
+    assert due_bulletins(now=monday) == [] and write_due_bulletins(now=monday) == []
+    build.case(OCT12)
+    assert len(due_bulletins(now=monday)) == 12  # W44, October and Q3, for all and each line
+
+
+def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, redis_client,
+                                                                           build):
     from rq import Queue
 
     from hotline.domain.deadlines import local_date
@@ -113,6 +125,7 @@ def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, 
     from workers import schedule
     from workers.worker import HotlineSimpleWorker
 
+    build.case(OCT12)  # a centre that has received cases
     entries = [(p.func, p.interval, p.queue) for p in schedule.periodic_jobs(app)
                if p.func == JOB_PATH]
     assert entries == [(JOB_PATH, 3600, "reports")]  # hourly, on the reports queue
@@ -126,7 +139,8 @@ def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, 
     assert periods == {last_complete(k, today).label for k in ("week", "month", "quarter")}
 
 
-def test_the_hourly_job_queues_each_bulletin_so_the_outbox_goes_between_them(app, redis_client):
+def test_the_hourly_job_queues_each_bulletin_so_the_outbox_goes_between_them(app, redis_client,
+                                                                            build):
     """The hourly job writes no bulletin itself: it queues one job per due bulletin, and a job
     on a queue the worker takes first (the outbox's relay, a notification) runs before them,
     not after a dozen charts and workbooks."""
@@ -144,6 +158,7 @@ def test_the_hourly_job_queues_each_bulletin_so_the_outbox_goes_between_them(app
         db.session.expire_all()
         return db.session.scalar(select(func.count()).select_from(Bulletin))
 
+    build.case(OCT12)  # a centre that has received cases
     app.config["BULLETIN_KINDS"] = ("week",)
     due = len(due_bulletins())
     assert due == 4  # last week's: for all lines and for each of the three

@@ -159,8 +159,8 @@ START_UP_DONE = ("Listening on", "now enqueues the periodic jobs", "Scheduler fo
 
 def running(process: subprocess.Popen, log: Path, redis_url: str) -> subprocess.Popen:
     """`process`, once its log says it has started (`START_UP_DONE`) and it has done the jobs
-    its scheduler queues as it starts (the first round of the periodic jobs: the sweep, the
-    last week's bulletins with their charts), so that they do not hold up the test's."""
+    its scheduler queues as it starts (the first round of the periodic jobs), so that they do
+    not hold up the test's."""
     def started() -> bool:
         assert process.poll() is None, f"the worker exited: {log.read_text(errors='replace')}"
         text = log.read_text(errors="replace")
@@ -184,25 +184,14 @@ def running(process: subprocess.Popen, log: Path, redis_url: str) -> subprocess.
 
 
 @pytest.fixture
-def bulletins_written(app) -> None:
-    """The bulletins of the period that has just ended, written here: a worker's scheduler has
-    it write them as it starts (unless they are there), on the reports queue at a low CPU
-    priority, which on a busy machine held the test's messages up behind them for seconds."""
-    from hotline.reports.jobs import write_due_bulletins
-
-    write_due_bulletins()
-
-
-@pytest.fixture
-def worker(bulletins_written, start_worker, tmp_path, redis_url) -> subprocess.Popen:
+def worker(start_worker, tmp_path, redis_url) -> subprocess.Popen:
     """A worker that has started, before the test begins: a test times what the worker does,
     its start (seconds of CPU: the app, jieba's dictionary, its first jobs) is the fixture's."""
     return running(start_worker(), tmp_path / "worker-0.log", redis_url)
 
 
 @pytest.fixture
-def json_logging_worker(bulletins_written, start_worker, tmp_path, redis_url
-                        ) -> subprocess.Popen:
+def json_logging_worker(start_worker, tmp_path, redis_url) -> subprocess.Popen:
     """A worker that has started, logging JSON lines (relaying every second)."""
     return running(start_worker(HOTLINE_LOG_FORMAT="json"), tmp_path / "worker-0.log",
                    redis_url)
@@ -309,7 +298,7 @@ def test_idle_worker_logs_json_and_nothing_at_info_until_it_sends_a_message(
 
 
 def test_a_running_worker_routes_with_a_topic_model_retrained_while_it_runs(
-        app, bulletins_written, start_worker, small_topic_model):
+        app, start_worker, small_topic_model):
     """The worker loads the model as it starts and forks each job's child from itself: a model
     activated since must still reach the next message's child, without a restart."""
     token = "workerWxToken"
