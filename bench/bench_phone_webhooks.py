@@ -2,7 +2,7 @@
 
     python bench/bench_phone_webhooks.py [SECONDS_PER_RUN] [CLIENT_THREADS]
 
-Starts gunicorn (2 sync workers, as `hotline run`) on a fresh SQLite file (WAL,
+Starts gunicorn (sync workers, as many as `hotline run`) on a fresh SQLite file (WAL,
 synchronous=FULL), with a redis-server and a `hotline worker` beside it as `hotline run` has,
 and drives it with signed Twilio requests from client threads:
 
@@ -36,7 +36,7 @@ from _common import ROOT, drive, free_port, gunicorn, percentile, stop, wait_unt
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
-from hotline.cli import upgrade_database
+from hotline.cli import WEB_WORKERS, upgrade_database
 from hotline.embedded import EmbeddedRedis
 from hotline.extensions import db
 from hotline.seed import seed_demo
@@ -108,7 +108,7 @@ def main() -> None:
            "REDIS_URL": redis.url}
     worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env,
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = gunicorn(port, env, ROOT, workers=2)
+    server = gunicorn(port, env, ROOT, workers=WEB_WORKERS)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(port, server)
@@ -145,8 +145,8 @@ def main() -> None:
         redis.stop()
 
     base_rate = results["baseline GET /healthz"][0]
-    print(f"machine: {os.cpu_count()} cores; {threads} client threads; gunicorn 2 sync workers"
-          f" and an RQ worker; SQLite WAL synchronous=FULL; {seconds:.0f} s per run; load "
+    print(f"machine: {os.cpu_count()} cores; {threads} client threads; gunicorn {WEB_WORKERS} "
+          f"sync workers and an RQ worker; SQLite WAL synchronous=FULL; {seconds:.0f} s per run; load "
           f"average {os.getloadavg()[0]:.1f} at the end")
     print(f"raw ORM insert+commit in one process: {raw:,.0f}/s")
     print(f"{'run':34} {'req/s':>8} {'median ms':>10} {'p99 ms':>8} {'errors':>7} "

@@ -1,12 +1,12 @@
 """The WeChat webhook's latency under concurrent senders, against a trivial Flask endpoint
 served the same way, in one run on this machine.
 
-    python bench/bench_wechat.py [--senders 50] [--rounds 4] [--workers 2] [--threads 1]
+    python bench/bench_wechat.py [--senders 50] [--rounds 4] [--workers 4] [--threads 1]
                                  [--mode safe]
 
-Both servers are gunicorn on loopback with the same workers (`hotline run`'s defaults: 2
-sync workers; `--threads N` tries gthread workers), and both get the same requests: per
-sender a subscribe, then rounds of a new case, a message added to it, a retry of that message
+Both servers are gunicorn on loopback with the same workers (`hotline run`'s defaults:
+`hotline.cli.WEB_WORKERS` sync workers; `--threads N` tries gthread workers), and both get the
+same requests: per sender a subscribe, then rounds of a new case, a message added to it, a retry of that message
 (same MsgId), `我的` and `新诉求` — each signed and, in safe mode, AES-encrypted by wechatpy's
 crypto, built before the clock starts.
 The webhook runs for real, as `hotline run` does: it stores each message in the inbox (SQLite
@@ -46,6 +46,7 @@ from _common import (
 )
 
 from channels.wechat.simulator import Request, Simulator
+from hotline.cli import WEB_WORKERS
 
 TOKEN = "benchWxToken"
 APPID = "wx0123456789abcdef"
@@ -160,7 +161,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=WEB_WORKERS,
+                        help="web workers (default: as `hotline run`)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker, as `hotline run` (1: sync workers)")
     parser.add_argument("--mode", choices=["plain", "safe", "compatible"], default="safe")

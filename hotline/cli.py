@@ -246,6 +246,14 @@ def worker(burst: bool) -> None:
 
 #: Seconds a web worker may spend on one request before gunicorn replaces it.
 WEB_TIMEOUT = 300
+#: `hotline run`'s web workers: twice the two cores of a small machine. A sync worker waits
+#: on the disk at each commit (an fsync) with the core idle; with SQLite's one writer, two
+#: workers left one core idle while the other waited. bench/bench_wechat.py (50 senders,
+#: SQLite, back to back at load 5.9): 2 workers 94 webhooks/s, p99 819 ms; 4 workers 135/s,
+#: p99 569 ms (another run at load 5.7: 197/s, 422 ms). PostgreSQL, CPU-bound here: 175/s,
+#: p99 413 ms with 2 and 171/s, 477 ms with 4. Each worker shares the app's memory with the
+#: others (forked after the warm-up, --preload).
+WEB_WORKERS = 4
 
 
 def gunicorn_command(bind: str, workers: int) -> list[str]:
@@ -273,7 +281,7 @@ def gunicorn_command(bind: str, workers: int) -> list[str]:
 @click.option("--history", "history_days", default=0, show_default=True,
               type=click.IntRange(0, 366), metavar="DAYS",
               help="with --demo: " + _HISTORY_HELP)
-@click.option("--web-workers", default=2, show_default=True, type=int)
+@click.option("--web-workers", default=WEB_WORKERS, show_default=True, type=int)
 def run(host: str, port: int, demo: bool, history_days: int, web_workers: int) -> None:
     """Everything on one machine: web server, worker with scheduler, and (when REDIS_URL /
     DATABASE_URL are unset) an embedded redis-server and a SQLite file in the instance folder.
