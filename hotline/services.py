@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import attachments, reference
+from . import attachments, new_rows, reference
 from .domain import case_numbers, lifecycle, phones
 from .domain.deadlines import (
     FIRST_DAY,
@@ -326,12 +326,12 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
         # What follows intake (routing, …): hotline/wiring.py.
         publish(CaseCreated(case, actor, now))
     if not commit:
-        db.session.flush()
+        _write_new(case)
         return case, True
     try:
         # The key's UNIQUE constraint is met at this flush (or at the commit): a retry that
         # raced this one, with the same key, got there first.
-        db.session.flush()
+        _write_new(case)
         commit_keeping_loaded()
     except IntegrityError:
         db.session.rollback()
@@ -356,6 +356,14 @@ def replayed_case(idempotency_key: str | None, data: dict[str, Any]) -> Case:
     if existing is not None and existing.request_hash == request_fingerprint(data):
         return existing
     raise Conflict("this Idempotency-Key was used for a different request")
+
+
+def _write_new(case: Case) -> None:
+    """Write the new case and what intake made with it: its rows in one go
+    (`new_rows.write_new_case`), or by a flush when the session holds anything else."""
+    session = db.session()
+    if not new_rows.write_new_case(session, case):
+        session.flush()
 
 
 def _record(case: Case, action: str, actor: Actor, note: str | None, from_status: str | None,
