@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -200,11 +200,14 @@ def _counter_transaction() -> Iterator[Any]:
                     raise
 
 
+# Built once: a statement built at every call costs more CPU than running it.
+_TAKE = (update(CaseCounter).where(CaseCounter.key == bindparam("counter"))
+         .values(value=CaseCounter.value + 1).returning(CaseCounter.value))
+
+
 def _take_counter(executor: Any, key: str) -> int:
     """The counter's next value, in `executor`'s transaction (a session or a connection)."""
-    take = (update(CaseCounter).where(CaseCounter.key == key)
-            .values(value=CaseCounter.value + 1).returning(CaseCounter.value))
-    result = executor.execute(take).scalar_one_or_none()
+    result = executor.execute(_TAKE, {"counter": key}).scalar_one_or_none()
     if result is not None:
         return result
     try:
@@ -212,7 +215,7 @@ def _take_counter(executor: Any, key: str) -> int:
             executor.execute(insert(CaseCounter).values(key=key, value=1))
         return 1
     except IntegrityError:  # another request created the day's counter first
-        return executor.execute(take).scalar_one()
+        return executor.execute(_TAKE, {"counter": key}).scalar_one()
 
 
 def find_line(code: str) -> Line:
