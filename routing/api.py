@@ -19,6 +19,7 @@ def model_json(row: RoutingModel) -> dict:
     return {"id": row.id, "active": row.active, "created_at": row.created_at.isoformat(),
             "created_by": row.created_by, "examples": row.examples, "note": row.note,
             "cross_validation": figures.get("cross_validation"),
+            "unseen_matters": figures.get("unseen_matters"),
             "held_back": figures.get("held_back"), "meta": figures.get("meta")}
 
 

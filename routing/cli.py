@@ -70,7 +70,7 @@ def routing_train(folds: int, shipped_only: bool) -> None:
     from routing.training import train
 
     app = _app()
-    steps = folds + 5
+    steps = 2 * folds + 7  # the progress messages routing.training.train gives
     with app.app_context(), click.progressbar(length=steps, label="training",
                                               show_eta=False, file=None) as bar:
         done = {"n": 0}
@@ -97,7 +97,9 @@ def routing_models() -> None:
     with app.app_context():
         for row in db.session.scalars(select(RoutingModel).order_by(RoutingModel.id.desc())):
             cv = (row.figures or {}).get("cross_validation", {})
+            unseen = (row.figures or {}).get("unseen_matters", {})
             acc = f"cv {cv['accuracy']:.3f}" if cv else "cv -"
+            acc += f" unseen matters {unseen['accuracy']:.3f}" if unseen else ""
             click.echo(f"{row.id:4d} {'*' if row.active else ' '} {row.created_at:%Y-%m-%d %H:%M}"
                        f" {row.examples:6d} examples  {acc}  {row.note or ''}")
 
@@ -132,6 +134,15 @@ def _print_model(row) -> None:
         click.echo("confidence threshold: share at or above, accuracy among them")
         for threshold, share, accuracy in cv["thresholds"]:
             click.echo(f"  {threshold:.2f}: {share:.3f} {accuracy:.3f}")
+    unseen = figures.get("unseen_matters", {})
+    if unseen:
+        click.echo(f"topic accuracy on unseen matters ({unseen['folds']} folds of "
+                   f"{unseen['matters']} matters, each held out whole): "
+                   f"{unseen['accuracy']:.3f} — what a new matter gets")
+        click.echo("  " + ", ".join(f"{topic} {item['accuracy']:.3f}"
+                                    for topic, item in unseen["per_class"].items()))
+        click.echo("  confidence threshold on unseen matters: " + ", ".join(
+            f"{t:.2f}: {share:.3f} {accuracy:.3f}" for t, share, accuracy in unseen["thresholds"]))
     held = figures.get("held_back", {})
     if held:
         click.echo(f"held-back part (n={held['n']}): new {held['new']}, "

@@ -179,6 +179,12 @@ def test_training_reports_cross_validated_accuracy_and_the_confidence_table(app,
     assert set(cv["per_class"]) == {e.topic for e in sample}
     shares = [share for _t, share, _a in cv["thresholds"]]
     assert shares == sorted(shares, reverse=True)
+    # and on matters it never saw: folds of whole clusters of messages, as many as folds at
+    # least (280 messages make fewer than one matter of 170 each)
+    unseen = row.figures["unseen_matters"]
+    assert unseen["n"] == len(sample) and unseen["folds"] == 3 and unseen["matters"] == 3
+    assert 0.3 < unseen["accuracy"] <= 1.0
+    assert set(unseen["per_class"]) == {e.topic for e in sample}
     assert row.active  # nothing active before: the first model is switched to
 
 
