@@ -1,8 +1,10 @@
 """Intake over HTTP against the same server's trivial endpoint, in one run on this machine.
 
-    python bench/bench_intake.py [--seconds 8] [--threads 8] [--database-url URL [--keep]]
+    python bench/bench_intake.py [--seconds 8] [--threads 8] [--workers N]
+                                 [--database-url URL [--keep]]
 
-Starts the app as `hotline run` does (gunicorn, 2 sync workers, each warmed up as it boots;
+Starts the app as `hotline run` does (gunicorn with its sync workers, `hotline.cli.WEB_WORKERS`
+unless `--workers` says otherwise, each warmed up as it boots;
 a redis-server started here; SQLite WAL synchronous=FULL in a new file, or a scratch
 PostgreSQL database given by URL, emptied, migrated and seeded here — with `--keep`, a
 PostgreSQL database with its cases kept, e.g. a copy of the 1M-case bench database: only
@@ -32,6 +34,8 @@ import statistics
 import requests
 from _common import ROOT, Scratch, drive, percentile, prepare_database, raw_commits, served
 
+from hotline.cli import WEB_WORKERS
+
 
 def messages() -> list[dict]:
     path = ROOT / "tests" / "data" / "routing_labelled.jsonl"
@@ -42,6 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=WEB_WORKERS,
+                        help="web workers (default: as `hotline run`)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--keep", action="store_true",
                         help="keep the PostgreSQL database's cases (see above)")
@@ -65,7 +71,7 @@ def main() -> None:
             return {"line": m["line"], "channel": "phone", "content": m["text"],
                     "citizen": {"phone": f"139{caller % 10**8:08d}"}}
 
-        with served(env, tmp, workers=2) as server:
+        with served(env, tmp, workers=args.workers) as server:
             base = server.url
             warm = requests.Session()
             for i in range(10):  # connections, first pages of each worker's caches
@@ -82,7 +88,7 @@ def main() -> None:
     finally:
         scratch.redis.stop()
 
-    print(f"intake over HTTP: gunicorn 2 sync workers, {args.threads} client threads, "
+    print(f"intake over HTTP: gunicorn {args.workers} sync workers, {args.threads} client threads, "
           f"{args.seconds:.0f} s per run; {scratch.backend}; Redis; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at the end")
     print(f"{'run':28}{'req/s':>8}{'median ms':>11}{'p99 ms':>9}{'errors':>8}{'÷ baseline':>12}"
