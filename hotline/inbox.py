@@ -246,7 +246,7 @@ def _process_one(message_id: int, now: dt.datetime | None) -> str:
 
 
 @contextmanager
-def serialized_writes(answering: bool = False) -> Iterator[None]:
+def serialized_writes(answering: bool = False, across_commits: bool = False) -> Iterator[None]:
     """On SQLite, let one writer at a time in, queued on a file lock, the webhooks first: the
     writers that run under a burst of messages (webhooks storing them, the workers' inbox and
     send jobs).
@@ -264,16 +264,23 @@ def serialized_writes(answering: bool = False) -> Iterator[None]:
     no webhook says so (at most `WEBHOOKS_FIRST_SECONDS`) before it takes the lock, and a
     worker's batch commits early when one does (`webhooks_waiting`): its message was
     acknowledged already, and its reply may come a moment later.
+
+    Held `across_commits`, the lock is let go only at the end of the block, not at a commit:
+    a webhook that reads, commits and writes again (Twilio's voice webhooks) holds it from its
+    first statement to its answer. What it left uncommitted at the end is rolled back before
+    the lock goes, so that no transaction outlives it. Re-entrant: asked for again while this
+    session holds it (a view holding it calls `receive`), it is not taken a second time,
+    which would wait on itself.
     """
     path = _lock_path()
+    session = db.session()
     # A rehearsal (hotline.warmup) may have written already: it never waits on the lock while
     # it holds SQLite's, and its writes are rolled back.
-    if path is None or fcntl is None or in_rehearsal():
+    if path is None or fcntl is None or in_rehearsal() or _WRITE_LOCK in session.info:
         yield
         return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     webhooks = os.open(path + "-webhooks", os.O_RDWR | os.O_CREAT, 0o600)
-    session = db.session()
     try:
         if answering:
             fcntl.flock(webhooks, fcntl.LOCK_SH)
@@ -282,9 +289,15 @@ def serialized_writes(answering: bool = False) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_EX)
         session.info[_WRITE_LOCK] = (fd, webhooks if answering else None)
         session.info[_WEBHOOKS] = None if answering else webhooks
+        if across_commits:
+            session.info[_ACROSS_COMMITS] = fd
         yield
     finally:
         session.info.pop(_WEBHOOKS, None)
+        if session.info.get(_ACROSS_COMMITS) == fd:
+            del session.info[_ACROSS_COMMITS]
+            if session.in_transaction():
+                session.rollback()
         if session.info.get(_WRITE_LOCK, (None,))[0] == fd:
             _release(session.info.pop(_WRITE_LOCK))
         os.close(fd)
@@ -293,6 +306,7 @@ def serialized_writes(answering: bool = False) -> Iterator[None]:
 
 _WRITE_LOCK = "hotline_inbox_write_lock"
 _WEBHOOKS = "hotline_inbox_webhooks_lock"
+_ACROSS_COMMITS = "hotline_inbox_lock_across_commits"
 
 
 def webhooks_waiting() -> bool:
@@ -327,8 +341,8 @@ def release_after_commit(session: Any) -> None:
     """The writers' file lock (and a webhook's word that it writes) let go once the
     transaction holding it has committed (a session listener, first of a commit's:
     `hotline.wiring.SESSION_LISTENERS`). Not at a savepoint's release, which SQLAlchemy
-    announces as a commit too."""
-    if session.in_nested_transaction():
+    announces as a commit too, nor when held `across_commits`."""
+    if session.in_nested_transaction() or _ACROSS_COMMITS in session.info:
         return
     locks = session.info.pop(_WRITE_LOCK, None)
     if locks is not None:

@@ -1,10 +1,16 @@
 """The blueprint of Twilio's webhooks, under /channels/twilio, and what every one of them shares:
-a small body limit and form fields read with their limits."""
+a small body limit, form fields read with their limits, and the writers' lock for those that
+write."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from flask import Blueprint, current_app, request
 
+from hotline import inbox
 from hotline.domain.errors import ValidationFailed
 
 bp = Blueprint("twilio", __name__, url_prefix="/channels/twilio")
@@ -35,3 +41,19 @@ def number(name: str) -> int | None:
         return max(int(float(value)), 0) if value else None
     except ValueError:
         return None
+
+
+def writes_first(view: Callable) -> Callable:
+    """A webhook that writes (after its signature is checked: `twilio_webhook` above it).
+
+    On SQLite it holds the writers' lock as a webhook, ahead of the workers, from its first
+    statement to its answer, every commit of the view under it (`inbox.serialized_writes`
+    across commits): its writes never wait in SQLite's sleep-and-retry behind a worker's, and a
+    worker's batch commits early to let it in. Nothing changes on PostgreSQL."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):
+        with inbox.serialized_writes(answering=True, across_commits=True):
+            return view(*args, **kwargs)
+
+    return wrapper

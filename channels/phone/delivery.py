@@ -23,7 +23,7 @@ from hotline.models import OutboxMessage, Survey
 from hotline.models.types import utcnow
 
 from . import twiml
-from .blueprint import bp, field
+from .blueprint import bp, field, writes_first
 from .security import twilio_webhook
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def _row() -> OutboxMessage | None:
 
 @bp.post("/outbox-status")
 @twilio_webhook
+@writes_first
 def outbox_status():
     row = _row()
     sid = field("MessageSid") or field("SmsSid") or field("CallSid")

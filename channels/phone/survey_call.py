@@ -37,7 +37,7 @@ from hotline.extensions import db
 from hotline.models import Case, OutboxMessage, Survey
 
 from . import twiml
-from .blueprint import bp, field
+from .blueprint import bp, field, writes_first
 from .security import public_url, twilio_webhook
 
 logger = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ def survey_question():
 
 @bp.post("/survey-call/answer")
 @twilio_webhook
+@writes_first
 def survey_key():
     survey = _survey()
     if survey is None:

@@ -15,7 +15,8 @@
                           kind=conversation: the operator's recorded conversation)
     POST /status          the call's status callback (set on the Twilio number): ended, duration
 
-Every one checks Twilio's signature first; a refused request changes nothing.
+Every one checks Twilio's signature first; a refused request changes nothing. Those that
+write hold the writers' lock on SQLite as webhooks do, ahead of the workers (`writes_first`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from hotline.models.calls import Stage, callable_number
 from hotline.models.types import utcnow
 
 from . import calls, hours, twiml
-from .blueprint import bp, field, number
+from .blueprint import bp, field, number, writes_first
 from .security import public_url, twilio_webhook
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def _commit() -> None:
 
 @bp.post("/voice")
 @twilio_webhook
+@writes_first
 def incoming_call():
     sid = field("CallSid", required=True)
     to = field("To", size=256)
@@ -112,6 +114,7 @@ def incoming_call():
 
 @bp.post("/wait")
 @twilio_webhook
+@writes_first
 def hold():
     sid = field("CallSid", required=True)
     waited = number("QueueTime") or 0
@@ -141,6 +144,7 @@ def hold_key():
 
 @bp.post("/queue-result")
 @twilio_webhook
+@writes_first
 def queue_result():
     sid = field("CallSid", required=True)
     result = (field("QueueResult", size=32) or "").lower()
@@ -171,6 +175,7 @@ def queue_result():
 
 @bp.post("/connect")
 @twilio_webhook
+@writes_first
 def connect():
     """<Queue url>: runs on the caller's side just before the operator is put through."""
     sid = field("CallSid", required=True)
@@ -198,6 +203,7 @@ def dequeue():
 
 @bp.post("/message")
 @twilio_webhook
+@writes_first
 def message_recorded():
     """<Record>'s action: the caller finished (or hung up); the message becomes a case."""
     sid = field("CallSid", required=True)
@@ -217,6 +223,7 @@ def message_recorded():
 
 @bp.post("/no-message")
 @twilio_webhook
+@writes_first
 def nothing_recorded():
     sid = field("CallSid", required=True)
     call = calls.find_or_create_call(sid, request.form)
@@ -235,6 +242,7 @@ def _no_message_left(call: Call) -> Response:
 
 @bp.post("/recording")
 @twilio_webhook
+@writes_first
 def recording_status():
     sid = field("CallSid", required=True)
     status = (field("RecordingStatus", size=32) or "completed").lower()
@@ -276,6 +284,7 @@ def _conversation_recorded(sid: str, status: str, recording_sid: str | None, url
 
 @bp.post("/status")
 @twilio_webhook
+@writes_first
 def call_status():
     sid = field("CallSid", required=True)
     status = (field("CallStatus", size=32) or "").lower()
