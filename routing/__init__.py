@@ -40,7 +40,8 @@ Learned topic model and department history
 ``Router(rules, departments, model=TopicModel, history=...)``: with a model
 (``routing.learned``), the level-1 topic is the model's — a LinearSVC trained on 8,593 real
 citizens' messages (``data/teddy2020c_labelled.jsonl.gz``) and the centre's own closed cases —
-with a calibrated probability as its confidence. How lexicon and model combine:
+with a calibrated probability as its confidence; stored and loaded in numpy alone
+(``routing.compact``: routing imports no scikit-learn). How lexicon and model combine:
 
 - the lexicon's scores are features of the model: beside character 1–3-grams and words, the
   model reads the lexicon's score of each level-1 and level-2 topic of the taxonomy (its

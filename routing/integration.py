@@ -25,7 +25,7 @@ from hotline.models.types import utcnow
 
 from . import Department as RDepartment
 from . import Router, Rule, default_rules, similarity
-from .learned import TopicModel
+from .learned import Predictor, TopicModel
 
 ROUTING_ACTOR = Actor(name="routing", role="operator")
 DEFAULT_DUPLICATE_DAYS = 30
@@ -40,7 +40,7 @@ _routers = reference.Kept(*ROUTING_TABLES)
 
 # This process's latest router (what the warm-up loaded, for a look from outside).
 _cache: dict[str, Any] = {"router": None}
-# The active topic model of this process: (model id, TopicModel); loaded once per model.
+# The active topic model of this process: (model id, its compact form); loaded once per model.
 _model: dict[str, Any] = {"id": None, "model": None, "history": {}}
 
 
@@ -57,7 +57,7 @@ def _departments() -> list[RDepartment]:
     return [RDepartment(d.code, d.name, d.region) for d in rows]
 
 
-def _topic_model(model_id: int | None) -> tuple[TopicModel | None, dict]:
+def _topic_model(model_id: int | None) -> tuple[Predictor | None, dict]:
     """The active model and the department history stored with it, loaded from the database
     once per process and model."""
     from .training import history_index

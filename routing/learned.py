@@ -60,8 +60,9 @@ entry was added for it. Reading the words (``prepare``: jieba and the lexicon) m
 shipped data take 35 s instead of 18 (2026-12-07, load 1.5, one process); routing already has
 them.
 
-Pure Python + scikit-learn: no Flask, no SQL. ``routing.integration`` stores models in the
-database and hands the active one to the ``Router``.
+Pure Python + scikit-learn (training only: a model is stored, loaded and used as its
+``routing.compact`` form, numpy alone): no Flask, no SQL. ``routing.integration`` stores models
+in the database and hands the active one to the ``Router``.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ from typing import Any
 import numpy as np
 
 from routing import segment, topics
+from routing.compact import FORMAT as COMPACT_FORMAT
+from routing.compact import CompactModel, state_of
 
 # Bumped when features or training change: a stored model of another version is retrained.
 FEATURE_VERSION = 3
@@ -153,11 +156,12 @@ _PUNCTUATION = re.compile(r"\W+")
 
 def word_grams(words: Sequence[str]) -> list[str]:
     """Words and word pairs: the word model's features (a module-level function, so that a
-    stored model can be unpickled)."""
+    model stored by an earlier release, scikit-learn's pipeline, can be unpickled)."""
     return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]
 
 
-def _weighted(norm: str) -> str:
+def weighted_text(norm: str) -> str:
+    """The text the character n-grams are read from."""
     # The title (a short first line) is read twice: it names the matter.
     title, sep, rest = norm.partition("\n")
     if sep and rest.strip() and len(title) <= topics.TITLE_MAX_CHARS:
@@ -173,12 +177,12 @@ class Features:
         self.chars, self.words, self.lexicon = chars, words, lexicon
 
     def fit_transform(self, prepared: Sequence[Reading]) -> Any:
-        return self._stack(self.chars.fit_transform([_weighted(r.text) for r in prepared]),
+        return self._stack(self.chars.fit_transform([weighted_text(r.text) for r in prepared]),
                            self.words.fit_transform([r.words for r in prepared]),
                            self.lexicon.fit_transform([r.lexicon for r in prepared]))
 
     def transform(self, prepared: Sequence[Reading]) -> Any:
-        return self._stack(self.chars.transform([_weighted(r.text) for r in prepared]),
+        return self._stack(self.chars.transform([weighted_text(r.text) for r in prepared]),
                            self.words.transform([r.words for r in prepared]),
                            self.lexicon.transform([r.lexicon for r in prepared]))
 
@@ -268,37 +272,66 @@ class TopicModel:
 
     # -- storage ----------------------------------------------------------------------------
 
-    def dumps(self) -> bytes:
-        import sklearn
+    def compact(self) -> CompactModel:
+        """The same model as prediction needs it, in numpy alone (``routing.compact``)."""
+        return CompactModel(state_of(self.vectorizer, self.classifier, self.temperature,
+                                     self.meta, LEXICON_FEATURE_WEIGHT))
 
-        buf = io.BytesIO()
-        with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as fh:
-            pickle.dump({"sklearn": sklearn.__version__, "model": self}, fh,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        return buf.getvalue()
+    def dumps(self) -> bytes:
+        """The stored form: the compact model (``routing.compact``), which loads and predicts
+        without scikit-learn."""
+        return self.compact().dumps()
 
     @staticmethod
     def made_with() -> dict[str, Any]:
         """The versions a stored model must have been made with to be loaded here, read
         without importing scikit-learn (kept beside a stored model, so that checking it costs
-        a process's start nothing: importing scikit-learn and unpickling took 1.5 s of CPU)."""
+        a process's start nothing: importing scikit-learn and unpickling took 1.5 s of CPU),
+        and the stored form's (``compact``: a pipeline stored by an earlier release is stored
+        again compact by ``routing.training.ensure_model``)."""
         from importlib.metadata import version
 
-        return {"sklearn": version("scikit-learn"), "feature_version": FEATURE_VERSION}
+        return {"sklearn": version("scikit-learn"), "feature_version": FEATURE_VERSION,
+                "compact": COMPACT_FORMAT}
 
     @staticmethod
-    def loads(blob: bytes) -> TopicModel:
-        """A stored model; ValueError if it was made by another scikit-learn or feature
-        version (the caller retrains). Only blobs this application wrote are ever loaded."""
-        import sklearn
-
+    def loads(blob: bytes) -> CompactModel | TopicModel:
+        """A stored model: the compact one (no scikit-learn imported), or, stored by an earlier
+        release, the scikit-learn pipeline. ValueError if it was made by another feature
+        version, or by another scikit-learn for a pipeline (the caller retrains). Only blobs
+        this application wrote are ever loaded."""
         with gzip.GzipFile(fileobj=io.BytesIO(blob), mode="rb") as fh:
             data = pickle.load(fh)  # our own database's blob, never user input
+        if "compact" in data:
+            state = data["compact"]
+            if state.get("format") != COMPACT_FORMAT or \
+                    state["meta"].get("feature_version") != FEATURE_VERSION:
+                raise ValueError("model made by another version; retrain it")
+            return CompactModel(state)
+        import sklearn
+
         model = data["model"]
         if data.get("sklearn") != sklearn.__version__ or \
                 model.meta.get("feature_version") != FEATURE_VERSION:
             raise ValueError("model made by another version; retrain it")
         return model
+
+
+# A trained model as routing uses it: a stored one is compact; one just trained, or stored by
+# an earlier release, is scikit-learn's pipeline. Both have classes, meta, decision,
+# probabilities and predict.
+Predictor = CompactModel | TopicModel
+
+
+def dump_state(state: dict[str, Any]) -> bytes:
+    """A compact model's state as stored (``TopicModel.loads`` reads it)."""
+    from importlib.metadata import version
+
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as fh:
+        pickle.dump({"sklearn": version("scikit-learn"), "compact": state}, fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+    return buf.getvalue()
 
 
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:

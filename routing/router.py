@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from routing import categories, places, segment, topics
-from routing.learned import TopicModel, reading
+from routing.learned import Predictor, reading
 from routing.model import Decision, Department, Rule
 from routing.rules import Context, RuleBook, describe
 
@@ -60,7 +60,7 @@ class Router:
     """
 
     def __init__(self, rules: Iterable[Rule], departments: Iterable[Department],
-                 model: TopicModel | None = None,
+                 model: Predictor | None = None,
                  history: dict[tuple[str, str], dict[str, int]] | None = None) -> None:
         self.book = RuleBook(rules, departments)
         self.model = model

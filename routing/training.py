@@ -109,8 +109,9 @@ def _shipped_key() -> str:
 
     data = resources.files("routing").joinpath("data", SHIPPED_DATA).read_bytes()
     digest = hashlib.sha256(data).hexdigest()[:16]
-    sklearn_version = TopicModel.made_with()["sklearn"]
-    return f"shipped-{digest}-f{FEATURE_VERSION}-sk{sklearn_version}-t{SHIPPED_TEMPERATURE}"
+    made_with = TopicModel.made_with()
+    return (f"shipped-{digest}-f{FEATURE_VERSION}-sk{made_with['sklearn']}"
+            f"-t{SHIPPED_TEMPERATURE}-c{made_with['compact']}")
 
 
 def shipped_model(progress: Callable[[str], None] | None = None) -> tuple[bytes, dict]:
@@ -159,7 +160,9 @@ def ensure_model(progress: Callable[[str], None] | None = None) -> RoutingModel:
         if (row.figures or {}).get("made_with") == TopicModel.made_with():
             return row
         try:  # stored by an earlier release: load it to know
-            TopicModel.loads(row.blob)
+            model = TopicModel.loads(row.blob)
+            if isinstance(model, TopicModel):  # scikit-learn's pipeline: store it compact
+                row.blob = model.dumps()
             row.figures = {**(row.figures or {}), "made_with": TopicModel.made_with()}
             db.session.commit()
             return row
