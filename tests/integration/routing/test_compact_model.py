@@ -52,7 +52,7 @@ def test_the_stored_model_decides_as_the_scikit_learn_pipeline(pipeline, shipped
     assert right >= 35
 
 
-def test_a_model_stored_by_an_earlier_release_still_loads_through_scikit_learn(pipeline):
+def _as_an_earlier_release_stored(pipeline: TopicModel) -> bytes:
     import gzip
     import io
     import pickle
@@ -62,10 +62,35 @@ def test_a_model_stored_by_an_earlier_release_still_loads_through_scikit_learn(p
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb") as fh:
         pickle.dump({"sklearn": sklearn.__version__, "model": pipeline}, fh)
-    old = TopicModel.loads(buf.getvalue())
+    return buf.getvalue()
+
+
+def test_a_model_stored_by_an_earlier_release_still_loads_through_scikit_learn(pipeline):
+    old = TopicModel.loads(_as_an_earlier_release_stored(pipeline))
     assert isinstance(old, TopicModel)
     text = "公交车不按站停车\n18路公交车经常过站不停，司机态度恶劣"
     assert old.predict([text]) == TopicModel.loads(old.dumps()).predict([text])
+
+
+def test_an_active_model_stored_by_an_earlier_release_is_stored_again_compact_at_start(
+        app, pipeline):
+    from routing.training import ensure_model
+
+    db.session.execute(RoutingModel.__table__.update().values(active=False))
+    made_before = {k: v for k, v in TopicModel.made_with().items() if k != "compact"}
+    row = RoutingModel(created_by="test", examples=pipeline.meta["examples"],
+                       figures={"meta": pipeline.meta, "made_with": made_before},
+                       blob=_as_an_earlier_release_stored(pipeline), active=True)
+    db.session.add(row)
+    db.session.commit()
+
+    assert ensure_model().id == row.id  # the same model, kept
+    db.session.refresh(row)
+    assert row.figures["made_with"] == TopicModel.made_with()
+    again = TopicModel.loads(row.blob)
+    assert isinstance(again, CompactModel)
+    text = "公交车不按站停车\n18路公交车经常过站不停，司机态度恶劣"
+    assert again.predict([text]) == pipeline.predict([text])
 
 
 # A new process of the installation, started as a web worker or the worker is: the app, its
