@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import has_request_context, request
 from sqlalchemy import inspect, select
@@ -60,7 +60,9 @@ def stamps() -> dict[str, int]:
 
 class Kept:
     """Copies of rows of `tables`, by key, for each database this process uses: filled by the
-    caller's loader at the first request for a key, used while the tables' stamps stay."""
+    caller's loader at the first request for a key, used while the tables' stamps stay. A copy
+    holds plain values (detached rows, tuples): one that reached a session would keep its
+    engine, the key, alive, and the engine's pooled connections open."""
 
     def __init__(self, *tables: str) -> None:
         unknown = set(tables) - STAMPED_TABLES
@@ -194,10 +196,21 @@ def category(line_id: int, code: str) -> Category | None:
         select(Category).where(Category.line_id == line_id, Category.code == code)))))
 
 
-def department(code: str) -> Any | None:
-    """The department's (name, active), or None when there is none of this code."""
-    return _departments.get(code, lambda: db.session.execute(
-        select(Department.name, Department.active).where(Department.code == code)).first())
+class DepartmentFacts(NamedTuple):
+    name: str
+    active: bool
+
+
+def department(code: str) -> DepartmentFacts | None:
+    """The department's name and whether it is active, or None when there is none of this
+    code. Kept as plain values: a result `Row` would keep the session that read it alive (its
+    metadata holds the query's context), and with it the engine and its pooled connections."""
+    def load() -> DepartmentFacts | None:
+        row = db.session.execute(
+            select(Department.name, Department.active).where(Department.code == code)).first()
+        return None if row is None else DepartmentFacts(row.name, bool(row.active))
+
+    return _departments.get(code, load)
 
 
 def active_contacts(code: str) -> list[DepartmentContact]:

@@ -5,12 +5,14 @@ request, as if it had read the rows itself."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
 
-from hotline import create_app, identity
+from hotline import create_app, identity, reference
 from hotline.extensions import db
 from hotline.models import Department, Line, User
 from tests.conftest import CASE
@@ -82,3 +84,19 @@ def test_a_line_changed_in_this_transaction_is_read_as_changed(app):
     assert services.find_line(CASE["line"]).reply_days == 3
     db.session.rollback()
     assert services.find_line(CASE["line"]).reply_days != 3
+
+
+def test_a_copy_keeps_no_session_and_so_no_connection_alive(app):
+    """The copies kept between requests hold plain values: a department's copy once kept the
+    session that read it (a result row holds its query's context), and with it that session's
+    engine and pooled connections: on PostgreSQL each test's app then kept a connection open
+    until the server had no slot left."""
+    db.session.commit()
+    db.session.remove()
+    session = weakref.ref(db.session())
+    assert reference.department("gz-hrss").name == "贵州省人力资源和社会保障厅"
+    assert reference.department("gz-hrss").active
+    assert reference.line("fupin").code == "fupin"
+    db.session.remove()
+    gc.collect()
+    assert session() is None, "a kept copy holds the session that read it"
