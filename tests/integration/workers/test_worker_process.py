@@ -85,7 +85,8 @@ def of_session(leader: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[4]) == leader:
+                # after the command's name: state, ppid, pgrp, session, ...
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == leader:
                     found.append(int(entry.name))
             except (OSError, IndexError, ValueError):
                 continue
