@@ -32,7 +32,42 @@ FORMAT = 1
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's character analyzer makes runs one space
 
 
-class CompactModel:
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = scores / max(temperature, 1e-6)
+    z = z - z.max()
+    e = np.exp(z)
+    return e / e.sum()
+
+
+class Predicts:
+    """What a topic model answers from its ``decision`` values, ``classes`` and
+    ``temperature``: the compact model's and the scikit-learn pipeline's (``TopicModel``)."""
+
+    classes: list[str]
+    temperature: float
+
+    def decision(self, prepared: Sequence[Reading]) -> np.ndarray:
+        raise NotImplementedError
+
+    def probabilities(self, read: Reading) -> dict[str, float]:
+        """{topic: probability} for one message (``prepare``, or ``reading`` of what the
+        router computed), highest first."""
+        row = softmax(self.decision([read])[0], self.temperature)
+        pairs = sorted(zip(self.classes, row.tolist(), strict=True), key=lambda kv: -kv[1])
+        return dict(pairs)
+
+    def predict(self, texts: Iterable[str]) -> list[tuple[str, float]]:
+        from routing.learned import prepare
+
+        out = []
+        for text in texts:
+            probs = self.probabilities(prepare(text))
+            top = next(iter(probs))
+            out.append((top, probs[top]))
+        return out
+
+
+class CompactModel(Predicts):
     """A trained level-1 topic classifier computed with numpy alone. ``probabilities(read)`` →
     {topic: p}, as ``TopicModel``'s."""
 
@@ -95,24 +130,6 @@ class CompactModel:
         scores = np.array(rows).reshape(len(prepared), len(self.coef))
         return scores if len(self._classes) > 2 else np.column_stack([-scores[:, 0],
                                                                       scores[:, 0]])
-
-    def probabilities(self, read: Reading) -> dict[str, float]:
-        """{topic: probability} for one message, highest first."""
-        from routing.learned import softmax
-
-        row = softmax(self.decision([read])[0], self.temperature)
-        pairs = sorted(zip(self._classes, row.tolist(), strict=True), key=lambda kv: -kv[1])
-        return dict(pairs)
-
-    def predict(self, texts: Iterable[str]) -> list[tuple[str, float]]:
-        from routing.learned import prepare
-
-        out = []
-        for text in texts:
-            probs = self.probabilities(prepare(text))
-            top = next(iter(probs))
-            out.append((top, probs[top]))
-        return out
 
     def dumps(self) -> bytes:
         from routing.learned import dump_state

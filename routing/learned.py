@@ -76,7 +76,7 @@ import math
 import pickle
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -85,7 +85,7 @@ import numpy as np
 
 from routing import segment, topics
 from routing.compact import FORMAT as COMPACT_FORMAT
-from routing.compact import CompactModel, state_of
+from routing.compact import CompactModel, Predicts, softmax, state_of
 
 # Bumped when features or training change: a stored model of another version is retrained.
 FEATURE_VERSION = 3
@@ -193,7 +193,7 @@ class Features:
         return sp.hstack([chars, words, LEXICON_FEATURE_WEIGHT * lexicon], format="csr")
 
 
-class TopicModel:
+class TopicModel(Predicts):
     """A trained level-1 topic classifier. ``probabilities(text)`` → {topic: p}."""
 
     def __init__(self, vectorizer: Any, classifier: Any, temperature: float,
@@ -254,21 +254,6 @@ class TopicModel:
         features = self.vectorizer.transform(prepared)
         scores = self.classifier.decision_function(features)
         return scores if scores.ndim == 2 else np.column_stack([-scores, scores])
-
-    def probabilities(self, read: Reading) -> dict[str, float]:
-        """{topic: probability} for one message (``prepare``, or ``reading`` of what the
-        router computed), highest first."""
-        row = softmax(self.decision([read])[0], self.temperature)
-        pairs = sorted(zip(self.classes, row.tolist(), strict=True), key=lambda kv: -kv[1])
-        return dict(pairs)
-
-    def predict(self, texts: Iterable[str]) -> list[tuple[str, float]]:
-        out = []
-        for text in texts:
-            probs = self.probabilities(prepare(text))
-            top = next(iter(probs))
-            out.append((top, probs[top]))
-        return out
 
     # -- storage ----------------------------------------------------------------------------
 
@@ -332,13 +317,6 @@ def dump_state(state: dict[str, Any]) -> bytes:
         pickle.dump({"sklearn": version("scikit-learn"), "compact": state}, fh,
                     protocol=pickle.HIGHEST_PROTOCOL)
     return buf.getvalue()
-
-
-def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    z = scores / max(temperature, 1e-6)
-    z = z - z.max()
-    e = np.exp(z)
-    return e / e.sum()
 
 
 def calibrate(examples: Sequence[Example], prepared: Sequence[Reading],
