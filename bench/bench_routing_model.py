@@ -136,13 +136,19 @@ def main() -> None:
     print(f"learned model, {args.folds} random folds: topic accuracy "
           f"{accuracy_line(right, forms)} (temperature {temperature}; "
           f"{time.perf_counter() - t0:.0f} s)")
-    t0 = time.perf_counter()
-    matter_scores, _, _ = out_of_fold_scores(examples, prepared, args.folds, temperature,
-                                             groups=matters)
-    matter_right = np.array([classes[i] == t for i, t in
-                             zip(matter_scores.argmax(axis=1), labels, strict=True)])
+    def grouped(groups: list[int]) -> tuple[np.ndarray, np.ndarray, str]:
+        """Out-of-fold scores with whole groups held out, which of them are right, and how
+        long it took."""
+        t0 = time.perf_counter()
+        fold_scores, _, _ = out_of_fold_scores(examples, prepared, args.folds, temperature,
+                                               groups=groups)
+        right = np.array([classes[i] == t for i, t in
+                          zip(fold_scores.argmax(axis=1), labels, strict=True)])
+        return fold_scores, right, f"{time.perf_counter() - t0:.0f} s"
+
+    matter_scores, matter_right, took = grouped(matters)
     print(f"learned model, {args.folds} matter folds: topic accuracy "
-          f"{accuracy_line(matter_right, forms)} ({time.perf_counter() - t0:.0f} s)")
+          f"{accuracy_line(matter_right, forms)} ({took})")
     print("  per topic on matter folds: " + ", ".join(
         f"{c} {matter_right[np.array(labels) == c].mean():.3f}" for c in classes))
     if args.confirm:
@@ -152,13 +158,9 @@ def main() -> None:
                 (f"{MATTERS} matters (k-means seed 1)",
                  matter_groups(prepared, args.folds, seed=1)),
                 (f"{3 * MATTERS} matters", matter_groups(prepared, args.folds, 3 * MATTERS))):
-            t0 = time.perf_counter()
-            other, _, _ = out_of_fold_scores(examples, prepared, args.folds, temperature,
-                                             groups=groups)
-            other_right = np.array([classes[i] == t for i, t in
-                                    zip(other.argmax(axis=1), labels, strict=True)])
+            _, other_right, took = grouped(groups)
             print(f"learned model, {args.folds} folds of {name}, to confirm: topic accuracy "
-                  f"{accuracy_line(other_right, forms)} ({time.perf_counter() - t0:.0f} s)")
+                  f"{accuracy_line(other_right, forms)} ({took})")
 
     for name, fold_scores in (("random", scores), ("matter", matter_scores)):
         combined = []
