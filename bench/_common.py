@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -102,6 +103,12 @@ class Scratch:
                      "REDIS_URL": redis.url, "SECRET_KEY": "bench-secret",
                      "PYTHONPATH": str(ROOT), **env})
         return cls(folder, redis, base, database)
+
+    def stop(self) -> None:
+        """Stop the redis-server and remove the folder with everything written in it (a
+        SQLite database, logs): each run leaves nothing behind in the temp folder."""
+        self.redis.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     @property
     def backend(self) -> str:

@@ -296,7 +296,7 @@ def main() -> None:
             loads.append(os.getloadavg()[0])
     finally:
         wechat.stop()
-        scratch.redis.stop()
+        scratch.stop()
 
     print(f"first message of a fresh process against the next {args.next}, {args.boots} boots; "
           f"{scratch.backend}; {os.cpu_count()} CPUs, load average "

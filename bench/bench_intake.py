@@ -86,7 +86,7 @@ def main() -> None:
             }
 
     finally:
-        scratch.redis.stop()
+        scratch.stop()
 
     print(f"intake over HTTP: gunicorn {args.workers} sync workers, {args.threads} client threads, "
           f"{args.seconds:.0f} s per run; {scratch.backend}; Redis; {os.cpu_count()} CPUs, "

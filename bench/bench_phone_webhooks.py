@@ -23,6 +23,7 @@ and to the raw write. Twilio waits 15 s for an answer; the point is to stay far 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -143,6 +144,7 @@ def main() -> None:
         stop(server)
         stop(worker, within=30)
         redis.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     base_rate = results["baseline GET /healthz"][0]
     print(f"machine: {os.cpu_count()} cores; {threads} client threads; gunicorn {WEB_WORKERS} "

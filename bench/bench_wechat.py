@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -235,6 +236,7 @@ def main() -> None:
     expected = args.senders * args.rounds + len(warmup)
     print(f"cases made: {cases} (expected {expected}); messages done: {inbound} "
           f"(retries refused by the inbox: {args.senders * args.rounds})")
+    shutil.rmtree(scratch.folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

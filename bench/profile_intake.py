@@ -144,7 +144,7 @@ def main() -> None:
                 for (path, line, name), count in sorted(rows, key=lambda r: -r[1])[:args.profile]:
                     print(f"{count * ms:8.2f}  {name}  {path}:{line}")
     finally:
-        scratch.redis.stop()
+        scratch.stop()
 
 
 if __name__ == "__main__":
