@@ -1,6 +1,6 @@
-"""A real `hotline worker` process: SIGKILLed in the middle of a send and started again, it sends
-nothing twice and loses nothing; running through a Redis outage, it sends what waited once
-Redis is back; a topic model retrained while it runs routes its next message."""
+"""Real `hotline worker` processes: one of two SIGKILLed in the middle of a send, nothing is sent
+twice and nothing is lost; a worker running through a Redis outage sends what waited once
+Redis is back; a topic model retrained while a worker runs routes its next message."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 
@@ -131,7 +131,7 @@ def start_worker(app, fake_twilio, fake_wechat, tmp_path) -> Iterator[Callable[[
         "WECHAT_TEMPLATE_ID": "TM-case-progress",
         "SENDER_TIMEOUT": "15",
         "RELAY_INTERVAL": "1",
-        "OUTBOX_SENDING_LEASE_SECONDS": "3",
+        "OUTBOX_SENDING_LEASE_SECONDS": str(LEASE),
         "OUTBOX_RELAY_GRACE_SECONDS": "1",
         "OUTBOX_BACKOFF_SECONDS": "0",
         # The killed worker's scheduler held the lease: the next one takes over after this.
@@ -162,12 +162,22 @@ def running(process: subprocess.Popen, log: Path, redis_url: str) -> subprocess.
     """`process`, once its log says it has started (`START_UP_DONE`) and it has done the jobs
     its scheduler queues as it starts (the first round of the periodic jobs), so that they do
     not hold up the test's."""
-    def started() -> bool:
-        assert process.poll() is None, f"the worker exited: {log.read_text(errors='replace')}"
-        text = log.read_text(errors="replace")
-        return all(mark in text for mark in START_UP_DONE)
+    return all_running({process: log}, redis_url)[0]
 
-    wait_until(started, what="the worker's start-up")
+
+def all_running(logs: dict[subprocess.Popen, Path], redis_url: str) -> list[subprocess.Popen]:
+    """The workers of `logs` (each with its log), once each says it listens and one of them
+    that it leads the schedulers (the rest of `START_UP_DONE`: one worker's periodic jobs'
+    scheduler and RQ's hold the leases), and the jobs queued as they start are done."""
+    def started() -> bool:
+        texts = []
+        for process, log in logs.items():
+            assert process.poll() is None, f"a worker exited: {log.read_text(errors='replace')}"
+            texts.append(log.read_text(errors="replace"))
+        return all(START_UP_DONE[0] in text for text in texts) and \
+            all(mark in "".join(texts) for mark in START_UP_DONE)
+
+    wait_until(started, what="the workers' start-up")
     with Redis.from_url(redis_url) as connection:
         queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
 
@@ -180,8 +190,8 @@ def running(process: subprocess.Popen, log: Path, redis_url: str) -> subprocess.
             time.sleep(0.3)
             return idle()
 
-        wait_until(idle_twice, what="the worker's first jobs")
-    return process
+        wait_until(idle_twice, what="the workers' first jobs")
+    return list(logs)
 
 
 @pytest.fixture
@@ -192,22 +202,48 @@ def worker(start_worker, tmp_path, redis_url) -> subprocess.Popen:
 
 
 @pytest.fixture
+def two_workers(start_worker, tmp_path, redis_url) -> list[subprocess.Popen]:
+    """Two workers on the same queues, as a centre may run them, both started before the test
+    begins (side by side: each start is seconds of CPU)."""
+    first, second = start_worker(), start_worker()
+    return all_running({first: tmp_path / "worker-0.log", second: tmp_path / "worker-1.log"},
+                       redis_url)
+
+
+@pytest.fixture
 def json_logging_worker(start_worker, tmp_path, redis_url) -> subprocess.Popen:
     """A worker that has started, logging JSON lines (relaying every second)."""
     return running(start_worker(HOTLINE_LOG_FORMAT="json"), tmp_path / "worker-0.log",
                    redis_url)
 
 
+def sending_worker(workers: list[subprocess.Popen], message_id: int,
+                   redis_url: str) -> subprocess.Popen:
+    """Which of `workers` is sending outbox row `message_id` (its job's work horse is)."""
+    with Redis.from_url(redis_url) as connection:
+        for found in Worker.all(connection=connection):
+            job = found.get_current_job()
+            if job is not None and job.args == (message_id,):
+                return next(w for w in workers if w.pid == found.pid)
+    raise AssertionError(f"no worker is sending outbox row {message_id}")
+
+
+#: The provider's stall on the first message, and the sending lease after which a row still
+#: "sending" is taken back (the workers' OUTBOX_SENDING_LEASE_SECONDS): the kill falls in the
+#: stall, and the stall ends well before the lease does.
+STALL, LEASE = 1.5, 3
+
+
 @pytest.mark.parametrize("channel", ["sms", "wechat"])
-def test_worker_killed_mid_send_and_restarted_sends_nothing_twice_and_loses_nothing(
-        channel, new_case, step, app, worker, start_worker, fake_twilio, fake_wechat):
-    # The worker is running: each message is queued as its step commits, and the first one
-    # sent is cut off by the kill below while its provider takes it.
+def test_worker_killed_mid_send_leaves_nothing_sent_twice_and_nothing_lost(
+        channel, new_case, step, app, two_workers, fake_twilio, fake_wechat, redis_url):
+    # Two workers are running: each message is queued as its step commits, and the first one
+    # sent is cut off by the kill below (of the worker sending it) while its provider takes it.
     if channel == "sms":
-        fake_twilio.delay_next(seconds=2, path="Messages.json")
+        fake_twilio.delay_next(seconds=STALL, path="Messages.json")
         stalled_requests = lambda: fake_twilio.requests_to("Messages.json", "POST")
     else:
-        fake_wechat.delay_next(seconds=2, path="message/custom")
+        fake_wechat.delay_next(seconds=STALL, path="message/custom")
         stalled_requests = lambda: fake_wechat.requests_to("message/custom", "POST")
     first = new_case(channel="wechat", citizen={"openid": OPENID}) if channel == "wechat" \
         else new_case()
@@ -216,16 +252,21 @@ def test_worker_killed_mid_send_and_restarted_sends_nothing_twice_and_loses_noth
         case = new_case(citizen={"name": name, "phone": phone})
         step(case["number"], "dispatch", {"department": "gz-hrss"})
 
-    wait_until(lambda: len(stalled_requests()) == 1, what="the first send")
-    stalled_id = next(i for i, s in statuses().items() if s == "sending")
-    kill_hard(worker)
-    # Started again at once, as `hotline run` does; it starts for seconds, and the cut-off
-    # attempt is taken back only when its lease is over (3 s after it began), after what
-    # follows.
-    start_worker()
+    # The other worker may send the other messages meanwhile: the stalled request is the first.
+    wait_until(lambda: len(stalled_requests()) >= 1, what="the first send")
+    stalled = stalled_requests()[0]
+    to = stalled.form["To"] if channel == "sms" else stalled.json["touser"]
+    db.session.rollback()
+    [stalled_id] = db.session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.status == "sending", OutboxMessage.recipient.in_([to, to[-11:]]))).all()
+    killed = sending_worker(two_workers, stalled_id, redis_url)
+    kill_hard(killed)
+    # The other worker goes on (and takes over the schedulers if the killed one led them);
+    # the cut-off attempt is taken back only when its lease is over, after what follows.
     # The provider finishes what it was given although nobody waits for the answer any more.
     if channel == "sms":
-        wait_until(lambda: len(fake_twilio.messages) == 1, what="Twilio to finish")
+        wait_until(lambda: any(m["to"] == to for m in fake_twilio.messages),
+                   what="Twilio to finish")
     else:
         wait_until(lambda: len(fake_wechat.sent) == 1, what="WeChat to finish")
     assert statuses()[stalled_id] == "sending"
@@ -236,14 +277,16 @@ def test_worker_killed_mid_send_and_restarted_sends_nothing_twice_and_loses_noth
                what="every message to settle")
     time.sleep(2)  # a few more relay rounds: still nothing goes out twice
 
+    assert [w.poll() for w in two_workers if w is not killed] == [None]
     sms = [(m["to"], m["body"]) for m in fake_twilio.messages]
     assert len(sms) == len(set(sms)) == (3 if channel == "sms" else 2)
     assert len(fake_wechat.sent) == (1 if channel == "wechat" else 0)
     # One request per message: the one cut off was not made again.
     assert len(stalled_requests()) == (3 if channel == "sms" else 1)
     row = db.session.get(OutboxMessage, stalled_id)
-    if channel == "sms":
-        assert row.provider_id == fake_twilio.messages[0]["sid"]
+    if channel == "sms":  # the message Twilio took while nobody waited
+        [taken] = [m for m in fake_twilio.messages if m["to"] == to]
+        assert row.provider_id == taken["sid"]
     else:
         assert row.last_error.startswith("发送状态未知")
 
