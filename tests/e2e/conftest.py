@@ -54,42 +54,52 @@ def console_shots(tmp_path: Path) -> Path:
     return screenshot_folder("CONSOLE_SCREENSHOTS_DIR", tmp_path)
 
 
-@pytest.fixture
-def office_browser():
-    """A chromium browser; `new_page()` opens a fresh 1366×768 context (its own cookies), so
-    one test can have an operator, a clerk and a supervisor side by side; `signed_in()` opens
-    one signed in to the console."""
+@pytest.fixture(scope="module")
+def chromium():
+    """One chromium (and Playwright's driver) for the tests of a module: starting them is a
+    second or more of CPU, and a test's pages live in contexts of their own (`office_browser`),
+    which share nothing — cookies, storage, cache — with another test's."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        contexts = []
-
-        class Office:
-            def new_page(self, width: int = 1366, height: int = 768, **kw):
-                context = browser.new_context(viewport={"width": width, "height": height},
-                                              locale="zh-CN", **kw)
-                contexts.append(context)
-                page = context.new_page()
-                page.set_default_timeout(15_000)
-                return page
-
-            def signed_in(self, base_url: str, name: str, password: str = PASSWORD,
-                          path: str | None = None, **kw):
-                """A new page signed in to the console at `base_url` as `name`, then at
-                `path` when given."""
-                page = self.new_page(**kw)
-                console_sign_in(page, base_url, name, password)
-                if path is not None:
-                    page.goto(base_url + path)
-                return page
-
         try:
-            yield Office()
+            yield browser
         finally:
-            for context in contexts:
-                context.close()
             browser.close()
+
+
+@pytest.fixture
+def office_browser(chromium):
+    """Chromium for one test: `new_page()` opens a fresh 1366×768 context (its own cookies),
+    so one test can have an operator, a clerk and a supervisor side by side; `signed_in()`
+    opens one signed in to the console. The test's contexts are closed after it."""
+    contexts = []
+
+    class Office:
+        def new_page(self, width: int = 1366, height: int = 768, **kw):
+            context = chromium.new_context(viewport={"width": width, "height": height},
+                                           locale="zh-CN", **kw)
+            contexts.append(context)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            return page
+
+        def signed_in(self, base_url: str, name: str, password: str = PASSWORD,
+                      path: str | None = None, **kw):
+            """A new page signed in to the console at `base_url` as `name`, then at
+            `path` when given."""
+            page = self.new_page(**kw)
+            console_sign_in(page, base_url, name, password)
+            if path is not None:
+                page.goto(base_url + path)
+            return page
+
+    try:
+        yield Office()
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def console_sign_in(page, base_url: str, name: str, password: str) -> None:
