@@ -6,8 +6,9 @@ last week on Monday, last month on the 1st, last quarter on the 1st of January, 
 October — and writes its bulletin for all lines and for each active line, unless that
 bulletin is already there. Re-reading the database each time makes it safe to run again, on
 several workers, or after a day the worker was down (it catches up on the periods just ended).
-Until the centre has received its first case there is nothing to report, and none is due: a
-fresh install (`hotline run --demo`) does not draw twelve empty bulletins as it starts.
+A period that ended before the centre's first case (its earliest `received_at`) has nothing to
+report, and its bulletin is not due: a fresh install (`hotline run --demo`) draws no empty
+bulletins as it starts, nor — last week's, month's and quarter's, twelve — after its first case.
 
 In a worker, the hourly job (`bulletin_schedule`) writes none itself: it queues one job per due
 bulletin on the reports queue (`write_one_bulletin`). Each is short, so the outbox's relay and
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..domain.deadlines import local_date
 from ..extensions import db
@@ -88,8 +89,10 @@ def _context() -> Iterator[None]:
 
 def due_bulletins(now: dt.datetime | None = None) -> list[tuple[Period, str | None]]:
     """The bulletins of the periods that have just ended and are not written yet: (period,
-    line code or None for all lines). None before the first case."""
-    if db.session.scalar(select(Case.id).limit(1)) is None:
+    line code or None for all lines). None of a period that ended before the centre's first
+    case (received_at): it has nothing to report."""
+    first = db.session.scalar(select(func.min(Case.received_at)))
+    if first is None:
         return []
     today = local_date(now or utcnow())
     kinds = current_app.config.get("BULLETIN_KINDS", ("week", "month", "quarter"))
@@ -99,6 +102,8 @@ def due_bulletins(now: dt.datetime | None = None) -> list[tuple[Period, str | No
     due = []
     for kind in kinds:
         period = last_complete(kind, today)
+        if period.end_before <= first:
+            continue
         have = set(db.session.scalars(select(Bulletin.scope)
                                       .where(Bulletin.period == period.label)))
         due += [(period, line_code) for line_code in scopes

@@ -68,6 +68,7 @@ def test_only_a_supervisor_writes_bulletins(api, tokens):
 
 
 def test_schedule_writes_each_due_bulletin_once(app, build):
+    build.case(local(2026, 9, 28, 10, 0))  # the centre's first case, in the third quarter
     build.replied(OCT12, local(2026, 10, 13, 9, 0))
     monday = local(2026, 11, 2, 1, 0)  # after October, week 44 and the third quarter ended
     written = write_due_bulletins(now=monday)
@@ -111,7 +112,23 @@ def test_no_bulletin_is_due_before_the_first_case(app, build):
     monday = local(2026, 11, 2, 1, 0)
     assert due_bulletins(now=monday) == [] and write_due_bulletins(now=monday) == []
     build.case(OCT12)
-    assert len(due_bulletins(now=monday)) == 12  # W44, October and Q3, for all and each line
+    assert len(due_bulletins(now=monday)) == 8  # W44 and October, for all and each line
+
+
+def test_a_period_that_ended_before_the_first_case_has_no_bulletin_due(app, build):
+    """A centre whose first case came this week has nothing to report of last week, month or
+    quarter (after its first case, a fresh `hotline run` drew twelve empty bulletins)."""
+    from hotline.reports.jobs import due_bulletins
+
+    build.case(local(2026, 11, 2, 9, 0))  # Monday of week 45, its first case
+    assert due_bulletins(now=local(2026, 11, 2, 10, 0)) == []
+    assert write_due_bulletins(now=local(2026, 11, 2, 10, 0)) == []
+    # Once week 45 has ended, its bulletin is due (it holds the case); October's is not.
+    due = due_bulletins(now=local(2026, 11, 9, 1, 0))
+    assert sorted({period.label for period, _ in due}) == ["2026-W45"]
+    build.case(local(2026, 10, 31, 23, 30))  # a call logged late: October had a case after all
+    assert sorted({period.label for period, _ in due_bulletins(
+        now=local(2026, 11, 9, 1, 0))}) == ["2026-10", "2026-W45"]
 
 
 def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, redis_client,
@@ -125,7 +142,9 @@ def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, 
     from workers import schedule
     from workers.worker import HotlineSimpleWorker
 
-    build.case(OCT12)  # a centre that has received cases
+    today = local_date(utcnow())
+    # A centre that has received cases since before the last quarter that has ended.
+    build.case(local(*last_complete("quarter", today).start.timetuple()[:3], 9, 30))
     entries = [(p.func, p.interval, p.queue) for p in schedule.periodic_jobs(app)
                if p.func == JOB_PATH]
     assert entries == [(JOB_PATH, 3600, "reports")]  # hourly, on the reports queue
@@ -133,7 +152,6 @@ def test_the_worker_runs_the_scheduled_bulletin_job_from_the_reports_queue(app, 
     job = queue.enqueue(JOB_PATH)
     HotlineSimpleWorker([queue], connection=redis_client).work(burst=True)
     assert job.get_status(refresh=True) == "finished", job.latest_result()
-    today = local_date(utcnow())
     db.session.expire_all()
     periods = set(db.session.scalars(select(Bulletin.period)))
     assert periods == {last_complete(k, today).label for k in ("week", "month", "quarter")}
