@@ -51,9 +51,14 @@ def test_ten_wrong_passwords_lock_a_clerk_the_admin_lifts_it_and_deactivation_en
         admin = office_browser.signed_in(server.url, "admin")
         clerk = office_browser.new_page()
 
-        # Ten wrong passwords lock the account, and the page says so.
-        for attempt in range(10):
-            console_sign_in(clerk, server.url, "人社小张", f"猜错的密码-{attempt}")
+        # Ten wrong passwords lock the account, and the page says so. After the first, each is
+        # typed again on the page that said the last one was wrong, as a person does.
+        console_sign_in(clerk, server.url, "人社小张", "猜错的密码-0")
+        for attempt in range(1, 10):
+            assert "用户名或密码不正确" in clerk.inner_text("#login-error")
+            clerk.fill("#username", "人社小张")
+            clerk.fill("#password", f"猜错的密码-{attempt}")
+            submit(clerk, "#sign-in")
         message = clerk.inner_text("#login-error")
         assert "已被锁定" in message and "管理员解锁" in message
         clerk.screenshot(path=str(console_shots / "console-locked.png"))
