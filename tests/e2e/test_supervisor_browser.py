@@ -1,11 +1,13 @@
 """The supervisor's pages in a real browser (Debian's chromium): 督办老李 signs in and lands on
 the dashboard, follows the 延期申请 count to the list and approves a department's request, follows
-不满意回访 and reopens the case the citizen was unhappy with, then edits the masked draft of a
-consented letter, approves it, and finds it on the public board (/board) as edited. Screenshots
-at 1366×768 and 390×844 go to `console_shots`."""
+不满意回访 and reopens the case the citizen was unhappy with; on another day, returns a reply too
+thin to pass (Enter in its note decides nothing), edits the masked draft of a consented letter,
+approves it, and finds it on the public board (/board) as edited. Screenshots at 1366×768 and
+390×844 go to `console_shots`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -32,37 +34,45 @@ def drive(api: Any, number: str, steps: list[tuple[str, str, dict]]) -> None:
         assert resp.status_code == 200, resp.get_json()
 
 
-def test_supervisor_approves_an_extension_reopens_an_unsatisfied_case_and_publishes(
-        app, api, office_browser, console_shots):
-    make_staff("督办老李", "supervisor")
-    _, op = create_user("op-e2e", "operator", None)
-    _, sup = create_user("sup-e2e", "supervisor", None)
-    _, hrss = create_user("hrss-e2e", "handler", "gz-hrss")
-    _, housing = create_user("housing-e2e", "handler", "gz-housing")
+@dataclass
+class Staff:
+    """The accounts of a supervisor's day: 督办老李 at the console, and the API tokens that
+    brought the cases there."""
 
-    def new(body: dict) -> str:
-        resp = api.post("/cases", op, body)
+    operator: str
+    supervisor: str
+    hrss: str
+    housing: str
+
+    def new(self, api: Any, body: dict) -> str:
+        resp = api.post("/cases", self.operator, body)
         assert resp.status_code == 201, resp.get_json()
         return resp.get_json()["number"]
 
-    asking = new({**CASE, "content": "我公司申请的稳岗返还资金三个月未到账，请人社厅帮助查询。"})
+
+@pytest.fixture
+def staff(app) -> Staff:
+    make_staff("督办老李", "supervisor")
+    return Staff(create_user("op-e2e", "operator", None)[1],
+                 create_user("sup-e2e", "supervisor", None)[1],
+                 create_user("hrss-e2e", "handler", "gz-hrss")[1],
+                 create_user("housing-e2e", "handler", "gz-housing")[1])
+
+
+def test_supervisor_approves_an_extension_and_reopens_an_unsatisfied_case(
+        app, api, staff, office_browser, console_shots):
+    op, sup, hrss = staff.operator, staff.supervisor, staff.hrss
+    asking = staff.new(api, {**CASE, "content": "我公司申请的稳岗返还资金三个月未到账，请人社厅帮助查询。"})
     drive(api, asking, [("dispatch", op, {"department": "gz-hrss"}), ("accept", hrss, {}),
                         ("extension", hrss, {"working_days": 5,
                                              "reason": "需与财政厅核对拨付记录"})])
-    unhappy = new({**CASE, "citizen": {"name": "王建国", "phone": "13985012345"}})
+    unhappy = staff.new(api, {**CASE, "citizen": {"name": "王建国", "phone": "13985012345"}})
     drive(api, unhappy, [("dispatch", op, {"department": "gz-hrss"}), ("accept", hrss, {}),
                          ("reply", hrss, {"text": "已协调区住建局，工程款将于月底前付清。"}),
                          ("review", sup, {"approve": True}), ("close", op, {})])
     survey = surveys.open_survey_for(phone="13985012345")
     surveys.record_answer(survey, "unsatisfied", "到现在一分钱也没收到", "sms")
     db.session.commit()
-    answered = new({**CASE, "content": "我公司的高新技术企业认定补贴申请半年没有结果，请帮助查询。"})
-    drive(api, answered, [("dispatch", op, {"department": "gz-hrss"}), ("accept", hrss, {}),
-                          ("reply", hrss, {"text": "已转相关处室办理。"})])
-    letter = new(LETTER)
-    drive(api, letter, [("dispatch", op, {"department": "gz-housing"}), ("accept", housing, {}),
-                        ("reply", housing, {"text": REPLY}), ("review", sup, {"approve": True}),
-                        ("close", op, {})])
 
     with LiveServer(app) as server:
         page = office_browser.signed_in(server.url, "督办老李")
@@ -96,6 +106,21 @@ def test_supervisor_approves_an_extension_reopens_an_unsatisfied_case_and_publis
         db.session.expire_all()
         assert db.session.scalar(select(Case.status).where(Case.number == unhappy)) == "reopened"
 
+
+def test_supervisor_returns_a_reply_and_publishes_a_letter_as_edited(
+        app, api, staff, office_browser, console_shots):
+    op, sup, hrss, housing = staff.operator, staff.supervisor, staff.hrss, staff.housing
+    answered = staff.new(api, {**CASE, "content": "我公司的高新技术企业认定补贴申请半年没有结果，请帮助查询。"})
+    drive(api, answered, [("dispatch", op, {"department": "gz-hrss"}), ("accept", hrss, {}),
+                          ("reply", hrss, {"text": "已转相关处室办理。"})])
+    letter = staff.new(api, LETTER)
+    drive(api, letter, [("dispatch", op, {"department": "gz-housing"}), ("accept", housing, {}),
+                        ("reply", housing, {"text": REPLY}), ("review", sup, {"approve": True}),
+                        ("close", op, {})])
+
+    with LiveServer(app) as server:
+        page = office_browser.signed_in(server.url, "督办老李")
+        assert page.url == f"{server.url}/console/supervision"
         # 待审核答复: Enter in the note decides nothing; the button does.
         page.click("#tab-reviews")
         row = page.locator(f'tr[data-number="{answered}"]')
@@ -125,6 +150,15 @@ def test_supervisor_approves_an_extension_reopens_an_unsatisfied_case_and_publis
         board = page.inner_text("body")
         assert TITLE in board and "张建华" not in board and "13985012345" not in board
 
+
+def test_supervisor_dashboard_and_reports_fit_a_phone(app, api, staff, office_browser,
+                                                      console_shots):
+    asking = staff.new(api, {**CASE, "content": "我公司申请的稳岗返还资金三个月未到账，请人社厅帮助查询。"})
+    drive(api, asking, [("dispatch", staff.operator, {"department": "gz-hrss"}),
+                        ("accept", staff.hrss, {}),
+                        ("extension", staff.hrss, {"working_days": 5,
+                                                   "reason": "需与财政厅核对拨付记录"})])
+    with LiveServer(app) as server:
         phone = office_browser.signed_in(server.url, "督办老李", width=390, height=844)
         phone.screenshot(path=str(console_shots / "supervisor-dashboard-phone.png"),
                          full_page=True)
