@@ -41,7 +41,8 @@ def _build_app(config: dict[str, Any] | None, web: bool) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    from . import logs, models, wiring  # noqa: F401  (models: register the tables)
+    # engines: when pooled connections are checked; models: register the tables.
+    from . import engines, logs, models, wiring  # noqa: F401
 
     if not web:
         wiring.wire(app, areas_init=False)

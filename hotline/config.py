@@ -137,8 +137,9 @@ def _engine_options(url: str) -> dict[str, Any]:
         return {"connect_args": {"timeout": 30}}
     if url.startswith("postgresql"):
         # Durable commits are part of the "nothing lost" promise; say so even if the server default
-        # was changed by someone tuning for speed.
-        return {"pool_pre_ping": True, "connect_args": {"options": "-c synchronous_commit=on"}}
+        # was changed by someone tuning for speed. A pooled connection is pinged only after it
+        # rested (hotline.engines), not at every checkout.
+        return {"connect_args": {"options": "-c synchronous_commit=on"}}
     return {"pool_pre_ping": True}
 
 

@@ -8,13 +8,15 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import attachments, new_rows, reference
+from . import attachments, engines, new_rows, reference
 from .domain import case_numbers, lifecycle, phones
 from .domain.deadlines import (
     FIRST_DAY,
@@ -138,14 +140,23 @@ def next_number(prefix: str, day: dt.date) -> str:
     transaction of its own: a number whose intake then fails is not given again (a gap in the
     day's sequence), and the numbers stay unique and increasing.
 
-    That transaction does not wait for the disk (`_counter_transaction`): what makes it
-    durable is the intake's own commit, which does.
+    That transaction does not wait for the disk (`engines.non_durable`): what makes it
+    durable is the intake's own commit, which does. Nothing acknowledged depends on it: both
+    databases write one log in commit order, and the intake's commit that follows forces the
+    log to disk up to itself, the counter's change included. A crash before that can lose only
+    increments whose cases were never committed: their numbers are given again, and no
+    committed case shares one.
     """
     key = f"{prefix}{day:%Y%m%d}"
     session = db.session()
-    if _may_take_apart(session):
-        with _counter_transaction() as connection:
+    apart = engines.non_durable(db.engine)
+    if apart is not None and _may_take_apart(session):
+        with apart.connect() as connection:
             value = _take_counter(connection, key)
+            if session.info.get(REHEARSAL):
+                connection.rollback()  # taken as for real, and given back
+            else:
+                connection.commit()
     else:  # on the transaction's connection: the statements a number of its own runs
         value = _take_counter(session.connection(), key)
         session.info[_COUNTER_TAKEN] = session.get_transaction()
@@ -159,63 +170,32 @@ def _may_take_apart(session: Any) -> bool:
     """Whether a transaction of its own can take a counter without waiting for this one: not
     when this one holds a counter row already (a second case in one transaction), nor, on
     SQLite, when it has written anything (it holds the database's write lock)."""
-    if session.info.get(REHEARSAL):  # the number goes back with the rehearsal's rollback
-        return False
     if session.in_transaction() and session.info.get(_COUNTER_TAKEN) is session.get_transaction():
         return False
-    if db.engine.dialect.name == "sqlite" and session.in_transaction():
-        return not session.connection().connection.driver_connection.in_transaction
-    return True
+    return not _holds_sqlite_lock(session)
 
 
-@contextmanager
-def _counter_transaction() -> Iterator[Any]:
-    """A transaction of its own for the day's counter, committed without waiting for the disk
-    (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`): one fsync per case
-    instead of two.
-
-    Nothing acknowledged depends on it. Both databases write one log in commit order, and the
-    intake's commit that follows, durable as every commit is (docs/outbox.md, "The rule"),
-    forces the log to disk up to itself, this counter's change included. A crash before that
-    can lose only increments whose cases were never committed: their numbers are given again,
-    and no committed case shares one.
-    """
-    with db.engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        # SQLite takes the setting outside a transaction only: pysqlite begins one at the
-        # UPDATE, after this.
-        connection.exec_driver_sql(
-            "PRAGMA synchronous=NORMAL" if sqlite else "SET LOCAL synchronous_commit TO OFF")
-        try:
-            yield connection
-            connection.commit()
-        finally:
-            connection.rollback()
-            if sqlite:  # the pooled connection goes back as durable as every other, or not
-                try:
-                    connection.exec_driver_sql("PRAGMA synchronous=FULL")
-                    connection.commit()
-                except Exception:
-                    connection.invalidate()
-                    raise
+def _holds_sqlite_lock(session: Any) -> bool:
+    """Whether this session's transaction has written to SQLite (and so holds its lock)."""
+    return (db.engine.dialect.name == "sqlite" and session.in_transaction()
+            and session.connection().connection.driver_connection.in_transaction)
 
 
-# Built once: a statement built at every call costs more CPU than running it.
-_TAKE = (update(CaseCounter).where(CaseCounter.key == bindparam("counter"))
-         .values(value=CaseCounter.value + 1).returning(CaseCounter.value))
+@lru_cache(maxsize=2)
+def _take_statement(dialect: str) -> Any:
+    """The day's counter taken in one statement, made the first time (SQLite and PostgreSQL
+    alike): built once, since building it at every case costs more CPU than running it."""
+    table = CaseCounter.__table__
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(
+        key=bindparam("counter"), value=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.key], set_={"value": table.c.value + 1},
+    ).returning(table.c.value)
 
 
 def _take_counter(executor: Any, key: str) -> int:
-    """The counter's next value, in `executor`'s transaction (a session or a connection)."""
-    result = executor.execute(_TAKE, {"counter": key}).scalar_one_or_none()
-    if result is not None:
-        return result
-    try:
-        with executor.begin_nested():
-            executor.execute(insert(CaseCounter).values(key=key, value=1))
-        return 1
-    except IntegrityError:  # another request created the day's counter first
-        return executor.execute(_TAKE, {"counter": key}).scalar_one()
+    """The counter's next value, in `executor`'s transaction (a connection)."""
+    return executor.execute(_take_statement(executor.dialect.name), {"counter": key}).scalar_one()
 
 
 def find_line(code: str) -> Line:
@@ -260,7 +240,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
     """Log a case (intake). Returns (case, created); a replayed idempotency key returns the
     case it made the first time, and the same key with another body is a conflict."""
     now = now or utcnow()
-    fingerprint = request_fingerprint(data)
+    fingerprint = request_fingerprint(data) if idempotency_key else None
     if idempotency_key:
         existing = db.session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
         if existing is not None:
@@ -303,7 +283,7 @@ def create_case(data: dict[str, Any], actor: Actor, *, idempotency_key: str | No
         supervised=False,
         priority=priority,
         idempotency_key=idempotency_key,
-        request_hash=fingerprint if idempotency_key else None,
+        request_hash=fingerprint,
         # A new case has none yet: known now, so the answer needs no query to say so, and the
         # report figures of a later step in the same transaction (an import, the demo's
         # history) are worked out from memory instead of read back.

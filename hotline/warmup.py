@@ -50,7 +50,8 @@ from .extensions import db
 logger = logging.getLogger(__name__)
 
 #: Set in the session's `info` during a rehearsal: a number taken from the day's counter is
-#: taken inside the rehearsal's transaction (and given back with it), not in one of its own.
+#: given back (its transaction rolled back), whether it was taken in the rehearsal's own
+#: transaction or, as a request takes it, in one of its own.
 REHEARSAL = "hotline_rehearsal"
 
 
@@ -226,11 +227,14 @@ def settle_web_worker(app: Flask, serve: Serve | None = None) -> None:
     request log — is this process's own and ready too: a health probe, then each area's
     (the `warm_up_request` providers). None of them is logged or counted, nor leaves anything
     behind."""
+    from .engines import non_durable
     from .wiring import wiring_of
 
     warm_up(app)
-    with app.app_context(), db.engine.connect(), db.engine.connect():
-        pass
+    with app.app_context(), db.engine.connect():
+        apart = non_durable(db.engine)
+        if apart is not None:
+            apart.connect().close()
     if serve is None:
         return
     with _answering_own_requests():
