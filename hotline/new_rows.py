@@ -17,7 +17,8 @@ nothing and says so.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, attributes
@@ -73,50 +74,74 @@ def _all(children: dict[type, list[Any]]) -> list[Any]:
 def _insert(connection: Any, objects: list[Any]) -> None:
     """One INSERT of these new instances of one class; their keys and the columns' defaults
     put back on them."""
-    mapper = inspect(objects[0]).mapper
-    table = mapper.local_table
-    columns = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs]
-    params = [_values(obj, mapper, columns) for obj in objects]
-    if mapper.version_id_col is not None:  # a new row's first version, as a flush sets it
+    shape = _shape(inspect(objects[0]).mapper)
+    params = [_values(obj, shape) for obj in objects]
+    if shape.version is not None:  # a new row's first version, as a flush sets it
+        first = shape.mapper.version_id_generator(None)
         for row in params:
-            row[mapper.version_id_col.key] = mapper.version_id_generator(None)
-    primary = mapper.primary_key[0]
+            row[shape.version] = first
     if len(objects) == 1:
-        result = connection.execute(insert(table), params[0])
+        result = connection.execute(shape.insert_one, params[0])
         keys = [result.inserted_primary_key[0]]
         written = [result.last_inserted_params()]
     else:
-        result = connection.execute(
-            insert(table).returning(primary, sort_by_parameter_order=True), params)
+        result = connection.execute(shape.insert_many, params)
         keys = [row[0] for row in result.all()]
         written = result.last_inserted_params()
-    primary_key = mapper.get_property_by_column(primary).key
     for obj, key, row in zip(objects, keys, written, strict=True):
         own = inspect(obj).dict
-        own[primary_key] = key
-        for attr, column in columns:
-            if attr not in own and column.key in row:
-                own[attr] = row[column.key]
+        own[shape.primary_key] = key
+        for attr, column in shape.columns:
+            if attr not in own and column in row:
+                own[attr] = row[column]
 
 
-def _values(obj: Any, mapper: Any, columns: list[tuple[str, Any]]) -> dict[str, Any]:
+class _Shape(NamedTuple):
+    """What writing a class's new rows needs of its mapper, worked out once per class: its
+    statements (building one at every case costs more CPU than running it), its columns, and
+    the many-to-one relationships whose columns a row takes from the row it names."""
+
+    mapper: Any
+    insert_one: Any
+    insert_many: Any
+    primary_key: str
+    version: str | None
+    columns: tuple[tuple[str, str], ...]  # (attribute, column)
+    # (relationship, ((column, attribute of the named row), …))
+    named: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+@lru_cache(maxsize=16)
+def _shape(mapper: Any) -> _Shape:
+    table = mapper.local_table
+    primary = mapper.primary_key[0]
+    named = tuple(
+        (relationship.key, tuple(
+            (local.key, relationship.mapper.get_property_by_column(remote).key)
+            for local, remote in relationship.local_remote_pairs))
+        for relationship in mapper.relationships if relationship.direction is MANYTOONE)
+    return _Shape(
+        mapper=mapper,
+        insert_one=insert(table),
+        insert_many=insert(table).returning(primary, sort_by_parameter_order=True),
+        primary_key=mapper.get_property_by_column(primary).key,
+        version=None if mapper.version_id_col is None else mapper.version_id_col.key,
+        columns=tuple((prop.key, prop.columns[0].key) for prop in mapper.column_attrs),
+        named=named)
+
+
+def _values(obj: Any, shape: _Shape) -> dict[str, Any]:
     """The row of a new instance: the columns it holds, with those of the many-to-one
     relationships set on it taken from the rows they name (as a flush syncs them)."""
     state = inspect(obj)
     own = state.dict
-    row = {column.key: own[attr] for attr, column in columns if attr in own}
-    for relationship in mapper.relationships:
-        if relationship.direction is not MANYTOONE:
-            continue
+    row = {column: own[attr] for attr, column in shape.columns if attr in own}
+    for relationship, pairs in shape.named:
         added = attributes.get_state_history(
-            state, relationship.key, attributes.PASSIVE_NO_INITIALIZE).added
+            state, relationship, attributes.PASSIVE_NO_INITIALIZE).added
         if not added:
             continue
         target = added[0]
-        for local, remote in relationship.local_remote_pairs:
-            if target is None:
-                row[local.key] = None
-            else:
-                row[local.key] = getattr(
-                    target, relationship.mapper.get_property_by_column(remote).key)
+        for local, remote in pairs:
+            row[local] = None if target is None else getattr(target, remote)
     return row

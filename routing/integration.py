@@ -246,26 +246,30 @@ def likely_duplicates(content: str, *, phone: str | None = None, openid: str | N
         return []
     days = int(current_app.config.get("ROUTING_DUPLICATE_DAYS", DEFAULT_DUPLICATE_DAYS))
     query = _earlier_cases(bool(key), bool(openid), exclude_id is not None)
-    candidates = db.session.scalars(query, {
+    # The candidates' texts only (most callers have none, or none similar): a case is loaded
+    # when it is one of the answers.
+    candidates = db.session.connection().execute(query, {
         "phone_key": key, "openid": openid, "since": at - dt.timedelta(days=days), "until": at,
         "exclude_id": exclude_id})
     minimum = float(current_app.config.get("ROUTING_DUPLICATE_SIMILARITY", DUPLICATE_SIMILARITY))
-    scored = [(other, similarity(content, other.content)) for other in candidates]
+    scored = [(other, similarity(content, text)) for other, text in candidates]
     similar = sorted((s for s in scored if s[1] >= minimum), key=lambda s: s[1], reverse=True)
-    return similar[:limit]
+    return [(db.session.get(Case, other), score) for other, score in similar[:limit]]
 
 
 @lru_cache(maxsize=8)
 def _earlier_cases(by_phone: bool, by_openid: bool, excluding: bool) -> Any:
-    """The duplicate search's statement, built once for each kind of caller (a statement
-    built at every case costs more CPU than running it)."""
+    """The duplicate search's statement (the ids and texts of the caller's latest cases), built
+    once for each kind of caller: a statement built at every case costs more CPU than running
+    it."""
     contacts = []
     if by_phone:
         contacts.append(Case.citizen_phone_key == bindparam("phone_key"))
     if by_openid:
         contacts.append(Case.citizen_openid == bindparam("openid"))
-    query = select(Case).where(or_(*contacts), Case.received_at >= bindparam("since"),
-                               Case.received_at <= bindparam("until"))
+    query = select(Case.id, Case.content).where(
+        or_(*contacts), Case.received_at >= bindparam("since"),
+        Case.received_at <= bindparam("until"))
     if excluding:
         query = query.where(Case.id != bindparam("exclude_id"))
     return query.order_by(Case.received_at.desc()).limit(20)
