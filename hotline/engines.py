@@ -84,7 +84,7 @@ def _make_non_durable(engine: Engine) -> Engine:
 
 def _side_engine(engine: Engine) -> Engine:
     if engine.dialect.name == "sqlite":
-        side = create_engine(engine.url, connect_args={"timeout": 30}, pool_size=2,
+        side = create_engine(engine.url, connect_args={"timeout": 30}, pool_size=1,
                              max_overflow=8)
 
         @event.listens_for(side, "connect")
@@ -95,8 +95,8 @@ def _side_engine(engine: Engine) -> Engine:
             cursor.close()
 
         return side
-    return create_engine(engine.url, pool_size=2, max_overflow=8,
-                         connect_args={"options": "-c synchronous_commit=off"})
+    return create_engine(engine.url, pool_size=1, max_overflow=8, connect_args={
+        "options": "-c synchronous_commit=off", "application_name": "hotline counter"})
 
 
 def _forget_in_child() -> None:

@@ -70,6 +70,7 @@ def seeded_app(config: dict[str, Any]) -> Iterator[Any]:
         seed_demo()
         yield app
         db.session.remove()
+        db.engine.dispose()  # its connections (and the counter's) closed now, not at a collection
 
 
 @pytest.fixture
