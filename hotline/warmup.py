@@ -12,8 +12,8 @@ Where it runs, so that every process that serves is warm before it serves:
   worker, once forked, rehearses once more before its first request (`settle_web_worker`, from
   `hotline/gunicorn_conf.py`), making the shared pages its first request would write its own
   and opening its database connections — and answers a few requests of its own through
-  gunicorn's code (a health probe, WeChat's address check and a message: the
-  `warm_up_request` providers), on a connection of its own, neither logged nor counted
+  gunicorn's code (a health probe, a case posted by an operator made for it, WeChat's address
+  check and a message: the `warm_up_request` providers), on a connection of its own, neither logged nor counted
   (`unseen`), so that the request path itself — the server's parsing, werkzeug's and Flask's
   handling, the commit and what follows it — is ready too. Without `--preload` each worker
   runs all of it before its first request. A web process answers nothing — `/readyz`
@@ -38,6 +38,7 @@ What is warmed:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -173,16 +174,13 @@ def _rehearse_intake() -> None:
     """`POST /api/v1/cases` as the API runs it, in a rehearsal: the token's lookup, the body's
     validation, intake with what follows it (routing, notices, report figures) and the
     answer's serialisation."""
-    from sqlalchemy import select
-
     from .api.auth import user_of_token
     from .api.cases import _detail
     from .api.schemas import CaseCreateSchema
     from .domain.lifecycle import Actor
-    from .models import Line
     from .services import create_case
 
-    line = db.session.scalar(select(Line).where(Line.active.is_(True)).order_by(Line.id))
+    line = _first_line()
     if line is None:
         logger.info("warm-up: no line yet; intake not rehearsed")
         return
@@ -192,6 +190,31 @@ def _rehearse_intake() -> None:
         case, _created = create_case(data, Actor(name="warm-up", role="operator"),
                                      commit=False)
         _detail.dump(case)
+
+
+def _post_case(serve: Serve) -> None:
+    """`POST /api/v1/cases` answered through the server, by an operator made for it in the
+    rehearsal (rolled back with the case): the server's and the API's handling of a posted
+    JSON body with a bearer token, the answer's JSON written back, the route's request metrics."""
+    from .identity import create_user
+
+    line = _first_line()
+    if line is None:
+        return
+    with rehearsal_with_commits():
+        _user, token = create_user("预热-warm-up-operator", "operator", None)
+        body = json.dumps({**SAMPLE_CASE, "line": line.code}, ensure_ascii=False).encode()
+        expect_answer(serve(http_request("POST", "/api/v1/cases", body, {
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}"})),
+            b"201 CREATED")
+
+
+def _first_line() -> Any:
+    from sqlalchemy import select
+
+    from .models import Line
+
+    return db.session.scalar(select(Line).where(Line.active.is_(True)).order_by(Line.id))
 
 
 #: A request as a client sends it (the raw bytes of HTTP/1.1) → the server's raw answer: how
@@ -224,8 +247,8 @@ def settle_web_worker(app: Flask, serve: Serve | None = None) -> None:
     one its case number is taken on). Given `serve`, requests too, answered by the server's
     own code as a client's would be (parsing, the app, the answer written back), so that
     what only a request runs — the server's, werkzeug's and Flask's request handling, the
-    request log — is this process's own and ready too: a health probe, then each area's
-    (the `warm_up_request` providers). None of them is logged or counted, nor leaves anything
+    request log — is this process's own and ready too: a health probe, a case posted to the
+    API, then each area's (the `warm_up_request` providers). None of them is logged or counted, nor leaves anything
     behind."""
     from .engines import non_durable
     from .wiring import wiring_of
@@ -240,6 +263,7 @@ def settle_web_worker(app: Flask, serve: Serve | None = None) -> None:
     with _answering_own_requests():
         rehearse(app, "a health probe",
                  lambda: expect_answer(serve(http_request("GET", "/healthz")), b"200 OK"))
+        rehearse(app, "a case posted", lambda: _post_case(serve))
         for rehearse_request in wiring_of(app).providers.get("warm_up_request", []):
             rehearse_request(app, serve)
 

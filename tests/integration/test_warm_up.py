@@ -125,10 +125,11 @@ def gunicorn_worker(app):
 
 def test_a_settling_web_worker_answers_its_own_requests_and_leaves_nothing_behind(
         app, redis_url, json_log, capsys):
-    """Before it takes a client's request, a web worker answers a health probe, WeChat's check
-    of the address and a WeChat message through gunicorn's own code, as a client's: all three
-    answered, and nothing of them stays — no message stored or queued, no log line, no count
-    in the metrics, none of the worker's requests used up (it restarts after max_requests)."""
+    """Before it takes a client's request, a web worker answers a health probe, a case posted
+    to the API, WeChat's check of the address and a WeChat message through gunicorn's own
+    code, as a client's: all four answered, and nothing of them stays — no case, no user, no
+    message stored or queued, no log line, no count in the metrics, none of the worker's
+    requests used up (it restarts after max_requests)."""
     app.config.update(REDIS_URL=redis_url, **WECHAT)
     worker = gunicorn_worker(app)
     answers = []
@@ -137,7 +138,8 @@ def test_a_settling_web_worker_answers_its_own_requests_and_leaves_nothing_behin
         answers.append(answer(worker, request))
         return answers[-1]
 
-    for labels in (("GET", "/healthz", "200"), ("GET", "/channels/wechat", "200"),
+    for labels in (("GET", "/healthz", "200"), ("POST", "/api/v1/cases", "201"),
+                   ("GET", "/channels/wechat", "200"),
                    ("POST", "/channels/wechat", "200")):  # as in a fresh process
         if labels in REQUESTS._metrics:
             REQUESTS.remove(*labels)
@@ -146,8 +148,10 @@ def test_a_settling_web_worker_answers_its_own_requests_and_leaves_nothing_behin
     settle_web_worker(app, serve)
     db.session.rollback()
 
-    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 200 OK"] * 3
-    assert answers[1].endswith(b"warm-up") and answers[2].endswith(b"success")
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [
+        b"HTTP/1.1 200 OK", b"HTTP/1.1 201 CREATED", b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK"]
+    assert b'"number":"' in answers[1]  # the case's answer, as a client reads it
+    assert answers[2].endswith(b"warm-up") and answers[3].endswith(b"success")
     assert row_counts() == before
     queued = Redis.from_url(redis_url)
     assert [q for q in QUEUE_NAMES if queued.llen(f"rq:queue:{q}")] == []
@@ -155,9 +159,12 @@ def test_a_settling_web_worker_answers_its_own_requests_and_leaves_nothing_behin
     assert "GET /healthz" not in capsys.readouterr().out
     assert scraped(app) == counted
     assert worker.nr == 0
-    # The first WeChat message's count and duration find their series made (uncounted).
-    assert ("POST", "/channels/wechat", "200") in REQUESTS._metrics
-    assert ("POST", "/channels/wechat") in LATENCY._metrics
+    # The first case's and the first WeChat message's counts and durations find their series
+    # made (uncounted).
+    for method, path, status in (("POST", "/api/v1/cases", "201"),
+                                 ("POST", "/channels/wechat", "200")):
+        assert (method, path, status) in REQUESTS._metrics
+        assert (method, path) in LATENCY._metrics
 
 
 def scraped(app) -> list[str]:
