@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import String, event
@@ -54,9 +55,18 @@ def _clean_stored_text(session: Session, flush_context: Any, instances: Any) -> 
     an SMS, a JSON body, an import), is stored without control characters."""
     for obj in (*session.new, *session.dirty):
         state = obj._sa_instance_state
-        for attr in state.mapper.column_attrs:
-            value = state.dict.get(attr.key)
-            if isinstance(value, str) and isinstance(attr.columns[0].type, String):
+        own = state.dict
+        for key in _text_attributes(state.mapper):
+            value = own.get(key)
+            if isinstance(value, str):
                 cleaned = clean_text(value)
                 if cleaned is not value:
-                    setattr(obj, attr.key, cleaned)
+                    setattr(obj, key, cleaned)
+
+
+@lru_cache(maxsize=64)
+def _text_attributes(mapper: Any) -> tuple[str, ...]:
+    """The attributes of a class's text columns, worked out once per class (every flush of
+    every row asks)."""
+    return tuple(attr.key for attr in mapper.column_attrs
+                 if isinstance(attr.columns[0].type, String))
